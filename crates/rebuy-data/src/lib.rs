@@ -1,0 +1,32 @@
+//! Transaction ingest for rebuy: schema detection, readers for CSV (plain or gzip'd,
+//! any common delimiter and encoding), XLSX and Parquet, and the cleaning rules, each
+//! counted in a [`QualityReport`].
+//!
+//! ```no_run
+//! use rebuy_data::{read_transactions, ReadOptions};
+//! let transactions = read_transactions(
+//!     &["online_retail_II.csv.gz".into()],
+//!     &ReadOptions::default(),
+//!     &mut |_progress| {},
+//! )?;
+//! println!("{}", transactions.quality().to_text());
+//! # Ok::<(), rebuy_data::Error>(())
+//! ```
+
+pub mod clean;
+pub mod error;
+pub mod generate;
+mod intern;
+pub mod parse;
+pub mod quality;
+pub mod read;
+pub mod schema;
+pub mod transactions;
+
+pub use clean::{CleaningRules, DEFAULT_NON_PRODUCT_CODES};
+pub use error::{Error, Result};
+pub use parse::DayOrder;
+pub use quality::{QualityReport, Rule};
+pub use read::{Format, ReadOptions, ReadProgress, detect_format, read_transactions};
+pub use schema::ColumnMapping;
+pub use transactions::{LineTable, Transactions, format_timestamp};

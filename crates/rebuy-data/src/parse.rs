@@ -1,0 +1,255 @@
+//! Value parsers for the forms users really have: ISO and US dates, Excel serial
+//! dates, decimal commas, customer ids written as floats (`13085.0`).
+//!
+//! Dates are parsed by hand rather than with `chrono`'s format strings: a format
+//! string is interpreted for every value, which made it the slowest step of reading
+//! a file in our measurements; calendar arithmetic is still `chrono`'s.
+
+use chrono::{Datelike, NaiveDate};
+
+/// How to read a date written with slashes or dots, such as `1/12/2010`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DayOrder {
+    /// `12/1/2010` is 1 December 2010 (the widely shared Online Retail CSV).
+    #[default]
+    MonthFirst,
+    /// `1/12/2010` is 1 December 2010.
+    DayFirst,
+}
+
+/// The forms [`parse_timestamp`] accepts, for error messages.
+pub const TIMESTAMP_FORMS: &str = "a date and time such as 2010-12-01 08:26:00, 2010-12-01 08:26, 2010-12-01T08:26:00 or 12/1/2010 8:26";
+
+pub(crate) const SECONDS_PER_DAY: i64 = 86_400;
+const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// Seconds since 1970-01-01 00:00 of a date and time without a time zone, or `None`
+/// when the text is not one of the accepted forms.
+pub fn parse_timestamp(text: &str, order: DayOrder) -> Option<i64> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    let (date_part, time_part) = match text.find([' ', 'T']) {
+        Some(i) => (&text[..i], text[i + 1..].trim()),
+        None => (text, ""),
+    };
+    let (year, month, day) = if bytes.len() >= 5 && bytes[4] == b'-' {
+        split3(date_part, '-')?
+    } else if let Some((a, b, c)) = split3(date_part, '/').or_else(|| split3(date_part, '.')) {
+        if a.len() == 4 {
+            (a, b, c)
+        } else {
+            match order {
+                DayOrder::MonthFirst => (c, a, b),
+                DayOrder::DayFirst => (c, b, a),
+            }
+        }
+    } else {
+        return None;
+    };
+    if year.len() != 4 {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(digits(year)? as i32, digits(month)?, digits(day)?)?;
+    let days = i64::from(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE);
+    Some(days * SECONDS_PER_DAY + parse_time_of_day(time_part)?)
+}
+
+/// `08:26`, `8:26:00`, `08:26:00.000`, `8:26 AM`, optionally with a trailing `Z`.
+fn parse_time_of_day(text: &str) -> Option<i64> {
+    if text.is_empty() {
+        return Some(0);
+    }
+    let text = text.trim_end_matches('Z');
+    let (clock, meridiem) = match text.rsplit_once(' ') {
+        Some((clock, m)) if m.eq_ignore_ascii_case("am") => (clock, Some(false)),
+        Some((clock, m)) if m.eq_ignore_ascii_case("pm") => (clock, Some(true)),
+        _ => (text, None),
+    };
+    let mut parts = clock.split(':');
+    let mut hour = digits(parts.next()?)?;
+    let minute = digits(parts.next()?)?;
+    let second = match parts.next() {
+        Some(s) => digits(s.split('.').next()?)?,
+        None => 0,
+    };
+    if parts.next().is_some() || minute > 59 || second > 60 {
+        return None;
+    }
+    if let Some(pm) = meridiem {
+        if !(1..=12).contains(&hour) {
+            return None;
+        }
+        hour = hour % 12 + if pm { 12 } else { 0 };
+    }
+    if hour > 23 {
+        return None;
+    }
+    Some(i64::from(hour * 3600 + minute * 60 + second))
+}
+
+fn split3(text: &str, sep: char) -> Option<(&str, &str, &str)> {
+    let mut parts = text.split(sep);
+    let triple = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next().is_none().then_some(triple)
+}
+
+fn digits(text: &str) -> Option<u32> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Seconds since 1970 of an Excel serial date (1900 date system: day 25569 is 1970-01-01),
+/// rounded to the second.
+pub fn excel_serial_to_timestamp(serial: f64) -> Option<i64> {
+    const EXCEL_DAYS_BEFORE_UNIX_EPOCH: f64 = 25_569.0;
+    let seconds = ((serial - EXCEL_DAYS_BEFORE_UNIX_EPOCH) * SECONDS_PER_DAY as f64).round();
+    (serial.is_finite() && serial > 0.0 && seconds.abs() < 1e13).then_some(seconds as i64)
+}
+
+/// A decimal number; with `decimal_comma`, `2,55` is read as 2.55 (files written with
+/// `;` as the delimiter often use a decimal comma).
+pub fn parse_number(text: &str, decimal_comma: bool) -> Option<f64> {
+    let text = text.trim();
+    let value = match text.parse::<f64>() {
+        Ok(v) => v,
+        Err(_) if decimal_comma && text.contains(',') && !text.contains('.') => {
+            text.replacen(',', ".", 1).parse().ok()?
+        }
+        Err(_) => return None,
+    };
+    value.is_finite().then_some(value)
+}
+
+/// The canonical text of a customer id, or `None` when it is missing: empty, `nan`,
+/// `null`, `none`, `na`. Whole numbers written as floats lose their `.0`, so that
+/// `13085.0` and `13085` are the same customer.
+pub fn normalise_customer_id(text: &str) -> Option<&str> {
+    let text = text.trim();
+    if text.is_empty()
+        || ["nan", "null", "none", "na", "n/a"]
+            .iter()
+            .any(|m| text.eq_ignore_ascii_case(m))
+    {
+        return None;
+    }
+    match text.split_once('.') {
+        Some((whole, fraction))
+            if !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && fraction.bytes().all(|b| b == b'0') =>
+        {
+            Some(whole)
+        }
+        _ => Some(text),
+    }
+}
+
+/// The text of a customer id given as a number, with the same canonical form as
+/// [`normalise_customer_id`].
+pub fn customer_id_from_float(value: f64) -> Option<String> {
+    if !value.is_finite() {
+        None
+    } else if value.fract() == 0.0 && value.abs() < 1e15 {
+        Some(format!("{}", value as i64))
+    } else {
+        Some(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEC_1_2010_0826: i64 = 1_291_191_960;
+
+    #[test]
+    fn every_date_form_users_have() {
+        for text in [
+            "2010-12-01 08:26:00",
+            "2010-12-01 08:26",
+            "2010-12-01T08:26:00",
+            "2010-12-01T08:26:00Z",
+            "2010-12-01 08:26:00.000",
+            " 12/1/2010 8:26 ",
+            "12/01/2010 08:26:00",
+            "12/1/2010 8:26:00 AM",
+            "2010/12/01 08:26",
+        ] {
+            assert_eq!(
+                parse_timestamp(text, DayOrder::MonthFirst),
+                Some(DEC_1_2010_0826),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse_timestamp("1/12/2010 8:26", DayOrder::DayFirst),
+            Some(DEC_1_2010_0826)
+        );
+        assert_eq!(
+            parse_timestamp("01.12.2010 08:26", DayOrder::DayFirst),
+            Some(DEC_1_2010_0826)
+        );
+        assert_eq!(
+            parse_timestamp("12/1/2010 8:26 PM", DayOrder::MonthFirst),
+            Some(DEC_1_2010_0826 + 12 * 3600)
+        );
+        assert_eq!(
+            parse_timestamp("2010-12-01", DayOrder::MonthFirst),
+            Some(DEC_1_2010_0826 - 8 * 3600 - 26 * 60)
+        );
+    }
+
+    #[test]
+    fn impossible_dates_are_rejected() {
+        for text in [
+            "",
+            "yesterday",
+            "2010-13-01 08:00",
+            "2010-02-30",
+            "13/1/2010 8:26",
+            "2010-12-01 25:00",
+            "2010-12-01 08:61",
+            "12/1/10 8:26",
+            "2010-12-01 08",
+            "1e5",
+        ] {
+            assert_eq!(parse_timestamp(text, DayOrder::MonthFirst), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn excel_serial_dates() {
+        // 40513.35138888889 is 2010-12-01 08:26:00 in Excel's 1900 system.
+        assert_eq!(
+            excel_serial_to_timestamp(40_513.351_388_888_89),
+            Some(DEC_1_2010_0826)
+        );
+        assert_eq!(excel_serial_to_timestamp(f64::NAN), None);
+    }
+
+    #[test]
+    fn numbers_with_decimal_commas_only_when_asked() {
+        assert_eq!(parse_number("2.55", false), Some(2.55));
+        assert_eq!(parse_number(" -12 ", false), Some(-12.0));
+        assert_eq!(parse_number("2,55", true), Some(2.55));
+        assert_eq!(parse_number("2,55", false), None);
+        assert_eq!(parse_number("NaN", false), None);
+        assert_eq!(parse_number("inf", false), None);
+        assert_eq!(parse_number("", false), None);
+    }
+
+    #[test]
+    fn customer_ids_as_users_write_them() {
+        assert_eq!(normalise_customer_id("13085.0"), Some("13085"));
+        assert_eq!(normalise_customer_id(" 13085 "), Some("13085"));
+        assert_eq!(normalise_customer_id("C-0042"), Some("C-0042"));
+        assert_eq!(normalise_customer_id("13085.5"), Some("13085.5"));
+        for missing in ["", "  ", "nan", "NaN", "NULL", "None", "NA"] {
+            assert_eq!(normalise_customer_id(missing), None, "{missing}");
+        }
+        assert_eq!(customer_id_from_float(13085.0).as_deref(), Some("13085"));
+        assert_eq!(customer_id_from_float(f64::NAN), None);
+    }
+}

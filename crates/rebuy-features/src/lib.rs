@@ -1,0 +1,38 @@
+//! Per-customer features, purchase labels and RFM segments for rebuy, computed at an
+//! as-of date with SQL over DataFusion.
+//!
+//! The features API cannot see the future: [`FeatureEngine::customer_features`]
+//! takes an [`AsOf`] and its query reads only the view of lines before that day.
+//!
+//! ```no_run
+//! # fn demo(table: rebuy_data::LineTable) -> Result<(), rebuy_features::Error> {
+//! use rebuy_features::FeatureEngine;
+//! let engine = FeatureEngine::new(table)?;
+//! let features = engine.customer_features(engine.default_as_of())?;
+//! println!("{} customers", features.len());
+//! # Ok(()) }
+//! ```
+
+mod engine;
+pub mod features;
+pub mod rfm;
+
+pub use engine::{AsOf, FeatureEngine};
+pub use features::CustomerFeatures;
+pub use rfm::{SegmentMap, SegmentRule, quintile_scores};
+
+/// Why features could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("query engine: {0}")]
+    Engine(#[from] datafusion::error::DataFusionError),
+    #[error("query engine: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("{0}")]
+    Data(#[from] rebuy_data::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Result with the features crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

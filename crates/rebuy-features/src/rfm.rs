@@ -1,0 +1,170 @@
+//! RFM scores (quintiles 1-5) and the named segments of the R x F grid.
+
+use serde::{Deserialize, Serialize};
+
+/// Quintile scores 1-5 of `values`, ties broken by position so that every quintile
+/// is filled: the same bins as pandas' `qcut(values.rank(method="first"), 5)`.
+/// With `reverse`, the smallest values score 5 (recency: most recent = 5).
+pub fn quintile_scores(values: &[f64], reverse: bool) -> Vec<u8> {
+    let n = values.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    // A stable sort keeps equal values in table order, like rank(method="first").
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut scores = vec![0u8; n];
+    for (rank_index, &row) in order.iter().enumerate() {
+        let bin = quintile_of_rank(rank_index, n);
+        scores[row] = if reverse { 6 - bin } else { bin };
+    }
+    scores
+}
+
+/// pandas' qcut edges on ranks 1..=n sit at 1 + q (n - 1) for q in 0, 0.2, ..., 1; a
+/// rank r > 1 falls in bin ceil(5 (r - 1) / (n - 1)).
+fn quintile_of_rank(rank_index: usize, n: usize) -> u8 {
+    if n <= 1 || rank_index == 0 {
+        return 1;
+    }
+    let bin = (5 * rank_index).div_ceil(n - 1);
+    bin.clamp(1, 5) as u8
+}
+
+/// One rule of a segment map: a name for ranges of R, F and M scores (inclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRule {
+    pub name: String,
+    pub r: [u8; 2],
+    pub f: [u8; 2],
+    #[serde(default = "all_scores")]
+    pub m: [u8; 2],
+}
+
+fn all_scores() -> [u8; 2] {
+    [1, 5]
+}
+
+/// Ordered rules naming RFM cells; the first rule that matches names the customer.
+/// A valid map is a partition: every one of the 125 (R, F, M) cells is named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentMap {
+    pub rules: Vec<SegmentRule>,
+}
+
+impl Default for SegmentMap {
+    /// The R x F grid map commonly used for the Online Retail data.
+    fn default() -> Self {
+        let rule = |name: &str, r: [u8; 2], f: [u8; 2]| SegmentRule {
+            name: name.to_string(),
+            r,
+            f,
+            m: all_scores(),
+        };
+        SegmentMap {
+            rules: vec![
+                rule("Hibernating", [1, 2], [1, 2]),
+                rule("At Risk", [1, 2], [3, 4]),
+                rule("Can't Lose Them", [1, 2], [5, 5]),
+                rule("About to Sleep", [3, 3], [1, 2]),
+                rule("Need Attention", [3, 3], [3, 3]),
+                rule("Loyal Customers", [3, 4], [4, 5]),
+                rule("Promising", [4, 4], [1, 1]),
+                rule("New Customers", [5, 5], [1, 1]),
+                rule("Potential Loyalists", [4, 5], [2, 3]),
+                rule("Champions", [5, 5], [4, 5]),
+            ],
+        }
+    }
+}
+
+impl SegmentMap {
+    /// Checks that the map names every cell; the error lists the first unnamed ones.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut missing = Vec::new();
+        for r in 1..=5 {
+            for f in 1..=5 {
+                for m in 1..=5 {
+                    if self.segment(r, f, m).is_none() {
+                        missing.push(format!("R{r}F{f}M{m}"));
+                    }
+                }
+            }
+        }
+        match missing.len() {
+            0 => Ok(()),
+            n => Err(format!(
+                "the segment map leaves {n} of the 125 RFM cells without a segment, e.g. {}",
+                missing
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// The name of a cell.
+    pub fn segment(&self, r: u8, f: u8, m: u8) -> Option<&str> {
+        let within = |range: [u8; 2], v: u8| range[0] <= v && v <= range[1];
+        self.rules
+            .iter()
+            .find(|rule| within(rule.r, r) && within(rule.f, f) && within(rule.m, m))
+            .map(|rule| rule.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quintiles_match_pandas_qcut_of_first_rank() {
+        // pandas: pd.qcut(pd.Series(v).rank(method="first"), 5, labels=[1,2,3,4,5])
+        let values = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0];
+        assert_eq!(quintile_scores(&values, false), vec![1, 1, 2, 3, 4, 5, 5]);
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(
+            quintile_scores(&ten, false),
+            vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+        );
+    }
+
+    #[test]
+    fn ties_are_broken_by_position_so_every_quintile_exists() {
+        let values = [1.0; 10];
+        let scores = quintile_scores(&values, false);
+        assert_eq!(scores, vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+        let recency = quintile_scores(&[1.0, 1.0, 5.0, 9.0, 100.0], true);
+        assert_eq!(recency, vec![5, 4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn the_default_map_is_a_partition_of_the_grid() {
+        let map = SegmentMap::default();
+        map.validate().unwrap();
+        // Every cell is matched by exactly one rule, not only by a first one.
+        for r in 1..=5u8 {
+            for f in 1..=5u8 {
+                let matching = map
+                    .rules
+                    .iter()
+                    .filter(|rule| {
+                        rule.r[0] <= r && r <= rule.r[1] && rule.f[0] <= f && f <= rule.f[1]
+                    })
+                    .count();
+                assert_eq!(matching, 1, "R{r}F{f}");
+            }
+        }
+        assert_eq!(map.segment(5, 5, 1), Some("Champions"));
+        assert_eq!(map.segment(1, 5, 3), Some("Can't Lose Them"));
+        assert_eq!(map.segment(3, 3, 3), Some("Need Attention"));
+        assert_eq!(map.segment(4, 1, 3), Some("Promising"));
+    }
+
+    #[test]
+    fn a_map_with_holes_is_rejected() {
+        let mut map = SegmentMap::default();
+        map.rules.pop();
+        let err = map.validate().unwrap_err();
+        assert!(err.contains("R5F4"), "{err}");
+    }
+}

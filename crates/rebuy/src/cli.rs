@@ -1,0 +1,137 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rebuy",
+    version,
+    about = "Customer segments and purchase predictions from an online store's transaction log",
+    long_about = "rebuy reads transaction lines in the UCI Online Retail shape (CSV, CSV.gz, XLSX, \
+                  Parquet), cleans them with counted rules, and computes per-customer features, \
+                  RFM scores and segments into a run folder.\n\n\
+                  Exit status: 0 success, 2 bad command line, 65 bad input data or files, \
+                  70 internal failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write realistic synthetic transactions (Online Retail II columns) to a file
+    Generate(GenerateArgs),
+    /// Read and clean files, then print the data-quality report (no modelling)
+    Inspect(InspectArgs),
+    /// Run the pipeline: read, clean, customer features and RFM segments into a run folder
+    Run(RunArgs),
+    /// Generate a sample data set and run the pipeline on it
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct GenerateSizeArgs {
+    /// Number of customers to simulate (the line count follows from their behaviour)
+    #[arg(long)]
+    pub customers: Option<u64>,
+    /// Exact number of lines to write
+    #[arg(long)]
+    pub lines: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub size: GenerateSizeArgs,
+    /// Output file: .csv, .csv.gz or .parquet (format chosen by the extension)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed of every random choice: the same seed gives the same bytes
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First day of the simulated period (YYYY-MM-DD)
+    #[arg(long, default_value = "2009-12-01")]
+    pub start: chrono::NaiveDate,
+    /// Length of the simulated period in months
+    #[arg(long, default_value_t = 24)]
+    pub months: u32,
+}
+
+/// How input files are read and cleaned (shared by `inspect` and `run`).
+#[derive(Debug, Args, Clone)]
+pub struct ReadArgs {
+    /// Map a role to a column whose name is not recognised, e.g. `customer=cust_id`.
+    /// Roles: invoice, stock_code, description, quantity, invoice_date, price, customer, country
+    #[arg(long = "column", value_name = "ROLE=COLUMN")]
+    pub columns: Vec<String>,
+    /// CSV delimiter (detected from the header line when not given), e.g. ';' or 'tab'
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// Read dates like 1/12/2010 as day/month/year (default: month/day/year, as in the
+    /// widely shared Online Retail CSV)
+    #[arg(long)]
+    pub day_first: bool,
+    /// Stop at the first value that cannot be read instead of counting and skipping it
+    #[arg(long)]
+    pub strict: bool,
+    /// Comma-separated stock codes that are not products (a trailing * matches a prefix)
+    #[arg(long, value_name = "CODES", default_value_t = rebuy_data::DEFAULT_NON_PRODUCT_CODES.join(","))]
+    pub non_product_codes: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Transaction files (CSV, CSV.gz, XLSX, Parquet)
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Print the report as JSON (the same content as a run's quality.json)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Transaction files (CSV, CSV.gz, XLSX, Parquet); several are combined
+    #[arg(long = "input", required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+    /// The run folder to write (replaced if it holds an earlier run)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The first day features do not see (YYYY-MM-DD); default: the day after the last sale
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Prediction horizon in days (recorded now, used by the purchase models)
+    #[arg(long, default_value_t = 90)]
+    pub horizon_days: u32,
+    /// Seed of every random choice
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// A JSON segment map: {"rules": [{"name": ..., "r": [lo, hi], "f": [lo, hi], "m": [lo, hi]}]},
+    /// first match wins, must name all 125 RFM cells (default: the R x F grid map)
+    #[arg(long, value_name = "FILE")]
+    pub segments: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the sample data and the run (default: a new folder under the system's temp dir)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Number of simulated customers
+    #[arg(long, default_value_t = 3000)]
+    pub customers: u64,
+    /// Seed of the sample data and the run
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Do not serve the dashboard at the end (the dashboard is not built yet: the demo
+    /// always stops after writing the run folder)
+    #[arg(long)]
+    pub no_serve: bool,
+}

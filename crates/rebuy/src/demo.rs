@@ -1,0 +1,97 @@
+//! `rebuy generate` and `rebuy demo`.
+
+use crate::cli::{DemoArgs, GenerateArgs, ReadArgs, RunArgs};
+use crate::progress;
+use anyhow::{Context, Result};
+use rebuy_data::generate::{GenerateConfig, GenerateSize, generate_to_path};
+use std::path::Path;
+
+pub fn generate(args: &GenerateArgs) -> Result<()> {
+    let size = match (args.size.customers, args.size.lines) {
+        (Some(customers), _) => GenerateSize::Customers(customers),
+        (None, Some(lines)) => GenerateSize::Lines(lines),
+        (None, None) => unreachable!("clap requires --customers or --lines"),
+    };
+    let config = GenerateConfig {
+        size,
+        seed: args.seed,
+        start: args.start,
+        months: args.months,
+    };
+    let summary = write_sample(&config, &args.out)?;
+    println!(
+        "wrote {} lines ({} customers, {} invoices, {} bytes) to {}",
+        summary.lines,
+        summary.customers,
+        summary.invoices,
+        summary.bytes,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn write_sample(
+    config: &GenerateConfig,
+    out: &Path,
+) -> Result<rebuy_data::generate::GenerateSummary> {
+    let expected = match config.size {
+        GenerateSize::Lines(lines) => lines,
+        GenerateSize::Customers(customers) => customers * 40,
+    };
+    let bar = progress::count(expected, "generating");
+    let summary = generate_to_path(config, out, &mut |lines| {
+        if lines > bar.length().unwrap_or(0) {
+            bar.set_length(lines);
+        }
+        bar.set_position(lines);
+    });
+    bar.finish_and_clear();
+    Ok(summary?)
+}
+
+pub fn demo(args: &DemoArgs) -> Result<()> {
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("rebuy-demo-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let data = dir.join("transactions.csv.gz");
+    let config = GenerateConfig {
+        size: GenerateSize::Customers(args.customers),
+        seed: args.seed,
+        start: chrono::NaiveDate::from_ymd_opt(2009, 12, 1).unwrap_or_default(),
+        months: 24,
+    };
+    let summary = write_sample(&config, &data)?;
+    println!(
+        "sample data: {} ({} lines, {} customers)\n",
+        data.display(),
+        summary.lines,
+        summary.customers
+    );
+    let run_args = RunArgs {
+        inputs: vec![data],
+        out: dir.join("run"),
+        as_of: None,
+        horizon_days: 90,
+        seed: args.seed,
+        segments: None,
+        read: ReadArgs {
+            columns: Vec::new(),
+            delimiter: None,
+            day_first: false,
+            strict: false,
+            non_product_codes: rebuy_data::DEFAULT_NON_PRODUCT_CODES.join(","),
+        },
+    };
+    let outcome = crate::run::run(&run_args)?;
+    println!(
+        "\ndemo done: {} customers scored; open {}/customers.csv",
+        outcome.customers,
+        outcome.folder.display()
+    );
+    if !args.no_serve {
+        println!("(the dashboard is not part of this version yet; nothing to serve)");
+    }
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! One clear line for the user, and an exit status that tells bad input from an
+//! internal failure: 0 success, 2 bad command line (clap), 65 bad input data or
+//! files, 70 internal failure.
+
+use std::process::ExitCode;
+
+/// The input (files, options, data) is at fault, not rebuy.
+pub const BAD_INPUT: u8 = 65;
+/// rebuy failed on input it should have handled.
+pub const INTERNAL: u8 = 70;
+
+/// An error that the user can fix by changing the input or the options.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+pub fn report(error: &anyhow::Error) -> ExitCode {
+    let bad_input = error.chain().any(|cause| {
+        cause.downcast_ref::<InputError>().is_some()
+            || cause
+                .downcast_ref::<rebuy_data::Error>()
+                .is_some_and(|e| !matches!(e, rebuy_data::Error::Io { .. }))
+            || cause
+                .downcast_ref::<rebuy_data::generate::GenerateError>()
+                .is_some()
+    });
+    let mut message = format!("error: {error}");
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(&format!(": {text}"));
+        }
+    }
+    eprintln!("{message}");
+    ExitCode::from(if bad_input { BAD_INPUT } else { INTERNAL })
+}

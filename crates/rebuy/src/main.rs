@@ -1,0 +1,25 @@
+//! `rebuy`: customer segments and purchase predictions from an online store's
+//! transaction log. See `rebuy --help` and the README.
+
+mod cli;
+mod demo;
+mod exit;
+mod progress;
+mod run;
+mod run_folder;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Generate(a) => demo::generate(&a),
+        cli::Command::Inspect(a) => run::inspect(&a),
+        cli::Command::Run(a) => run::run(&a).map(|_| ()),
+        cli::Command::Demo(a) => demo::demo(&a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => exit::report(&error),
+    }
+}

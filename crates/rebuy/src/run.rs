@@ -1,0 +1,297 @@
+//! `rebuy inspect` and `rebuy run`.
+
+use crate::cli::{InspectArgs, ReadArgs, RunArgs};
+use crate::exit::InputError;
+use crate::progress;
+use crate::run_folder::{MANIFEST, RunFolder};
+use anyhow::{Context, Result};
+use rebuy_data::{
+    CleaningRules, ColumnMapping, DayOrder, ReadOptions, Transactions, read_transactions,
+};
+use rebuy_features::features::RfmScores;
+use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, SegmentMap};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Rows per Arrow batch handed to the query engine.
+const BATCH_ROWS: usize = 1 << 16;
+
+pub fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
+    let delimiter = match args.delimiter.as_deref() {
+        None => None,
+        Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+        Some(d) => {
+            return Err(InputError(format!(
+                "--delimiter {d:?}: expected one character such as ',' ';' '|' or 'tab'"
+            ))
+            .into());
+        }
+    };
+    let day_order = if args.day_first {
+        DayOrder::DayFirst
+    } else {
+        DayOrder::MonthFirst
+    };
+    Ok(ReadOptions {
+        mapping: ColumnMapping::parse(&args.columns)?,
+        delimiter,
+        rules: CleaningRules::new(
+            args.non_product_codes
+                .split(',')
+                .filter(|c| !c.trim().is_empty()),
+            day_order,
+            args.strict,
+        ),
+    })
+}
+
+/// Reads and cleans the inputs behind a progress bar.
+pub fn read_inputs(paths: &[PathBuf], options: &ReadOptions) -> Result<Transactions> {
+    let bar = progress::bytes(0, "reading");
+    let started = Instant::now();
+    let transactions = read_transactions(paths, options, &mut |p| {
+        bar.set_length(p.bytes_total);
+        bar.set_position(p.bytes_done);
+        bar.set_prefix(progress::rate(p.lines, started.elapsed()));
+    });
+    bar.finish_and_clear();
+    Ok(transactions?)
+}
+
+pub fn inspect(args: &InspectArgs) -> Result<()> {
+    let transactions = read_inputs(&args.files, &read_options(&args.read)?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(transactions.quality())?);
+    } else {
+        print!("{}", transactions.quality().to_text());
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct Manifest {
+    rebuy_version: &'static str,
+    command: &'static str,
+    inputs: Vec<InputFile>,
+    as_of: String,
+    horizon_days: u32,
+    seed: u64,
+    first_sale: Option<String>,
+    last_sale: Option<String>,
+    stages: Vec<Stage>,
+    counts: Counts,
+    files: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct InputFile {
+    path: String,
+    bytes: u64,
+    sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Stage {
+    name: &'static str,
+    seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Counts {
+    lines_read: u64,
+    sales_lines: u64,
+    returns_kept: u64,
+    customers: usize,
+    invoices: u64,
+}
+
+/// What a run produced, for callers such as `demo`.
+pub struct RunOutcome {
+    pub folder: PathBuf,
+    pub customers: usize,
+}
+
+pub fn run(args: &RunArgs) -> Result<RunOutcome> {
+    let folder = RunFolder::create(&args.out)?;
+    let segment_map = load_segment_map(args.segments.as_deref())?;
+    let options = read_options(&args.read)?;
+    let hashing = spawn_hashing(args.inputs.clone());
+    let mut stages = Vec::new();
+
+    let started = Instant::now();
+    let transactions = read_inputs(&args.inputs, &options)?;
+    stages.push(Stage {
+        name: "read_and_clean",
+        seconds: started.elapsed().as_secs_f64(),
+    });
+
+    let started = Instant::now();
+    let spinner = progress::spinner("customer features");
+    let engine = FeatureEngine::new(transactions.into_line_table(BATCH_ROWS, 2)?)?;
+    let as_of = match args.as_of {
+        Some(date) => AsOf::from_date(date),
+        None => engine.default_as_of(),
+    };
+    let features = engine.customer_features(as_of).map_err(|e| match e {
+        rebuy_features::Error::Invalid(text) => anyhow::Error::from(InputError(text)),
+        other => other.into(),
+    })?;
+    let rfm = features.rfm(&segment_map);
+    spinner.finish_and_clear();
+    stages.push(Stage {
+        name: "features_and_rfm",
+        seconds: started.elapsed().as_secs_f64(),
+    });
+
+    let started = Instant::now();
+    write_customers(&folder.path("customers.csv"), &features, &rfm)?;
+    folder.write_json("quality.json", engine.quality())?;
+    stages.push(Stage {
+        name: "write",
+        seconds: started.elapsed().as_secs_f64(),
+    });
+
+    let quality = engine.quality();
+    let manifest = Manifest {
+        rebuy_version: env!("CARGO_PKG_VERSION"),
+        command: "run",
+        inputs: hashing
+            .join()
+            .map_err(|_| anyhow::anyhow!("input hashing failed"))??,
+        as_of: as_of.to_string(),
+        horizon_days: args.horizon_days,
+        seed: args.seed,
+        first_sale: quality.first_sale.clone(),
+        last_sale: quality.last_sale.clone(),
+        stages,
+        counts: Counts {
+            lines_read: quality.lines_read,
+            sales_lines: quality.sales_lines,
+            returns_kept: quality.returns_kept,
+            customers: features.len(),
+            invoices: quality.invoices,
+        },
+        files: vec![MANIFEST, "quality.json", "customers.csv"],
+    };
+    folder.write_json(MANIFEST, &manifest)?;
+    print!("{}", quality.to_text());
+    println!();
+    print_segments(&features, &rfm, as_of);
+    let folder = folder.commit()?;
+    println!("\nrun folder: {}", folder.display());
+    Ok(RunOutcome {
+        folder,
+        customers: features.len(),
+    })
+}
+
+fn load_segment_map(path: Option<&Path>) -> Result<SegmentMap> {
+    let Some(path) = path else {
+        return Ok(SegmentMap::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError(format!("--segments {}: {e}", path.display())))?;
+    let map: SegmentMap = serde_json::from_str(&text).map_err(|e| {
+        InputError(format!(
+            "--segments {}: not a segment map: {e}",
+            path.display()
+        ))
+    })?;
+    map.validate()
+        .map_err(|e| InputError(format!("--segments {}: {e}", path.display())))?;
+    Ok(map)
+}
+
+/// Hashes the inputs on another thread while they are read.
+fn spawn_hashing(paths: Vec<PathBuf>) -> std::thread::JoinHandle<Result<Vec<InputFile>>> {
+    std::thread::spawn(move || {
+        paths
+            .iter()
+            .map(|path| {
+                let mut file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?;
+                let mut hasher = Sha256::new();
+                let mut buffer = vec![0u8; 1 << 20];
+                let mut bytes = 0u64;
+                loop {
+                    let n = file.read(&mut buffer)?;
+                    if n == 0 {
+                        break;
+                    }
+                    bytes += n as u64;
+                    hasher.update(&buffer[..n]);
+                }
+                let digest = hasher.finalize();
+                Ok(InputFile {
+                    path: path.display().to_string(),
+                    bytes,
+                    sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+                })
+            })
+            .collect()
+    })
+}
+
+fn write_customers(path: &Path, features: &CustomerFeatures, rfm: &RfmScores) -> Result<()> {
+    let mut writer =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let columns = features.columns();
+    let mut header = vec!["customer_id"];
+    header.extend(columns.iter().map(|(name, _)| *name));
+    header.extend(["r_score", "f_score", "m_score", "rfm_segment"]);
+    writer.write_record(&header)?;
+    let mut row: Vec<String> = Vec::with_capacity(header.len());
+    for i in 0..features.len() {
+        row.clear();
+        row.push(features.customer_id[i].clone());
+        row.extend(columns.iter().map(|(_, values)| format_value(values[i])));
+        row.extend([rfm.r[i], rfm.f[i], rfm.m[i]].map(|s| s.to_string()));
+        row.push(rfm.segment[i].clone());
+        writer.write_record(&row)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Shortest text that reads back to the same number; empty for NaN.
+fn format_value(value: f64) -> String {
+    if value.is_nan() {
+        String::new()
+    } else {
+        value.to_string()
+    }
+}
+
+fn print_segments(features: &CustomerFeatures, rfm: &RfmScores, as_of: AsOf) {
+    let total_customers = features.len() as f64;
+    let total_revenue: f64 = features.monetary.iter().sum();
+    let mut segments: Vec<(String, usize, f64)> = Vec::new();
+    for (i, name) in rfm.segment.iter().enumerate() {
+        match segments.iter_mut().find(|(n, _, _)| n == name) {
+            Some(entry) => {
+                entry.1 += 1;
+                entry.2 += features.monetary[i];
+            }
+            None => segments.push((name.clone(), 1, features.monetary[i])),
+        }
+    }
+    segments.sort_by(|a, b| b.2.total_cmp(&a.2));
+    println!("RFM segments at {as_of} ({} customers):", features.len());
+    println!(
+        "  {:<22} {:>9} {:>10} {:>10}",
+        "segment", "customers", "% cust.", "% revenue"
+    );
+    for (name, count, revenue) in segments {
+        println!(
+            "  {:<22} {:>9} {:>9.1}% {:>9.1}%",
+            name,
+            count,
+            100.0 * count as f64 / total_customers,
+            100.0 * revenue / total_revenue.max(f64::MIN_POSITIVE)
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! End-to-end: the real binary on files, checked against numbers computed outside
+//! rebuy (pandas, docs/reference/data/fixture_reference.py).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rebuy(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rebuy"))
+        .args(args)
+        .output()
+        .expect("the rebuy binary runs")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn run_matches_the_pandas_reference_on_the_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let input = fixture("retail_sample.csv");
+    let result = rebuy(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("retail_sample.expected.json")).unwrap(),
+    )
+    .unwrap();
+
+    let quality: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("quality.json")).unwrap()).unwrap();
+    let counts = &expected["counts"];
+    for rule in quality["dropped"].as_array().unwrap() {
+        let key = rule["rule"].as_str().unwrap();
+        assert_eq!(rule["lines"], counts[key], "rule {key}");
+    }
+    for key in [
+        "lines_read",
+        "sales_lines",
+        "returns_kept",
+        "customers",
+        "invoices",
+    ] {
+        assert_eq!(quality[key], counts[key], "{key}");
+    }
+    assert!(
+        (quality["revenue"].as_f64().unwrap() - counts["revenue"].as_f64().unwrap()).abs() < 1e-6
+    );
+
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["as_of"], expected["as_of"]);
+    assert_eq!(manifest["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+
+    let customers = read_csv(&out.join("customers.csv"));
+    let reference = expected["features"].as_object().unwrap();
+    assert_eq!(customers.len(), reference.len());
+    for row in &customers {
+        let want = &reference[&row["customer_id"]];
+        for (column, value) in want.as_object().unwrap() {
+            let got: f64 = row[column]
+                .parse()
+                .unwrap_or_else(|_| panic!("{column}: {:?}", row[column]));
+            let want = value.as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-6,
+                "customer {} {column}: {got} vs {want}",
+                row["customer_id"]
+            );
+        }
+        assert!(!row["rfm_segment"].is_empty());
+    }
+}
+
+#[test]
+fn the_same_data_as_csv_gz_and_parquet_gives_the_same_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut tables = Vec::new();
+    for name in ["t.csv.gz", "t.parquet"] {
+        let data = d.join(name);
+        let out = d.join(format!("run-{name}"));
+        let generated = rebuy(&[
+            "generate",
+            "--customers",
+            "300",
+            "--seed",
+            "7",
+            "--out",
+            data.to_str().unwrap(),
+        ]);
+        assert!(generated.status.success(), "{}", text(&generated.stderr));
+        let run = rebuy(&[
+            "run",
+            "--input",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        tables.push(std::fs::read(out.join("customers.csv")).unwrap());
+    }
+    assert!(tables[0].len() > 1000);
+    assert_eq!(tables[0], tables[1]);
+}
+
+#[test]
+fn inspect_prints_the_quality_report() {
+    let result = rebuy(&["inspect", fixture("retail_sample.csv").to_str().unwrap()]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let out = text(&result.stdout);
+    assert!(
+        out.contains("missing_customer_id") && out.contains("duplicate"),
+        "{out}"
+    );
+    assert!(
+        out.contains("retail_sample.csv line 116") && out.contains("not a date"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_input_exits_65_with_one_clear_line_and_no_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let bad = dir.path().join("orders.csv");
+    std::fs::write(
+        &bad,
+        "Invoice,Quantity,InvoiceDate,Price\n1,2,2010-12-01,1.0\n",
+    )
+    .unwrap();
+    let result = rebuy(&[
+        "run",
+        "--input",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(65));
+    let err = text(&result.stderr);
+    assert!(
+        err.contains("orders.csv") && err.contains("Customer ID"),
+        "{err}"
+    );
+    assert!(!out.exists(), "a failed run leaves no run folder");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no staging folder left behind");
+
+    let missing = rebuy(&["inspect", "/no/such/file.csv"]);
+    assert_eq!(missing.status.code(), Some(65));
+    assert!(text(&missing.stderr).contains("/no/such/file.csv"));
+
+    let usage = rebuy(&["run", "--out", "x"]);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn a_run_refuses_to_overwrite_a_folder_that_is_not_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("precious.txt"), "keep").unwrap();
+    let result = rebuy(&[
+        "run",
+        "--input",
+        fixture("retail_sample.csv").to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(65));
+    assert!(dir.path().join("precious.txt").exists());
+}
+
+#[test]
+fn generate_is_deterministic_and_demo_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    for path in [&a, &b] {
+        let r = rebuy(&[
+            "generate",
+            "--lines",
+            "5000",
+            "--seed",
+            "3",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(r.status.success(), "{}", text(&r.stderr));
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(std::fs::read_to_string(&a).unwrap().lines().count(), 5001);
+
+    let demo_dir = dir.path().join("demo");
+    let demo = rebuy(&[
+        "demo",
+        "--no-serve",
+        "--customers",
+        "200",
+        "--dir",
+        demo_dir.to_str().unwrap(),
+    ]);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    assert!(demo_dir.join("run/customers.csv").exists());
+    assert!(text(&demo.stdout).contains("Champions"));
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in ["generate", "inspect", "run", "demo"] {
+        let result = rebuy(&[command, "--help"]);
+        assert!(result.status.success());
+        assert!(text(&result.stdout).contains("Usage"), "{command}");
+    }
+}
