@@ -1,0 +1,233 @@
+//! BG/NBD and MBG/NBD transaction models: hyper-parameters, fit and the fitted model.
+
+use serde::{Deserialize, Serialize};
+
+use super::fitting::{FitReport, FitSettings, check_settings, fit_positive_parameters};
+use super::likelihood::negative_log_likelihood;
+use super::summary::{CompressedSummary, CustomerSummary};
+use crate::{Error, Result};
+
+/// Above twice this many distinct rows, the fit starts from a fit on a sample of about this
+/// many rows (instead of every parameter at 1, as lifetimes does), which saves most of the
+/// optimiser's iterations on the whole data.
+const WARM_START_ROWS: usize = 50_000;
+
+/// Version of the JSON form of [`BetaGeoModel`].
+pub const BETA_GEO_FORMAT_VERSION: u32 = 1;
+
+/// Which beta-geometric/NBD model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BetaGeoVariant {
+    /// BG/NBD (Fader, Hardie & Lee 2005): a customer may drop out only after a repeat
+    /// purchase, so everyone without repeat purchases is certainly alive (P(alive) = 1).
+    BgNbd,
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007): a customer may also drop out right after
+    /// the first purchase, so one-time buyers get a P(alive) below 1 that falls with their age.
+    MbgNbd,
+}
+
+impl BetaGeoVariant {
+    /// Shift of `b` in the shared formulas: the MBG/NBD counts the first purchase as a
+    /// drop-out opportunity, which moves the beta posterior by one.
+    pub(crate) fn b_offset(self) -> f64 {
+        match self {
+            Self::BgNbd => 0.0,
+            Self::MbgNbd => 1.0,
+        }
+    }
+
+    pub(crate) fn dropout_at_first_purchase(self) -> bool {
+        self == Self::MbgNbd
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::BgNbd => "BG/NBD",
+            Self::MbgNbd => "MBG/NBD",
+        }
+    }
+}
+
+/// Hyper-parameters of a BG/NBD or MBG/NBD fit.
+///
+/// Defaults: `penalty` 0 (plain maximum likelihood; lifetimes' `penalizer_coef`, added as
+/// `penalty * (r² + α² + a² + b²)` to the mean negative log-likelihood), `max_iterations` 200,
+/// `tolerance` 1e-8 on the largest gradient component of that mean with respect to the
+/// log-parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BetaGeoParams {
+    variant: BetaGeoVariant,
+    penalty: f64,
+    max_iterations: usize,
+    tolerance: f64,
+}
+
+/// [`BetaGeoParams`] that passed [`BetaGeoParams::validate`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BetaGeoValidParams(BetaGeoParams);
+
+impl BetaGeoParams {
+    /// Defaults for the given model.
+    pub fn new(variant: BetaGeoVariant) -> Self {
+        Self {
+            variant,
+            penalty: 0.0,
+            max_iterations: 200,
+            tolerance: 1e-8,
+        }
+    }
+
+    /// BG/NBD with the defaults.
+    pub fn bg_nbd() -> Self {
+        Self::new(BetaGeoVariant::BgNbd)
+    }
+
+    /// MBG/NBD with the defaults.
+    pub fn mbg_nbd() -> Self {
+        Self::new(BetaGeoVariant::MbgNbd)
+    }
+
+    /// L2 penalty on the parameters (default 0); a small one (0.001-0.1) stabilises fits on
+    /// few or odd customers.
+    pub fn penalty(mut self, penalty: f64) -> Self {
+        self.penalty = penalty;
+        self
+    }
+
+    /// Most BFGS iterations (default 200).
+    pub fn max_iterations(mut self, max_iterations: usize) -> Self {
+        self.max_iterations = max_iterations;
+        self
+    }
+
+    /// Convergence tolerance on the gradient (default 1e-8).
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<BetaGeoValidParams> {
+        check_settings(self.penalty, self.max_iterations, self.tolerance)?;
+        Ok(BetaGeoValidParams(*self))
+    }
+}
+
+impl BetaGeoValidParams {
+    /// Maximum-likelihood fit of `r, alpha, a, b` on a customer summary, identical rows merged
+    /// with weights.
+    ///
+    /// Errors: an empty summary, or one where nobody made a repeat purchase (the repeat rate
+    /// cannot be estimated, the likelihood has no maximum); an optimiser that does not
+    /// converge ([`Error::NotConverged`], with what to try).
+    pub fn fit(&self, summary: &CustomerSummary<'_>) -> Result<BetaGeoModel> {
+        let settings = self.0;
+        if summary.is_empty() {
+            return Err(Error::InvalidInput("the customer summary is empty".into()));
+        }
+        if summary.frequency().iter().all(|&x| x == 0.0) {
+            return Err(Error::InvalidInput(format!(
+                "all {} customers are one-time buyers (frequency 0): a {} model needs some repeat purchases \
+                 to estimate the purchase rate; use a longer observation period",
+                summary.len(),
+                settings.variant.name()
+            )));
+        }
+        let data = CompressedSummary::new(summary);
+        let mut start = [1.0; 4];
+        if data.len() >= 2 * WARM_START_ROWS {
+            let sample = data.every_nth(data.len() / WARM_START_ROWS);
+            // A failed sample fit only loses the head start.
+            if let Ok((theta, _)) = self.fit_compressed(&sample, summary.len(), &start) {
+                start.copy_from_slice(&theta);
+            }
+        }
+        let (theta, report) = self.fit_compressed(&data, summary.len(), &start)?;
+        Ok(BetaGeoModel {
+            format_version: BETA_GEO_FORMAT_VERSION,
+            variant: settings.variant,
+            r: theta[0],
+            alpha: theta[1],
+            a: theta[2],
+            b: theta[3],
+            report,
+        })
+    }
+}
+
+impl BetaGeoValidParams {
+    fn fit_compressed(
+        &self,
+        data: &CompressedSummary,
+        customers: usize,
+        start: &[f64],
+    ) -> Result<(Vec<f64>, FitReport)> {
+        let settings = self.0;
+        let fit_settings = FitSettings {
+            model: settings.variant.name(),
+            names: &["r", "alpha", "a", "b"],
+            penalty: settings.penalty,
+            max_iterations: settings.max_iterations,
+            tolerance: settings.tolerance,
+            customers,
+            distinct_rows: data.len(),
+        };
+        let nll = |theta: &[f64], gradient: &mut [f64]| {
+            let theta = [theta[0], theta[1], theta[2], theta[3]];
+            negative_log_likelihood(settings.variant, data, theta, gradient)
+        };
+        fit_positive_parameters(fit_settings, data.total_weight, start, nll)
+    }
+}
+
+/// A fitted BG/NBD or MBG/NBD model. `r, alpha` shape and scale the gamma distribution of
+/// purchase rates (per time unit of the summary), `a, b` the beta distribution of the
+/// drop-out probability after a purchase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BetaGeoModel {
+    pub format_version: u32,
+    pub variant: BetaGeoVariant,
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    pub report: FitReport,
+}
+
+impl BetaGeoModel {
+    /// The model as JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::Format(e.to_string()))
+    }
+
+    /// Reads a model written by [`BetaGeoModel::to_json`], checking its version and parameters.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let model: Self = serde_json::from_str(json).map_err(|e| Error::Format(e.to_string()))?;
+        if model.format_version != BETA_GEO_FORMAT_VERSION {
+            return Err(Error::Format(format!(
+                "format_version {} is not the supported {BETA_GEO_FORMAT_VERSION}",
+                model.format_version
+            )));
+        }
+        if [model.r, model.alpha, model.a, model.b]
+            .iter()
+            .any(|p| !(p.is_finite() && *p > 0.0))
+        {
+            return Err(Error::Format(
+                "r, alpha, a and b must be finite and > 0".into(),
+            ));
+        }
+        Ok(model)
+    }
+
+    /// Log-likelihood of another summary under this model (e.g. a hold-out period).
+    pub fn log_likelihood(&self, summary: &CustomerSummary<'_>) -> f64 {
+        let data = CompressedSummary::new(summary);
+        -negative_log_likelihood(
+            self.variant,
+            &data,
+            [self.r, self.alpha, self.a, self.b],
+            &mut [0.0; 4],
+        )
+    }
+}

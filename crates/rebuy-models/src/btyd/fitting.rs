@@ -1,0 +1,200 @@
+//! Maximum likelihood on positive parameters, shared by the transaction and spend models:
+//! BFGS on log-parameters, an optional L2 penalty, Hessian standard errors and a report.
+
+use serde::{Deserialize, Serialize};
+
+use super::optimize::{Minimum, minimize, standard_errors};
+use crate::{Error, Result};
+
+/// A fitted parameter with its standard error from the inverse Hessian of the
+/// log-likelihood (`None` when the Hessian is not positive definite at the optimum).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParameterEstimate {
+    pub name: String,
+    pub value: f64,
+    pub standard_error: Option<f64>,
+}
+
+/// How a fit went: convergence, likelihood and the estimates with their standard errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    pub converged: bool,
+    pub iterations: usize,
+    /// Likelihood (and gradient) evaluations, line search included.
+    pub evaluations: usize,
+    /// Log-likelihood of the data at the estimates (without the penalty).
+    pub log_likelihood: f64,
+    /// Largest gradient component of the optimised objective (mean negative
+    /// log-likelihood plus penalty, with respect to log-parameters) at the end.
+    pub gradient_norm: f64,
+    pub penalty: f64,
+    /// Customers used by the fit.
+    pub customers: usize,
+    /// Distinct summary rows after merging identical customers.
+    pub distinct_rows: usize,
+    pub parameters: Vec<ParameterEstimate>,
+    /// One line for a person: what happened and, when relevant, what to try.
+    pub message: String,
+}
+
+/// Smallest and largest parameter values accepted as a genuine optimum; outside them the
+/// optimiser is running along a ridge the data do not pin down.
+const PARAMETER_RANGE: (f64, f64) = (1e-8, 1e8);
+
+/// What a fit needs besides the likelihood.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FitSettings<'a> {
+    pub model: &'static str,
+    pub names: &'a [&'static str],
+    pub penalty: f64,
+    pub max_iterations: usize,
+    pub tolerance: f64,
+    pub customers: usize,
+    pub distinct_rows: usize,
+}
+
+fn advice(penalty: f64) -> &'static str {
+    if penalty > 0.0 {
+        "try a larger penalty (e.g. 10x), a coarser time unit (weeks rather than days), or more customers"
+    } else {
+        "try a small penalty (e.g. 0.001), a coarser time unit (weeks rather than days), or more iterations"
+    }
+}
+
+/// Maximises the likelihood whose negative (and gradient, natural parameters) `nll` gives,
+/// from `start` (natural parameters, > 0). `total_weight` scales the
+/// objective to a per-customer mean so that the tolerance does not depend on the data size.
+pub(crate) fn fit_positive_parameters<F>(
+    settings: FitSettings<'_>,
+    total_weight: f64,
+    start: &[f64],
+    mut nll: F,
+) -> Result<(Vec<f64>, FitReport)>
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    let penalty = settings.penalty;
+    let mut natural_gradient = vec![0.0; start.len()];
+    let objective = |u: &[f64], gradient: &mut [f64]| {
+        let theta: Vec<f64> = u.iter().map(|v| v.exp()).collect();
+        let value = nll(&theta, &mut natural_gradient) / total_weight;
+        for (i, g) in gradient.iter_mut().enumerate() {
+            *g = (natural_gradient[i] / total_weight + 2.0 * penalty * theta[i]) * theta[i];
+        }
+        value + penalty * theta.iter().map(|t| t * t).sum::<f64>()
+    };
+    let log_start: Vec<f64> = start.iter().map(|s| s.ln()).collect();
+    let bound = PARAMETER_RANGE.1.ln();
+    let minimum = minimize(
+        objective,
+        &log_start,
+        bound,
+        settings.max_iterations,
+        settings.tolerance,
+    );
+    let theta: Vec<f64> = minimum.point.iter().map(|v| v.exp()).collect();
+    check_minimum(&settings, &minimum, &theta)?;
+    let errors = standard_errors(|t, g| _ = nll(t, g), &theta);
+    // The optimiser's last value is the penalised mean at these parameters: undo both.
+    let penalty_term = penalty * theta.iter().map(|t| t * t).sum::<f64>();
+    let log_likelihood = -(minimum.value - penalty_term) * total_weight;
+    let report = report(&settings, &minimum, &theta, errors, log_likelihood);
+    Ok((theta, report))
+}
+
+/// An error saying what to try when the optimiser did not converge or ran off.
+fn check_minimum(settings: &FitSettings<'_>, minimum: &Minimum, theta: &[f64]) -> Result<()> {
+    let in_range = |t: &f64| (PARAMETER_RANGE.0..=PARAMETER_RANGE.1).contains(t);
+    if let Some(i) = theta.iter().position(|t| !in_range(t)) {
+        return Err(Error::NotConverged {
+            model: settings.model,
+            detail: format!(
+                "parameter `{}` ran off to {:.3e}, the data do not identify the model; {}",
+                settings.names[i],
+                theta[i],
+                advice(settings.penalty)
+            ),
+        });
+    }
+    if !minimum.converged {
+        return Err(Error::NotConverged {
+            model: settings.model,
+            detail: format!(
+                "stopped after {} iterations with gradient {:.1e} (tolerance {:.0e}) at {}; {}",
+                minimum.iterations,
+                minimum.gradient_norm,
+                settings.tolerance,
+                describe(settings.names, theta),
+                advice(settings.penalty)
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn report(
+    settings: &FitSettings<'_>,
+    minimum: &Minimum,
+    theta: &[f64],
+    errors: Option<Vec<f64>>,
+    log_likelihood: f64,
+) -> FitReport {
+    let parameters = (0..theta.len())
+        .map(|i| ParameterEstimate {
+            name: settings.names[i].to_string(),
+            value: theta[i],
+            standard_error: errors.as_ref().map(|e| e[i]),
+        })
+        .collect();
+    let mut message = format!(
+        "converged in {} iterations (gradient {:.1e})",
+        minimum.iterations, minimum.gradient_norm
+    );
+    if errors.is_none() {
+        message.push_str("; standard errors unavailable (flat likelihood at the optimum)");
+    }
+    FitReport {
+        converged: true,
+        iterations: minimum.iterations,
+        evaluations: minimum.evaluations,
+        log_likelihood,
+        gradient_norm: minimum.gradient_norm,
+        penalty: settings.penalty,
+        customers: settings.customers,
+        distinct_rows: settings.distinct_rows,
+        parameters,
+        message,
+    }
+}
+
+fn describe(names: &[&str], theta: &[f64]) -> String {
+    names
+        .iter()
+        .zip(theta)
+        .map(|(n, t)| format!("{n} = {t:.4e}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks the optimiser settings common to every model.
+pub(crate) fn check_settings(penalty: f64, max_iterations: usize, tolerance: f64) -> Result<()> {
+    if !(penalty.is_finite() && penalty >= 0.0) {
+        return Err(Error::InvalidParameter {
+            name: "penalty",
+            reason: format!("must be finite and >= 0, got {penalty}"),
+        });
+    }
+    if max_iterations == 0 {
+        return Err(Error::InvalidParameter {
+            name: "max_iterations",
+            reason: "must be at least 1".into(),
+        });
+    }
+    if !(tolerance.is_finite() && tolerance > 0.0) {
+        return Err(Error::InvalidParameter {
+            name: "tolerance",
+            reason: format!("must be finite and > 0, got {tolerance}"),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Buy-till-you-die models: who is still a customer, how often they will buy, and what they
+//! will spend.
+//!
+//! - [`BetaGeoParams`]: BG/NBD (Fader, Hardie & Lee 2005) and MBG/NBD (Batislam et al. 2007)
+//!   transaction models, fitted by maximum likelihood on a [`CustomerSummary`]; the fitted
+//!   [`BetaGeoModel`] gives P(alive), expected purchases and the probability of at least one
+//!   purchase over a horizon, per customer.
+//! - [`GammaGammaParams`]: spend per order, fitted on repeat buyers; [`ClvParams`] combines it
+//!   with a transaction model into a discounted customer lifetime value.
+//!
+//! Every fit reports its convergence and standard errors in a [`FitReport`]; a fit that does
+//! not converge is an [`Error::NotConverged`](crate::Error::NotConverged) that says what to
+//! try, so no NaN reaches the output.
+//!
+//! ```
+//! use rebuy_models::btyd::{BetaGeoParams, CustomerSummary};
+//!
+//! // frequency = repeat purchases, recency and T in weeks.
+//! let frequency = [2.0, 1.0, 0.0, 0.0, 4.0, 0.0, 7.0, 1.0];
+//! let recency = [30.4, 1.7, 0.0, 0.0, 20.0, 0.0, 35.0, 5.0];
+//! let t = [38.9, 38.9, 38.9, 30.0, 36.0, 12.0, 37.0, 20.0];
+//! let summary = CustomerSummary::new(&frequency, &recency, &t)?;
+//! let model = BetaGeoParams::bg_nbd().validate()?.fit(&summary)?;
+//! let buys_again = model.purchase_probability(&summary, 13.0)?; // next quarter
+//! assert!(buys_again.iter().all(|p| (0.0..=1.0).contains(p)));
+//! # Ok::<(), rebuy_models::Error>(())
+//! ```
+
+mod beta_geo;
+mod clv;
+mod fitting;
+mod gamma_gamma;
+mod likelihood;
+mod optimize;
+mod predict;
+mod simulate;
+mod special;
+mod summary;
+
+pub use beta_geo::{
+    BETA_GEO_FORMAT_VERSION, BetaGeoModel, BetaGeoParams, BetaGeoValidParams, BetaGeoVariant,
+};
+pub use clv::{ClvParams, ClvValidParams};
+pub use fitting::{FitReport, ParameterEstimate};
+pub use gamma_gamma::{
+    GAMMA_GAMMA_FORMAT_VERSION, GammaGammaModel, GammaGammaParams, GammaGammaValidParams,
+    frequency_spend_correlation,
+};
+pub use simulate::{SimulatedCustomers, SimulationSettings, simulate_customers};
+pub use summary::CustomerSummary;
+
+#[cfg(test)]
+mod tests;
