@@ -1,0 +1,625 @@
+//! Gradient-boosted trees for purchase probability, XGBoost-style: histogram split search
+//! on quantile bins, second-order (Newton) steps on the logistic loss, shrinkage, depth or
+//! leaf limits, `min_child_weight`, L2 on leaf values, row and column subsampling, early
+//! stopping on a validation slice, and missing values sent to a learned side at every
+//! split. The tree learner is shared with the random forest ([`crate::tree`]).
+//!
+//! ```
+//! use rebuy_models::boosting::BoostedTreesParams;
+//! use rebuy_models::classifier::{Classifier, Fit};
+//! use rebuy_models::matrix::Matrix;
+//!
+//! let recency_days: Vec<f64> = (0..200).map(f64::from).collect();
+//! let features = Matrix::from_columns(&[&recency_days])?
+//!     .with_column_names(vec!["recency_days".into()])?;
+//! let bought: Vec<bool> = recency_days.iter().map(|&days| days < 60.0).collect();
+//! let model = BoostedTreesParams::default().n_trees(20).validate()?.fit(&features, &bought)?;
+//! let purchase_probability = model.predict_proba(&features)?;
+//! assert!(purchase_probability[0] > 0.5 && purchase_probability[199] < 0.5);
+//! # Ok::<(), rebuy_models::Error>(())
+//! ```
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::classifier::{self, Classifier, Fit, require, setters};
+use crate::matrix::Matrix;
+use crate::tree::bins::{BinCuts, BinnedMatrix};
+use crate::tree::grow::{GradPair, GrowParams, TrainingSet, grow};
+use crate::tree::{CompleteTrees, Tree};
+use crate::{Result, metrics};
+
+/// Rows per prediction task (fixed, so results do not depend on the thread count).
+const PREDICT_CHUNK: usize = 4096;
+
+/// Hyper-parameters of [`BoostedTrees`]. Defaults: 300 trees, learning rate 0.05, depth 4,
+/// no leaf limit, `min_child_weight` 1, L2 1, minimum split gain 0, no row or column
+/// subsampling, 256 bins (255 for values, 1 for missing), no early stopping (when on,
+/// 10 % of rows are held out), seed 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoostedTreesParams {
+    n_trees: usize,
+    learning_rate: f64,
+    max_depth: Option<u32>,
+    max_leaves: Option<usize>,
+    min_child_weight: f64,
+    l2_regularisation: f64,
+    min_split_gain: f64,
+    row_subsample: f64,
+    column_subsample: f64,
+    max_bins: usize,
+    early_stopping_rounds: Option<usize>,
+    validation_fraction: f64,
+    seed: u64,
+}
+
+impl Default for BoostedTreesParams {
+    fn default() -> Self {
+        Self {
+            n_trees: 300,
+            learning_rate: 0.05,
+            max_depth: Some(4),
+            max_leaves: None,
+            min_child_weight: 1.0,
+            l2_regularisation: 1.0,
+            min_split_gain: 0.0,
+            row_subsample: 1.0,
+            column_subsample: 1.0,
+            max_bins: 256,
+            early_stopping_rounds: None,
+            validation_fraction: 0.1,
+            seed: 0,
+        }
+    }
+}
+
+/// [`BoostedTreesParams`] that passed [`BoostedTreesParams::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoostedTreesValidParams(BoostedTreesParams);
+
+impl BoostedTreesParams {
+    setters! {
+        /// Boosting rounds (trees), at least 1; fewer are kept with early stopping.
+        n_trees: usize,
+        /// Shrinkage of every leaf value, in `(0, 1]` (XGBoost's `eta`).
+        learning_rate: f64,
+        /// Depth limit (1 to 30), or `None` for a leaf limit only.
+        max_depth: Option<u32>,
+        /// Leaf limit (at least 2), best split first; `None` for a depth limit only.
+        max_leaves: Option<usize>,
+        /// Smallest hessian sum of a child (XGBoost's `min_child_weight`), `>= 0`.
+        min_child_weight: f64,
+        /// L2 penalty on leaf values (XGBoost's `lambda`), `>= 0`.
+        l2_regularisation: f64,
+        /// Smallest loss reduction of a split (XGBoost's `gamma`), `>= 0`.
+        min_split_gain: f64,
+        /// Share of rows drawn for each tree, in `(0, 1]`.
+        row_subsample: f64,
+        /// Share of features drawn for each tree, in `(0, 1]`.
+        column_subsample: f64,
+        /// Histogram bins per feature including the missing-value bin, 3 to 256.
+        max_bins: usize,
+        /// Stop after this many rounds without a better validation log loss, keeping the
+        /// best round; `None` trains all `n_trees`.
+        early_stopping_rounds: Option<usize>,
+        /// Share of rows held out for early stopping by [`Fit::fit`], in `(0, 1)`.
+        validation_fraction: f64,
+        /// Seed of the row/column subsampling and of the validation hold-out.
+        seed: u64,
+    }
+
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<BoostedTreesValidParams> {
+        let p = self;
+        require(p.n_trees >= 1, "n_trees", "must be at least 1")?;
+        let lr_ok = p.learning_rate > 0.0 && p.learning_rate <= 1.0;
+        require(lr_ok, "learning_rate", "must be in (0, 1]")?;
+        let depth_ok = p.max_depth.is_none_or(|depth| (1..=30).contains(&depth));
+        require(depth_ok, "max_depth", "must be between 1 and 30")?;
+        require(
+            p.max_leaves.is_none_or(|leaves| leaves >= 2),
+            "max_leaves",
+            "must be at least 2",
+        )?;
+        let limited = p.max_depth.is_some() || p.max_leaves.is_some();
+        require(
+            limited,
+            "max_depth",
+            "set a depth limit, a leaf limit or both",
+        )?;
+        let non_negative = |value: f64| value.is_finite() && value >= 0.0;
+        require(
+            non_negative(p.min_child_weight),
+            "min_child_weight",
+            "must be >= 0",
+        )?;
+        require(
+            non_negative(p.l2_regularisation),
+            "l2_regularisation",
+            "must be >= 0",
+        )?;
+        require(
+            non_negative(p.min_split_gain),
+            "min_split_gain",
+            "must be >= 0",
+        )?;
+        let share = |value: f64| value > 0.0 && value <= 1.0;
+        require(share(p.row_subsample), "row_subsample", "must be in (0, 1]")?;
+        require(
+            share(p.column_subsample),
+            "column_subsample",
+            "must be in (0, 1]",
+        )?;
+        require(
+            (3..=256).contains(&p.max_bins),
+            "max_bins",
+            "must be between 3 and 256",
+        )?;
+        let rounds_ok = p.early_stopping_rounds.is_none_or(|rounds| rounds >= 1);
+        require(rounds_ok, "early_stopping_rounds", "must be at least 1")?;
+        let fraction_ok = p.validation_fraction > 0.0 && p.validation_fraction < 1.0;
+        require(fraction_ok, "validation_fraction", "must be in (0, 1)")?;
+        Ok(BoostedTreesValidParams(self.clone()))
+    }
+}
+
+/// A fitted boosted-trees model: `purchase_probability = sigmoid(base_log_odds + Σ trees)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoostedTrees {
+    pub feature_names: Vec<String>,
+    pub params: BoostedTreesParams,
+    /// Log-odds of the training buy rate, where boosting starts.
+    pub base_log_odds: f64,
+    pub trees: Vec<Tree>,
+    /// Total split gain per feature over all kept trees.
+    pub feature_gain: Vec<f64>,
+    /// Validation log loss after each round (empty without a validation set).
+    pub validation_log_loss: Vec<f64>,
+}
+
+impl Fit for BoostedTreesValidParams {
+    type Model = BoostedTrees;
+
+    /// Fits on all rows, or, with early stopping, on all but a seeded random
+    /// `validation_fraction` of them that decides when to stop.
+    fn fit(&self, features: &Matrix, labels: &[bool]) -> Result<BoostedTrees> {
+        classifier::check_training(features, labels, true)?;
+        if self.0.early_stopping_rounds.is_none() {
+            return self.fit_with_validation(features, labels, None);
+        }
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(self.0.seed ^ 0x5eed_0fa1));
+        let n_validation = ((labels.len() as f64 * self.0.validation_fraction) as usize).max(1);
+        let (validation_rows, training_rows) = order.split_at(n_validation);
+        let (train, train_labels) = take_rows(features, labels, training_rows)?;
+        let (valid, valid_labels) = take_rows(features, labels, validation_rows)?;
+        self.fit_with_validation(&train, &train_labels, Some((&valid, &valid_labels)))
+    }
+}
+
+impl BoostedTreesValidParams {
+    /// Fits on `features`, tracking the log loss on `validation` after each round
+    /// (and stopping early on it when `early_stopping_rounds` is set).
+    pub fn fit_with_validation(
+        &self,
+        features: &Matrix,
+        labels: &[bool],
+        validation: Option<(&Matrix, &[bool])>,
+    ) -> Result<BoostedTrees> {
+        classifier::check_training(features, labels, true)?;
+        let feature_names = classifier::feature_names_of(features);
+        if let Some((valid, valid_labels)) = validation {
+            classifier::check_columns(valid, &feature_names)?;
+            classifier::check_values(valid, true)?;
+            if valid_labels.len() != valid.n_rows() {
+                return Err(crate::Error::InvalidInput(format!(
+                    "{} validation labels for {} validation rows",
+                    valid_labels.len(),
+                    valid.n_rows()
+                )));
+            }
+        }
+        let cuts = BinCuts::fit(features, self.0.max_bins - 1);
+        let binned = BinnedMatrix::new(features, &cuts);
+        let data = TrainingSet {
+            binned: &binned,
+            cuts: &cuts,
+        };
+        let buy_rate = labels.iter().filter(|&&bought| bought).count() as f64 / labels.len() as f64;
+        let mut model = BoostedTrees {
+            feature_names,
+            params: self.0.clone(),
+            base_log_odds: (buy_rate / (1.0 - buy_rate)).ln(),
+            trees: Vec::new(),
+            feature_gain: vec![0.0; features.n_cols()],
+            validation_log_loss: Vec::new(),
+        };
+        let mut rounds = Rounds::new(&model, features, labels, validation);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.0.seed);
+        let mut gains = Vec::new();
+        for _ in 0..self.0.n_trees {
+            let (tree, gain) = rounds.boost(&data, &self.0, &mut rng);
+            gains.push(gain);
+            model.trees.push(tree);
+            if let Some(loss) = rounds.validate(model.trees.last(), validation) {
+                model.validation_log_loss.push(loss);
+                if self.should_stop(&model.validation_log_loss) {
+                    break;
+                }
+            }
+        }
+        if self.0.early_stopping_rounds.is_some() {
+            model.keep_best_round();
+        }
+        for gain in &gains[..model.trees.len()] {
+            for (total, value) in model.feature_gain.iter_mut().zip(gain) {
+                *total += value;
+            }
+        }
+        Ok(model)
+    }
+
+    fn should_stop(&self, losses: &[f64]) -> bool {
+        let Some(patience) = self.0.early_stopping_rounds else {
+            return false;
+        };
+        best_round(losses).is_some_and(|best| losses.len() - 1 - best >= patience)
+    }
+}
+
+/// Index of the lowest loss (the earliest on ties).
+fn best_round(losses: &[f64]) -> Option<usize> {
+    (0..losses.len()).min_by(|&a, &b| losses[a].total_cmp(&losses[b]).then(a.cmp(&b)))
+}
+
+/// The running state of boosting: current log-odds of training and validation rows.
+struct Rounds<'a> {
+    features: &'a Matrix,
+    labels: &'a [bool],
+    log_odds: Vec<f64>,
+    valid_log_odds: Vec<f64>,
+    grads: Vec<GradPair>,
+}
+
+impl<'a> Rounds<'a> {
+    fn new(
+        model: &BoostedTrees,
+        features: &'a Matrix,
+        labels: &'a [bool],
+        validation: Option<(&Matrix, &[bool])>,
+    ) -> Self {
+        let n_valid = validation.map_or(0, |(valid, _)| valid.n_rows());
+        Self {
+            features,
+            labels,
+            log_odds: vec![model.base_log_odds; labels.len()],
+            valid_log_odds: vec![model.base_log_odds; n_valid],
+            grads: vec![GradPair::default(); labels.len()],
+        }
+    }
+
+    /// Grows one tree on the logistic loss's gradients and adds it to the log-odds.
+    fn boost(
+        &mut self,
+        data: &TrainingSet<'_>,
+        params: &BoostedTreesParams,
+        rng: &mut ChaCha8Rng,
+    ) -> (Tree, Vec<f64>) {
+        self.grads
+            .par_iter_mut()
+            .zip(self.log_odds.par_iter().zip(self.labels.par_iter()))
+            .for_each(|(pair, (&log_odds, &bought))| {
+                let p = sigmoid(log_odds);
+                *pair = GradPair {
+                    g: p - f64::from(u8::from(bought)),
+                    h: (p * (1.0 - p)).max(1e-16),
+                };
+            });
+        let n_rows = self.labels.len() as u32;
+        let rows: Vec<u32> = if params.row_subsample < 1.0 {
+            (0..n_rows)
+                .filter(|_| rng.random::<f64>() < params.row_subsample)
+                .collect()
+        } else {
+            (0..n_rows).collect()
+        };
+        let tree_features = draw_features(data.binned.n_features, params.column_subsample, rng);
+        let grow_params = GrowParams {
+            max_depth: params.max_depth.unwrap_or(u32::MAX),
+            max_leaves: params.max_leaves.unwrap_or(usize::MAX),
+            min_child_weight: params.min_child_weight,
+            l2: params.l2_regularisation,
+            min_split_gain: params.min_split_gain,
+            features_per_split: None,
+            leaf_scale: params.learning_rate,
+        };
+        let grown = grow(data, &self.grads, rows, &tree_features, &grow_params, rng);
+        let in_sample = grown.rows.len() == self.labels.len();
+        for &(start, end, value) in &grown.leaves {
+            for &row in &grown.rows[start..end] {
+                self.log_odds[row as usize] += value;
+            }
+        }
+        if !in_sample {
+            let mut sampled = vec![false; self.labels.len()];
+            grown
+                .rows
+                .iter()
+                .for_each(|&row| sampled[row as usize] = true);
+            for (row, log_odds) in self.log_odds.iter_mut().enumerate() {
+                if !sampled[row] {
+                    *log_odds += grown.tree.predict_row(self.features.row(row));
+                }
+            }
+        }
+        (grown.tree, grown.feature_gain)
+    }
+
+    /// Adds the newest tree to the validation log-odds; returns the validation log loss.
+    fn validate(
+        &mut self,
+        tree: Option<&Tree>,
+        validation: Option<(&Matrix, &[bool])>,
+    ) -> Option<f64> {
+        let (valid, valid_labels) = validation?;
+        let tree = tree?;
+        for (row, log_odds) in self.valid_log_odds.iter_mut().enumerate() {
+            *log_odds += tree.predict_row(valid.row(row));
+        }
+        let probabilities: Vec<f64> = self.valid_log_odds.iter().map(|&z| sigmoid(z)).collect();
+        metrics::log_loss(valid_labels, &probabilities).ok()
+    }
+}
+
+/// `round(share * n)` features (at least 1) in increasing order, drawn without replacement.
+fn draw_features(n_features: usize, share: f64, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut features: Vec<usize> = (0..n_features).collect();
+    if share < 1.0 {
+        let keep = ((n_features as f64 * share).round() as usize).clamp(1, n_features);
+        features.shuffle(rng);
+        features.truncate(keep);
+        features.sort_unstable();
+    }
+    features
+}
+
+fn take_rows(features: &Matrix, labels: &[bool], rows: &[usize]) -> Result<(Matrix, Vec<bool>)> {
+    let values = rows
+        .iter()
+        .flat_map(|&row| features.row(row).iter().copied())
+        .collect();
+    let matrix = Matrix::new(rows.len(), features.n_cols(), values)?
+        .with_column_names(classifier::feature_names_of(features))?;
+    Ok((matrix, rows.iter().map(|&row| labels[row]).collect()))
+}
+
+pub(crate) fn sigmoid(log_odds: f64) -> f64 {
+    1.0 / (1.0 + (-log_odds).exp())
+}
+
+impl BoostedTrees {
+    fn keep_best_round(&mut self) {
+        if let Some(best) = best_round(&self.validation_log_loss) {
+            self.trees.truncate(best + 1);
+        }
+    }
+
+    /// Log-odds of a purchase for every row (before the sigmoid).
+    pub fn predict_log_odds(&self, features: &Matrix) -> Result<Vec<f64>> {
+        classifier::check_columns(features, &self.feature_names)?;
+        classifier::check_values(features, true)?;
+        let n_features = features.n_cols();
+        let mut log_odds = vec![self.base_log_odds; features.n_rows()];
+        let complete = CompleteTrees::new(&self.trees);
+        log_odds
+            .par_chunks_mut(PREDICT_CHUNK)
+            .zip(features.values().par_chunks(PREDICT_CHUNK * n_features))
+            .for_each(|(sums, rows)| match &complete {
+                Some(complete) => complete.add_block(rows, n_features, sums),
+                None => self
+                    .trees
+                    .iter()
+                    .for_each(|tree| tree.add_block(rows, n_features, sums)),
+            });
+        Ok(log_odds)
+    }
+}
+
+impl Classifier for BoostedTrees {
+    const KIND: &'static str = "boosted_trees";
+
+    fn predict_proba(&self, features: &Matrix) -> Result<Vec<f64>> {
+        Ok(self
+            .predict_log_odds(features)?
+            .into_iter()
+            .map(sigmoid)
+            .collect())
+    }
+
+    fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// Total split gain per feature (XGBoost's `total_gain`), normalised to sum to 1.
+    fn feature_importance(&self) -> Vec<f64> {
+        classifier::normalised(&self.feature_gain)
+    }
+
+    fn check_loaded(&self) -> Result<()> {
+        self.params.validate()?;
+        let n_features = self.feature_names.len();
+        if self.feature_gain.len() != n_features || !self.base_log_odds.is_finite() {
+            return Err(crate::Error::Format(
+                "boosted trees: inconsistent model".into(),
+            ));
+        }
+        self.trees
+            .iter()
+            .try_for_each(|tree| tree.check(n_features))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use crate::classifier::test_data::{formula_data, noisy_customers};
+
+    // XGBClassifier(n_estimators=3, max_depth=2, learning_rate=0.3, reg_lambda=1,
+    // tree_method="hist", base_score=mean label), xgboost 3.2.0, rows 0, 1, 2, 50, 199
+    // (docs/reference/trees/model_reference.py). XGBoost sums gradients in f32.
+    const XGBOOST_PROBABILITIES: [(usize, f64); 5] = [
+        (0, 0.3726098835468292),
+        (1, 0.4343370199203491),
+        (2, 0.6879873871803284),
+        (50, 0.7394567131996155),
+        (199, 0.8597464561462402),
+    ];
+
+    #[test]
+    fn matches_xgboost_on_small_trees() {
+        let (features, labels) = formula_data();
+        let params = BoostedTreesParams::default()
+            .n_trees(3)
+            .max_depth(Some(2))
+            .learning_rate(0.3);
+        let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+        let probabilities = model.predict_proba(&features).unwrap();
+        for (row, expected) in XGBOOST_PROBABILITIES {
+            assert!(
+                (probabilities[row] - expected).abs() < 1e-6,
+                "row {row}: {}",
+                probabilities[row]
+            );
+        }
+    }
+
+    fn fitted(seed: u64) -> (BoostedTrees, Matrix, Vec<bool>) {
+        let (features, labels) = noisy_customers(3000, 7);
+        let params = BoostedTreesParams::default()
+            .n_trees(60)
+            .learning_rate(0.2)
+            .row_subsample(0.8)
+            .column_subsample(0.7)
+            .seed(seed);
+        let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+        (model, features, labels)
+    }
+
+    #[test]
+    fn ranks_held_out_customers_and_uses_missing_values() {
+        let (model, _, _) = fitted(1);
+        let (test, test_labels) = noisy_customers(3000, 8);
+        let probabilities = model.predict_proba(&test).unwrap();
+        let auc = metrics::roc_auc(&test_labels, &probabilities).unwrap();
+        assert!(auc > 0.85, "AUC {auc}");
+        // A missing basket means a likely buyer: the learned default side must say so.
+        let base = [200.0, 2.0, 50.0];
+        let missing = [200.0, 2.0, f64::NAN];
+        let rows = Matrix::new(2, 3, base.into_iter().chain(missing).collect()).unwrap();
+        let pair = model.predict_proba(&rows).unwrap();
+        assert!(pair[1] > pair[0] + 0.2, "{pair:?}");
+    }
+
+    #[test]
+    fn same_seed_same_model_whatever_the_threads() {
+        let (model, _, _) = fitted(3);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let (single, _, _) = pool.install(|| fitted(3));
+        assert_eq!(model, single);
+        let (other_seed, _, _) = fitted(4);
+        assert_ne!(model.trees, other_seed.trees);
+    }
+
+    #[test]
+    fn saved_model_predicts_the_same_and_checks_its_version() {
+        let (model, features, _) = fitted(1);
+        let json = model.to_json().unwrap();
+        let loaded = BoostedTrees::from_json(&json).unwrap();
+        assert_eq!(
+            model.predict_proba(&features).unwrap(),
+            loaded.predict_proba(&features).unwrap()
+        );
+        let future = json.replacen("\"format_version\":1", "\"format_version\":2", 1);
+        let err = BoostedTrees::from_json(&future).unwrap_err().to_string();
+        assert!(err.contains("format version 2"), "{err}");
+        let err = crate::forest::RandomForest::from_json(&json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("boosted_trees"), "{err}");
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_round() {
+        let (features, labels) = noisy_customers(2000, 9);
+        let params = BoostedTreesParams::default()
+            .n_trees(400)
+            .learning_rate(0.5)
+            .max_depth(Some(6))
+            .early_stopping_rounds(Some(10));
+        let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+        assert!(model.trees.len() < 100, "{} trees", model.trees.len());
+        assert_eq!(
+            best_round(&model.validation_log_loss),
+            Some(model.trees.len() - 1)
+        );
+    }
+
+    #[test]
+    fn leaf_limit_bounds_every_tree() {
+        let (features, labels) = noisy_customers(2000, 9);
+        let params = BoostedTreesParams::default()
+            .n_trees(5)
+            .max_depth(None)
+            .max_leaves(Some(5));
+        let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+        for tree in &model.trees {
+            let leaves = tree
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(i, n)| n.left as usize == *i)
+                .count();
+            assert_eq!(leaves, 5);
+        }
+        assert!((model.feature_importance().iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_settings_and_inputs_are_errors() {
+        let bad = BoostedTreesParams::default().learning_rate(0.0).validate();
+        assert!(matches!(
+            bad,
+            Err(Error::InvalidParameter {
+                name: "learning_rate",
+                ..
+            })
+        ));
+        let bad = BoostedTreesParams::default().max_bins(300).validate();
+        assert!(matches!(
+            bad,
+            Err(Error::InvalidParameter {
+                name: "max_bins",
+                ..
+            })
+        ));
+        let (features, labels) = formula_data();
+        let params = BoostedTreesParams::default().n_trees(2).validate().unwrap();
+        assert!(params.fit(&features, &labels[..10]).is_err());
+        assert!(params.fit(&features, &[true; 200]).is_err());
+        let model = params.fit(&features, &labels).unwrap();
+        let infinite = Matrix::new(1, 3, vec![1.0, f64::INFINITY, 2.0]).unwrap();
+        assert!(matches!(
+            model.predict_proba(&infinite),
+            Err(Error::NonFinite { .. })
+        ));
+        let narrow = Matrix::new(1, 2, vec![1.0, 2.0]).unwrap();
+        assert!(model.predict_proba(&narrow).is_err());
+    }
+}

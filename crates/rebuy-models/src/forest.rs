@@ -1,0 +1,355 @@
+//! Random forest for purchase probability, like scikit-learn's `RandomForestClassifier`:
+//! every tree is grown on a bootstrap sample, drawing `sqrt(n_features)` candidate features
+//! at each node, until its leaves are pure; `purchase_probability` is the mean over trees
+//! of the share of buyers in the leaf a customer falls in. Splits are searched on the
+//! shared histogram learner ([`crate::tree`]) with 255 quantile bins per feature, and
+//! missing values go to a learned side as in the boosting. Trees grow in parallel; each
+//! has its own seed drawn from the master seed, so results do not depend on threads.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::classifier::{self, Classifier, Fit, require, setters};
+use crate::matrix::Matrix;
+use crate::tree::Tree;
+use crate::tree::bins::{BinCuts, BinnedMatrix};
+use crate::tree::grow::{GradPair, GrowParams, TrainingSet, grow};
+
+/// Rows per prediction task (fixed, so results do not depend on the thread count).
+const PREDICT_CHUNK: usize = 4096;
+
+/// How many features each node may split on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum MaxFeatures {
+    /// `max(1, floor(sqrt(n_features)))`, scikit-learn's default for classifiers.
+    Sqrt,
+    /// Every feature at every node (bagged trees).
+    All,
+    /// This many features (capped at the number of features).
+    Count(usize),
+}
+
+/// Hyper-parameters of [`RandomForest`]. Defaults (scikit-learn's): 200 trees, no depth
+/// limit, `min_samples_leaf` 1, `MaxFeatures::Sqrt`, bootstrap on, 256 bins, seed 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RandomForestParams {
+    n_trees: usize,
+    max_depth: Option<u32>,
+    min_samples_leaf: usize,
+    max_features: MaxFeatures,
+    bootstrap: bool,
+    max_bins: usize,
+    seed: u64,
+}
+
+impl Default for RandomForestParams {
+    fn default() -> Self {
+        Self {
+            n_trees: 200,
+            max_depth: None,
+            min_samples_leaf: 1,
+            max_features: MaxFeatures::Sqrt,
+            bootstrap: true,
+            max_bins: 256,
+            seed: 0,
+        }
+    }
+}
+
+/// [`RandomForestParams`] that passed [`RandomForestParams::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomForestValidParams(RandomForestParams);
+
+impl RandomForestParams {
+    setters! {
+        /// Number of trees, at least 1.
+        n_trees: usize,
+        /// Depth limit (1 to 64), or `None` to grow until leaves are pure.
+        max_depth: Option<u32>,
+        /// Fewest training rows in a leaf (bootstrap copies counted), at least 1.
+        min_samples_leaf: usize,
+        /// Candidate features per node.
+        max_features: MaxFeatures,
+        /// Draw each tree's rows with replacement (off: every tree sees every row once).
+        bootstrap: bool,
+        /// Histogram bins per feature including the missing-value bin, 3 to 256.
+        max_bins: usize,
+        /// Master seed of the bootstrap samples and feature draws.
+        seed: u64,
+    }
+
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<RandomForestValidParams> {
+        require(self.n_trees >= 1, "n_trees", "must be at least 1")?;
+        let depth_ok = self.max_depth.is_none_or(|depth| (1..=64).contains(&depth));
+        require(depth_ok, "max_depth", "must be between 1 and 64")?;
+        require(
+            self.min_samples_leaf >= 1,
+            "min_samples_leaf",
+            "must be at least 1",
+        )?;
+        let features_ok = !matches!(self.max_features, MaxFeatures::Count(0));
+        require(features_ok, "max_features", "must be at least 1")?;
+        require(
+            (3..=256).contains(&self.max_bins),
+            "max_bins",
+            "must be between 3 and 256",
+        )?;
+        Ok(RandomForestValidParams(self.clone()))
+    }
+}
+
+/// A fitted random forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RandomForest {
+    pub feature_names: Vec<String>,
+    pub params: RandomForestParams,
+    /// Each leaf's value is the (bootstrap-weighted) share of buyers in it.
+    pub trees: Vec<Tree>,
+    /// Total impurity (Gini) decrease per feature over all trees.
+    pub feature_gain: Vec<f64>,
+}
+
+impl Fit for RandomForestValidParams {
+    type Model = RandomForest;
+
+    fn fit(&self, features: &Matrix, labels: &[bool]) -> Result<RandomForest> {
+        classifier::check_training(features, labels, true)?;
+        let params = &self.0;
+        let cuts = BinCuts::fit(features, params.max_bins - 1);
+        let binned = BinnedMatrix::new(features, &cuts);
+        let data = TrainingSet {
+            binned: &binned,
+            cuts: &cuts,
+        };
+        let n_features = features.n_cols();
+        let per_split = match params.max_features {
+            MaxFeatures::Sqrt => ((n_features as f64).sqrt().floor() as usize).max(1),
+            MaxFeatures::All => n_features,
+            MaxFeatures::Count(count) => count.min(n_features),
+        };
+        let grow_params = GrowParams {
+            max_depth: params.max_depth.unwrap_or(u32::MAX),
+            max_leaves: usize::MAX,
+            min_child_weight: params.min_samples_leaf as f64,
+            l2: 0.0,
+            min_split_gain: 0.0,
+            features_per_split: (per_split < n_features).then_some(per_split),
+            leaf_scale: 1.0,
+        };
+        let mut master = ChaCha8Rng::seed_from_u64(params.seed);
+        let seeds: Vec<u64> = (0..params.n_trees).map(|_| master.random()).collect();
+        let all_features: Vec<usize> = (0..n_features).collect();
+        let grown: Vec<(Tree, Vec<f64>)> = seeds
+            .par_iter()
+            .map(|&seed| {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                let (grads, rows) = sample(labels, params.bootstrap, &mut rng);
+                let tree = grow(&data, &grads, rows, &all_features, &grow_params, &mut rng);
+                (tree.tree, tree.feature_gain)
+            })
+            .collect();
+        let mut feature_gain = vec![0.0; n_features];
+        for (_, gain) in &grown {
+            feature_gain
+                .iter_mut()
+                .zip(gain)
+                .for_each(|(total, value)| *total += value);
+        }
+        Ok(RandomForest {
+            feature_names: classifier::feature_names_of(features),
+            params: params.clone(),
+            trees: grown.into_iter().map(|(tree, _)| tree).collect(),
+            feature_gain,
+        })
+    }
+}
+
+/// Bootstrap weights as gradient pairs (`g = -bought * copies`, `h = copies`, so a leaf's
+/// value `-G/H` is its share of buyers) and the rows drawn at least once.
+fn sample(labels: &[bool], bootstrap: bool, rng: &mut ChaCha8Rng) -> (Vec<GradPair>, Vec<u32>) {
+    let n = labels.len();
+    let mut copies = vec![u32::from(!bootstrap); n];
+    if bootstrap {
+        for _ in 0..n {
+            copies[rng.random_range(0..n)] += 1;
+        }
+    }
+    let grads = labels
+        .iter()
+        .zip(&copies)
+        .map(|(&bought, &count)| {
+            let weight = f64::from(count);
+            GradPair {
+                g: -weight * f64::from(u8::from(bought)),
+                h: weight,
+            }
+        })
+        .collect();
+    let rows = (0..n as u32)
+        .filter(|&row| copies[row as usize] > 0)
+        .collect();
+    (grads, rows)
+}
+
+impl Classifier for RandomForest {
+    const KIND: &'static str = "random_forest";
+
+    fn predict_proba(&self, features: &Matrix) -> Result<Vec<f64>> {
+        classifier::check_columns(features, &self.feature_names)?;
+        classifier::check_values(features, true)?;
+        let n_features = features.n_cols();
+        let mut sums = vec![0.0; features.n_rows()];
+        sums.par_chunks_mut(PREDICT_CHUNK)
+            .zip(features.values().par_chunks(PREDICT_CHUNK * n_features))
+            .for_each(|(sums, rows)| {
+                for tree in &self.trees {
+                    tree.add_block(rows, n_features, sums);
+                }
+            });
+        let n_trees = self.trees.len() as f64;
+        Ok(sums
+            .into_iter()
+            .map(|sum| (sum / n_trees).clamp(0.0, 1.0))
+            .collect())
+    }
+
+    fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// Mean decrease in impurity (Gini), summed over trees and normalised to sum to 1.
+    fn feature_importance(&self) -> Vec<f64> {
+        classifier::normalised(&self.feature_gain)
+    }
+
+    fn check_loaded(&self) -> Result<()> {
+        self.params.validate()?;
+        let n_features = self.feature_names.len();
+        if self.trees.is_empty() || self.feature_gain.len() != n_features {
+            return Err(crate::Error::Format(
+                "random forest: inconsistent model".into(),
+            ));
+        }
+        self.trees
+            .iter()
+            .try_for_each(|tree| tree.check(n_features))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classifier::test_data::{formula_data, noisy_customers};
+    use crate::{Error, metrics};
+
+    #[test]
+    fn full_trees_without_bootstrap_reproduce_the_training_labels() {
+        let (features, labels) = formula_data();
+        let params = RandomForestParams::default()
+            .n_trees(3)
+            .bootstrap(false)
+            .max_features(MaxFeatures::All);
+        let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+        let probabilities = model.predict_proba(&features).unwrap();
+        let expected: Vec<f64> = labels.iter().map(|&b| f64::from(u8::from(b))).collect();
+        assert_eq!(probabilities, expected);
+    }
+
+    fn fitted(seed: u64) -> RandomForest {
+        let (features, labels) = noisy_customers(2000, 7);
+        let params = RandomForestParams::default()
+            .n_trees(30)
+            .min_samples_leaf(5)
+            .seed(seed);
+        params.validate().unwrap().fit(&features, &labels).unwrap()
+    }
+
+    #[test]
+    fn ranks_held_out_customers() {
+        let model = fitted(1);
+        let (test, test_labels) = noisy_customers(2000, 8);
+        let probabilities = model.predict_proba(&test).unwrap();
+        assert!(probabilities.iter().all(|p| (0.0..=1.0).contains(p)));
+        let auc = metrics::roc_auc(&test_labels, &probabilities).unwrap();
+        assert!(auc > 0.85, "AUC {auc}");
+        let importance = model.feature_importance();
+        // Recency drives buying here; the basket value itself is noise.
+        assert!(importance[0] > importance[2], "{importance:?}");
+    }
+
+    #[test]
+    fn same_seed_same_forest_whatever_the_threads() {
+        let model = fitted(3);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert_eq!(model, pool.install(|| fitted(3)));
+        assert_ne!(model.trees, fitted(4).trees);
+    }
+
+    #[test]
+    fn saved_forest_predicts_the_same() {
+        let model = fitted(1);
+        let (features, _) = noisy_customers(500, 8);
+        let loaded = RandomForest::from_json(&model.to_json().unwrap()).unwrap();
+        assert_eq!(
+            model.predict_proba(&features).unwrap(),
+            loaded.predict_proba(&features).unwrap()
+        );
+        let mut broken: serde_json::Value =
+            serde_json::from_str(&model.to_json().unwrap()).unwrap();
+        broken["model"]["trees"][0]["nodes"][0]["left"] = serde_json::json!(0);
+        broken["model"]["trees"][0]["nodes"][0]["right"] = serde_json::json!(999_999);
+        assert!(matches!(
+            RandomForest::from_json(&broken.to_string()),
+            Err(Error::Format(_))
+        ));
+    }
+
+    #[test]
+    fn any_classifier_loads_by_kind() {
+        let model = fitted(1);
+        let (features, _) = noisy_customers(100, 8);
+        let any = crate::classifier::AnyClassifier::from_json(&model.to_json().unwrap()).unwrap();
+        assert_eq!(
+            any.predict_proba(&features).unwrap(),
+            model.predict_proba(&features).unwrap()
+        );
+        assert_eq!(any.feature_names()[0], "recency_days");
+        let unknown = model
+            .to_json()
+            .unwrap()
+            .replace("random_forest", "neural_net");
+        let err = crate::classifier::AnyClassifier::from_json(&unknown)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("neural_net"), "{err}");
+    }
+
+    #[test]
+    fn bad_settings_are_errors() {
+        let bad = RandomForestParams::default().n_trees(0).validate();
+        assert!(matches!(
+            bad,
+            Err(Error::InvalidParameter {
+                name: "n_trees",
+                ..
+            })
+        ));
+        let bad = RandomForestParams::default()
+            .max_features(MaxFeatures::Count(0))
+            .validate();
+        assert!(matches!(
+            bad,
+            Err(Error::InvalidParameter {
+                name: "max_features",
+                ..
+            })
+        ));
+    }
+}

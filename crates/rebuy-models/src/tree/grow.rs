@@ -1,0 +1,542 @@
+//! Growing one tree from per-row gradient pairs over binned features.
+
+use std::ops::{AddAssign, Sub};
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::bins::{BinCuts, BinnedMatrix, MISSING_BIN, SLOTS};
+use super::{Node, Tree};
+
+/// XGBoost's smallest objective improvement that still counts as a split (`kRtEps`).
+const MIN_GAIN: f64 = 1e-6;
+
+/// Rows per histogram task; fixed (not per thread) so sums are added in the same order
+/// whatever the number of threads.
+const HISTOGRAM_CHUNK: usize = 32_768;
+
+/// Gradient and hessian of one row, or their sum over rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct GradPair {
+    pub(crate) g: f64,
+    pub(crate) h: f64,
+}
+
+impl AddAssign for GradPair {
+    fn add_assign(&mut self, other: Self) {
+        self.g += other.g;
+        self.h += other.h;
+    }
+}
+
+impl Sub for GradPair {
+    type Output = Self;
+    fn sub(self, other: Self) -> Self {
+        Self {
+            g: self.g - other.g,
+            h: self.h - other.h,
+        }
+    }
+}
+
+/// Checked settings of one tree (the forest and the boosting fill them from their params).
+#[derive(Debug, Clone)]
+pub(crate) struct GrowParams {
+    /// `u32::MAX` for no limit.
+    pub(crate) max_depth: u32,
+    /// `usize::MAX` for no limit; otherwise the best split overall is taken first.
+    pub(crate) max_leaves: usize,
+    pub(crate) min_child_weight: f64,
+    pub(crate) l2: f64,
+    pub(crate) min_split_gain: f64,
+    /// Features drawn afresh at every node (the forest); `None` uses all of the tree's.
+    pub(crate) features_per_split: Option<usize>,
+    /// Multiplies every leaf value (the learning rate of boosting).
+    pub(crate) leaf_scale: f64,
+}
+
+/// The inputs every tree of a model shares.
+#[derive(Debug)]
+pub(crate) struct TrainingSet<'a> {
+    pub(crate) binned: &'a BinnedMatrix,
+    pub(crate) cuts: &'a BinCuts,
+}
+
+/// A grown tree, its split gains per feature, and which rows ended in which leaf.
+#[derive(Debug)]
+pub(crate) struct GrownTree {
+    pub(crate) tree: Tree,
+    pub(crate) feature_gain: Vec<f64>,
+    pub(crate) rows: Vec<u32>,
+    /// `(start, end, value)`: `rows[start..end]` fell in a leaf with this value.
+    pub(crate) leaves: Vec<(usize, usize, f64)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    gain: f64,
+    feature: usize,
+    bin: u8,
+    missing_left: bool,
+    left: GradPair,
+    right: GradPair,
+}
+
+/// Gradient sums per bin for some features: `slots[k * SLOTS + bin]` for `features[k]`.
+#[derive(Debug)]
+struct Histogram {
+    features: Vec<usize>,
+    slots: Vec<GradPair>,
+}
+
+/// A node that may still be split.
+#[derive(Debug)]
+struct Open {
+    node: usize,
+    start: usize,
+    end: usize,
+    depth: u32,
+    split: Split,
+    /// Kept for the histogram subtraction of its children.
+    histogram: Option<Histogram>,
+}
+
+struct Grower<'a> {
+    data: &'a TrainingSet<'a>,
+    grads: &'a [GradPair],
+    params: &'a GrowParams,
+    tree_features: &'a [usize],
+    rng: &'a mut ChaCha8Rng,
+    rows: Vec<u32>,
+    nodes: Vec<Node>,
+    leaves: Vec<(usize, usize, f64)>,
+    feature_gain: Vec<f64>,
+    depth: u32,
+    /// Buffers reused node after node (right-hand rows, rows sorted by bin).
+    scratch_rows: Vec<u32>,
+    scratch_entries: Vec<(u8, GradPair)>,
+}
+
+/// Grows one tree on `rows` (indices into `grads` and the binned matrix), using only
+/// `tree_features`. Deterministic for a given `rng` state.
+pub(crate) fn grow(
+    data: &TrainingSet<'_>,
+    grads: &[GradPair],
+    rows: Vec<u32>,
+    tree_features: &[usize],
+    params: &GrowParams,
+    rng: &mut ChaCha8Rng,
+) -> GrownTree {
+    let n_features = data.binned.n_features;
+    let mut grower = Grower {
+        data,
+        grads,
+        params,
+        tree_features,
+        rng,
+        rows,
+        nodes: Vec::new(),
+        leaves: Vec::new(),
+        feature_gain: vec![0.0; n_features],
+        depth: 0,
+        scratch_rows: Vec::new(),
+        scratch_entries: Vec::new(),
+    };
+    grower.run();
+    GrownTree {
+        tree: Tree {
+            nodes: grower.nodes,
+            depth: grower.depth,
+        },
+        feature_gain: grower.feature_gain,
+        rows: grower.rows,
+        leaves: grower.leaves,
+    }
+}
+
+/// Below this many rows a node's split is searched on its rows sorted by bin rather
+/// than on a 256-slot histogram (the bottom of a deep forest tree is mostly such nodes).
+const SPARSE_MAX_ROWS: usize = 64;
+
+impl Grower<'_> {
+    fn run(&mut self) {
+        let total = sum_rows(self.grads, &self.rows);
+        let root = (0, self.rows.len());
+        let mut open = Vec::new();
+        self.nodes.push(Node::leaf(0, self.leaf_value(total)));
+        let histogram = self
+            .can_split(root, 0, total)
+            .then(|| self.build_histogram(root));
+        self.open_or_close(&mut open, 0, root, 0, total, histogram);
+        let mut n_leaves = 1;
+        while n_leaves < self.params.max_leaves {
+            let Some(next) = self.pick(&mut open) else {
+                break;
+            };
+            self.split(&mut open, next);
+            n_leaves += 1;
+        }
+        for candidate in open {
+            let value = self.nodes[candidate.node].value;
+            self.leaves.push((candidate.start, candidate.end, value));
+        }
+    }
+
+    /// With a leaf limit the best gain goes first; without one order does not change
+    /// the tree, so a stack keeps memory small.
+    fn pick(&self, open: &mut Vec<Open>) -> Option<Open> {
+        if self.params.max_leaves == usize::MAX {
+            return open.pop();
+        }
+        let best = (0..open.len()).max_by(|&a, &b| {
+            open[a]
+                .split
+                .gain
+                .total_cmp(&open[b].split.gain)
+                .then(open[b].node.cmp(&open[a].node))
+        })?;
+        Some(open.swap_remove(best))
+    }
+
+    fn split(&mut self, open: &mut Vec<Open>, parent: Open) {
+        let split = parent.split;
+        self.feature_gain[split.feature] += split.gain;
+        let middle = self.partition(&parent);
+        let (left, right) = (self.nodes.len(), self.nodes.len() + 1);
+        self.nodes[parent.node] = Node {
+            feature: split.feature as u32,
+            threshold: self.data.cuts.cuts[split.feature][usize::from(split.bin)],
+            missing_left: split.missing_left,
+            left: left as u32,
+            right: right as u32,
+            value: 0.0,
+        };
+        self.nodes
+            .push(Node::leaf(left, self.leaf_value(split.left)));
+        self.nodes
+            .push(Node::leaf(right, self.leaf_value(split.right)));
+        let depth = parent.depth + 1;
+        self.depth = self.depth.max(depth);
+        let (left_rows, right_rows) = ((parent.start, middle), (middle, parent.end));
+        let (left_hist, right_hist) = self.child_histograms(&parent, left_rows, right_rows, depth);
+        self.open_or_close(open, left, left_rows, depth, split.left, left_hist);
+        self.open_or_close(open, right, right_rows, depth, split.right, right_hist);
+    }
+
+    /// Histograms of the children that may split and are not small. When the parent's
+    /// is kept, only the smaller child is built and the larger is the difference.
+    fn child_histograms(
+        &mut self,
+        parent: &Open,
+        left: (usize, usize),
+        right: (usize, usize),
+        depth: u32,
+    ) -> (Option<Histogram>, Option<Histogram>) {
+        let left_ok = self.can_split(left, depth, parent.split.left);
+        let right_ok = self.can_split(right, depth, parent.split.right);
+        let Some(parent_hist) = &parent.histogram else {
+            let dense =
+                |range: (usize, usize), ok: bool| ok && range.1 - range.0 >= SPARSE_MAX_ROWS;
+            let left_hist = dense(left, left_ok).then(|| self.build_histogram(left));
+            let right_hist = dense(right, right_ok).then(|| self.build_histogram(right));
+            return (left_hist, right_hist);
+        };
+        if !left_ok && !right_ok {
+            return (None, None);
+        }
+        let left_smaller = left.1 - left.0 <= right.1 - right.0;
+        let small = self.build_histogram(if left_smaller { left } else { right });
+        let large = Histogram {
+            features: small.features.clone(),
+            slots: parent_hist
+                .slots
+                .iter()
+                .zip(&small.slots)
+                .map(|(&p, &s)| p - s)
+                .collect(),
+        };
+        let (left_hist, right_hist) = if left_smaller {
+            (small, large)
+        } else {
+            (large, small)
+        };
+        (left_ok.then_some(left_hist), right_ok.then_some(right_hist))
+    }
+
+    /// Records a split candidate for the node, or closes it as a leaf. Without a
+    /// histogram a splittable node is small and searched row by row.
+    fn open_or_close(
+        &mut self,
+        open: &mut Vec<Open>,
+        node: usize,
+        (start, end): (usize, usize),
+        depth: u32,
+        sum: GradPair,
+        histogram: Option<Histogram>,
+    ) {
+        let split = match &histogram {
+            Some(hist) => self.best_dense_split(hist, sum),
+            None if self.can_split((start, end), depth, sum) => {
+                self.best_sparse_split((start, end), sum)
+            }
+            None => None,
+        };
+        match split {
+            Some(split) => {
+                // Keep the histogram only if a child may itself be split later.
+                let keep =
+                    self.params.features_per_split.is_none() && depth + 2 <= self.params.max_depth;
+                let histogram = if keep { histogram } else { None };
+                open.push(Open {
+                    node,
+                    start,
+                    end,
+                    depth,
+                    split,
+                    histogram,
+                });
+            }
+            None => self.leaves.push((start, end, self.nodes[node].value)),
+        }
+    }
+
+    fn can_split(&self, (start, end): (usize, usize), depth: u32, sum: GradPair) -> bool {
+        depth < self.params.max_depth
+            && end - start >= 2
+            && sum.h >= 2.0 * self.params.min_child_weight
+    }
+
+    fn build_histogram(&mut self, (start, end): (usize, usize)) -> Histogram {
+        let features = self.node_features();
+        let slots = histogram(
+            self.data.binned,
+            self.grads,
+            &self.rows[start..end],
+            &features,
+        );
+        Histogram { features, slots }
+    }
+
+    fn node_features(&mut self) -> Vec<usize> {
+        let mut features = self.tree_features.to_vec();
+        if let Some(k) = self.params.features_per_split {
+            let k = k.min(features.len());
+            for i in 0..k {
+                let j = self.rng.random_range(i..features.len());
+                features.swap(i, j);
+            }
+            features.truncate(k);
+        }
+        features
+    }
+
+    fn best_dense_split(&self, hist: &Histogram, total: GradPair) -> Option<Split> {
+        let mut best: Option<Split> = None;
+        for (k, &feature) in hist.features.iter().enumerate() {
+            let slots = &hist.slots[k * SLOTS..(k + 1) * SLOTS];
+            let value_bins = self.data.cuts.value_bins(feature);
+            let bins = slots[..value_bins]
+                .iter()
+                .enumerate()
+                .map(|(bin, &pair)| (bin as u8, pair));
+            let missing = slots[usize::from(MISSING_BIN)];
+            let candidate = self.best_split_of_feature(feature, bins, missing, total);
+            if candidate.is_some_and(|c| best.is_none_or(|b| c.gain > b.gain)) {
+                best = candidate;
+            }
+        }
+        best.filter(|split| split.gain > MIN_GAIN + self.params.min_split_gain)
+    }
+
+    /// The same search over the node's rows sorted by bin: only occupied bins are seen,
+    /// which gives the same splits as the histogram (empty bins never add gain).
+    fn best_sparse_split(
+        &mut self,
+        (start, end): (usize, usize),
+        total: GradPair,
+    ) -> Option<Split> {
+        let features = self.node_features();
+        let n_features = self.data.binned.n_features;
+        let mut best: Option<Split> = None;
+        let mut entries = std::mem::take(&mut self.scratch_entries);
+        for feature in features {
+            entries.clear();
+            let mut missing = GradPair::default();
+            for &row in &self.rows[start..end] {
+                let bin = self.data.binned.bins[row as usize * n_features + feature];
+                let pair = self.grads[row as usize];
+                if bin == MISSING_BIN {
+                    missing += pair;
+                } else {
+                    entries.push((bin, pair));
+                }
+            }
+            entries.sort_unstable_by_key(|&(bin, _)| bin);
+            let candidate = self.best_split_of_feature(feature, merged(&entries), missing, total);
+            if candidate.is_some_and(|c| best.is_none_or(|b| c.gain > b.gain)) {
+                best = candidate;
+            }
+        }
+        self.scratch_entries = entries;
+        best.filter(|split| split.gain > MIN_GAIN + self.params.min_split_gain)
+    }
+
+    /// Best split of one feature given its value bins in increasing order (`bins`) and
+    /// the sum over missing values; a split after the last bin is not a split.
+    fn best_split_of_feature(
+        &self,
+        feature: usize,
+        bins: impl Iterator<Item = (u8, GradPair)>,
+        missing: GradPair,
+        total: GradPair,
+    ) -> Option<Split> {
+        let parent_score = self.score(total);
+        let mut best: Option<Split> = None;
+        let mut below = GradPair::default();
+        let mut bins = bins.peekable();
+        while let Some((bin, pair)) = bins.next() {
+            below += pair;
+            if bins.peek().is_none() {
+                break;
+            }
+            let mut consider = |left: GradPair, missing_left: bool| {
+                let right = total - left;
+                let enough = left.h >= self.params.min_child_weight
+                    && right.h >= self.params.min_child_weight;
+                if !enough {
+                    return;
+                }
+                let gain = 0.5 * (self.score(left) + self.score(right) - parent_score);
+                if best.is_none_or(|b| gain > b.gain) {
+                    best = Some(Split {
+                        gain,
+                        feature,
+                        bin,
+                        missing_left,
+                        left,
+                        right,
+                    });
+                }
+            };
+            if missing.h > 0.0 {
+                consider(below, false);
+                let mut with_missing = below;
+                with_missing += missing;
+                consider(with_missing, true);
+            } else {
+                // No missing value here: send future ones to the larger child.
+                let missing_left = below.h >= total.h - below.h;
+                consider(below, missing_left);
+            }
+        }
+        best
+    }
+
+    fn score(&self, sum: GradPair) -> f64 {
+        sum.g * sum.g / (sum.h + self.params.l2)
+    }
+
+    fn leaf_value(&self, sum: GradPair) -> f64 {
+        let denominator = sum.h + self.params.l2;
+        if denominator > 0.0 {
+            -sum.g / denominator * self.params.leaf_scale
+        } else {
+            0.0
+        }
+    }
+
+    /// Stable partition of the node's rows by its split; returns where the right child starts.
+    fn partition(&mut self, node: &Open) -> usize {
+        let split = node.split;
+        let n_features = self.data.binned.n_features;
+        let bins = &self.data.binned.bins;
+        let rows = &mut self.rows[node.start..node.end];
+        let right = &mut self.scratch_rows;
+        right.clear();
+        let mut n_left = 0;
+        for i in 0..rows.len() {
+            let row = rows[i];
+            let bin = bins[row as usize * n_features + split.feature];
+            let go_left = if bin == MISSING_BIN {
+                split.missing_left
+            } else {
+                bin <= split.bin
+            };
+            if go_left {
+                rows[n_left] = row;
+                n_left += 1;
+            } else {
+                right.push(row);
+            }
+        }
+        rows[n_left..].copy_from_slice(right);
+        node.start + n_left
+    }
+}
+
+/// Sums runs of equal bins of entries sorted by bin.
+fn merged(entries: &[(u8, GradPair)]) -> impl Iterator<Item = (u8, GradPair)> + '_ {
+    entries.chunk_by(|a, b| a.0 == b.0).map(|run| {
+        let mut sum = GradPair::default();
+        run.iter().for_each(|&(_, pair)| sum += pair);
+        (run[0].0, sum)
+    })
+}
+
+fn sum_rows(grads: &[GradPair], rows: &[u32]) -> GradPair {
+    let mut sum = GradPair::default();
+    for &row in rows {
+        sum += grads[row as usize];
+    }
+    sum
+}
+
+/// Gradient sums per (feature, bin) over `rows`: `k * SLOTS + bin` for `features[k]`.
+fn histogram(
+    binned: &BinnedMatrix,
+    grads: &[GradPair],
+    rows: &[u32],
+    features: &[usize],
+) -> Vec<GradPair> {
+    let size = features.len() * SLOTS;
+    if rows.len() <= HISTOGRAM_CHUNK {
+        let mut hist = vec![GradPair::default(); size];
+        accumulate(binned, grads, rows, features, &mut hist);
+        return hist;
+    }
+    let partials: Vec<Vec<GradPair>> = rows
+        .par_chunks(HISTOGRAM_CHUNK)
+        .map(|chunk| {
+            let mut hist = vec![GradPair::default(); size];
+            accumulate(binned, grads, chunk, features, &mut hist);
+            hist
+        })
+        .collect();
+    let mut partials = partials.into_iter();
+    let mut hist = partials
+        .next()
+        .unwrap_or_else(|| vec![GradPair::default(); size]);
+    for partial in partials {
+        for (total, part) in hist.iter_mut().zip(partial) {
+            *total += part;
+        }
+    }
+    hist
+}
+
+fn accumulate(
+    binned: &BinnedMatrix,
+    grads: &[GradPair],
+    rows: &[u32],
+    features: &[usize],
+    hist: &mut [GradPair],
+) {
+    for &row in rows {
+        let pair = grads[row as usize];
+        let bins = binned.row(row as usize);
+        for (k, &feature) in features.iter().enumerate() {
+            hist[k * SLOTS + usize::from(bins[feature])] += pair;
+        }
+    }
+}
