@@ -5,10 +5,10 @@
 //! derived here once, so every engine gives the same features.
 
 use crate::engine::{AsOf, float_column, int_column};
-use crate::rfm::{SegmentMap, quintile_scores};
 use crate::{Error, Result};
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::UInt32Type;
+use rebuy_models::rfm::{SegmentMap, quintile_scores};
 
 /// Per-customer aggregates of the lines before an as-of date.
 #[derive(Debug, Default)]

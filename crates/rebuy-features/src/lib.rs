@@ -15,11 +15,10 @@
 
 mod engine;
 pub mod features;
-pub mod rfm;
 
 pub use engine::{AsOf, FeatureEngine};
 pub use features::CustomerFeatures;
-pub use rfm::{SegmentMap, SegmentRule, quintile_scores};
+pub use rebuy_models::rfm::{self, SegmentMap, SegmentRule, quintile_scores};
 
 /// Why features could not be computed.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,5 @@
-//! RFM scores (quintiles 1-5) and the named segments of the R x F grid.
+//! RFM scores (quintiles 1-5) and the named segments of the R x F grid: plain columns
+//! in, so the server can score a new customer without the data engine.
 
 use serde::{Deserialize, Serialize};
 
@@ -112,6 +113,25 @@ impl SegmentMap {
     }
 }
 
+/// What marketers usually do with a segment of the default map.
+pub fn suggested_action(segment: &str) -> Option<&'static str> {
+    Some(match segment {
+        "Champions" => "Reward them; ask for reviews and referrals; early access to new products",
+        "Loyal Customers" => "Upsell higher-value products; loyalty programme",
+        "Potential Loyalists" => "Membership or loyalty offer; recommend related products",
+        "New Customers" => "Onboarding: welcome series, help with the first repeat purchase",
+        "Promising" => "Build the relationship: brand content, a small first-repeat incentive",
+        "Need Attention" => "Limited-time offer based on past purchases",
+        "About to Sleep" => "Reactivate with popular products and a discount",
+        "At Risk" => "Personal win-back emails; renewals and helpful resources",
+        "Can't Lose Them" => {
+            "Win them back with the newest products; talk to them; do not lose them to a competitor"
+        }
+        "Hibernating" => "Low-cost reactivation only; otherwise let them rest",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +178,9 @@ mod tests {
         assert_eq!(map.segment(1, 5, 3), Some("Can't Lose Them"));
         assert_eq!(map.segment(3, 3, 3), Some("Need Attention"));
         assert_eq!(map.segment(4, 1, 3), Some("Promising"));
+        for rule in &map.rules {
+            assert!(suggested_action(&rule.name).is_some(), "{}", rule.name);
+        }
     }
 
     #[test]

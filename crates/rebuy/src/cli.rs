@@ -111,6 +111,10 @@ pub struct RunArgs {
     /// Seed of every random choice
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Number of KMeans clusters: `auto` (elbow of k = 2..10, vetoed by a poor
+    /// silhouette) or a number
+    #[arg(long, default_value = "auto", value_parser = crate::segments::parse_k)]
+    pub k: rebuy_models::segment::KChoice,
     /// A JSON segment map: {"rules": [{"name": ..., "r": [lo, hi], "f": [lo, hi], "m": [lo, hi]}]},
     /// first match wins, must name all 125 RFM cells (default: the R x F grid map)
     #[arg(long, value_name = "FILE")]

@@ -76,6 +76,7 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         horizon_days: 90,
         seed: args.seed,
         segments: None,
+        k: rebuy_models::segment::KChoice::Auto,
         read: ReadArgs {
             columns: Vec::new(),
             delimiter: None,

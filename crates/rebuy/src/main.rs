@@ -4,9 +4,11 @@
 mod cli;
 mod demo;
 mod exit;
+mod plots;
 mod progress;
 mod run;
 mod run_folder;
+mod segments;
 
 use clap::Parser;
 

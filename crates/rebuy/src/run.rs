@@ -4,6 +4,7 @@ use crate::cli::{InspectArgs, ReadArgs, RunArgs};
 use crate::exit::InputError;
 use crate::progress;
 use crate::run_folder::{MANIFEST, RunFolder};
+use crate::segments::{self, Clustering};
 use anyhow::{Context, Result};
 use rebuy_data::{
     CleaningRules, ColumnMapping, DayOrder, ReadOptions, Transactions, read_transactions,
@@ -84,7 +85,7 @@ struct Manifest {
     last_sale: Option<String>,
     stages: Vec<Stage>,
     counts: Counts,
-    files: Vec<&'static str>,
+    files: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -148,7 +149,29 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     });
 
     let started = Instant::now();
-    write_customers(&folder.path("customers.csv"), &features, &rfm)?;
+    let spinner = progress::spinner("clusters (k sweep)");
+    let clustering = segments::segment_customers(&features, &rfm, args.k, args.seed)?;
+    spinner.finish_and_clear();
+    stages.push(Stage {
+        name: "clusters",
+        seconds: started.elapsed().as_secs_f64(),
+    });
+
+    let started = Instant::now();
+    let mut extra = Vec::new();
+    if let Clustering::Fitted(segmentation) = &clustering {
+        extra.push((
+            "cluster",
+            segmentation
+                .assignments
+                .iter()
+                .map(usize::to_string)
+                .collect(),
+        ));
+        extra.push(("cluster_name", segmentation.names()));
+    }
+    write_customers(&folder.path("customers.csv"), &features, &rfm, &extra)?;
+    segments::write(&folder, &features, &rfm, &args.k, &clustering)?;
     folder.write_json("quality.json", engine.quality())?;
     stages.push(Stage {
         name: "write",
@@ -175,12 +198,13 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
             customers: features.len(),
             invoices: quality.invoices,
         },
-        files: vec![MANIFEST, "quality.json", "customers.csv"],
+        files: folder.files()?,
     };
     folder.write_json(MANIFEST, &manifest)?;
     print!("{}", quality.to_text());
     println!();
     print_segments(&features, &rfm, as_of);
+    print_clusters(&clustering);
     let folder = folder.commit()?;
     println!("\nrun folder: {}", folder.display());
     Ok(RunOutcome {
@@ -236,13 +260,21 @@ fn spawn_hashing(paths: Vec<PathBuf>) -> std::thread::JoinHandle<Result<Vec<Inpu
     })
 }
 
-fn write_customers(path: &Path, features: &CustomerFeatures, rfm: &RfmScores) -> Result<()> {
+/// `customers.csv`: the features, the RFM scores, then `extra` columns (one value per
+/// customer each).
+fn write_customers(
+    path: &Path,
+    features: &CustomerFeatures,
+    rfm: &RfmScores,
+    extra: &[(&str, Vec<String>)],
+) -> Result<()> {
     let mut writer =
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     let columns = features.columns();
     let mut header = vec!["customer_id"];
     header.extend(columns.iter().map(|(name, _)| *name));
     header.extend(["r_score", "f_score", "m_score", "rfm_segment"]);
+    header.extend(extra.iter().map(|(name, _)| *name));
     writer.write_record(&header)?;
     let mut row: Vec<String> = Vec::with_capacity(header.len());
     for i in 0..features.len() {
@@ -251,6 +283,7 @@ fn write_customers(path: &Path, features: &CustomerFeatures, rfm: &RfmScores) ->
         row.extend(columns.iter().map(|(_, values)| format_value(values[i])));
         row.extend([rfm.r[i], rfm.f[i], rfm.m[i]].map(|s| s.to_string()));
         row.push(rfm.segment[i].clone());
+        row.extend(extra.iter().map(|(_, values)| values[i].clone()));
         writer.write_record(&row)?;
     }
     writer.flush()?;
@@ -293,5 +326,33 @@ fn print_segments(features: &CustomerFeatures, rfm: &RfmScores, as_of: AsOf) {
             100.0 * count as f64 / total_customers,
             100.0 * revenue / total_revenue.max(f64::MIN_POSITIVE)
         );
+    }
+}
+
+fn print_clusters(clustering: &Clustering) {
+    match clustering {
+        Clustering::Skipped(reason) => println!("\nno clusters: {reason}"),
+        Clustering::Fitted(s) => {
+            println!(
+                "\nKMeans clusters (k = {}): {}",
+                s.sweep.chosen_k, s.sweep.reason
+            );
+            println!(
+                "  {:<28} {:>9} {:>10} {:>10} {:>10} {:>12}",
+                "cluster", "customers", "% revenue", "recency", "frequency", "monetary"
+            );
+            for p in &s.profiles {
+                println!(
+                    "  {:<28} {:>9} {:>9.1}% {:>10.0} {:>10.1} {:>12.2}",
+                    p.name,
+                    p.customers,
+                    100.0 * p.revenue_share,
+                    p.median_recency_days,
+                    p.median_frequency,
+                    p.median_monetary
+                );
+            }
+            println!("  (recency, frequency, monetary: medians)");
+        }
     }
 }

@@ -66,6 +66,26 @@ impl RunFolder {
         std::fs::write(self.path(file), text + "\n").with_context(|| format!("cannot write {file}"))
     }
 
+    /// The files written so far, relative to the folder, sorted; the manifest is
+    /// listed too since it is written last.
+    pub fn files(&self) -> Result<Vec<String>> {
+        let mut files = vec![MANIFEST.to_string()];
+        let mut folders = vec![self.staging.clone()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if let Ok(relative) = path.strip_prefix(&self.staging) {
+                    files.push(relative.to_string_lossy().into_owned());
+                }
+            }
+        }
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
+
     /// Moves the finished folder into place, replacing an earlier run.
     pub fn commit(mut self) -> Result<PathBuf> {
         if self.target.exists() {

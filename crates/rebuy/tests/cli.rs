@@ -242,3 +242,98 @@ fn every_command_has_help() {
         assert!(text(&result.stdout).contains("Usage"), "{command}");
     }
 }
+
+#[test]
+fn run_writes_clusters_profiles_and_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("t.csv.gz");
+    let generated = rebuy(&[
+        "generate",
+        "--customers",
+        "1500",
+        "--seed",
+        "11",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert!(generated.status.success(), "{}", text(&generated.stderr));
+    for (k, out) in [("auto", "auto"), ("4", "four")] {
+        let out = dir.path().join(out);
+        let run = rebuy(&[
+            "run",
+            "--input",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--k",
+            k,
+        ]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let segments: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("segments.json")).unwrap())
+                .unwrap();
+        let clustering = &segments["clustering"];
+        let chosen = clustering["chosen_k"].as_u64().unwrap();
+        if k == "4" {
+            assert_eq!(chosen, 4);
+        }
+        assert!((2..=10).contains(&chosen));
+        assert_eq!(
+            clustering["sweep"].as_array().unwrap().len(),
+            9,
+            "k = 2..10"
+        );
+        let clusters = clustering["clusters"].as_array().unwrap();
+        assert_eq!(clusters.len() as u64, chosen);
+        let mut names: Vec<&str> = clusters
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len() as u64, chosen, "distinct cluster names");
+        let customers = read_csv(&out.join("customers.csv"));
+        let in_clusters: u64 = clusters
+            .iter()
+            .map(|c| c["customers"].as_u64().unwrap())
+            .sum();
+        assert_eq!(in_clusters, customers.len() as u64);
+        assert!(
+            customers
+                .iter()
+                .all(|c| names.contains(&c["cluster_name"].as_str()))
+        );
+        let rfm_total: u64 = segments["rfm_segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["customers"].as_u64().unwrap())
+            .sum();
+        assert_eq!(rfm_total, customers.len() as u64);
+        for picture in ["elbow.svg", "silhouette.svg", "clusters.svg"] {
+            let svg = std::fs::read_to_string(out.join(picture)).unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.contains("<circle"),
+                "{picture}"
+            );
+        }
+        let model: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("models/kmeans.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            model["cluster_names"].as_array().unwrap().len() as u64,
+            chosen
+        );
+        assert_eq!(model["scaler"]["columns"].as_array().unwrap().len(), 3);
+    }
+    let bad_k = rebuy(&[
+        "run",
+        "--input",
+        data.to_str().unwrap(),
+        "--out",
+        "x",
+        "--k",
+        "1",
+    ]);
+    assert_eq!(bad_k.status.code(), Some(2));
+}
