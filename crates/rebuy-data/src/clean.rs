@@ -79,7 +79,7 @@ impl CleaningRules {
     }
 
     fn is_non_product(&self, stock_code: &str) -> bool {
-        let code = stock_code.trim();
+        let code = stock_code.trim_ascii();
         self.non_product_exact
             .iter()
             .any(|c| c.eq_ignore_ascii_case(code))
@@ -346,7 +346,7 @@ impl Cleaner {
     ) -> std::result::Result<Option<TypedLine>, BadField> {
         let field = |role: Role| fields[role_position(role)];
         let invoice = text_of(field(Role::Invoice))
-            .filter(|t| !t.trim().is_empty())
+            .filter(|t| !t.trim_ascii().is_empty())
             .ok_or_else(|| bad(Role::Invoice, field(Role::Invoice), "an invoice number"))?;
         let quantity = number_of(field(Role::Quantity), decimal_comma)
             .ok_or_else(|| bad(Role::Quantity, field(Role::Quantity), "a number"))?;
@@ -367,7 +367,7 @@ impl Cleaner {
             self.count(Rule::PriceNotPositive);
             return Ok(None);
         }
-        let invoice = invoice.trim();
+        let invoice = invoice.trim_ascii();
         let is_return = invoice.starts_with(['C', 'c']);
         if quantity == 0.0 || (quantity < 0.0 && !is_return) {
             self.count(Rule::QuantityNotPositive);
@@ -377,10 +377,10 @@ impl Cleaner {
         let country = text_of(field(Role::Country)).unwrap_or_default();
         Ok(Some(TypedLine {
             invoice: self.invoices.intern(invoice),
-            stock_code: self.stock_codes.intern(stock_code.trim()),
-            description: self.descriptions.intern(description.trim()),
+            stock_code: self.stock_codes.intern(stock_code.trim_ascii()),
+            description: self.descriptions.intern(description.trim_ascii()),
             customer: self.customers.intern(&customer),
-            country: self.countries.intern(country.trim()),
+            country: self.countries.intern(country.trim_ascii()),
             timestamp,
             quantity: quantity.abs(),
             price,

@@ -26,7 +26,10 @@ const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 /// Seconds since 1970-01-01 00:00 of a date and time without a time zone, or `None`
 /// when the text is not one of the accepted forms.
 pub fn parse_timestamp(text: &str, order: DayOrder) -> Option<i64> {
-    let text = text.trim();
+    let text = text.trim_ascii();
+    if let Some(seconds) = parse_iso_fast(text.as_bytes()) {
+        return Some(seconds);
+    }
     let bytes = text.as_bytes();
     let (date_part, time_part) = match text.find([' ', 'T']) {
         Some(i) => (&text[..i], text[i + 1..].trim()),
@@ -52,6 +55,33 @@ pub fn parse_timestamp(text: &str, order: DayOrder) -> Option<i64> {
     let date = NaiveDate::from_ymd_opt(digits(year)? as i32, digits(month)?, digits(day)?)?;
     let days = i64::from(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE);
     Some(days * SECONDS_PER_DAY + parse_time_of_day(time_part)?)
+}
+
+/// `YYYY-MM-DD HH:MM[:SS]` (or with `T`), the form of nearly every line of the files
+/// we see, read straight from the bytes; anything else goes the general way.
+fn parse_iso_fast(b: &[u8]) -> Option<i64> {
+    if !(b.len() == 16 || b.len() == 19)
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b' ' || b[10] == b'T')
+        || b[13] != b':'
+        || (b.len() == 19 && b[16] != b':')
+    {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |acc, &d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
+    let (hour, minute) = (number(11..13)?, number(14..16)?);
+    let second = if b.len() == 19 { number(17..19)? } else { 0 };
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let days = i64::from(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE);
+    Some(days * SECONDS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second))
 }
 
 /// `08:26`, `8:26:00`, `08:26:00.000`, `8:26 AM`, optionally with a trailing `Z`.
@@ -111,7 +141,7 @@ pub fn excel_serial_to_timestamp(serial: f64) -> Option<i64> {
 /// A decimal number; with `decimal_comma`, `2,55` is read as 2.55 (files written with
 /// `;` as the delimiter often use a decimal comma).
 pub fn parse_number(text: &str, decimal_comma: bool) -> Option<f64> {
-    let text = text.trim();
+    let text = text.trim_ascii();
     let value = match text.parse::<f64>() {
         Ok(v) => v,
         Err(_) if decimal_comma && text.contains(',') && !text.contains('.') => {
@@ -126,7 +156,7 @@ pub fn parse_number(text: &str, decimal_comma: bool) -> Option<f64> {
 /// `null`, `none`, `na`. Whole numbers written as floats lose their `.0`, so that
 /// `13085.0` and `13085` are the same customer.
 pub fn normalise_customer_id(text: &str) -> Option<&str> {
-    let text = text.trim();
+    let text = text.trim_ascii();
     if text.is_empty()
         || ["nan", "null", "none", "na", "n/a"]
             .iter()

@@ -12,7 +12,9 @@ use rebuy_features::FeatureEngine;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: engine_compare FILE.csv")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: engine_compare FILE.csv")?;
 
     let started = Instant::now();
     let runtime = tokio::runtime::Runtime::new()?;
@@ -52,8 +54,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("| path | seconds | customers |");
     println!("|---|---|---|");
-    println!("| DataFusion CSV scan + group-by (no cleaning, dates as text) | {datafusion_alone:.3} | {rows} |");
+    println!(
+        "| DataFusion CSV scan + group-by (no cleaning, dates as text) | {datafusion_alone:.3} | {rows} |"
+    );
     println!("| rebuy: read + clean | {read:.3} | |");
-    println!("| rebuy: read + clean + feature SQL | {total:.3} | {} |", features.len());
+    println!(
+        "| rebuy: read + clean + feature SQL | {total:.3} | {} |",
+        features.len()
+    );
     Ok(())
 }

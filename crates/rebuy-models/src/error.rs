@@ -13,7 +13,11 @@ pub enum Error {
     InvalidInput(String),
     /// A NaN or infinite value where a finite number is required.
     #[error("feature `{feature}` is not finite ({value}) in row {row}")]
-    NonFinite { feature: String, row: usize, value: f64 },
+    NonFinite {
+        feature: String,
+        row: usize,
+        value: f64,
+    },
     /// An optimiser or iterative fit did not reach its tolerance.
     #[error("{model} did not converge: {detail}")]
     NotConverged { model: &'static str, detail: String },

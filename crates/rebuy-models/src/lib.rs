@@ -8,18 +8,18 @@
 //!   same input and seed give the same output bit for bit, also when run in parallel;
 //! - fitted models serialise to JSON with a `format_version`.
 
-pub mod btyd;
-pub mod error;
-pub mod metrics;
-pub mod classifier;
-pub mod tree;
 pub mod boosting;
+pub mod btyd;
+pub mod classifier;
+pub mod error;
 pub mod forest;
-pub mod logistic;
 pub mod kmeans;
+pub mod logistic;
 pub mod matrix;
+pub mod metrics;
+pub mod rfm;
 pub mod scale;
 pub mod segment;
-pub mod rfm;
+pub mod tree;
 
 pub use error::{Error, Result};

@@ -19,6 +19,16 @@ pub fn quintile_scores(values: &[f64], reverse: bool) -> Vec<u8> {
     scores
 }
 
+/// The score a new customer with `value` gets against the customers of a run, whose
+/// values are `sorted_values` (ascending): the new value takes the rank of the first
+/// equal or larger value, then the bins of [`quintile_scores`] apply. Used to score a
+/// customer typed into a form with the run's own quintiles.
+pub fn score_against(sorted_values: &[f64], value: f64, reverse: bool) -> u8 {
+    let rank_index = sorted_values.partition_point(|v| *v < value);
+    let bin = quintile_of_rank(rank_index, sorted_values.len());
+    if reverse { 6 - bin } else { bin }
+}
+
 /// pandas' qcut edges on ranks 1..=n sit at 1 + q (n - 1) for q in 0, 0.2, ..., 1; a
 /// rank r > 1 falls in bin ceil(5 (r - 1) / (n - 1)).
 fn quintile_of_rank(rank_index: usize, n: usize) -> u8 {
@@ -149,6 +159,19 @@ mod tests {
     }
 
     #[test]
+    fn a_new_value_scores_like_a_customer_of_the_run_with_that_value() {
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        let scores = quintile_scores(&values, false);
+        for (value, score) in values.iter().zip(&scores) {
+            assert_eq!(score_against(&values, *value, false), *score, "{value}");
+        }
+        assert_eq!(score_against(&values, 0.5, false), 1);
+        assert_eq!(score_against(&values, 99.0, false), 5);
+        assert_eq!(score_against(&values, 0.5, true), 5, "most recent scores 5");
+        assert_eq!(score_against(&[], 3.0, false), 1);
+    }
+
+    #[test]
     fn ties_are_broken_by_position_so_every_quintile_exists() {
         let values = [1.0; 10];
         let scores = quintile_scores(&values, false);
@@ -180,6 +203,59 @@ mod tests {
         assert_eq!(map.segment(4, 1, 3), Some("Promising"));
         for rule in &map.rules {
             assert!(suggested_action(&rule.name).is_some(), "{}", rule.name);
+        }
+    }
+
+    #[test]
+    fn the_default_map_matches_the_definitions_table() {
+        let table = [
+            [
+                "Hibernating",
+                "Hibernating",
+                "At Risk",
+                "At Risk",
+                "Can't Lose Them",
+            ],
+            [
+                "Hibernating",
+                "Hibernating",
+                "At Risk",
+                "At Risk",
+                "Can't Lose Them",
+            ],
+            [
+                "About to Sleep",
+                "About to Sleep",
+                "Need Attention",
+                "Loyal Customers",
+                "Loyal Customers",
+            ],
+            [
+                "Promising",
+                "Potential Loyalists",
+                "Potential Loyalists",
+                "Loyal Customers",
+                "Loyal Customers",
+            ],
+            [
+                "New Customers",
+                "Potential Loyalists",
+                "Potential Loyalists",
+                "Champions",
+                "Champions",
+            ],
+        ];
+        let map = SegmentMap::default();
+        for (r, row) in table.iter().enumerate() {
+            for (f, name) in row.iter().enumerate() {
+                for m in 1..=5 {
+                    assert_eq!(
+                        map.segment(r as u8 + 1, f as u8 + 1, m),
+                        Some(*name),
+                        "r={r} f={f}"
+                    );
+                }
+            }
         }
     }
 

@@ -29,6 +29,12 @@ pub enum Command {
     Run(RunArgs),
     /// Generate a sample data set and run the pipeline on it
     Demo(DemoArgs),
+    /// Serve the dashboard and the JSON API of a run folder
+    Serve(ServeArgs),
+    /// Purchase probability, RFM segment and cluster of one customer, from a run folder
+    Predict(PredictArgs),
+    /// Score a table of customers (the run's customers.csv columns) with a run's model
+    Score(ScoreArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,12 +111,16 @@ pub struct RunArgs {
     /// The first day features do not see (YYYY-MM-DD); default: the day after the last sale
     #[arg(long)]
     pub as_of: Option<chrono::NaiveDate>,
-    /// Prediction horizon in days (recorded now, used by the purchase models)
-    #[arg(long, default_value_t = 90)]
+    /// Prediction horizon in days of the purchase models (1 to 3650)
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub horizon_days: u32,
     /// Seed of every random choice
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// How the purchase models are tested: `out-of-time` (fit at as-of - horizon, test at
+    /// as-of) or `random` (a seeded stratified 80/20 split at one as-of date)
+    #[arg(long, value_enum, default_value_t = crate::purchase::Evaluation::OutOfTime)]
+    pub evaluation: crate::purchase::Evaluation,
     /// Number of KMeans clusters: `auto` (elbow of k = 2..10, vetoed by a poor
     /// silhouette) or a number
     #[arg(long, default_value = "auto", value_parser = crate::segments::parse_k)]
@@ -134,8 +144,55 @@ pub struct DemoArgs {
     /// Seed of the sample data and the run
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Do not serve the dashboard at the end (the dashboard is not built yet: the demo
-    /// always stops after writing the run folder)
+    /// Stop after writing the run folder instead of serving its dashboard
     #[arg(long)]
     pub no_serve: bool,
+    /// Address of the dashboard served at the end
+    #[arg(long, default_value = "127.0.0.1:8501")]
+    pub addr: std::net::SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The run folder to serve (written by `rebuy run` or `rebuy demo`)
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Address to listen on; use 0.0.0.0:8501 to accept connections from other machines
+    #[arg(long, default_value = "127.0.0.1:8501")]
+    pub addr: std::net::SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The run folder whose chosen purchase model, quintiles and clusters are used
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Days since the customer's last purchase
+    #[arg(long)]
+    pub recency_days: f64,
+    /// Number of purchases (distinct invoices)
+    #[arg(long)]
+    pub frequency: f64,
+    /// Total spend
+    #[arg(long)]
+    pub monetary: f64,
+    /// Any other model feature (see docs/definitions.md), e.g. `tenure_days=400`;
+    /// features not given are missing (NaN)
+    #[arg(long = "feature", value_name = "NAME=VALUE")]
+    pub features: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The run folder whose chosen purchase model is used
+    #[arg(long)]
+    pub run: PathBuf,
+    /// A CSV of customers with the feature columns of the run's customers.csv (missing
+    /// columns are NaN; other columns are kept)
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The scored CSV to write: the input columns plus purchase_probability, churn_risk
+    /// and probability_percentile
+    #[arg(long)]
+    pub out: PathBuf,
 }

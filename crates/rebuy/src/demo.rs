@@ -75,6 +75,7 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         as_of: None,
         horizon_days: 90,
         seed: args.seed,
+        evaluation: crate::purchase::Evaluation::OutOfTime,
         segments: None,
         k: rebuy_models::segment::KChoice::Auto,
         read: ReadArgs {
@@ -91,8 +92,8 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         outcome.customers,
         outcome.folder.display()
     );
-    if !args.no_serve {
-        println!("(the dashboard is not part of this version yet; nothing to serve)");
+    if args.no_serve {
+        return Ok(());
     }
-    Ok(())
+    crate::serve::serve(&outcome.folder, args.addr)
 }

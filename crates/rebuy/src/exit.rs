@@ -23,6 +23,12 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
             || cause
                 .downcast_ref::<rebuy_data::generate::GenerateError>()
                 .is_some()
+            || cause
+                .downcast_ref::<rebuy_server::ServerError>()
+                .is_some_and(|e| {
+                    use rebuy_server::ServerError::{Invalid, NotARunFolder, Read};
+                    matches!(e, NotARunFolder(_) | Read { .. } | Invalid { .. })
+                })
     });
     let mut message = format!("error: {error}");
     for cause in error.chain().skip(1) {

@@ -1,14 +1,18 @@
 //! `rebuy`: customer segments and purchase predictions from an online store's
 //! transaction log. See `rebuy --help` and the README.
 
+mod btyd;
 mod cli;
 mod demo;
 mod exit;
 mod plots;
+mod predict;
 mod progress;
+mod purchase;
 mod run;
 mod run_folder;
 mod segments;
+mod serve;
 
 use clap::Parser;
 
@@ -19,6 +23,9 @@ fn main() -> std::process::ExitCode {
         cli::Command::Inspect(a) => run::inspect(&a),
         cli::Command::Run(a) => run::run(&a).map(|_| ()),
         cli::Command::Demo(a) => demo::demo(&a),
+        cli::Command::Serve(a) => serve::serve(&a.run, a.addr),
+        cli::Command::Predict(a) => predict::predict(&a),
+        cli::Command::Score(a) => predict::score(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,8 +1,10 @@
 //! `rebuy inspect` and `rebuy run`.
 
+use crate::btyd;
 use crate::cli::{InspectArgs, ReadArgs, RunArgs};
 use crate::exit::InputError;
 use crate::progress;
+use crate::purchase::{self, Purchase};
 use crate::run_folder::{MANIFEST, RunFolder};
 use crate::segments::{self, Clustering};
 use anyhow::{Context, Result};
@@ -158,6 +160,22 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     });
 
     let started = Instant::now();
+    let spinner = progress::spinner("purchase models");
+    let purchase = purchase::purchase_stage(
+        &engine,
+        &features,
+        args.horizon_days,
+        args.evaluation,
+        args.seed,
+        &folder,
+    )?;
+    spinner.finish_and_clear();
+    stages.push(Stage {
+        name: "purchase_models",
+        seconds: started.elapsed().as_secs_f64(),
+    });
+
+    let started = Instant::now();
     let mut extra = Vec::new();
     if let Clustering::Fitted(segmentation) = &clustering {
         extra.push((
@@ -170,9 +188,17 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
         ));
         extra.push(("cluster_name", segmentation.names()));
     }
+    extra.extend(purchase.customer_columns());
+    let btyd_columns = btyd::customer_columns(&features, as_of, args.horizon_days);
+    extra.extend(
+        btyd_columns
+            .iter()
+            .map(|(name, values)| (name.as_str(), values.clone())),
+    );
     write_customers(&folder.path("customers.csv"), &features, &rfm, &extra)?;
-    segments::write(&folder, &features, &rfm, &args.k, &clustering)?;
+    segments::write(&folder, &features, &rfm, &segment_map, &args.k, &clustering)?;
     folder.write_json("quality.json", engine.quality())?;
+    write_months(&folder.path("months.csv"), &engine.monthly_revenue()?)?;
     stages.push(Stage {
         name: "write",
         seconds: started.elapsed().as_secs_f64(),
@@ -205,6 +231,9 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     println!();
     print_segments(&features, &rfm, as_of);
     print_clusters(&clustering);
+    if let Purchase::Skipped(reason) = &purchase {
+        println!("\nno purchase models: {reason}");
+    }
     let folder = folder.commit()?;
     println!("\nrun folder: {}", folder.display());
     Ok(RunOutcome {
@@ -285,6 +314,18 @@ fn write_customers(
         row.push(rfm.segment[i].clone());
         row.extend(extra.iter().map(|(_, values)| values[i].clone()));
         writer.write_record(&row)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// `months.csv`: revenue of the clean sales by calendar month (`YYYY-MM`).
+fn write_months(path: &Path, months: &[(String, f64)]) -> Result<()> {
+    let mut writer =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    writer.write_record(["month", "revenue"])?;
+    for (month, revenue) in months {
+        writer.write_record([month.clone(), format_value(*revenue)])?;
     }
     writer.flush()?;
     Ok(())

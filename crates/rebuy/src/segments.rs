@@ -5,7 +5,7 @@ use crate::exit::InputError;
 use crate::run_folder::RunFolder;
 use anyhow::Result;
 use rebuy_features::features::RfmScores;
-use rebuy_features::{CustomerFeatures, rfm};
+use rebuy_features::{CustomerFeatures, SegmentMap, rfm};
 use rebuy_models::kmeans::KMeans;
 use rebuy_models::matrix::Matrix;
 use rebuy_models::scale::Scaler;
@@ -144,6 +144,9 @@ struct SegmentsFile<'a> {
     clustering: Option<ClusteringSummary<'a>>,
     clustering_skipped: Option<&'a str>,
     rfm_segments: Vec<RfmSegmentSummary>,
+    /// The map that named the RFM segments, so that the server names a new customer
+    /// the same way.
+    segment_map: &'a SegmentMap,
 }
 
 #[derive(Serialize)]
@@ -171,6 +174,7 @@ pub fn write(
     folder: &RunFolder,
     features: &CustomerFeatures,
     rfm_scores: &RfmScores,
+    segment_map: &SegmentMap,
     choice: &KChoice,
     clustering: &Clustering,
 ) -> Result<()> {
@@ -192,6 +196,7 @@ pub fn write(
         }),
         clustering_skipped: skipped,
         rfm_segments: rfm_summary(features, rfm_scores),
+        segment_map,
     };
     folder.write_json("segments.json", &file)?;
     if let Some(segmentation) = fitted {

@@ -1,0 +1,388 @@
+//! The JSON API under `/api/`; the OpenAPI document is generated from these handlers.
+
+use crate::error::{ApiError, ErrorBody};
+use crate::listing::{CustomerQuery, list_customers};
+use crate::run::{RunData, segment_action};
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use utoipa::{OpenApi, ToSchema};
+
+/// Largest request body the API reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "rebuy API",
+        description = "Customer segments and scores of one rebuy run folder."
+    ),
+    paths(health, customer, customers, customers_csv, segments, rfm_score),
+    components(schemas(ErrorBody))
+)]
+pub struct ApiDoc;
+
+pub fn router() -> Router<Arc<RunData>> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/customers", get(customers))
+        .route("/customers.csv", get(customers_csv))
+        .route("/customers/{id}", get(customer))
+        .route("/segments", get(segments))
+        .route("/rfm-score", post(rfm_score))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        None,
+        format!("no endpoint {uri}; see /api/openapi.json"),
+    )
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!("{uri} does not accept {method}; see /api/openapi.json"),
+    )
+}
+
+/// The server is up, and which run it serves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+    /// Folder name of the run.
+    pub run: String,
+    pub customers: usize,
+    /// First day the run's features do not see (`YYYY-MM-DD`).
+    pub as_of: Option<String>,
+    /// Optional files of the run folder and whether each is present.
+    pub files: BTreeMap<&'static str, bool>,
+}
+
+#[utoipa::path(get, path = "/api/health", responses((status = 200, body = Health)))]
+async fn health(State(run): State<Arc<RunData>>) -> Json<Health> {
+    let files = [
+        ("quality.json", run.quality.is_some()),
+        ("segments.json", run.has_segments_file),
+        ("metrics.json", run.metrics.is_some()),
+        ("months.csv", run.revenue_by_month.is_some()),
+    ];
+    Json(Health {
+        status: "ok",
+        run: run.name(),
+        customers: run.customers.len(),
+        as_of: run.manifest.as_of.clone(),
+        files: files.into_iter().collect(),
+    })
+}
+
+/// One customer as the run scored it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Customer {
+    pub customer_id: String,
+    pub rfm_segment: String,
+    /// What a marketer does for this segment.
+    pub action: &'static str,
+    /// Behavioural cluster, when the run has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+    /// Every numeric column of `customers.csv` (features, scores, predictions);
+    /// null where the run left the value empty.
+    pub values: BTreeMap<String, Option<f64>>,
+}
+
+impl Customer {
+    pub fn at(run: &RunData, row: usize) -> Customer {
+        let table = &run.customers;
+        Customer {
+            customer_id: table.customer_id[row].clone(),
+            rfm_segment: table.rfm_segment[row].clone(),
+            action: segment_action(&table.rfm_segment[row]),
+            cluster_name: table.cluster_name.as_ref().map(|c| c[row].clone()),
+            values: table
+                .numbers
+                .iter()
+                .map(|c| (c.name.clone(), c.values[row]))
+                .collect(),
+        }
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/customers/{id}",
+    params(("id" = String, Path, description = "Customer id as in the transaction log")),
+    responses((status = 200, body = Customer), (status = 404, body = ErrorBody))
+)]
+async fn customer(
+    State(run): State<Arc<RunData>>,
+    Path(id): Path<String>,
+) -> Result<Json<Customer>, ApiError> {
+    let row = run.customers.row_of(&id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            Some("id"),
+            format!("no customer with id `{id}` in this run"),
+        )
+    })?;
+    Ok(Json(Customer::at(&run, row)))
+}
+
+/// One page of customers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerPage {
+    /// Customers that match the filter, on all pages.
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub sort: String,
+    pub order: String,
+    pub customers: Vec<Customer>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/customers",
+    params(
+        ("segment" = Option<String>, Query, description = "Only customers of this RFM segment"),
+        ("sort" = Option<String>, Query, description = "Numeric column to sort by (default: purchase_probability when the run has it, else monetary)"),
+        ("order" = Option<String>, Query, description = "`desc` (default) or `asc`"),
+        ("page" = Option<usize>, Query, description = "Page number from 1 (default 1)"),
+        ("per_page" = Option<usize>, Query, description = "Customers per page, 1 to 500 (default 25)"),
+    ),
+    responses((status = 200, body = CustomerPage), (status = 400, body = ErrorBody))
+)]
+async fn customers(
+    State(run): State<Arc<RunData>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<CustomerPage>, ApiError> {
+    let query = CustomerQuery::parse(&run, &params)?;
+    let listing = list_customers(&run, &query);
+    Ok(Json(CustomerPage {
+        total: listing.total,
+        page: query.page,
+        per_page: query.per_page,
+        sort: query.sort.clone(),
+        order: query.order_name().to_string(),
+        customers: listing
+            .rows
+            .iter()
+            .map(|&row| Customer::at(&run, row))
+            .collect(),
+    }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/customers.csv",
+    params(("segment" = Option<String>, Query, description = "Only customers of this RFM segment")),
+    responses(
+        (status = 200, description = "Every matching customer, one CSV row each, for a campaign tool", content_type = "text/csv"),
+        (status = 400, body = ErrorBody)
+    )
+)]
+async fn customers_csv(
+    State(run): State<Arc<RunData>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let segment = crate::listing::segment_param(&run, &params)?;
+    let table = &run.customers;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["customer_id", "rfm_segment"];
+    if table.cluster_name.is_some() {
+        header.push("cluster_name");
+    }
+    header.extend(table.numbers.iter().map(|c| c.name.as_str()));
+    let internal =
+        |e: csv::Error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string());
+    writer.write_record(&header).map_err(internal)?;
+    for row in 0..table.len() {
+        if segment.is_some_and(|s| s != table.rfm_segment[row]) {
+            continue;
+        }
+        let mut record = vec![
+            table.customer_id[row].clone(),
+            table.rfm_segment[row].clone(),
+        ];
+        if let Some(clusters) = &table.cluster_name {
+            record.push(clusters[row].clone());
+        }
+        record.extend(
+            table
+                .numbers
+                .iter()
+                .map(|c| c.values[row].map_or_else(String::new, |v| v.to_string())),
+        );
+        writer.write_record(&record).map_err(internal)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string()))?;
+    let file_name = format!("customers-{}.csv", file_slug(segment.unwrap_or("all")));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
+
+/// `Can't Lose Them` -> `cant-lose-them`.
+fn file_slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if c.is_whitespace() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug
+}
+
+/// One RFM segment of the run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Segment {
+    pub name: String,
+    pub customers: usize,
+    /// Share of all customers, 0 to 1.
+    pub customer_share: f64,
+    /// Total spend of the segment's customers before the as-of date.
+    pub revenue: f64,
+    /// Share of all revenue, 0 to 1.
+    pub revenue_share: f64,
+    pub mean_recency_days: f64,
+    pub mean_frequency: f64,
+    pub mean_monetary: f64,
+    /// What a marketer does for this segment.
+    pub action: &'static str,
+}
+
+/// The run's segments, largest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Segments {
+    pub segments: Vec<Segment>,
+    /// KMeans clusters (from `segments.json`), or null when the run has none.
+    #[schema(value_type = Option<Object>)]
+    pub clusters: Option<serde_json::Value>,
+}
+
+#[utoipa::path(get, path = "/api/segments", responses((status = 200, body = Segments)))]
+async fn segments(State(run): State<Arc<RunData>>) -> Json<Segments> {
+    let customers = run.overview.customers.max(1) as f64;
+    let revenue = run.overview.revenue;
+    let segments = run
+        .segments
+        .iter()
+        .map(|s| Segment {
+            name: s.name.clone(),
+            customers: s.customers,
+            customer_share: s.customers as f64 / customers,
+            revenue: s.revenue,
+            revenue_share: if revenue > 0.0 {
+                s.revenue / revenue
+            } else {
+                0.0
+            },
+            mean_recency_days: s.mean_recency_days,
+            mean_frequency: s.mean_frequency,
+            mean_monetary: s.mean_monetary,
+            action: segment_action(&s.name),
+        })
+        .collect();
+    let clusters = run.clustering.as_ref().map(|c| {
+        serde_json::json!({
+            "chosen_k": c.chosen_k,
+            "reason": c.reason,
+            "sweep": c.sweep.iter().map(|p| serde_json::json!({
+                "k": p.k, "inertia": p.inertia, "silhouette": p.silhouette
+            })).collect::<Vec<_>>(),
+            "clusters": c.clusters,
+        })
+    });
+    Json(Segments { segments, clusters })
+}
+
+/// A customer's recency, frequency and spend, to score against this run.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RfmScoreRequest {
+    /// Days since the last purchase, >= 0.
+    pub recency_days: f64,
+    /// Number of orders, >= 1.
+    pub frequency: f64,
+    /// Total spend, >= 0.
+    pub monetary: f64,
+}
+
+/// Quintile scores against the run's customers, and the segment they fall in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RfmScore {
+    pub r_score: u8,
+    pub f_score: u8,
+    pub m_score: u8,
+    pub rfm_segment: String,
+    pub action: &'static str,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/rfm-score",
+    request_body = RfmScoreRequest,
+    responses(
+        (status = 200, body = RfmScore),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 413, description = "Body larger than 16 KiB", body = ErrorBody),
+        (status = 422, description = "A field is missing, not a number, or out of range", body = ErrorBody)
+    )
+)]
+async fn rfm_score(
+    State(run): State<Arc<RunData>>,
+    body: Body,
+) -> Result<Json<RfmScore>, ApiError> {
+    let request: RfmScoreRequest = crate::validate::json_body(
+        body,
+        MAX_BODY_BYTES,
+        &[("recency_days", 0.0), ("frequency", 1.0), ("monetary", 0.0)],
+    )
+    .await?;
+    let r_score = run.score("recency_days", request.recency_days);
+    let f_score = run.score("frequency", request.frequency);
+    let m_score = run.score("monetary", request.monetary);
+    let rfm_segment = run.segment_for(r_score, f_score, m_score);
+    Ok(Json(RfmScore {
+        r_score,
+        f_score,
+        m_score,
+        action: segment_action(&rfm_segment),
+        rfm_segment,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_of_segments_are_plain() {
+        assert_eq!(super::file_slug("Can't Lose Them"), "cant-lose-them");
+    }
+}

@@ -1,0 +1,133 @@
+//! The rebuy dashboard and JSON API, served from one run folder.
+//!
+//! [`RunData::load`] reads a run folder written by `rebuy run` (`manifest.json` and
+//! `customers.csv` required; `quality.json`, `segments.json`, `metrics.json` and
+//! `months.csv` optional: a page says what is missing and which command writes it)
+//! and precomputes what the pages show. [`router`] serves:
+//!
+//! - pages: `/` (overview), `/segments`, `/customers`, `/models`, with ECharts
+//!   bundled in the binary under `/assets/` so they work offline;
+//! - the API: `GET /api/health`, `GET /api/customers/{id}`, `GET /api/customers`,
+//!   `GET /api/customers.csv`, `GET /api/segments`, `POST /api/rfm-score`, and its
+//!   OpenAPI document at `/api/openapi.json`.
+//!
+//! Refused requests get a 4xx with a JSON body `{"error": ..., "field": ...}`
+//! naming the field at fault. Request bodies are limited to
+//! [`MAX_BODY_BYTES`], requests to [`REQUEST_TIMEOUT`].
+//!
+//! ```no_run
+//! use rebuy_server::{ServeOptions, serve, shutdown_signal};
+//!
+//! # async fn run() -> Result<(), rebuy_server::ServerError> {
+//! let options = ServeOptions {
+//!     run_dir: "runs/latest".into(),
+//!     addr: "127.0.0.1:8501".parse().expect("address"),
+//! };
+//! serve(options, shutdown_signal()).await
+//! # }
+//! ```
+//!
+//! Column meanings are in `docs/definitions.md`.
+
+mod api;
+mod assets;
+mod customers;
+mod error;
+mod html;
+mod listing;
+mod pages;
+mod run;
+mod validate;
+
+pub use api::{ApiDoc, MAX_BODY_BYTES};
+pub use error::{ErrorBody, ServerError};
+pub use run::RunData;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Longest a request may take before the server answers 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where to find the run and where to listen.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub run_dir: PathBuf,
+    pub addr: SocketAddr,
+}
+
+/// Loads the run folder, then serves the dashboard and the API until `shutdown`
+/// resolves; requests in flight are finished first.
+pub async fn serve(
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let dir = options.run_dir.clone();
+    let run = tokio::task::spawn_blocking(move || RunData::load(&dir))
+        .await
+        .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??;
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: options.addr,
+            source,
+        })?;
+    tracing::info!(
+        "serving run {} on http://{}",
+        options.run_dir.display(),
+        options.addr
+    );
+    axum::serve(listener, router(Arc::new(run)))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)
+}
+
+/// The pages, the API and the assets over one loaded run.
+pub fn router(run: Arc<RunData>) -> Router {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/segments", get(pages::segments))
+        .route("/customers", get(pages::customers))
+        .route("/models", get(pages::models))
+        .route("/assets/{file}", get(assets::asset))
+        .nest("/api", api::router())
+        .with_state(run)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Resolves on Ctrl-C or SIGTERM: pass it to [`serve`] for a graceful shutdown.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

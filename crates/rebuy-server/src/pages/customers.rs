@@ -1,0 +1,242 @@
+//! Customers: look one up by id, browse the top customers, export a segment.
+
+use crate::html::{Page, decimal, escape, note, page, respond, short, url_encode, whole};
+use crate::listing::{CustomerQuery, list_customers};
+use crate::run::{RunData, segment_action};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Columns of the table, when the run has them: (column, heading, decimals).
+const TABLE_COLUMNS: [(&str, &str, usize); 10] = [
+    ("purchase_probability", "purchase probability", 3),
+    ("churn_risk", "churn risk", 3),
+    ("p_alive", "P(alive)", 3),
+    ("monetary", "spend", 0),
+    ("frequency", "orders", 0),
+    ("recency_days", "days since last order", 0),
+    ("avg_order_value", "avg order value", 2),
+    ("tenure_days", "days since first order", 0),
+    ("r_score", "R", 0),
+    ("f_score", "F", 0),
+];
+
+pub async fn customers(
+    State(run): State<Arc<RunData>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let mut status = StatusCode::OK;
+    let lookup = match params.get("id").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => String::new(),
+        Some(id) => match run.customers.row_of(id) {
+            Some(row) => customer_card(&run, row),
+            None => {
+                status = StatusCode::NOT_FOUND;
+                note(&format!(
+                    "No customer with id <b>{}</b> in this run.",
+                    escape(id)
+                ))
+            }
+        },
+    };
+    let searched = params.get("id").map_or("", |s| s.as_str());
+    let search = format!(
+        "<form class=\"inline\" method=\"get\" action=\"/customers\">\
+<label for=\"customer-id\">Customer id</label>\
+<input id=\"customer-id\" name=\"id\" value=\"{}\" placeholder=\"e.g. {}\">\
+<button type=\"submit\">Look up</button></form>",
+        escape(searched),
+        escape(
+            run.customers
+                .customer_id
+                .first()
+                .map_or("12346", String::as_str)
+        ),
+    );
+    let table = match CustomerQuery::parse(&run, &params) {
+        Ok(query) => top_customers(&run, &query),
+        Err(error) => {
+            status = StatusCode::BAD_REQUEST;
+            format!(
+                "<div class=\"note error\">{}: {}</div>",
+                escape(error.body.field.as_deref().unwrap_or("request")),
+                escape(&error.body.error)
+            )
+        }
+    };
+    let body = format!("<h1>Customers</h1>{search}{lookup}{table}");
+    respond(status, page(&run, Page::Customers, &body, false))
+}
+
+fn customer_card(run: &RunData, row: usize) -> String {
+    let table = &run.customers;
+    let segment = &table.rfm_segment[row];
+    let facts: String = table
+        .numbers
+        .iter()
+        .map(|c| {
+            let value = c.values[row]
+                .map_or_else(|| "<span class=\"muted\">none</span>".to_string(), short);
+            format!(
+                "<dt>{}</dt><dd>{value}</dd>",
+                escape(&c.name.replace('_', " "))
+            )
+        })
+        .collect();
+    let cluster = table.cluster_name.as_ref().map_or_else(String::new, |c| {
+        format!(
+            " &middot; cluster <span class=\"pill\">{}</span>",
+            escape(&c[row])
+        )
+    });
+    format!(
+        "<div class=\"panel\" id=\"customer-card\"><h2 style=\"margin-top:4px\">Customer {id}</h2>\
+<p>Segment <span class=\"pill\">{segment}</span>{cluster} &middot; scores R {r} F {f} M {m}</p>\
+<p><b>What to do:</b> {action}</p><dl class=\"facts\">{facts}</dl>\
+<p><a href=\"/api/customers/{id_link}\">as JSON</a></p></div>",
+        id = escape(&table.customer_id[row]),
+        id_link = url_encode(&table.customer_id[row]),
+        segment = escape(segment),
+        r = score(run, "r_score", row),
+        f = score(run, "f_score", row),
+        m = score(run, "m_score", row),
+        action = escape(segment_action(segment)),
+    )
+}
+
+fn score(run: &RunData, column: &str, row: usize) -> String {
+    run.customers
+        .value(column, row)
+        .map_or_else(|| "-".to_string(), whole)
+}
+
+fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
+    let listing = list_customers(run, query);
+    let columns: Vec<_> = TABLE_COLUMNS
+        .iter()
+        .filter(|(name, _, _)| run.has_column(name))
+        .collect();
+    let link = |sort: &str, descending: bool, page: usize| {
+        let mut href = format!(
+            "/customers?sort={}&order={}&page={page}",
+            url_encode(sort),
+            if descending { "desc" } else { "asc" }
+        );
+        if let Some(segment) = &query.segment {
+            href.push_str(&format!("&segment={}", url_encode(segment)));
+        }
+        href
+    };
+    let header: String = columns
+        .iter()
+        .map(|(name, heading, _)| {
+            let current = query.sort == *name;
+            let arrow = match (current, query.descending) {
+                (true, true) => " &#9660;",
+                (true, false) => " &#9650;",
+                _ => "",
+            };
+            let descending = !(current && query.descending);
+            format!(
+                "<th class=\"num\"><a href=\"{}\" title=\"sort\">{heading}{arrow}</a></th>",
+                link(name, descending, 1)
+            )
+        })
+        .collect();
+    let has_clusters = run.customers.cluster_name.is_some();
+    let rows: String = listing
+        .rows
+        .iter()
+        .map(|&row| {
+            let id = &run.customers.customer_id[row];
+            let cells: String = columns
+                .iter()
+                .map(|(name, _, decimals)| {
+                    let value = run
+                        .customers
+                        .value(name, row)
+                        .map_or_else(String::new, |v| decimal(v, *decimals));
+                    format!("<td class=\"num\">{value}</td>")
+                })
+                .collect();
+            let cluster = match &run.customers.cluster_name {
+                Some(c) => format!("<td>{}</td>", escape(&c[row])),
+                None => String::new(),
+            };
+            format!(
+                "<tr><td><a href=\"/customers?id={}\">{}</a></td><td>{}</td>{cluster}{cells}</tr>",
+                url_encode(id),
+                escape(id),
+                escape(&run.customers.rfm_segment[row])
+            )
+        })
+        .collect();
+    let options: String = std::iter::once(("", "all segments".to_string()))
+        .chain(
+            run.segments
+                .iter()
+                .map(|s| (s.name.as_str(), s.name.clone())),
+        )
+        .map(|(value, label)| {
+            let selected = if query.segment.as_deref().unwrap_or("") == value {
+                " selected"
+            } else {
+                ""
+            };
+            format!(
+                "<option value=\"{}\"{selected}>{}</option>",
+                escape(value),
+                escape(&label)
+            )
+        })
+        .collect();
+    let export = format!(
+        "/api/customers.csv{}",
+        query
+            .segment
+            .as_ref()
+            .map_or_else(String::new, |s| format!("?segment={}", url_encode(s)))
+    );
+    let pages = listing.total.div_ceil(query.per_page).max(1);
+    let previous = if query.page > 1 {
+        format!(
+            "<a href=\"{}\">&larr; previous</a>",
+            link(&query.sort, query.descending, query.page - 1)
+        )
+    } else {
+        String::new()
+    };
+    let next = if query.page < pages {
+        format!(
+            "<a href=\"{}\">next &rarr;</a>",
+            link(&query.sort, query.descending, query.page + 1)
+        )
+    } else {
+        String::new()
+    };
+    let heading = columns
+        .iter()
+        .find(|(name, _, _)| *name == query.sort)
+        .map_or(query.sort.as_str(), |(_, heading, _)| heading);
+    format!(
+        "<h2>Top customers by {heading}</h2>\
+<form class=\"inline\" method=\"get\" action=\"/customers\">\
+<input type=\"hidden\" name=\"sort\" value=\"{sort}\"><input type=\"hidden\" name=\"order\" value=\"{order}\">\
+<label for=\"segment\">Segment</label><select id=\"segment\" name=\"segment\" onchange=\"this.form.submit()\">{options}</select>\
+<noscript><button type=\"submit\">Filter</button></noscript>\
+<a class=\"button\" href=\"{export}\">Export {what} as CSV</a></form>\
+<table id=\"customer-table\"><tr><th>customer</th><th>segment</th>{cluster_header}{header}</tr>{rows}</table>\
+<div class=\"pager\">{previous}<span class=\"muted\">page {page} of {pages} &middot; {total} customers</span>{next}</div>",
+        sort = escape(&query.sort),
+        order = query.order_name(),
+        what = query
+            .segment
+            .as_deref()
+            .map_or_else(|| "all customers".to_string(), escape),
+        cluster_header = if has_clusters { "<th>cluster</th>" } else { "" },
+        page = query.page,
+        total = whole(listing.total as f64),
+    )
+}

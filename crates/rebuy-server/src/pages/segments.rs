@@ -1,0 +1,318 @@
+//! Segments: the RFM segment map and, when the run has them, the KMeans clusters.
+
+use crate::html::{
+    Page, chart, decimal, escape, note, page, percent, script_json, url_encode, whole,
+};
+use crate::run::{Clustering, RunData, segment_action};
+use axum::extract::State;
+use axum::response::Html;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// One colour per segment name of the default map, so a segment keeps its colour.
+fn segment_color(name: &str) -> &'static str {
+    match name {
+        "Champions" => "#15803d",
+        "Loyal Customers" => "#22c55e",
+        "Potential Loyalists" => "#84cc16",
+        "New Customers" => "#06b6d4",
+        "Promising" => "#38bdf8",
+        "Need Attention" => "#eab308",
+        "About to Sleep" => "#f59e0b",
+        "At Risk" => "#f97316",
+        "Can't Lose Them" => "#dc2626",
+        "Hibernating" => "#9ca3af",
+        _ => "#6366f1",
+    }
+}
+
+const CLUSTER_COLORS: [&str; 8] = [
+    "#2563eb", "#f59e0b", "#10b981", "#dc2626", "#8b5cf6", "#0891b2", "#db2777", "#65a30d",
+];
+
+pub async fn segments(State(run): State<Arc<RunData>>) -> Html<String> {
+    let clusters = match (&run.clustering, &run.clustering_skipped) {
+        (Some(clustering), _) => clusters(&run, clustering),
+        (None, Some(reason)) => note(&format!(
+            "This run has no KMeans clusters: {}.",
+            escape(reason.trim_end_matches('.'))
+        )),
+        (None, None) => note(
+            "No KMeans clusters in this run yet: <code>segments.json</code> comes with \
+             <code>rebuy run</code> once clustering is integrated.",
+        ),
+    };
+    let body = format!(
+        "<h1>Segments</h1><p class=\"lead\">RFM segments: each customer scored 1-5 on recency (R), \
+frequency (F) and spend (M) against the other customers, then named from the R x F grid.</p>\
+<div class=\"two\"><div class=\"panel\">{grid}</div><div class=\"panel\">{shares}</div></div>\
+<div class=\"panel\">{table}</div><h2>Behavioural clusters (KMeans)</h2>{clusters}",
+        grid = rf_grid(&run),
+        shares = shares(&run),
+        table = segment_table(&run),
+    );
+    Html(page(&run, Page::Segments, &body, run.clustering.is_some()))
+}
+
+fn rf_grid(run: &RunData) -> String {
+    let data: Vec<Value> = run
+        .rf_cells
+        .iter()
+        .map(|c| {
+            json!({
+                "value": [c.f_score.saturating_sub(1), c.r_score.saturating_sub(1), c.customers],
+                "name": format!("{}\n{}", c.segment, c.customers),
+                "itemStyle": {"color": segment_color(&c.segment)},
+            })
+        })
+        .collect();
+    let option = json!({
+        "title": {"text": "Segment map: customers per R x F cell", "textStyle": {"fontSize": 14}},
+        "tooltip": {"formatter": "{b} customers"},
+        "grid": {"left": 70, "right": 20, "top": 40, "bottom": 50},
+        "xAxis": {"type": "category", "data": ["1", "2", "3", "4", "5"], "name": "F (frequency score)",
+                  "nameLocation": "middle", "nameGap": 28, "splitArea": {"show": true}},
+        "yAxis": {"type": "category", "data": ["1", "2", "3", "4", "5"], "name": "R (recency score)",
+                  "nameLocation": "middle", "nameGap": 30, "splitArea": {"show": true}},
+        "series": [{
+            "type": "heatmap", "data": data,
+            "label": {"show": true, "formatter": "{b}", "fontSize": 10, "lineHeight": 13, "color": "#fff",
+                      "textBorderColor": "rgba(0,0,0,.35)", "textBorderWidth": 2},
+            "itemStyle": {"borderColor": "#fff", "borderWidth": 2}
+        }]
+    });
+    chart("segment-map", &option, 380)
+}
+
+fn shares(run: &RunData) -> String {
+    let customers = run.overview.customers.max(1) as f64;
+    let revenue = run.overview.revenue.max(f64::MIN_POSITIVE);
+    // Smallest first: a horizontal bar chart draws the first category at the bottom.
+    let segments: Vec<_> = run.segments.iter().rev().collect();
+    let round = |x: f64| (x * 1000.0).round() / 10.0;
+    let option = json!({
+        "title": {"text": "Share of customers and of revenue (%)", "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"top": 24},
+        "grid": {"left": 130, "right": 30, "top": 60, "bottom": 30},
+        "xAxis": {"type": "value", "axisLabel": {"formatter": "{value}%"}},
+        "yAxis": {"type": "category", "data": segments.iter().map(|s| &s.name).collect::<Vec<_>>()},
+        "series": [
+            {"type": "bar", "name": "customers", "itemStyle": {"color": "#93c5fd"},
+             "data": segments.iter().map(|s| round(s.customers as f64 / customers)).collect::<Vec<_>>()},
+            {"type": "bar", "name": "revenue", "itemStyle": {"color": "#1e3a5f"},
+             "data": segments.iter().map(|s| round(s.revenue / revenue)).collect::<Vec<_>>()}
+        ]
+    });
+    chart("segment-shares", &option, 380)
+}
+
+fn segment_table(run: &RunData) -> String {
+    let customers = run.overview.customers.max(1) as f64;
+    let revenue = run.overview.revenue.max(f64::MIN_POSITIVE);
+    let rows: String = run
+        .segments
+        .iter()
+        .map(|s| {
+            format!(
+                "<tr><td><span class=\"pill\" style=\"background:{color};color:#fff\">{name}</span></td>\
+<td class=\"num\">{count}</td><td class=\"num\">{count_share}</td><td class=\"num\">{revenue}</td>\
+<td class=\"num\">{revenue_share}</td><td class=\"num\">{recency}</td><td class=\"num\">{frequency}</td>\
+<td class=\"num\">{spend}</td><td>{action}</td>\
+<td style=\"white-space:nowrap\"><a href=\"/customers?segment={link}\">list</a> &middot; <a href=\"/api/customers.csv?segment={link}\">CSV</a></td></tr>",
+                color = segment_color(&s.name),
+                name = escape(&s.name),
+                count = whole(s.customers as f64),
+                count_share = percent(s.customers as f64 / customers),
+                revenue = whole(s.revenue),
+                revenue_share = percent(s.revenue / revenue),
+                recency = whole(s.mean_recency_days),
+                frequency = decimal(s.mean_frequency, 1),
+                spend = whole(s.mean_monetary),
+                action = escape(segment_action(&s.name)),
+                link = url_encode(&s.name),
+            )
+        })
+        .collect();
+    format!(
+        "<table><tr><th>segment</th><th class=\"num\">customers</th><th class=\"num\">% customers</th>\
+<th class=\"num\">revenue</th><th class=\"num\">% revenue</th><th class=\"num\" title=\"average days since the last order\">avg recency</th>\
+<th class=\"num\">avg orders</th><th class=\"num\">avg spend</th><th>what to do</th><th>export</th></tr>{rows}</table>"
+    )
+}
+
+fn clusters(run: &RunData, clustering: &Clustering) -> String {
+    let reason = clustering.reason.as_deref().map_or_else(String::new, |r| {
+        format!(
+            " <span class=\"muted\">Why: {}.</span>",
+            escape(r.trim_end_matches('.'))
+        )
+    });
+    let chosen = clustering.chosen_k.map_or_else(String::new, |k| {
+        format!(" The run chose <b>k = {k}</b>.{reason}")
+    });
+    let scatter = if run.cluster_points.is_empty() {
+        note(
+            "customers.csv has no <code>cluster_name</code> column, so the scatter plot is missing.",
+        )
+    } else {
+        cluster_scatter(run)
+    };
+    format!(
+        "<p class=\"lead\">Customers grouped by KMeans on recency, frequency and spend.{chosen}</p>\
+<div class=\"panel\">{scatter}</div><div class=\"two\"><div class=\"panel\">{elbow}</div>\
+<div class=\"panel\">{silhouette}</div></div><div class=\"panel\">{profiles}</div>",
+        elbow = sweep_chart(clustering, "elbow", "Elbow: inertia by k", |p| p.inertia),
+        silhouette = sweep_chart(
+            clustering,
+            "silhouette",
+            "Silhouette by k (higher is better)",
+            |p| p.silhouette
+        ),
+        profiles = cluster_profiles(clustering),
+    )
+}
+
+/// A 3D R/F/M scatter with echarts-gl, or a 2D recency x spend scatter when the
+/// browser has no WebGL.
+fn cluster_scatter(run: &RunData) -> String {
+    let series = |kind: &str| -> Vec<Value> {
+        run.cluster_points
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let data: Vec<Value> = c
+                    .points
+                    .iter()
+                    .map(|p| if kind == "scatter3D" { json!(p) } else { json!([p[0], p[2], p[1]]) })
+                    .collect();
+                json!({"type": kind, "name": c.name, "data": data, "symbolSize": 6,
+                       "itemStyle": {"color": CLUSTER_COLORS[i % CLUSTER_COLORS.len()], "opacity": 0.8}})
+            })
+            .collect()
+    };
+    let names: Vec<&str> = run.cluster_points.iter().map(|c| c.name.as_str()).collect();
+    let three_d = json!({
+        "title": {"text": "Clusters in R / F / M (drag to rotate)", "textStyle": {"fontSize": 14}},
+        "tooltip": {},
+        "legend": {"data": names, "top": 24},
+        "grid3D": {"boxWidth": 130, "boxDepth": 90, "boxHeight": 90,
+                   "viewControl": {"distance": 210, "alpha": 18, "beta": 40},
+                   "axisLabel": {"textStyle": {"fontSize": 13, "color": "#374151"}},
+                   "axisPointer": {"show": false}},
+        "xAxis3D": {"type": "value", "name": "days since last order", "nameTextStyle": {"fontSize": 14}},
+        "yAxis3D": {"type": "log", "name": "orders", "nameTextStyle": {"fontSize": 14}},
+        "zAxis3D": {"type": "log", "name": "spend", "nameTextStyle": {"fontSize": 14}},
+        "series": series("scatter3D"),
+    });
+    let two_d = json!({
+        "title": {"text": "Clusters: days since last order vs spend", "textStyle": {"fontSize": 14}},
+        "tooltip": {},
+        "legend": {"data": names, "top": 24},
+        "grid": {"left": 70, "right": 30, "top": 60, "bottom": 50},
+        "xAxis": {"type": "value", "name": "days since last order", "nameLocation": "middle", "nameGap": 30},
+        "yAxis": {"type": "log", "name": "spend"},
+        "series": series("scatter"),
+    });
+    format!(
+        "<div class=\"chart\" id=\"cluster-scatter\" data-chart style=\"height:460px\"></div>\
+<p class=\"muted\" id=\"cluster-scatter-note\"></p><script>\
+if (rebuyHasWebGL()) {{ rebuyChart(\"cluster-scatter\", {}); }} else {{ \
+document.getElementById(\"cluster-scatter-note\").textContent=\"This browser has no WebGL: showing a flat scatter instead of the 3D one.\"; \
+rebuyChart(\"cluster-scatter\", {}); }}</script>",
+        script_json(&three_d),
+        script_json(&two_d)
+    )
+}
+
+fn sweep_chart(
+    clustering: &Clustering,
+    id: &str,
+    title: &str,
+    value: impl Fn(&crate::run::SweepPoint) -> Option<f64>,
+) -> String {
+    let points: Vec<(u32, f64)> = clustering
+        .sweep
+        .iter()
+        .filter_map(|p| value(p).map(|v| (p.k, v)))
+        .collect();
+    if points.is_empty() {
+        return note(&format!("segments.json has no {id} values."));
+    }
+    let chosen: Vec<Value> = points
+        .iter()
+        .filter(|(k, _)| Some(*k) == clustering.chosen_k)
+        .map(|(k, _)| json!({"xAxis": k.to_string()}))
+        .collect();
+    let option = json!({
+        "title": {"text": title, "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 60, "right": 20, "top": 50, "bottom": 40},
+        "xAxis": {"type": "category", "name": "k", "data": points.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>()},
+        "yAxis": {"type": "value", "scale": true},
+        "series": [{"type": "line", "name": id, "data": points.iter().map(|(_, v)| v).collect::<Vec<_>>(),
+                    "itemStyle": {"color": "#1e3a5f"}, "symbolSize": 8,
+                    "markLine": {"symbol": "none", "data": chosen, "lineStyle": {"color": "#f59e0b", "width": 2},
+                                 "label": {"formatter": "chosen k", "color": "#b45309"}}}]
+    });
+    chart(&format!("cluster-{id}"), &option, 300)
+}
+
+/// One column per cluster, one row per measure: fits the page for any k.
+fn cluster_profiles(clustering: &Clustering) -> String {
+    let Some(first) = clustering.clusters.first() else {
+        return note("segments.json lists no cluster profiles.");
+    };
+    // Size first, then the measures in the file's (alphabetical) order.
+    let mut keys: Vec<&String> = first
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "cluster" | "name"))
+        .collect();
+    keys.sort_by_key(|k| match k.as_str() {
+        "customers" => 0,
+        "customer_share" => 1,
+        "revenue_share" => 2,
+        _ => 3,
+    });
+    let header: String = clustering
+        .clusters
+        .iter()
+        .map(|cluster| {
+            let name = match (cluster.get("name"), cluster.get("cluster")) {
+                (Some(Value::String(name)), _) => escape(name),
+                (_, Some(id)) => format!("cluster {id}"),
+                _ => String::new(),
+            };
+            format!("<th class=\"num\">{name}</th>")
+        })
+        .collect();
+    let rows: String = keys
+        .iter()
+        .map(|k| {
+            let cells: String = clustering
+                .clusters
+                .iter()
+                .map(|cluster| match cluster.get(*k) {
+                    Some(Value::Number(n)) => {
+                        let v = n.as_f64().unwrap_or(0.0);
+                        let text = if k.ends_with("_share") {
+                            percent(v)
+                        } else if v.fract() == 0.0 {
+                            whole(v)
+                        } else {
+                            decimal(v, 2)
+                        };
+                        format!("<td class=\"num\">{text}</td>")
+                    }
+                    Some(Value::String(s)) => format!("<td class=\"num\">{}</td>", escape(s)),
+                    Some(other) => format!("<td class=\"num\">{}</td>", escape(&other.to_string())),
+                    None => "<td></td>".to_string(),
+                })
+                .collect();
+            format!("<tr><td>{}</td>{cells}</tr>", escape(&k.replace('_', " ")))
+        })
+        .collect();
+    format!(
+        "<h2 style=\"margin-top:4px\">Cluster profiles</h2><table id=\"cluster-profiles\"><tr><th></th>{header}</tr>{rows}</table>"
+    )
+}

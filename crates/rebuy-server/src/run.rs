@@ -1,0 +1,442 @@
+//! Loading a run folder and precomputing what the pages and the API show.
+
+use crate::ServerError;
+use crate::customers::Customers;
+use rebuy_models::rfm::{self, SegmentMap};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Purchase window of the run when the manifest does not state one (days).
+const DEFAULT_HORIZON_DAYS: u32 = 90;
+
+/// What `manifest.json` says about the run (fields the server shows).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Manifest {
+    pub rebuy_version: String,
+    pub as_of: Option<String>,
+    pub horizon_days: Option<u32>,
+    pub first_sale: Option<String>,
+    pub last_sale: Option<String>,
+    pub inputs: Vec<InputFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InputFile {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// The data-quality report of the run (`quality.json`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Quality {
+    pub lines_read: u64,
+    pub dropped: Vec<DroppedLines>,
+    pub returns_kept: u64,
+    pub sales_lines: u64,
+    pub parse_issues: Vec<ParseIssue>,
+    pub customers: u64,
+    pub invoices: u64,
+    pub revenue: f64,
+    pub returns_value: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DroppedLines {
+    pub rule: String,
+    pub description: String,
+    pub lines: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ParseIssue {
+    pub location: String,
+    pub column: String,
+    pub value: String,
+    pub expected: String,
+}
+
+/// `segments.json` as `rebuy run` writes it (the fields the server shows).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SegmentsFile {
+    clustering: Option<Clustering>,
+    clustering_skipped: Option<String>,
+    /// The RFM segment map the run used (absent in older runs: the default map).
+    segment_map: Option<SegmentMap>,
+}
+
+/// The KMeans results of the run (`clustering` in `segments.json`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Clustering {
+    pub chosen_k: Option<u32>,
+    /// Why this k, in a sentence.
+    pub reason: Option<String>,
+    pub sweep: Vec<SweepPoint>,
+    /// One object per cluster: its id, name, size and mean features, shown as given.
+    pub clusters: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SweepPoint {
+    pub k: u32,
+    pub inertia: Option<f64>,
+    pub silhouette: Option<f64>,
+}
+
+/// Headline numbers of the Overview page.
+#[derive(Debug)]
+pub struct Overview {
+    pub customers: usize,
+    pub revenue: f64,
+    pub orders: f64,
+    /// Customers who bought within the horizon before the as-of date.
+    pub active: usize,
+    pub horizon_days: u32,
+    /// Share of customers with two or more orders.
+    pub repeat_rate: f64,
+    /// Month (`YYYY-MM`) -> (customers whose first purchase, last purchase fell in it).
+    pub first_and_last_purchases: BTreeMap<String, (u64, u64)>,
+}
+
+/// One named RFM segment.
+#[derive(Debug, Clone)]
+pub struct SegmentSummary {
+    pub name: String,
+    pub customers: usize,
+    pub revenue: f64,
+    pub mean_recency_days: f64,
+    pub mean_frequency: f64,
+    pub mean_monetary: f64,
+}
+
+/// One cell of the R x F grid: how many customers, and the segment most of them are in.
+#[derive(Debug, Clone)]
+pub struct RfCell {
+    pub r_score: u8,
+    pub f_score: u8,
+    pub customers: usize,
+    pub segment: String,
+}
+
+/// A sample of one cluster's customers for the scatter plot: (recency, frequency, monetary).
+#[derive(Debug)]
+pub struct ClusterPoints {
+    pub name: String,
+    pub points: Vec<[f64; 3]>,
+}
+
+/// Most customers drawn per cluster in the scatter plot, to keep the page light.
+const MAX_POINTS_PER_CLUSTER: usize = 1500;
+
+/// A run folder loaded into memory; pages and handlers only read it.
+#[derive(Debug)]
+pub struct RunData {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub quality: Option<Quality>,
+    pub customers: Customers,
+    pub clustering: Option<Clustering>,
+    /// Why the run has no clusters, when `segments.json` says so.
+    pub clustering_skipped: Option<String>,
+    /// Whether the run folder has `segments.json`.
+    pub has_segments_file: bool,
+    pub metrics: Option<serde_json::Value>,
+    /// `months.csv`: month (`YYYY-MM`) and revenue.
+    pub revenue_by_month: Option<Vec<(String, f64)>>,
+    pub overview: Overview,
+    /// Largest segment first.
+    pub segments: Vec<SegmentSummary>,
+    pub rf_cells: Vec<RfCell>,
+    /// Empty when `customers.csv` has no `cluster_name` column.
+    pub cluster_points: Vec<ClusterPoints>,
+    /// The RFM segment map the run used.
+    segment_map: SegmentMap,
+    /// Ascending recency, frequency and monetary of the run's customers, to score a
+    /// new customer with the run's quintiles.
+    rfm_sorted: [Vec<f64>; 3],
+}
+
+/// The columns scored by RFM, in R, F, M order.
+const RFM_COLUMNS: [&str; 3] = ["recency_days", "frequency", "monetary"];
+
+impl RunData {
+    /// Reads a run folder: `manifest.json` and `customers.csv` are required, every
+    /// other file is optional and its absence is shown on the pages.
+    pub fn load(dir: &Path) -> Result<Self, ServerError> {
+        if !dir.join("manifest.json").is_file() {
+            return Err(ServerError::NotARunFolder(dir.display().to_string()));
+        }
+        let manifest: Manifest = read_json(&dir.join("manifest.json"))?;
+        let quality = read_optional_json(&dir.join("quality.json"))?;
+        let segments_file: Option<SegmentsFile> = read_optional_json(&dir.join("segments.json"))?;
+        let has_segments_file = segments_file.is_some();
+        let (clustering, clustering_skipped, segment_map) = segments_file
+            .map_or((None, None, None), |f| {
+                (f.clustering, f.clustering_skipped, f.segment_map)
+            });
+        let metrics = read_optional_json(&dir.join("metrics.json"))?;
+        let customers = Customers::load(&dir.join("customers.csv"))?;
+        let revenue_by_month = read_months(&dir.join("months.csv"))?;
+        let overview = overview(&manifest, &customers);
+        let segments = segment_summaries(&customers);
+        let rfm_sorted = RFM_COLUMNS.map(|name| sorted_values(&customers, name));
+        let rf_cells = rf_cells(&customers);
+        let cluster_points = cluster_points(&customers);
+        Ok(RunData {
+            dir: dir.to_path_buf(),
+            manifest,
+            quality,
+            customers,
+            clustering,
+            clustering_skipped,
+            has_segments_file,
+            metrics,
+            revenue_by_month,
+            overview,
+            segments,
+            rf_cells,
+            cluster_points,
+            segment_map: segment_map.unwrap_or_default(),
+            rfm_sorted,
+        })
+    }
+
+    /// Short name of the run for page titles: the folder name.
+    pub fn name(&self) -> String {
+        self.dir.file_name().map_or_else(
+            || self.dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// Whether a numeric column is in `customers.csv`.
+    pub fn has_column(&self, name: &str) -> bool {
+        self.customers.column(name).is_some()
+    }
+
+    /// Quintile score 1-5 of a value against the run's customers, as the run scored
+    /// them (`recency_days` reversed: most recent = 5).
+    pub fn score(&self, column: &str, value: f64) -> u8 {
+        match RFM_COLUMNS.iter().position(|c| *c == column) {
+            Some(i) => rfm::score_against(&self.rfm_sorted[i], value, i == 0),
+            None => 1,
+        }
+    }
+
+    /// The segment of an R/F/M score cell under the run's segment map.
+    pub fn segment_for(&self, r_score: u8, f_score: u8, m_score: u8) -> String {
+        self.segment_map
+            .segment(r_score, f_score, m_score)
+            .unwrap_or("Unassigned")
+            .to_string()
+    }
+}
+
+/// What a marketer does for a segment of the default map.
+pub fn segment_action(segment: &str) -> &'static str {
+    rfm::suggested_action(segment)
+        .unwrap_or("No default action for this segment: decide one in your campaign tool.")
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, ServerError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ServerError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| ServerError::Invalid {
+        file,
+        detail: e.to_string(),
+    })
+}
+
+fn read_optional_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, ServerError> {
+    if path.is_file() {
+        read_json(path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn read_months(path: &Path) -> Result<Option<Vec<(String, f64)>>, ServerError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let file = path.display().to_string();
+    let invalid = |detail: String| ServerError::Invalid {
+        file: file.clone(),
+        detail,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| invalid(e.to_string()))?;
+    let header = reader
+        .headers()
+        .map_err(|e| invalid(e.to_string()))?
+        .clone();
+    let position = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| invalid(format!("no column `{name}`")))
+    };
+    let (month, revenue) = (position("month")?, position("revenue")?);
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| invalid(e.to_string()))?;
+        let cell = record.get(revenue).unwrap_or_default();
+        let value: f64 = cell.parse().map_err(|_| {
+            invalid(format!(
+                "line {}: revenue `{cell}` is not a number",
+                index + 2
+            ))
+        })?;
+        rows.push((record.get(month).unwrap_or_default().to_string(), value));
+    }
+    Ok(Some(rows))
+}
+
+fn overview(manifest: &Manifest, customers: &Customers) -> Overview {
+    let horizon_days = manifest.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
+    let recency = customers.required("recency_days");
+    let frequency = customers.required("frequency");
+    let monetary = customers.required("monetary");
+    let tenure = customers.column("tenure_days");
+    let as_of = manifest
+        .as_of
+        .as_deref()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let mut first_and_last_purchases: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    if let (Some(as_of), Some(tenure)) = (as_of, tenure) {
+        let month = |days_before: f64| {
+            as_of
+                .checked_sub_days(chrono::Days::new(days_before.max(0.0) as u64))
+                .map(|d| d.format("%Y-%m").to_string())
+        };
+        for (row, days) in recency.iter().enumerate() {
+            if let Some(last) = month(*days) {
+                first_and_last_purchases.entry(last).or_default().1 += 1;
+            }
+            if let Some(first) = tenure.values[row].and_then(month) {
+                first_and_last_purchases.entry(first).or_default().0 += 1;
+            }
+        }
+    }
+    let count = customers.len();
+    Overview {
+        customers: count,
+        revenue: monetary.iter().sum(),
+        orders: frequency.iter().sum(),
+        active: recency
+            .iter()
+            .filter(|&&d| d <= f64::from(horizon_days))
+            .count(),
+        horizon_days,
+        repeat_rate: frequency.iter().filter(|&&f| f >= 2.0).count() as f64 / count.max(1) as f64,
+        first_and_last_purchases,
+    }
+}
+
+fn segment_summaries(customers: &Customers) -> Vec<SegmentSummary> {
+    let recency = customers.required("recency_days");
+    let frequency = customers.required("frequency");
+    let monetary = customers.required("monetary");
+    let mut by_name: HashMap<&str, SegmentSummary> = HashMap::new();
+    for (row, name) in customers.rfm_segment.iter().enumerate() {
+        let summary = by_name.entry(name).or_insert_with(|| SegmentSummary {
+            name: name.clone(),
+            customers: 0,
+            revenue: 0.0,
+            mean_recency_days: 0.0,
+            mean_frequency: 0.0,
+            mean_monetary: 0.0,
+        });
+        summary.customers += 1;
+        summary.revenue += monetary[row];
+        summary.mean_recency_days += recency[row];
+        summary.mean_frequency += frequency[row];
+    }
+    let mut summaries: Vec<SegmentSummary> = by_name
+        .into_values()
+        .map(|mut s| {
+            let n = s.customers as f64;
+            s.mean_recency_days /= n;
+            s.mean_frequency /= n;
+            s.mean_monetary = s.revenue / n;
+            s
+        })
+        .collect();
+    summaries.sort_by(|a, b| b.customers.cmp(&a.customers).then(a.name.cmp(&b.name)));
+    summaries
+}
+
+fn sorted_values(customers: &Customers, name: &str) -> Vec<f64> {
+    let mut values: Vec<f64> = customers
+        .required(name)
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+fn rf_cells(customers: &Customers) -> Vec<RfCell> {
+    let r_scores = customers.required("r_score");
+    let f_scores = customers.required("f_score");
+    let mut names: HashMap<(u8, u8), HashMap<&str, usize>> = HashMap::new();
+    for (row, segment) in customers.rfm_segment.iter().enumerate() {
+        let cell = (r_scores[row] as u8, f_scores[row] as u8);
+        *names.entry(cell).or_default().entry(segment).or_default() += 1;
+    }
+    let mut cells: Vec<RfCell> = names
+        .into_iter()
+        .map(|((r_score, f_score), counts)| {
+            let customers = counts.values().sum();
+            let segment = counts
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                .map_or_else(String::new, |(name, _)| name.to_string());
+            RfCell {
+                r_score,
+                f_score,
+                customers,
+                segment,
+            }
+        })
+        .collect();
+    cells.sort_by_key(|c| (c.r_score, c.f_score));
+    cells
+}
+
+fn cluster_points(customers: &Customers) -> Vec<ClusterPoints> {
+    let Some(names) = &customers.cluster_name else {
+        return Vec::new();
+    };
+    let columns = ["recency_days", "frequency", "monetary"].map(|c| customers.required(c));
+    let mut by_cluster: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (row, name) in names.iter().enumerate() {
+        by_cluster.entry(name).or_default().push(row);
+    }
+    by_cluster
+        .into_iter()
+        .map(|(name, rows)| {
+            let step = rows.len().div_ceil(MAX_POINTS_PER_CLUSTER).max(1);
+            ClusterPoints {
+                name: name.to_string(),
+                points: rows
+                    .iter()
+                    .step_by(step)
+                    .map(|&row| [0, 1, 2].map(|i| columns[i][row]))
+                    .collect(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,518 @@
+//! The JSON API and the pages, against a real server on a loopback port.
+
+mod common;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+async fn get_json(url: &str) -> (StatusCode, Value) {
+    let response = reqwest::get(url).await.expect("request");
+    let status = response.status();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+async fn post_body(base: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/rfm-score"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+/// Asserts a refused request: the status, and the field the error names.
+fn assert_refused(answer: (StatusCode, Value), status: StatusCode, field: &str) {
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_eq!(answer.1["field"], field, "{}", answer.1);
+    assert!(answer.1["error"].as_str().is_some_and(|e| !e.is_empty()));
+}
+
+#[tokio::test]
+async fn health_names_the_run_and_its_optional_files() {
+    let base = common::start("run").await;
+    let (status, health) = get_json(&format!("{base}/api/health")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["run"], "run");
+    assert_eq!(health["customers"], 240);
+    assert_eq!(health["as_of"], "2011-12-10");
+    assert_eq!(health["files"]["segments.json"], false);
+    assert_eq!(health["files"]["quality.json"], true);
+}
+
+#[tokio::test]
+async fn a_customer_by_id_and_an_unknown_id() {
+    let base = common::start("run").await;
+    let (status, customer) = get_json(&format!("{base}/api/customers/12346")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(customer["customer_id"], "12346");
+    assert_eq!(customer["rfm_segment"], "About to Sleep");
+    assert_eq!(customer["values"]["monetary"], 639.46);
+    assert_eq!(customer["values"]["r_score"], 3.0);
+    assert!(customer["action"].as_str().is_some_and(|a| !a.is_empty()));
+    let unknown = get_json(&format!("{base}/api/customers/99999999")).await;
+    assert_refused(unknown, StatusCode::NOT_FOUND, "id");
+}
+
+#[tokio::test]
+async fn the_customer_list_sorts_filters_and_pages() {
+    let base = common::start("run").await;
+    let (status, page) = get_json(&format!("{base}/api/customers?per_page=10")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 240);
+    assert_eq!(page["sort"], "monetary");
+    let spend: Vec<f64> = page["customers"]
+        .as_array()
+        .expect("customers")
+        .iter()
+        .filter_map(|c| c["values"]["monetary"].as_f64())
+        .collect();
+    assert_eq!(spend.len(), 10);
+    assert!(spend.windows(2).all(|w| w[0] >= w[1]), "{spend:?}");
+
+    let url = format!(
+        "{base}/api/customers?segment=Champions&sort=recency_days&order=asc&page=2&per_page=5"
+    );
+    let (status, page) = get_json(&url).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, segments) = get_json(&format!("{base}/api/segments")).await;
+    let champions = segments["segments"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "Champions"))
+        .expect("a Champions segment")["customers"]
+        .clone();
+    assert_eq!(page["total"], champions);
+    assert_eq!(page["page"], 2);
+    let customers = page["customers"].as_array().expect("customers");
+    assert!(customers.iter().all(|c| c["rfm_segment"] == "Champions"));
+}
+
+#[tokio::test]
+async fn bad_list_parameters_name_the_parameter() {
+    let base = common::start("run").await;
+    for (query, field) in [
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("per_page=1000", "per_page"),
+        ("per_page=2.5", "per_page"),
+        ("sort=favourite_colour", "sort"),
+        ("sort=rfm_segment", "sort"),
+        ("order=up", "order"),
+        ("segment=Nobody", "segment"),
+    ] {
+        let answer = get_json(&format!("{base}/api/customers?{query}")).await;
+        assert_refused(answer, StatusCode::BAD_REQUEST, field);
+    }
+    let answer = get_json(&format!("{base}/api/customers.csv?segment=Nobody")).await;
+    assert_refused(answer, StatusCode::BAD_REQUEST, "segment");
+}
+
+#[tokio::test]
+async fn a_segment_exports_as_csv() {
+    let base = common::start("run").await;
+    let response = reqwest::get(format!(
+        "{base}/api/customers.csv?segment=Can%27t%20Lose%20Them"
+    ))
+    .await
+    .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii header")
+        .to_string();
+    assert!(
+        disposition.contains("customers-cant-lose-them.csv"),
+        "{disposition}"
+    );
+    let text = response.text().await.expect("body");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    assert_eq!(&header[0], "customer_id");
+    assert!(header.iter().any(|h| h == "monetary"));
+    let rows: Vec<_> = reader.records().map(|r| r.expect("row")).collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| &r[1] == "Can't Lose Them"));
+
+    let all = reqwest::get(format!("{base}/api/customers.csv"))
+        .await
+        .expect("request");
+    let lines = all.text().await.expect("body").lines().count();
+    assert_eq!(lines, 241, "header and one line per customer");
+}
+
+#[tokio::test]
+async fn segments_partition_the_customers() {
+    let base = common::start("run").await;
+    let (status, answer) = get_json(&format!("{base}/api/segments")).await;
+    assert_eq!(status, StatusCode::OK);
+    let segments = answer["segments"].as_array().expect("segments");
+    let customers: u64 = segments
+        .iter()
+        .filter_map(|s| s["customers"].as_u64())
+        .sum();
+    assert_eq!(customers, 240);
+    let revenue_share: f64 = segments
+        .iter()
+        .filter_map(|s| s["revenue_share"].as_f64())
+        .sum();
+    assert!((revenue_share - 1.0).abs() < 1e-9, "{revenue_share}");
+    assert!(answer["clusters"].is_null());
+
+    let base = common::start("run-with-clusters").await;
+    let (_, answer) = get_json(&format!("{base}/api/segments")).await;
+    assert_eq!(answer["clusters"]["chosen_k"], 3);
+    assert_eq!(
+        answer["clusters"]["clusters"].as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
+#[tokio::test]
+async fn rfm_score_places_extremes_in_the_obvious_segments() {
+    let base = common::start("run").await;
+    let best = json!({"recency_days": 0, "frequency": 1000, "monetary": 1e9});
+    let (status, score) = post_body(&base, best.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{score}");
+    assert_eq!(
+        (&score["r_score"], &score["f_score"], &score["m_score"]),
+        (&json!(5), &json!(5), &json!(5))
+    );
+    assert_eq!(score["rfm_segment"], "Champions");
+    let worst = json!({"recency_days": 5000, "frequency": 1, "monetary": 0});
+    let (_, score) = post_body(&base, worst.to_string()).await;
+    assert_eq!(score["rfm_segment"], "Hibernating", "{score}");
+}
+
+#[tokio::test]
+async fn each_bad_body_is_a_4xx_naming_the_field() {
+    let base = common::start("run").await;
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let cases = [
+        (
+            r#"{"recency_days": 3, "frequency": 2"#,
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (r#"not json"#, StatusCode::BAD_REQUEST, "body"),
+        ("", StatusCode::BAD_REQUEST, "body"),
+        (
+            r#"{"recency_days": NaN, "frequency": 2, "monetary": 5}"#,
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (
+            r#"{"recency_days": 1e999, "frequency": 2, "monetary": 5}"#,
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (r#"[1, 2, 3]"#, unprocessable, "body"),
+        (
+            r#"{"frequency": 2, "monetary": 5}"#,
+            unprocessable,
+            "recency_days",
+        ),
+        (
+            r#"{"recency_days": 3, "frequency": 2}"#,
+            unprocessable,
+            "monetary",
+        ),
+        (
+            r#"{"recency_days": -1, "frequency": 2, "monetary": 5}"#,
+            unprocessable,
+            "recency_days",
+        ),
+        (
+            r#"{"recency_days": 3, "frequency": 0, "monetary": 5}"#,
+            unprocessable,
+            "frequency",
+        ),
+        (
+            r#"{"recency_days": 3, "frequency": 2, "monetary": -0.01}"#,
+            unprocessable,
+            "monetary",
+        ),
+        (
+            r#"{"recency_days": "NaN", "frequency": 2, "monetary": 5}"#,
+            unprocessable,
+            "recency_days",
+        ),
+        (
+            r#"{"recency_days": 3, "frequency": "two", "monetary": 5}"#,
+            unprocessable,
+            "frequency",
+        ),
+        (
+            r#"{"recency_days": 3, "frequency": 2, "monetary": null}"#,
+            unprocessable,
+            "monetary",
+        ),
+        (
+            r#"{"recency_days": 3, "frequency": 2, "monetary": 5, "age": 40}"#,
+            unprocessable,
+            "age",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let answer = post_body(&base, body).await;
+        assert_refused(answer, status, field);
+    }
+    let oversized = format!(
+        r#"{{"recency_days": 3, "frequency": 2, "monetary": 5, "padding": "{}"}}"#,
+        "x".repeat(rebuy_server::MAX_BODY_BYTES)
+    );
+    assert_refused(
+        post_body(&base, oversized).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body",
+    );
+}
+
+#[tokio::test]
+async fn unknown_endpoints_and_methods_answer_json() {
+    let base = common::start("run").await;
+    let (status, body) = get_json(&format!("{base}/api/nothing-here")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"].as_str().is_some());
+    let (status, body) = get_json(&format!("{base}/api/rfm-score")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(body["error"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_handlers() {
+    let base = common::start("run").await;
+    let (status, doc) = get_json(&format!("{base}/api/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let paths: BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let expected = BTreeSet::from([
+        "/api/health",
+        "/api/customers",
+        "/api/customers.csv",
+        "/api/customers/{id}",
+        "/api/segments",
+        "/api/rfm-score",
+    ]);
+    assert_eq!(paths, expected);
+    for path in paths {
+        let methods = doc["paths"][path].as_object().expect("methods");
+        let url = format!("{base}{}", path.replace("{id}", "12346"));
+        let response = if methods.contains_key("post") {
+            reqwest::Client::new()
+                .post(&url)
+                .body(r#"{"recency_days": 3, "frequency": 2, "monetary": 5}"#)
+                .send()
+                .await
+        } else {
+            reqwest::get(&url).await
+        }
+        .expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pages_render_and_say_what_is_missing() {
+    let base = common::start("run").await;
+    let page = |path: &'static str| {
+        let base = base.clone();
+        async move {
+            let response = reqwest::get(format!("{base}{path}"))
+                .await
+                .expect("request");
+            (response.status(), response.text().await.expect("body"))
+        }
+    };
+    let (status, overview) = page("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(overview.contains("id=\"customers-by-month\""));
+    assert!(overview.contains("no <code>months.csv</code>"));
+    let (_, segments) = page("/segments").await;
+    assert!(segments.contains("id=\"segment-map\""));
+    assert!(segments.contains("No KMeans clusters in this run yet"));
+    let (_, models) = page("/models").await;
+    assert!(models.contains("No model in this run yet"));
+    let (status, customers) = page("/customers?id=12346").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(customers.contains("id=\"customer-card\""));
+    let (status, unknown) = page("/customers?id=nobody").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(unknown.contains("No customer with id <b>nobody</b>"));
+    let (status, bad) = page("/customers?page=x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("page: must be"));
+    let (status, script) = page("/assets/echarts.min.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(script.len() > 1_000_000);
+
+    let base = common::start("run-with-clusters").await;
+    let segments = reqwest::get(format!("{base}/segments"))
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    for id in ["cluster-scatter", "cluster-elbow", "cluster-silhouette"] {
+        assert!(segments.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+}
+
+#[test]
+fn a_folder_that_is_not_a_run_is_refused() {
+    let empty = tempfile::tempdir().expect("temp dir");
+    let error = rebuy_server::RunData::load(empty.path()).expect_err("not a run folder");
+    assert!(error.to_string().contains("manifest.json"), "{error}");
+    std::fs::write(empty.path().join("manifest.json"), "{}").expect("write");
+    let error = rebuy_server::RunData::load(empty.path()).expect_err("no customers.csv");
+    assert!(error.to_string().contains("customers.csv"), "{error}");
+}
+
+#[tokio::test]
+async fn serve_stops_when_asked() {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options = rebuy_server::ServeOptions {
+        run_dir: common::fixture("run"),
+        addr: "127.0.0.1:0".parse().expect("address"),
+    };
+    let server = tokio::spawn(rebuy_server::serve(options, async move {
+        stopped.await.ok();
+    }));
+    stop.send(()).expect("server is waiting");
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("stops within 10 s")
+        .expect("task");
+    assert!(outcome.is_ok(), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_run_whose_clustering_was_skipped_says_why() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for file in ["manifest.json", "quality.json", "customers.csv"] {
+        std::fs::copy(common::fixture("run").join(file), folder.path().join(file)).expect("copy");
+    }
+    let segments = json!({"format_version": 1, "clustering": null,
+        "clustering_skipped": "3 distinct customers are too few to choose between 2 or more clusters"});
+    std::fs::write(folder.path().join("segments.json"), segments.to_string()).expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let page = reqwest::get(format!("{base}/segments"))
+        .await
+        .expect("request");
+    let text = page.text().await.expect("body");
+    assert!(
+        text.contains("no KMeans clusters: 3 distinct customers are too few"),
+        "clustering reason shown"
+    );
+    let (_, health) = get_json(&format!("{base}/api/health")).await;
+    assert_eq!(health["files"]["segments.json"], true);
+}
+
+/// `POST /api/rfm-score` scores a customer's own numbers as the run scored them
+/// (for spend, where ties are rare and the rank order is unambiguous).
+#[test]
+fn scoring_a_customers_own_spend_gives_the_runs_m_score() {
+    let run = rebuy_server::RunData::load(&common::fixture("run")).expect("loads");
+    let text = std::fs::read_to_string(common::fixture("run").join("customers.csv")).expect("read");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let (monetary, m_score) = (column("monetary"), column("m_score"));
+    let rows: Vec<(f64, u8)> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            (
+                r[monetary].parse().expect("spend"),
+                r[m_score].parse().expect("score"),
+            )
+        })
+        .collect();
+    let mut checked = 0;
+    for &(spend, score) in &rows {
+        if rows.iter().filter(|(other, _)| *other == spend).count() == 1 {
+            assert_eq!(run.score("monetary", spend), score, "spend {spend}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked}");
+}
+
+#[tokio::test]
+async fn a_run_without_customers_still_renders_every_page() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    std::fs::write(folder.path().join("manifest.json"), "{}").expect("write");
+    let header =
+        "customer_id,recency_days,frequency,monetary,r_score,f_score,m_score,rfm_segment\n";
+    std::fs::write(folder.path().join("customers.csv"), header).expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    for path in [
+        "/",
+        "/segments",
+        "/customers",
+        "/models",
+        "/api/segments",
+        "/api/customers",
+        "/api/health",
+    ] {
+        let status = reqwest::get(format!("{base}{path}"))
+            .await
+            .expect("request")
+            .status();
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let (status, score) = post_body(
+        &base,
+        r#"{"recency_days": 1, "frequency": 1, "monetary": 1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{score}");
+}
+
+/// A run folder as `rebuy demo` writes it loads, and every customer's scores map to
+/// the segment the run gave them.
+#[tokio::test]
+async fn a_real_run_folder_loads_and_its_segments_agree() {
+    let run = rebuy_server::RunData::load(&common::fixture("demo-run")).expect("loads");
+    let table = &run.customers;
+    let score = |name: &str, row: usize| table.value(name, row).expect("score") as u8;
+    for row in 0..table.len() {
+        let segment = run.segment_for(
+            score("r_score", row),
+            score("f_score", row),
+            score("m_score", row),
+        );
+        assert_eq!(
+            segment, table.rfm_segment[row],
+            "customer {}",
+            table.customer_id[row]
+        );
+    }
+    let base = common::serve_run(run).await;
+    let (_, health) = get_json(&format!("{base}/api/health")).await;
+    assert_eq!(health["files"]["segments.json"], true);
+    let (_, segments) = get_json(&format!("{base}/api/segments")).await;
+    assert!(
+        segments["clusters"]["chosen_k"]
+            .as_u64()
+            .is_some_and(|k| k >= 2),
+        "{segments}"
+    );
+    for path in ["/", "/segments", "/customers", "/models"] {
+        let status = reqwest::get(format!("{base}{path}"))
+            .await
+            .expect("request")
+            .status();
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+}

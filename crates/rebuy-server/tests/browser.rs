@@ -1,0 +1,329 @@
+//! Every page in headless Chromium: charts render, nothing logs an error, every
+//! resource comes from the server itself (offline), and screenshots are saved under
+//! `$CARGO_TARGET_TMPDIR/screenshots/` for a person to look at.
+//!
+//! Needs the Debian packages `chromium` and `chromium-driver` (`scripts/test`
+//! installs them when `/usr/bin/chromedriver` is missing).
+
+mod common;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A chromedriver process, stopped when dropped.
+struct Driver {
+    process: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.process.kill().ok();
+        self.process.wait().ok();
+    }
+}
+
+fn start_driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists(),
+        "{CHROMEDRIVER} is missing: apt-get install -y chromium chromium-driver (scripts/test does this)"
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let process = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver {
+        process,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        // Software WebGL, so the 3D cluster plot is exercised too.
+        "--use-angle=swiftshader",
+        "--enable-unsafe-swiftshader",
+        "--window-size=1366,900",
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain([format!("--user-data-dir={}", profile.display())])
+    .collect::<Vec<_>>();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_string(),
+        json!({"binary": CHROMIUM, "args": args}),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+/// Opens a page, waits for its charts, checks them and saves a full-page screenshot.
+async fn check_page(client: &Client, base: &str, path: &str, charts: &[&str], name: &str) {
+    client
+        .goto(&format!("{base}{path}"))
+        .await
+        .expect("page opens");
+    let started = Instant::now();
+    let charts_state = loop {
+        let state = client
+            .execute(
+                "return Array.from(document.querySelectorAll('[data-chart]')).map(function(e){\
+                   return [e.id, e.getAttribute('data-rendered'), e.querySelectorAll('canvas').length];});",
+                vec![],
+            )
+            .await
+            .expect("script runs");
+        let all_drawn = state.as_array().is_some_and(|charts| {
+            charts
+                .iter()
+                .all(|c| c[1] == "true" && c[2].as_u64() > Some(0))
+        });
+        if all_drawn || started.elapsed() > Duration::from_secs(10) {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let drawn: Vec<&str> = charts_state
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c[1] == "true" && c[2].as_u64() > Some(0))
+        .filter_map(|c| c[0].as_str())
+        .collect();
+    for chart in charts {
+        assert!(
+            drawn.contains(chart),
+            "{path}: chart {chart} not drawn: {charts_state}"
+        );
+    }
+    // Let animations finish before the screenshot.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let errors = client
+        .execute("return window.rebuyErrors;", vec![])
+        .await
+        .expect("script runs");
+    assert_eq!(errors, json!([]), "{path}: errors in the page");
+    let foreign = client
+        .execute(
+            "return performance.getEntriesByType('resource').map(function(r){return r.name;})\
+               .filter(function(n){return n.indexOf(location.origin) !== 0;});",
+            vec![],
+        )
+        .await
+        .expect("script runs");
+    assert_eq!(foreign, json!([]), "{path}: loads resources from elsewhere");
+    save_full_page(client, name).await;
+}
+
+/// Resizes the window to the page's height so the screenshot shows all of it.
+async fn save_full_page(client: &Client, name: &str) {
+    let height = client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .ok()
+        .and_then(|h| h.as_u64())
+        .unwrap_or(900)
+        .clamp(600, 4000) as u32;
+    client.set_window_size(1366, height + 140).await.ok();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("save screenshot");
+    client.set_window_size(1366, 900).await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_renders_in_chromium() {
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile folder");
+    let client = browser(&driver, profile.path()).await;
+    let today = common::start("run").await;
+    let full = common::start("run-with-clusters").await;
+
+    check_page(
+        &client,
+        &today,
+        "/",
+        &["customers-by-month", "active-vs-lapsed"],
+        "overview",
+    )
+    .await;
+    check_page(
+        &client,
+        &today,
+        "/segments",
+        &["segment-map", "segment-shares"],
+        "segments",
+    )
+    .await;
+    check_page(&client, &today, "/customers", &[], "customers").await;
+    check_page(&client, &today, "/models", &[], "models").await;
+    check_page(
+        &client,
+        &full,
+        "/",
+        &["revenue-by-month", "customers-by-month", "active-vs-lapsed"],
+        "overview-full-run",
+    )
+    .await;
+    check_page(
+        &client,
+        &full,
+        "/segments",
+        &[
+            "segment-map",
+            "segment-shares",
+            "cluster-scatter",
+            "cluster-elbow",
+            "cluster-silhouette",
+        ],
+        "segments-with-clusters",
+    )
+    .await;
+
+    let demo = common::start("demo-run").await;
+    check_page(
+        &client,
+        &demo,
+        "/segments",
+        &[
+            "segment-map",
+            "segment-shares",
+            "cluster-scatter",
+            "cluster-elbow",
+            "cluster-silhouette",
+        ],
+        "segments-demo-run",
+    )
+    .await;
+    check_page(
+        &client,
+        &demo,
+        "/",
+        &["customers-by-month", "active-vs-lapsed"],
+        "overview-demo-run",
+    )
+    .await;
+
+    look_up_and_sort_customers(&client, &full).await;
+    client.close().await.expect("session closes");
+}
+
+/// The Customers page as a person uses it: search an id, sort a column, filter a segment.
+async fn look_up_and_sort_customers(client: &Client, base: &str) {
+    client
+        .goto(&format!("{base}/customers"))
+        .await
+        .expect("page opens");
+    let input = client
+        .find(Locator::Id("customer-id"))
+        .await
+        .expect("search box");
+    input.send_keys("12353\n").await.expect("typing");
+    let card = client
+        .wait()
+        .for_element(Locator::Id("customer-card"))
+        .await
+        .expect("customer card");
+    let text = card.text().await.expect("card text");
+    assert!(
+        text.contains("Customer 12353") && text.contains("Potential Loyalists"),
+        "{text}"
+    );
+    save_full_page(client, "customer-lookup").await;
+
+    let first_cell = "return document.querySelector('#customer-table tr:nth-child(2) td:nth-child(5)').textContent;";
+    client
+        .find(Locator::LinkText("orders"))
+        .await
+        .expect("orders heading")
+        .click()
+        .await
+        .expect("sort by orders");
+    let most_orders = client.execute(first_cell, vec![]).await.expect("cell");
+    let max_orders = client
+        .execute(
+            "return Math.max.apply(null, Array.from(document.querySelectorAll('#customer-table tr td:nth-child(5)'))\
+               .map(function(td){return Number(td.textContent.replace(/,/g,''));}));",
+            vec![],
+        )
+        .await
+        .expect("column");
+    assert_eq!(
+        most_orders.as_str().and_then(|s| s.parse::<f64>().ok()),
+        max_orders.as_f64(),
+        "sorted by orders, largest first"
+    );
+
+    client
+        .find(Locator::Css("select#segment option[value='Champions']"))
+        .await
+        .expect("segment option")
+        .click()
+        .await
+        .expect("choose a segment");
+    let started = Instant::now();
+    loop {
+        let url = client.current_url().await.expect("url");
+        if url.as_str().contains("segment=Champions") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "filter did not apply: {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let segments: Value = client
+        .execute(
+            "return Array.from(document.querySelectorAll('#customer-table tr td:nth-child(2)')).map(function(td){return td.textContent;});",
+            vec![],
+        )
+        .await
+        .expect("segment column");
+    let segments = segments.as_array().expect("cells");
+    assert!(
+        !segments.is_empty() && segments.iter().all(|s| s == "Champions"),
+        "{segments:?}"
+    );
+    save_full_page(client, "customers-champions").await;
+}

@@ -1,0 +1,33 @@
+//! Starting a real server on a loopback port over a fixture run folder.
+
+use rebuy_server::{RunData, router};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// `tests/fixtures/<name>`: `run` is a run folder as `rebuy run` writes it today,
+/// `run-with-clusters` adds `segments.json`, cluster columns and `months.csv`;
+/// `demo-run` is a real run folder from `rebuy demo`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Serves the fixture run on 127.0.0.1 and returns the base URL (`http://127.0.0.1:PORT`).
+pub async fn start(name: &str) -> String {
+    serve_run(RunData::load(&fixture(name)).expect("fixture run folder loads")).await
+}
+
+/// Serves a loaded run on 127.0.0.1 and returns the base URL.
+pub async fn serve_run(run: RunData) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        axum::serve(listener, router(Arc::new(run)))
+            .await
+            .expect("server runs");
+    });
+    format!("http://{addr}")
+}

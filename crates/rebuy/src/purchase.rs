@@ -1,0 +1,816 @@
+//! Purchase prediction in `rebuy run`: labels in the `horizon_days` days from an as-of
+//! date, out-of-time (or random) evaluation of the classifiers against a recency
+//! baseline, the choice of a model on a validation slice, the refit on the most recent
+//! complete window, and every customer's `purchase_probability`.
+//!
+//! Writes `metrics.json` and `models/<name>.json` (see docs/definitions.md).
+
+use crate::btyd;
+use crate::run_folder::RunFolder;
+use anyhow::{Context, Result};
+use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine};
+use rebuy_models::boosting::BoostedTreesParams;
+use rebuy_models::classifier::{AnyClassifier, Classifier, Fit};
+use rebuy_models::forest::RandomForestParams;
+use rebuy_models::logistic::LogisticRegressionParams;
+use rebuy_models::matrix::Matrix;
+use rebuy_models::metrics::{self, ClassifierMetrics, ConfusionMatrix};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// Layout version of `models/<name>.json` (the envelope around the models crate's file).
+pub const MODEL_FILE_VERSION: u32 = 1;
+/// Fewest buyers and fewest non-buyers a training window needs (a stratified 20 %
+/// validation slice then holds at least one of each).
+const MIN_PER_CLASS: usize = 5;
+/// Share of the training window held out to choose the model, and of the customers
+/// held out for testing with `--evaluation random`.
+const HOLD_OUT: f64 = 0.2;
+/// Boosting stops after this many rounds without a better validation log loss.
+const EARLY_STOPPING_ROUNDS: usize = 30;
+/// Forest leaves keep at least this many rows: smoother probabilities and smaller
+/// trees than fully grown ones, at no cost in ranking on the reference problem.
+const FOREST_MIN_SAMPLES_LEAF: usize = 5;
+/// The name of the naive baseline row in `metrics.json`.
+pub const BASELINE: &str = "baseline_recency";
+/// What the models do with features a caller does not give.
+pub const MISSING_VALUES: &str = "missing features are NaN: the trees send them the way \
+     learnt at each split, logistic regression imputes the training mean";
+/// Preprocessing applied before every model, at fitting and at scoring.
+pub const PREPROCESSING: &str = "mean_days_between_purchases of a customer with one \
+     purchase day (empty) is their tenure_days; other missing values stay NaN";
+
+/// How the models are tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evaluation {
+    /// Fit at as_of - H, test on every customer at as_of
+    OutOfTime,
+    /// A seeded stratified 80/20 split of the customers at one as-of date
+    Random,
+}
+
+/// Why the purchase models were not fitted, in words the user can act on.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Skip(String);
+
+/// The purchase stage of a run.
+pub enum Purchase {
+    /// `purchase_probability` of every scored customer, from the chosen model.
+    Scored(Vec<f64>),
+    Skipped(String),
+}
+
+impl Purchase {
+    /// The customers.csv columns: `purchase_probability`, `churn_risk`,
+    /// `probability_percentile` (none when skipped).
+    pub fn customer_columns(&self) -> Vec<(&'static str, Vec<String>)> {
+        let Purchase::Scored(probability) = self else {
+            return Vec::new();
+        };
+        let (risk, percentile) = risk_columns(probability);
+        vec![
+            (
+                "purchase_probability",
+                probability.iter().map(f64::to_string).collect(),
+            ),
+            ("churn_risk", risk),
+            ("probability_percentile", percentile),
+        ]
+    }
+}
+
+/// Fits, evaluates and saves the models, then scores `scored` (features at the run's
+/// as-of date). Data that cannot train a model give [`Purchase::Skipped`], not an error.
+pub fn purchase_stage(
+    engine: &FeatureEngine,
+    scored: &CustomerFeatures,
+    horizon_days: u32,
+    evaluation: Evaluation,
+    seed: u64,
+    folder: &RunFolder,
+) -> Result<Purchase> {
+    match fit_and_score(engine, scored, horizon_days, evaluation, seed, folder) {
+        Ok(purchase) => Ok(purchase),
+        Err(error) => match error.downcast::<Skip>() {
+            Ok(Skip(reason)) => {
+                folder.write_json("metrics.json", &serde_json::json!({ "skipped": reason }))?;
+                Ok(Purchase::Skipped(reason))
+            }
+            Err(error) => Err(error),
+        },
+    }
+}
+
+/// Customers of one window: features at `as_of` and whether they bought in the
+/// `horizon_days` days from `as_of` on.
+struct Window {
+    as_of: AsOf,
+    features: Matrix,
+    labels: Vec<bool>,
+    recency_days: Vec<f64>,
+}
+
+impl Window {
+    fn at(engine: &FeatureEngine, as_of: AsOf, horizon_days: u32) -> Result<Self> {
+        if as_of.day() <= engine.first_sale().day() {
+            return Err(Skip(format!(
+                "the purchase models need customers with history before {as_of} and \
+                 {horizon_days} days after it, but the sales run from {} to {}: choose a \
+                 shorter --horizon-days",
+                engine.first_sale(),
+                engine.last_sale()
+            ))
+            .into());
+        }
+        let features = engine.customer_features(as_of)?;
+        let labels = engine.purchase_labels(&features.customer_id, as_of, horizon_days)?;
+        Ok(Window {
+            as_of,
+            features: model_matrix(&features.columns())?,
+            labels,
+            recency_days: features.recency_days,
+        })
+    }
+
+    fn check_trainable(&self, horizon_days: u32) -> Result<()> {
+        let buyers = self.labels.iter().filter(|&&b| b).count();
+        let others = self.labels.len() - buyers;
+        let advice = "choose an earlier --as-of or a shorter --horizon-days";
+        if buyers == 0 {
+            return Err(Skip(format!(
+                "no customer bought in the {horizon_days} days from {} on: {advice}",
+                self.as_of
+            ))
+            .into());
+        }
+        if others == 0 {
+            return Err(Skip(format!(
+                "every customer bought in the {horizon_days} days from {} on, so there is \
+                 nothing to tell apart: {advice}",
+                self.as_of
+            ))
+            .into());
+        }
+        if buyers < MIN_PER_CLASS || others < MIN_PER_CLASS {
+            return Err(Skip(format!(
+                "the training window at {} has {buyers} buyers and {others} non-buyers in \
+                 the next {horizon_days} days; the models need at least {MIN_PER_CLASS} of \
+                 each: use more data, {advice}",
+                self.as_of
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    fn all(&self) -> Part {
+        Part {
+            features: self.features.clone(),
+            labels: self.labels.clone(),
+            recency_days: self.recency_days.clone(),
+        }
+    }
+}
+
+/// A set of customers with features, labels and recency (for the baseline).
+struct Part {
+    features: Matrix,
+    labels: Vec<bool>,
+    recency_days: Vec<f64>,
+}
+
+impl Part {
+    fn select(&self, rows: &[usize]) -> Result<Part> {
+        Ok(Part {
+            features: select_rows(&self.features, rows)?,
+            labels: rows.iter().map(|&i| self.labels[i]).collect(),
+            recency_days: rows.iter().map(|&i| self.recency_days[i]).collect(),
+        })
+    }
+}
+
+/// The model inputs: the feature columns in [`CustomerFeatures::columns`] order, with
+/// [`PREPROCESSING`] applied.
+pub fn model_matrix(columns: &[(&str, &[f64])]) -> Result<Matrix> {
+    let names: Vec<String> = columns.iter().map(|(name, _)| name.to_string()).collect();
+    let values: Vec<&[f64]> = columns.iter().map(|(_, values)| *values).collect();
+    let matrix = Matrix::from_columns(&values)?;
+    let gap = names
+        .iter()
+        .position(|n| n == "mean_days_between_purchases");
+    let tenure = names.iter().position(|n| n == "tenure_days");
+    let matrix = match (gap, tenure) {
+        (Some(gap), Some(tenure)) => {
+            let n_cols = matrix.n_cols();
+            let mut cells = matrix.values().to_vec();
+            for row in cells.chunks_exact_mut(n_cols) {
+                if row[gap].is_nan() {
+                    row[gap] = row[tenure];
+                }
+            }
+            Matrix::new(matrix.n_rows(), n_cols, cells)?
+        }
+        _ => matrix,
+    };
+    Ok(matrix.with_column_names(names)?)
+}
+
+fn select_rows(matrix: &Matrix, rows: &[usize]) -> Result<Matrix> {
+    let mut values = Vec::with_capacity(rows.len() * matrix.n_cols());
+    for &row in rows {
+        values.extend_from_slice(matrix.row(row));
+    }
+    Ok(Matrix::new(rows.len(), matrix.n_cols(), values)?
+        .with_column_names(matrix.column_names().to_vec())?)
+}
+
+/// A seeded stratified split: `(kept, held_out)` row indices, `share` of each class
+/// held out (at least one row of a class with two or more).
+fn stratified_split(labels: &[bool], share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut kept = Vec::new();
+    let mut held_out = Vec::new();
+    for class in [false, true] {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
+        // Fisher-Yates with splitmix64: deterministic for a seed on every platform.
+        for i in (1..rows.len()).rev() {
+            let j = (splitmix64(&mut state) % (i as u64 + 1)) as usize;
+            rows.swap(i, j);
+        }
+        let n_out = ((rows.len() as f64 * share).round() as usize)
+            .max(usize::from(rows.len() >= 2))
+            .min(rows.len().saturating_sub(1));
+        held_out.extend_from_slice(&rows[..n_out]);
+        kept.extend_from_slice(&rows[n_out..]);
+    }
+    kept.sort_unstable();
+    held_out.sort_unstable();
+    (kept, held_out)
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The classifiers compared, by their name in `metrics.json`.
+const MODELS: [&str; 3] = ["logistic_regression", "random_forest", "gradient_boosting"];
+
+/// Fits model `name`; boosting stops early on `validation` when given and otherwise
+/// trains `boosting_rounds` trees.
+fn fit_model(
+    name: &str,
+    train: &Part,
+    validation: Option<&Part>,
+    boosting_rounds: Option<usize>,
+    seed: u64,
+) -> Result<AnyClassifier> {
+    let (features, labels) = (&train.features, train.labels.as_slice());
+    Ok(match name {
+        "logistic_regression" => AnyClassifier::Logistic(
+            LogisticRegressionParams::default()
+                .validate()?
+                .fit(features, labels)?,
+        ),
+        "random_forest" => AnyClassifier::Forest(
+            RandomForestParams::default()
+                .min_samples_leaf(FOREST_MIN_SAMPLES_LEAF)
+                .seed(seed)
+                .validate()?
+                .fit(features, labels)?,
+        ),
+        _ => {
+            let mut params = BoostedTreesParams::default().seed(seed);
+            if let Some(rounds) = boosting_rounds {
+                params = params.n_trees(rounds.max(1));
+            }
+            let valid = validation.map(|v| (&v.features, v.labels.as_slice()));
+            if valid.is_some() {
+                params = params.early_stopping_rounds(Some(EARLY_STOPPING_ROUNDS));
+            }
+            AnyClassifier::Boosted(
+                params
+                    .validate()?
+                    .fit_with_validation(features, labels, valid)?,
+            )
+        }
+    })
+}
+
+/// The baseline's score: decreasing in recency, in (0, 1] so that every metric applies
+/// (ranking metrics equal those of -recency).
+fn baseline_scores(recency_days: &[f64]) -> Vec<f64> {
+    recency_days
+        .iter()
+        .map(|r| 1.0 / (1.0 + r.max(0.0)))
+        .collect()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Confusion {
+    pub threshold: f64,
+    pub tn: u64,
+    pub fp: u64,
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    pub tp: u64,
+}
+
+impl From<&ConfusionMatrix> for Confusion {
+    fn from(c: &ConfusionMatrix) -> Self {
+        Confusion {
+            threshold: c.threshold,
+            tn: c.true_negatives,
+            fp: c.false_positives,
+            fn_: c.false_negatives,
+            tp: c.true_positives,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct FeatureImportance {
+    feature: String,
+    importance: f64,
+}
+
+/// One row of `metrics.json`'s `models`: test metrics, plus the validation ROC-AUC the
+/// choice was made on.
+#[derive(Debug, Serialize)]
+struct ModelReport {
+    name: String,
+    validation_roc_auc: f64,
+    accuracy: f64,
+    roc_auc: f64,
+    pr_auc: f64,
+    log_loss: f64,
+    brier: f64,
+    confusion_matrix: Confusion,
+    confusion_matrix_best_f1: Confusion,
+    fit_seconds: f64,
+    predict_seconds: f64,
+    feature_importance: Vec<FeatureImportance>,
+    roc_curve: Vec<metrics::RocPoint>,
+    pr_curve: Vec<metrics::PrPoint>,
+    calibration: Vec<metrics::CalibrationBin>,
+    lift: Vec<metrics::DecileRow>,
+}
+
+impl ModelReport {
+    fn new(name: &str, validation_roc_auc: f64, test: ClassifierMetrics, timing: [f64; 2]) -> Self {
+        ModelReport {
+            name: name.to_string(),
+            validation_roc_auc,
+            accuracy: test.accuracy,
+            roc_auc: test.roc_auc,
+            pr_auc: test.average_precision,
+            log_loss: test.log_loss,
+            brier: test.brier_score,
+            confusion_matrix: (&test.confusion_at_half).into(),
+            confusion_matrix_best_f1: (&test.confusion_at_best_f1).into(),
+            fit_seconds: timing[0],
+            predict_seconds: timing[1],
+            feature_importance: Vec::new(),
+            roc_curve: thinned(test.roc_curve),
+            pr_curve: thinned(test.pr_curve),
+            calibration: test.calibration,
+            lift: test.deciles,
+        }
+    }
+}
+
+/// Most curve points kept in metrics.json (a curve has up to one point per customer).
+const MAX_CURVE_POINTS: usize = 201;
+
+/// At most [`MAX_CURVE_POINTS`] evenly spaced points of a curve, first and last kept.
+fn thinned<T>(points: Vec<T>) -> Vec<T> {
+    let n = points.len();
+    if n <= MAX_CURVE_POINTS {
+        return points;
+    }
+    let step = (n - 1) as f64 / (MAX_CURVE_POINTS - 1) as f64;
+    let mut keep = (0..MAX_CURVE_POINTS)
+        .map(|i| (i as f64 * step).round() as usize)
+        .peekable();
+    points
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, point)| {
+            if keep.peek() == Some(&i) {
+                while keep.peek() == Some(&i) {
+                    keep.next();
+                }
+                Some(point)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+struct MetricsFile {
+    as_of: String,
+    horizon_days: u32,
+    evaluation: Evaluation,
+    train_as_of: String,
+    n_train: usize,
+    n_validation: usize,
+    n_test: usize,
+    positive_rate: f64,
+    baseline: &'static str,
+    chosen_by: &'static str,
+    missing_values: &'static str,
+    preprocessing: &'static str,
+    models: Vec<ModelReport>,
+    chosen: String,
+    final_model: TrainingWindow,
+    scored_as_of: String,
+}
+
+/// `models/<name>.json`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub format_version: u32,
+    pub rebuy_version: String,
+    pub name: String,
+    pub chosen: bool,
+    /// The window the saved model was fitted on: features at `as_of`, labels from the
+    /// `horizon_days` days from `as_of` on.
+    pub training_window: TrainingWindow,
+    pub feature_names: Vec<String>,
+    pub preprocessing: String,
+    pub missing_values: String,
+    /// Test metrics of this model in the evaluation (see metrics.json).
+    pub test_metrics: TestMetrics,
+    /// The models crate's file (format version, kind, parameters, fitted state).
+    pub model: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainingWindow {
+    pub as_of: String,
+    pub horizon_days: u32,
+    pub customers: usize,
+    pub buyers: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TestMetrics {
+    pub roc_auc: f64,
+    pub pr_auc: f64,
+    pub log_loss: f64,
+    pub brier: f64,
+}
+
+impl ModelFile {
+    /// Reads `models/<name>.json` and the classifier inside it.
+    pub fn load(path: &Path) -> Result<(ModelFile, AnyClassifier)> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let version: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a saved rebuy model", path.display()))?;
+        match version.get("format_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(MODEL_FILE_VERSION) => {}
+            other => anyhow::bail!(
+                "{}: saved with model file format version {}, this rebuy reads version \
+                 {MODEL_FILE_VERSION}: run `rebuy run` again with this version",
+                path.display(),
+                other.map_or("(none)".to_string(), |v| v.to_string())
+            ),
+        }
+        let file: ModelFile = serde_json::from_value(version)
+            .with_context(|| format!("{} is damaged", path.display()))?;
+        let model = AnyClassifier::from_json(&file.model.to_string())
+            .with_context(|| format!("{}: the model inside", path.display()))?;
+        Ok((file, model))
+    }
+}
+
+fn fit_and_score(
+    engine: &FeatureEngine,
+    scored: &CustomerFeatures,
+    horizon_days: u32,
+    evaluation: Evaluation,
+    seed: u64,
+    folder: &RunFolder,
+) -> Result<Purchase> {
+    let horizon = i32::try_from(horizon_days).unwrap_or(i32::MAX);
+    let scored_as_of = scored.as_of.unwrap_or_else(|| engine.default_as_of());
+    // The latest as-of whose labels are complete: the horizon ends on the last sale day.
+    let complete = engine.default_as_of().plus_days(-horizon);
+    let test_as_of = if scored_as_of.day() <= complete.day() {
+        scored_as_of
+    } else {
+        complete
+    };
+    let latest = Window::at(engine, test_as_of, horizon_days)?;
+    let (train_as_of, train, test) = match evaluation {
+        Evaluation::OutOfTime => {
+            let window = Window::at(engine, test_as_of.plus_days(-horizon), horizon_days)?;
+            window.check_trainable(horizon_days)?;
+            (window.as_of, window.all(), latest.all())
+        }
+        Evaluation::Random => {
+            latest.check_trainable(horizon_days)?;
+            let (kept, held_out) = stratified_split(&latest.labels, HOLD_OUT, seed);
+            let everyone = latest.all();
+            (
+                test_as_of,
+                everyone.select(&kept)?,
+                everyone.select(&held_out)?,
+            )
+        }
+    };
+    if !test.labels.iter().any(|&b| b) || test.labels.iter().all(|&b| b) {
+        return Err(Skip(format!(
+            "the test customers at {test_as_of} are all buyers or all non-buyers in the next \
+             {horizon_days} days, so no model can be tested: choose an earlier --as-of"
+        ))
+        .into());
+    }
+    let (fit_rows, valid_rows) = stratified_split(&train.labels, HOLD_OUT, seed);
+    let fit_part = train.select(&fit_rows)?;
+    let valid_part = train.select(&valid_rows)?;
+
+    let mut reports = Vec::new();
+    let mut boosting_rounds = None;
+    for name in MODELS {
+        let started = Instant::now();
+        let model = fit_model(name, &fit_part, Some(&valid_part), None, seed)?;
+        let fit_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let test_probability = model.predict_proba(&test.features)?;
+        let predict_seconds = started.elapsed().as_secs_f64();
+        let validation = metrics::roc_auc(
+            &valid_part.labels,
+            &model.predict_proba(&valid_part.features)?,
+        )?;
+        if let AnyClassifier::Boosted(boosted) = &model {
+            boosting_rounds = Some(boosted.trees.len());
+        }
+        let mut report = ModelReport::new(
+            name,
+            validation,
+            metrics::evaluate(&test.labels, &test_probability)?,
+            [fit_seconds, predict_seconds],
+        );
+        report.feature_importance = model
+            .feature_names()
+            .iter()
+            .zip(model.feature_importance())
+            .map(|(feature, importance)| FeatureImportance {
+                feature: feature.clone(),
+                importance,
+            })
+            .collect();
+        reports.push(report);
+    }
+    let chosen = reports
+        .iter()
+        .max_by(|a, b| a.validation_roc_auc.total_cmp(&b.validation_roc_auc))
+        .map_or_else(|| MODELS[0].to_string(), |r| r.name.clone());
+    let mut baseline = ModelReport::new(
+        BASELINE,
+        metrics::roc_auc(
+            &valid_part.labels,
+            &baseline_scores(&valid_part.recency_days),
+        )?,
+        metrics::evaluate(&test.labels, &baseline_scores(&test.recency_days))?,
+        [0.0, 0.0],
+    );
+    baseline.feature_importance = vec![FeatureImportance {
+        feature: "recency_days".to_string(),
+        importance: 1.0,
+    }];
+    if let Some(report) = bg_nbd_report(&fit_part, &valid_part, &test, horizon_days)? {
+        reports.push(report);
+    }
+    reports.push(baseline);
+
+    // The final models: refit on every customer of the most recent complete window.
+    latest.check_trainable(horizon_days)?;
+    let final_part = latest.all();
+    let training_window = TrainingWindow {
+        as_of: latest.as_of.to_string(),
+        horizon_days,
+        customers: final_part.labels.len(),
+        buyers: final_part.labels.iter().filter(|&&b| b).count(),
+    };
+    std::fs::create_dir_all(folder.path("models"))?;
+    let scored_matrix = model_matrix(&scored.columns())?;
+    let mut probability = Vec::new();
+    for (name, report) in MODELS.iter().zip(&reports) {
+        let model = fit_model(name, &final_part, None, boosting_rounds, seed)?;
+        let json = match &model {
+            AnyClassifier::Logistic(m) => m.to_json()?,
+            AnyClassifier::Forest(m) => m.to_json()?,
+            AnyClassifier::Boosted(m) => m.to_json()?,
+        };
+        let file = ModelFile {
+            format_version: MODEL_FILE_VERSION,
+            rebuy_version: env!("CARGO_PKG_VERSION").to_string(),
+            name: name.to_string(),
+            chosen: *name == chosen,
+            training_window: training_window.clone(),
+            feature_names: model.feature_names().to_vec(),
+            preprocessing: PREPROCESSING.to_string(),
+            missing_values: MISSING_VALUES.to_string(),
+            test_metrics: TestMetrics {
+                roc_auc: report.roc_auc,
+                pr_auc: report.pr_auc,
+                log_loss: report.log_loss,
+                brier: report.brier,
+            },
+            model: serde_json::from_str(&json)?,
+        };
+        folder.write_json(&format!("models/{name}.json"), &file)?;
+        if *name == chosen {
+            probability = model.predict_proba(&scored_matrix)?;
+        }
+    }
+
+    let positives = test.labels.iter().filter(|&&b| b).count();
+    let file = MetricsFile {
+        as_of: test_as_of.to_string(),
+        horizon_days,
+        evaluation,
+        train_as_of: train_as_of.to_string(),
+        n_train: fit_part.labels.len(),
+        n_validation: valid_part.labels.len(),
+        n_test: test.labels.len(),
+        positive_rate: positives as f64 / test.labels.len() as f64,
+        baseline: "score = -recency_days (as 1 / (1 + recency_days), a probability-shaped \
+                   score with the same ranking)",
+        chosen_by: "best validation ROC-AUC: a seeded stratified 20 % of the training \
+                    window, held out from fitting",
+        missing_values: MISSING_VALUES,
+        preprocessing: PREPROCESSING,
+        models: reports,
+        chosen,
+        final_model: training_window,
+        scored_as_of: scored_as_of.to_string(),
+    };
+    folder.write_json("metrics.json", &file)?;
+    print_table(&file);
+    Ok(Purchase::Scored(probability))
+}
+
+/// The BG/NBD row: fitted on the summary of the fitting part, scored on the same
+/// validation and test customers as the classifiers; `None` (with the model's message
+/// printed) when it cannot be fitted.
+fn bg_nbd_report(
+    fit_part: &Part,
+    valid_part: &Part,
+    test: &Part,
+    horizon_days: u32,
+) -> Result<Option<ModelReport>> {
+    let started = Instant::now();
+    let (train, valid, tested) = (
+        summary_columns(fit_part)?,
+        summary_columns(valid_part)?,
+        summary_columns(test)?,
+    );
+    match btyd::bg_nbd_probabilities(&train, &[&valid, &tested], horizon_days) {
+        Ok(probability) => {
+            let seconds = started.elapsed().as_secs_f64();
+            Ok(Some(ModelReport::new(
+                btyd::BG_NBD,
+                metrics::roc_auc(&valid_part.labels, &probability[0])?,
+                metrics::evaluate(&test.labels, &probability[1])?,
+                [seconds, 0.0],
+            )))
+        }
+        Err(error) => {
+            println!(
+                "
+BG/NBD left out of the comparison: {error}"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The BTYD summary (frequency, recency, T in days) of some customers.
+fn summary_columns(part: &Part) -> Result<btyd::SummaryColumns> {
+    let column = |name: &str| {
+        part.features
+            .column_names()
+            .iter()
+            .position(|n| n == name)
+            .map(|i| part.features.column(i))
+            .with_context(|| format!("the model features lack {name}"))
+    };
+    Ok([
+        column("btyd_frequency")?,
+        column("btyd_recency")?,
+        column("btyd_t")?,
+    ])
+}
+
+fn print_table(file: &MetricsFile) {
+    println!(
+        "\nPurchase in the next {} days ({}; trained at {}, tested at {}: {} customers, {:.1}% buy):",
+        file.horizon_days,
+        match file.evaluation {
+            Evaluation::OutOfTime => "out of time",
+            Evaluation::Random => "random 80/20 split",
+        },
+        file.train_as_of,
+        file.as_of,
+        file.n_test,
+        100.0 * file.positive_rate
+    );
+    println!(
+        "  {:<22} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
+        "model", "valid AUC", "ROC-AUC", "PR-AUC", "log loss", "Brier", "fit s"
+    );
+    for m in &file.models {
+        println!(
+            "  {:<22} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>8.2}{}",
+            m.name,
+            m.validation_roc_auc,
+            m.roc_auc,
+            m.pr_auc,
+            m.log_loss,
+            m.brier,
+            m.fit_seconds,
+            if m.name == file.chosen {
+                "  <- chosen"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// `churn_risk` (terciles of probability: the lowest third is High risk) and
+/// `probability_percentile` (share of customers scored at or below, in %).
+pub fn risk_columns(probability: &[f64]) -> (Vec<String>, Vec<String>) {
+    let n = probability.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| probability[a].total_cmp(&probability[b]));
+    let mut risk = vec![String::new(); n];
+    let mut percentile = vec![String::new(); n];
+    let mut start = 0;
+    while start < n {
+        // Equal probabilities share the percentile of the last of them.
+        let mut end = start;
+        while end + 1 < n && probability[order[end + 1]] == probability[order[start]] {
+            end += 1;
+        }
+        for &row in &order[start..=end] {
+            percentile[row] = format!("{:.1}", 100.0 * (end + 1) as f64 / n as f64);
+        }
+        start = end + 1;
+    }
+    for (rank, &row) in order.iter().enumerate() {
+        risk[row] = match 3 * rank / n.max(1) {
+            0 => "High",
+            1 => "Medium",
+            _ => "Low",
+        }
+        .to_string();
+    }
+    (risk, percentile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stratified_split_holds_out_a_fifth_of_each_class() {
+        let labels: Vec<bool> = (0..100).map(|i| i % 4 == 0).collect();
+        let (kept, held_out) = stratified_split(&labels, 0.2, 7);
+        assert_eq!(held_out.iter().filter(|&&i| labels[i]).count(), 5);
+        assert_eq!(held_out.len(), 20);
+        assert_eq!(kept.len() + held_out.len(), 100);
+        assert_eq!(stratified_split(&labels, 0.2, 7).1, held_out);
+        assert_ne!(stratified_split(&labels, 0.2, 8).1, held_out);
+    }
+
+    #[test]
+    fn thinned_curves_keep_the_ends() {
+        let points: Vec<usize> = (0..1000).collect();
+        let kept = thinned(points);
+        assert_eq!(kept.len(), MAX_CURVE_POINTS);
+        assert_eq!((kept[0], kept[MAX_CURVE_POINTS - 1]), (0, 999));
+        assert_eq!(thinned(vec![1, 2, 3]), [1, 2, 3]);
+    }
+
+    #[test]
+    fn risk_bands_put_the_lowest_third_at_high_risk() {
+        let (risk, percentile) = risk_columns(&[0.9, 0.1, 0.5, 0.5, 0.2, 0.8]);
+        assert_eq!(risk, ["Low", "High", "Medium", "Medium", "High", "Low"]);
+        assert_eq!(percentile[1], "16.7");
+        assert_eq!(percentile[2], "66.7");
+        assert_eq!(percentile[0], "100.0");
+    }
+}

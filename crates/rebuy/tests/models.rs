@@ -1,0 +1,400 @@
+//! End-to-end: purchase models in `rebuy run`, `rebuy predict` and `rebuy score` on
+//! generated data.
+
+use rebuy_models::classifier::AnyClassifier;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn rebuy(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rebuy"))
+        .args(args)
+        .output()
+        .expect("the rebuy binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn work_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("models-{}", std::process::id()))
+}
+
+/// Generated transactions of 2,000 customers, written once per test process.
+fn transactions() -> &'static Path {
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = work_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let data = dir.join("transactions.csv.gz");
+        let generated = rebuy(&[
+            "generate",
+            "--customers",
+            "2000",
+            "--out",
+            data.to_str().unwrap(),
+            "--seed",
+            "7",
+        ]);
+        assert!(generated.status.success(), "{}", text(&generated.stderr));
+        data
+    })
+}
+
+fn run(name: &str, extra: &[&str]) -> (PathBuf, Output) {
+    let out = work_dir().join(name);
+    let mut args = vec![
+        "run",
+        "--input",
+        transactions().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--k",
+        "4",
+    ];
+    args.extend(extra);
+    let result = rebuy(&args);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    (out, result)
+}
+
+/// The default (out-of-time) run, shared by the tests of this file.
+fn default_run() -> &'static Path {
+    static RUN: OnceLock<PathBuf> = OnceLock::new();
+    RUN.get_or_init(|| run("run", &[]).0)
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn column(path: &Path, name: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let index = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("{} has no column {name}", path.display()));
+    reader
+        .records()
+        .map(|r| r.unwrap()[index].to_string())
+        .collect()
+}
+
+#[test]
+fn metrics_follow_the_contract_and_the_models_load_back() {
+    let run = default_run();
+    let metrics = json(&run.join("metrics.json"));
+    assert_eq!(metrics["evaluation"], "out_of_time");
+    assert_eq!(metrics["horizon_days"], 90);
+    for key in ["as_of", "n_train", "n_test", "positive_rate", "chosen"] {
+        assert!(!metrics[key].is_null(), "metrics.json lacks {key}");
+    }
+    let models = metrics["models"].as_array().unwrap();
+    let names: Vec<&str> = models.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "logistic_regression",
+            "random_forest",
+            "gradient_boosting",
+            "bg_nbd",
+            "baseline_recency"
+        ]
+    );
+    for model in models {
+        for key in [
+            "accuracy",
+            "roc_auc",
+            "pr_auc",
+            "log_loss",
+            "brier",
+            "validation_roc_auc",
+        ] {
+            let value = model[key].as_f64().unwrap();
+            assert!(value.is_finite(), "{key} of {}", model["name"]);
+        }
+        let confusion = &model["confusion_matrix"];
+        let total: u64 = ["tn", "fp", "fn", "tp"]
+            .iter()
+            .map(|k| confusion[k].as_u64().unwrap())
+            .sum();
+        assert_eq!(total, metrics["n_test"].as_u64().unwrap());
+        assert_eq!(model["calibration"].as_array().unwrap().len(), 10);
+        assert_eq!(model["lift"].as_array().unwrap().len(), 10);
+    }
+    let chosen = metrics["chosen"].as_str().unwrap();
+    let chosen_row = models.iter().find(|m| m["name"] == chosen).unwrap();
+    let best_validation = models[..3]
+        .iter()
+        .map(|m| m["validation_roc_auc"].as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(
+        chosen_row["validation_roc_auc"].as_f64(),
+        Some(best_validation)
+    );
+    let auc = chosen_row["roc_auc"].as_f64().unwrap();
+    let baseline = models[4]["roc_auc"].as_f64().unwrap();
+    assert!(
+        auc > 0.6 || auc > baseline,
+        "chosen AUC {auc}, baseline {baseline}"
+    );
+
+    for name in &names[..3] {
+        let file = json(&run.join(format!("models/{name}.json")));
+        assert_eq!(file["format_version"], 1);
+        assert_eq!(file["chosen"], *name == chosen);
+        assert_eq!(file["feature_names"].as_array().unwrap().len(), 13);
+        assert!(file["training_window"]["as_of"].is_string());
+        let model = AnyClassifier::from_json(&file["model"].to_string()).unwrap();
+        assert_eq!(model.feature_names().len(), 13);
+    }
+    let manifest = json(&run.join("manifest.json"));
+    let files = manifest["files"].as_array().unwrap();
+    assert!(files.iter().any(|f| f == "metrics.json"), "{files:?}");
+}
+
+#[test]
+fn customers_get_probabilities_risk_bands_and_percentiles() {
+    let customers = default_run().join("customers.csv");
+    let probability: Vec<f64> = column(&customers, "purchase_probability")
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert!(probability.iter().all(|p| (0.0..=1.0).contains(p)));
+    let risk = column(&customers, "churn_risk");
+    let high = risk.iter().filter(|r| *r == "High").count();
+    assert!((high as f64 / risk.len() as f64 - 1.0 / 3.0).abs() < 0.01);
+    let lowest = (0..probability.len())
+        .min_by(|&a, &b| probability[a].total_cmp(&probability[b]))
+        .unwrap();
+    assert_eq!(risk[lowest], "High");
+    let percentile = column(&customers, "probability_percentile");
+    assert!(percentile.iter().all(|p| {
+        let p: f64 = p.parse().unwrap();
+        (0.0..=100.0).contains(&p)
+    }));
+}
+
+#[test]
+fn customers_get_buy_till_you_die_scores() {
+    let run = default_run();
+    let customers = run.join("customers.csv");
+    let numbers = |name: &str| -> Vec<f64> {
+        column(&customers, name)
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    assert!(numbers("p_alive").iter().all(|p| (0.0..=1.0).contains(p)));
+    assert!(numbers("expected_purchases_90d").iter().all(|e| *e >= 0.0));
+    assert!(numbers("expected_order_value").iter().all(|v| *v > 0.0));
+    assert!(numbers("clv_12m").iter().all(|v| *v >= 0.0));
+    let as_of = json(&run.join("manifest.json"))["as_of"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dates = column(&customers, "expected_next_purchase_date");
+    assert!(dates.iter().any(|d| !d.is_empty()) && dates.iter().any(String::is_empty));
+    assert!(dates.iter().all(|d| d.is_empty() || *d >= as_of), "{as_of}");
+
+    let metrics = json(&run.join("metrics.json"));
+    let bg_nbd = metrics["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "bg_nbd")
+        .unwrap();
+    assert!(
+        bg_nbd["roc_auc"].as_f64().unwrap() > 0.6,
+        "{}",
+        bg_nbd["roc_auc"]
+    );
+    assert_ne!(metrics["chosen"], "bg_nbd");
+}
+
+#[test]
+fn predict_with_only_recency_frequency_and_monetary() {
+    let run = default_run();
+    let result = rebuy(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--recency-days",
+        "12",
+        "--frequency",
+        "5",
+        "--monetary",
+        "800",
+    ]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let output: Value = serde_json::from_slice(&result.stdout).unwrap();
+    let probability = output["purchase_probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&probability), "{output}");
+    assert!(output["rfm"]["segment"].is_string(), "{output}");
+    assert!((1..=5).contains(&output["rfm"]["r_score"].as_u64().unwrap()));
+    assert!(output["cluster"]["name"].is_string(), "{output}");
+    assert_eq!(output["features_missing"].as_array().unwrap().len(), 10);
+    assert!(output["missing_values"].as_str().unwrap().contains("NaN"));
+
+    let recent = |days: &str| {
+        let out = rebuy(&[
+            "predict",
+            "--run",
+            run.to_str().unwrap(),
+            "--recency-days",
+            days,
+            "--frequency",
+            "5",
+            "--monetary",
+            "800",
+            "--feature",
+            "tenure_days=400",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["purchase_probability"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        recent("3") > recent("380"),
+        "a recent buyer is likelier to buy"
+    );
+
+    let unknown = rebuy(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--recency-days",
+        "1",
+        "--frequency",
+        "1",
+        "--monetary",
+        "1",
+        "--feature",
+        "shoe_size=9",
+    ]);
+    assert_eq!(unknown.status.code(), Some(65));
+    assert!(text(&unknown.stderr).contains("shoe_size"));
+}
+
+#[test]
+fn score_round_trips_the_runs_customers() {
+    let run = default_run();
+    let customers = run.join("customers.csv");
+    let scored = work_dir().join("scored.csv");
+    let result = rebuy(&[
+        "score",
+        "--run",
+        run.to_str().unwrap(),
+        "--input",
+        customers.to_str().unwrap(),
+        "--out",
+        scored.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    assert_eq!(
+        column(&scored, "purchase_probability"),
+        column(&customers, "purchase_probability")
+    );
+    assert_eq!(
+        column(&scored, "rfm_segment"),
+        column(&customers, "rfm_segment")
+    );
+
+    let bad = work_dir().join("bad.csv");
+    std::fs::write(&bad, "customer_id,recency_days,frequency\n1,3,2\n2,ten,1\n").unwrap();
+    let result = rebuy(&[
+        "score",
+        "--run",
+        run.to_str().unwrap(),
+        "--input",
+        bad.to_str().unwrap(),
+        "--out",
+        work_dir().join("bad-scored.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(65));
+    let message = text(&result.stderr);
+    assert!(
+        message.contains("line 3") && message.contains("recency_days"),
+        "{message}"
+    );
+}
+
+/// Equal up to float noise: the logistic fit of the models crate is not bit-for-bit the
+/// same from run to run with several threads (last digits differ).
+fn assert_close(a: &Value, b: &Value, path: &str) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            let close = (x - y).abs() <= 1e-9 * x.abs().max(1.0);
+            assert!(close || path.ends_with("seconds"), "{path}: {x} != {y}");
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}");
+            for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                assert_close(u, v, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}");
+            for (key, u) in x {
+                assert_close(u, &y[key], &format!("{path}.{key}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{path}"),
+    }
+}
+
+#[test]
+fn random_evaluation_is_deterministic_for_a_seed() {
+    let (first, _) = run("random-1", &["--evaluation", "random", "--seed", "3"]);
+    let (second, _) = run("random-2", &["--evaluation", "random", "--seed", "3"]);
+    let metrics = json(&first.join("metrics.json"));
+    assert_eq!(metrics["evaluation"], "random");
+    assert_close(&metrics, &json(&second.join("metrics.json")), "metrics");
+}
+
+#[test]
+fn too_little_history_skips_the_models_but_writes_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/retail_sample.csv");
+    let result = rebuy(&[
+        "run",
+        "--input",
+        fixture.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let reason = json(&out.join("metrics.json"))["skipped"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("--horizon-days"), "{reason}");
+    assert!(text(&result.stdout).contains(&reason));
+    assert!(out.join("customers.csv").exists());
+    assert!(
+        !std::fs::read_to_string(out.join("customers.csv"))
+            .unwrap()
+            .contains("purchase_probability")
+    );
+
+    let predict = rebuy(&[
+        "predict",
+        "--run",
+        out.to_str().unwrap(),
+        "--recency-days",
+        "1",
+        "--frequency",
+        "1",
+        "--monetary",
+        "1",
+    ]);
+    assert_eq!(predict.status.code(), Some(65));
+    assert!(text(&predict.stderr).contains("no purchase model"));
+}
