@@ -341,31 +341,18 @@ fn format_value(value: f64) -> String {
 }
 
 fn print_segments(features: &CustomerFeatures, rfm: &RfmScores, as_of: AsOf) {
-    let total_customers = features.len() as f64;
-    let total_revenue: f64 = features.monetary.iter().sum();
-    let mut segments: Vec<(String, usize, f64)> = Vec::new();
-    for (i, name) in rfm.segment.iter().enumerate() {
-        match segments.iter_mut().find(|(n, _, _)| n == name) {
-            Some(entry) => {
-                entry.1 += 1;
-                entry.2 += features.monetary[i];
-            }
-            None => segments.push((name.clone(), 1, features.monetary[i])),
-        }
-    }
-    segments.sort_by(|a, b| b.2.total_cmp(&a.2));
     println!("RFM segments at {as_of} ({} customers):", features.len());
     println!(
         "  {:<22} {:>9} {:>10} {:>10}",
         "segment", "customers", "% cust.", "% revenue"
     );
-    for (name, count, revenue) in segments {
+    for segment in segments::rfm_summary(features, rfm) {
         println!(
             "  {:<22} {:>9} {:>9.1}% {:>9.1}%",
-            name,
-            count,
-            100.0 * count as f64 / total_customers,
-            100.0 * revenue / total_revenue.max(f64::MIN_POSITIVE)
+            segment.name,
+            segment.customers,
+            100.0 * segment.customer_share,
+            100.0 * segment.revenue_share
         );
     }
 }

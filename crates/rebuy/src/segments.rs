@@ -128,12 +128,12 @@ fn distinct_rows(data: &Matrix) -> usize {
 }
 
 #[derive(Serialize)]
-struct RfmSegmentSummary {
-    name: String,
-    customers: usize,
-    customer_share: f64,
-    revenue_share: f64,
-    action: Option<&'static str>,
+pub struct RfmSegmentSummary {
+    pub name: String,
+    pub customers: usize,
+    pub customer_share: f64,
+    pub revenue_share: f64,
+    pub action: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -219,7 +219,8 @@ pub fn write(
     Ok(())
 }
 
-fn rfm_summary(features: &CustomerFeatures, scores: &RfmScores) -> Vec<RfmSegmentSummary> {
+/// Customers and revenue per RFM segment, largest revenue share first.
+pub fn rfm_summary(features: &CustomerFeatures, scores: &RfmScores) -> Vec<RfmSegmentSummary> {
     let total_revenue: f64 = features.monetary.iter().sum();
     let n = features.len().max(1) as f64;
     let mut out: Vec<RfmSegmentSummary> = Vec::new();
