@@ -105,6 +105,9 @@ pub struct Customer {
     /// Every numeric column of `customers.csv` (features, scores, predictions);
     /// null where the run left the value empty.
     pub values: BTreeMap<String, Option<f64>>,
+    /// The text columns the run has besides the segment and cluster (`churn_risk`,
+    /// `expected_next_purchase_date`); empty where the run left the value empty.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Customer {
@@ -119,6 +122,11 @@ impl Customer {
                 .numbers
                 .iter()
                 .map(|c| (c.name.clone(), c.values[row]))
+                .collect(),
+            labels: table
+                .labels
+                .iter()
+                .map(|(name, values)| (name.clone(), values[row].clone()))
                 .collect(),
         }
     }

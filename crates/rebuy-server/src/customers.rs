@@ -6,7 +6,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Columns read as text; every other column is a number (empty cell = missing).
-const TEXT_COLUMNS: [&str; 3] = ["customer_id", "rfm_segment", "cluster_name"];
+const TEXT_COLUMNS: [&str; 5] = [
+    "customer_id",
+    "rfm_segment",
+    "cluster_name",
+    "churn_risk",
+    "expected_next_purchase_date",
+];
 
 /// Columns every run folder's `customers.csv` has.
 const REQUIRED_COLUMNS: [&str; 8] = [
@@ -35,6 +41,9 @@ pub struct Customers {
     pub customer_id: Vec<String>,
     pub rfm_segment: Vec<String>,
     pub cluster_name: Option<Vec<String>>,
+    /// The other text columns the run has (`churn_risk`, `expected_next_purchase_date`),
+    /// by name.
+    pub labels: Vec<(String, Vec<String>)>,
     /// Numeric columns in file order.
     pub numbers: Vec<NumberColumn>,
     by_id: HashMap<String, usize>,
@@ -98,6 +107,10 @@ impl Customers {
         let customer_id = text.remove("customer_id").unwrap_or_default();
         let rfm_segment = text.remove("rfm_segment").unwrap_or_default();
         let cluster_name = text.remove("cluster_name");
+        let labels = TEXT_COLUMNS
+            .iter()
+            .filter_map(|name| text.remove(name).map(|values| (name.to_string(), values)))
+            .collect();
         for column in &mut numbers {
             column.ascending = ascending_order(&column.values);
         }
@@ -111,6 +124,7 @@ impl Customers {
             customer_id,
             rfm_segment,
             cluster_name,
+            labels,
             numbers,
             by_id,
         })

@@ -35,6 +35,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Score a table of customers (the run's customers.csv columns) with a run's model
     Score(ScoreArgs),
+    /// Check that a running `rebuy serve` answers its health endpoint (exit 0 when it does)
+    Healthcheck(HealthcheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -139,10 +141,10 @@ pub struct DemoArgs {
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Number of simulated customers
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = crate::demo::DEMO_CUSTOMERS)]
     pub customers: u64,
     /// Seed of the sample data and the run
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = crate::demo::DEMO_SEED)]
     pub seed: u64,
     /// Stop after writing the run folder instead of serving its dashboard
     #[arg(long)]
@@ -158,6 +160,17 @@ pub struct ServeArgs {
     #[arg(long)]
     pub run: PathBuf,
     /// Address to listen on; use 0.0.0.0:8501 to accept connections from other machines
+    #[arg(long, default_value = "127.0.0.1:8501")]
+    pub addr: std::net::SocketAddr,
+    /// When the run folder does not exist, run the demo (as `rebuy demo` with its
+    /// defaults) in a folder under the system's temp dir and serve that instead
+    #[arg(long)]
+    pub demo_if_missing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// Address of the server to ask (its `--addr`; 0.0.0.0 is asked on 127.0.0.1)
     #[arg(long, default_value = "127.0.0.1:8501")]
     pub addr: std::net::SocketAddr,
 }

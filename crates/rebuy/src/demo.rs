@@ -49,16 +49,30 @@ fn write_sample(
     Ok(summary?)
 }
 
+/// Customers and seed of the demo (`rebuy demo`'s defaults, and `serve --demo-if-missing`).
+pub const DEMO_CUSTOMERS: u64 = 3000;
+pub const DEMO_SEED: u64 = 42;
+
 pub fn demo(args: &DemoArgs) -> Result<()> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("rebuy-demo-{}", std::process::id())),
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let outcome = demo_run(&dir, args.customers, args.seed)?;
+    if args.no_serve {
+        return Ok(());
+    }
+    crate::serve::serve(&outcome.folder, args.addr)
+}
+
+/// Simulates `customers` customers into `dir`, runs the pipeline on them into
+/// `dir/run`, and says where the results are.
+pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::RunOutcome> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let data = dir.join("transactions.csv.gz");
     let config = GenerateConfig {
-        size: GenerateSize::Customers(args.customers),
-        seed: args.seed,
+        size: GenerateSize::Customers(customers),
+        seed,
         start: chrono::NaiveDate::from_ymd_opt(2009, 12, 1).unwrap_or_default(),
         months: 24,
     };
@@ -74,7 +88,7 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         out: dir.join("run"),
         as_of: None,
         horizon_days: 90,
-        seed: args.seed,
+        seed,
         evaluation: crate::purchase::Evaluation::OutOfTime,
         segments: None,
         k: rebuy_models::segment::KChoice::Auto,
@@ -92,8 +106,5 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         outcome.customers,
         outcome.folder.display()
     );
-    if args.no_serve {
-        return Ok(());
-    }
-    crate::serve::serve(&outcome.folder, args.addr)
+    Ok(outcome)
 }

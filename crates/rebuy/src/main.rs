@@ -5,6 +5,7 @@ mod btyd;
 mod cli;
 mod demo;
 mod exit;
+mod healthcheck;
 mod plots;
 mod predict;
 mod progress;
@@ -23,9 +24,10 @@ fn main() -> std::process::ExitCode {
         cli::Command::Inspect(a) => run::inspect(&a),
         cli::Command::Run(a) => run::run(&a).map(|_| ()),
         cli::Command::Demo(a) => demo::demo(&a),
-        cli::Command::Serve(a) => serve::serve(&a.run, a.addr),
+        cli::Command::Serve(a) => serve::serve_command(&a),
         cli::Command::Predict(a) => predict::predict(&a),
         cli::Command::Score(a) => predict::score(&a),
+        cli::Command::Healthcheck(a) => healthcheck::healthcheck(a.addr),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

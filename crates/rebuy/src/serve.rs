@@ -1,8 +1,23 @@
 //! `rebuy serve`: the dashboard and the JSON API of a run folder.
 
+use crate::cli::ServeArgs;
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::Path;
+
+pub fn serve_command(args: &ServeArgs) -> Result<()> {
+    if args.demo_if_missing && !args.run.exists() {
+        println!(
+            "{} does not exist: serving the demo instead\n",
+            args.run.display()
+        );
+        let dir = std::env::temp_dir().join("rebuy-demo");
+        let outcome =
+            crate::demo::demo_run(&dir, crate::demo::DEMO_CUSTOMERS, crate::demo::DEMO_SEED)?;
+        return serve(&outcome.folder, args.addr);
+    }
+    serve(&args.run, args.addr)
+}
 
 pub fn serve(run_dir: &Path, addr: SocketAddr) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()

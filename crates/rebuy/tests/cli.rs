@@ -232,11 +232,61 @@ fn generate_is_deterministic_and_demo_runs() {
     assert!(demo.status.success(), "{}", text(&demo.stderr));
     assert!(demo_dir.join("run/customers.csv").exists());
     assert!(text(&demo.stdout).contains("Champions"));
+    serve_answers_its_health_check(&demo_dir.join("run"));
+}
+
+/// `rebuy serve` loads the run folder and `rebuy healthcheck` (the container's health
+/// check) says so; once the server is gone the check fails.
+fn serve_answers_its_health_check(run: &Path) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_rebuy"))
+        .args(["serve", "--run", run.to_str().unwrap(), "--addr", &addr])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let healthy = loop {
+        let check = rebuy(&["healthcheck", "--addr", &addr]);
+        if check.status.success() {
+            break true;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30)
+            || server.try_wait().unwrap().is_some()
+        {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    server.kill().unwrap();
+    let output = server.wait_with_output().unwrap();
+    assert!(healthy, "server never healthy: {}", text(&output.stderr));
+    let check = rebuy(&["healthcheck", "--addr", &addr]);
+    assert!(!check.status.success());
+    assert!(
+        text(&check.stderr).contains("no answer"),
+        "{}",
+        text(&check.stderr)
+    );
 }
 
 #[test]
 fn every_command_has_help() {
-    for command in ["generate", "inspect", "run", "demo"] {
+    for command in [
+        "generate",
+        "inspect",
+        "run",
+        "demo",
+        "serve",
+        "predict",
+        "score",
+        "healthcheck",
+    ] {
         let result = rebuy(&[command, "--help"]);
         assert!(result.status.success());
         assert!(text(&result.stdout).contains("Usage"), "{command}");

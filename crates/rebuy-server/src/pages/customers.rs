@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// Columns of the table, when the run has them: (column, heading, decimals).
 const TABLE_COLUMNS: [(&str, &str, usize); 10] = [
     ("purchase_probability", "purchase probability", 3),
-    ("churn_risk", "churn risk", 3),
+    ("probability_percentile", "probability percentile", 0),
     ("p_alive", "P(alive)", 3),
     ("monetary", "spend", 0),
     ("frequency", "orders", 0),
@@ -84,6 +84,13 @@ fn customer_card(run: &RunData, row: usize) -> String {
                 escape(&c.name.replace('_', " "))
             )
         })
+        .chain(table.labels.iter().map(|(name, values)| {
+            format!(
+                "<dt>{}</dt><dd>{}</dd>",
+                escape(&name.replace('_', " ")),
+                escape(&values[row])
+            )
+        }))
         .collect();
     let cluster = table.cluster_name.as_ref().map_or_else(String::new, |c| {
         format!(
