@@ -7,6 +7,9 @@ use std::path::Path;
 
 /// Columns read as text; every other column is a number (empty cell = missing).
 const TEXT_COLUMNS: [&str; 3] = ["customer_id", "rfm_segment", "cluster_name"];
+/// Text columns of a run that the pages do not show (a band derived from
+/// `probability_percentile`, a date derived from the BTYD columns): skipped.
+const SKIPPED_COLUMNS: [&str; 2] = ["churn_risk", "expected_next_purchase_date"];
 
 /// Columns every run folder's `customers.csv` has.
 const REQUIRED_COLUMNS: [&str; 8] = [
@@ -65,7 +68,9 @@ impl Customers {
         let mut text: HashMap<&str, Vec<String>> = HashMap::new();
         let mut numbers: Vec<NumberColumn> = header
             .iter()
-            .filter(|h| !TEXT_COLUMNS.contains(&h.as_str()))
+            .filter(|h| {
+                !TEXT_COLUMNS.contains(&h.as_str()) && !SKIPPED_COLUMNS.contains(&h.as_str())
+            })
             .map(|name| NumberColumn {
                 name: name.clone(),
                 values: Vec::new(),
@@ -79,6 +84,9 @@ impl Customers {
             for (name, cell) in header.iter().zip(record.iter()) {
                 if let Some(&text_name) = TEXT_COLUMNS.iter().find(|t| **t == name.as_str()) {
                     text.entry(text_name).or_default().push(cell.to_string());
+                    continue;
+                }
+                if SKIPPED_COLUMNS.contains(&name.as_str()) {
                     continue;
                 }
                 let value = if cell.is_empty() {
