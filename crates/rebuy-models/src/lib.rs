@@ -19,6 +19,7 @@ pub mod matrix;
 pub mod metrics;
 pub mod rfm;
 pub mod scale;
+pub mod scoring;
 pub mod segment;
 pub mod tree;
 

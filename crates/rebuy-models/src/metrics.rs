@@ -26,6 +26,30 @@ pub struct ConfusionMatrix {
     pub false_negatives: u64,
 }
 
+/// A confusion matrix as `metrics.json` stores it (`tn`, `fp`, `fn`, `tp`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Confusion {
+    pub threshold: f64,
+    pub tn: u64,
+    pub fp: u64,
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    pub tp: u64,
+}
+
+impl From<&ConfusionMatrix> for Confusion {
+    fn from(c: &ConfusionMatrix) -> Self {
+        Confusion {
+            threshold: c.threshold,
+            tn: c.true_negatives,
+            fp: c.false_positives,
+            fn_: c.false_negatives,
+            tp: c.true_positives,
+        }
+    }
+}
+
 impl ConfusionMatrix {
     /// Share of predicted buyers who bought; 0 when nobody is predicted a buyer.
     pub fn precision(&self) -> f64 {

@@ -1,21 +1,33 @@
 //! The JSON API under `/api/`; the OpenAPI document is generated from these handlers.
 
+use crate::batch;
+use crate::comparison::ModelSummary;
 use crate::error::{ApiError, ErrorBody};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use rebuy_models::scoring::{Cluster, Lifetime, RFM_FIELDS, Scorer};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use utoipa::{OpenApi, ToSchema};
 
-/// Largest request body the API reads, in bytes.
+/// Largest request body the API reads, in bytes (`POST /api/predict`: [`MAX_PREDICT_BYTES`],
+/// `POST /api/score.csv`: [`MAX_UPLOAD_BYTES`]).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Largest body of `POST /api/predict` (a list of up to [`MAX_PREDICT_CUSTOMERS`]).
+pub const MAX_PREDICT_BYTES: usize = 256 * 1024;
+/// Most customers in one `POST /api/predict` list.
+pub const MAX_PREDICT_CUSTOMERS: usize = 1000;
+/// Largest CSV file of `POST /api/score.csv`.
+pub const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
+/// Most customers in one `POST /api/score.csv` file.
+pub const MAX_UPLOAD_ROWS: usize = 50_000;
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -23,7 +35,17 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
         title = "rebuy API",
         description = "Customer segments and scores of one rebuy run folder."
     ),
-    paths(health, customer, customers, customers_csv, segments, rfm_score),
+    paths(
+        health,
+        customer,
+        customers,
+        customers_csv,
+        segments,
+        rfm_score,
+        predict,
+        score_csv,
+        models
+    ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
@@ -36,6 +58,9 @@ pub fn router() -> Router<Arc<RunData>> {
         .route("/customers/{id}", get(customer))
         .route("/segments", get(segments))
         .route("/rfm-score", post(rfm_score))
+        .route("/predict", post(predict))
+        .route("/score.csv", post(score_csv))
+        .route("/models", get(models))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -80,7 +105,7 @@ async fn health(State(run): State<Arc<RunData>>) -> Json<Health> {
     let files = [
         ("quality.json", run.quality.is_some()),
         ("segments.json", run.has_segments_file),
-        ("metrics.json", run.metrics.is_some()),
+        ("metrics.json", run.comparison.is_some()),
         ("months.csv", run.revenue_by_month.is_some()),
     ];
     Json(Health {
@@ -368,23 +393,246 @@ async fn rfm_score(
     State(run): State<Arc<RunData>>,
     body: Body,
 ) -> Result<Json<RfmScore>, ApiError> {
-    let request: RfmScoreRequest = crate::validate::json_body(
-        body,
-        MAX_BODY_BYTES,
-        &[("recency_days", 0.0), ("frequency", 1.0), ("monetary", 0.0)],
-    )
-    .await?;
-    let r_score = run.score("recency_days", request.recency_days);
-    let f_score = run.score("frequency", request.frequency);
-    let m_score = run.score("monetary", request.monetary);
-    let rfm_segment = run.segment_for(r_score, f_score, m_score);
+    let request: RfmScoreRequest =
+        crate::validate::json_body(body, MAX_BODY_BYTES, &RFM_FIELDS).await?;
+    let scores = run
+        .rfm
+        .score(request.recency_days, request.frequency, request.monetary);
     Ok(Json(RfmScore {
-        r_score,
-        f_score,
-        m_score,
-        action: segment_action(&rfm_segment),
-        rfm_segment,
+        r_score: scores.r_score,
+        f_score: scores.f_score,
+        m_score: scores.m_score,
+        action: segment_action(&scores.segment),
+        rfm_segment: scores.segment,
     }))
+}
+
+/// One scored customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Prediction {
+    /// Probability of at least one purchase in the next `horizon_days`.
+    pub purchase_probability: f64,
+    pub horizon_days: u32,
+    /// `High`, `Medium` or `Low`: the run's customers in thirds of probability, the
+    /// lowest third at high risk.
+    pub churn_risk: &'static str,
+    /// Share of the run's customers scored at or below this one, in %.
+    pub probability_percentile: f64,
+    pub r_score: u8,
+    pub f_score: u8,
+    pub m_score: u8,
+    pub rfm_segment: String,
+    /// What a marketer does for this segment.
+    pub action: &'static str,
+    /// `{"cluster": 0, "name": ...}`: the nearest centroid of the run's KMeans; null
+    /// when the run has no clusters.
+    #[schema(value_type = Option<Object>)]
+    pub cluster: Option<Cluster>,
+    /// Buy-till-you-die scores (MBG/NBD + Gamma-Gamma) when the run has
+    /// `models/btyd.json` and the customer's tenure is known: `p_alive`,
+    /// `expected_purchases` in `horizon_days`, `expected_order_value` and `clv` over
+    /// `clv_months` (null without a spend model); else null, and `lifetime_note` says why.
+    #[schema(value_type = Option<Object>)]
+    pub lifetime: Option<Lifetime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime_note: Option<String>,
+    /// Model features not given (NaN for the model).
+    pub features_missing: Vec<String>,
+    /// The result in plain words.
+    pub explanation: String,
+    /// The served model.
+    pub model: String,
+}
+
+/// The run's scorer, or a 409 saying why it has none.
+fn scorer_of(run: &RunData) -> Result<&Scorer, ApiError> {
+    run.scorer
+        .as_ref()
+        .map_err(|reason| ApiError::new(StatusCode::CONFLICT, None, reason.clone()))
+}
+
+fn predict_one(scorer: &Scorer, value: &serde_json::Value) -> Result<Prediction, ApiError> {
+    let given = crate::validate::numbers(value, &RFM_FIELDS, scorer.feature_names())?;
+    let score = scorer
+        .score(&given)
+        .map_err(|e| ApiError::field("body", e.to_string()))?;
+    let features_missing = scorer
+        .missing_features(&given)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    Ok(Prediction {
+        purchase_probability: score.purchase_probability,
+        horizon_days: scorer.horizon_days(),
+        churn_risk: score.churn_risk.as_str(),
+        probability_percentile: score.probability_percentile,
+        r_score: score.rfm.r_score,
+        f_score: score.rfm.f_score,
+        m_score: score.rfm.m_score,
+        action: segment_action(&score.rfm.segment),
+        explanation: score.explanation(scorer.horizon_days()),
+        rfm_segment: score.rfm.segment,
+        cluster: score.cluster,
+        lifetime_note: score.lifetime.as_ref().err().cloned(),
+        lifetime: score.lifetime.ok(),
+        features_missing,
+        model: scorer.file.name.clone(),
+    })
+}
+
+/// One prediction for one customer object, a list for a list.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PredictResponse {
+    One(Box<Prediction>),
+    Many(Vec<Prediction>),
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/predict",
+    request_body(content = RfmScoreRequest, description = "One customer, or a list of up to 1000 (body up to 256 KiB): recency_days, frequency and monetary, plus optionally any other feature of the served model (`GET /api/models` lists them; missing ones are NaN for the model)"),
+    responses(
+        (status = 200, body = PredictResponse, description = "A prediction, or a list in the request's order"),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 409, description = "The run has no purchase model", body = ErrorBody),
+        (status = 413, description = "Body larger than 256 KiB", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown, not a number or out of range; `row` names the customer of a list (from 1)", body = ErrorBody)
+    )
+)]
+async fn predict(
+    State(run): State<Arc<RunData>>,
+    body: Body,
+) -> Result<Json<PredictResponse>, ApiError> {
+    let scorer = scorer_of(&run)?;
+    let value = crate::validate::read_json(body, MAX_PREDICT_BYTES).await?;
+    match &value {
+        serde_json::Value::Array(customers) => {
+            if customers.len() > MAX_PREDICT_CUSTOMERS {
+                return Err(ApiError::field(
+                    "body",
+                    format!(
+                        "{} customers in one request, at most {MAX_PREDICT_CUSTOMERS}",
+                        customers.len()
+                    ),
+                ));
+            }
+            customers
+                .iter()
+                .enumerate()
+                .map(|(i, c)| predict_one(scorer, c).map_err(|e| e.at_row(i + 1)))
+                .collect::<Result<_, _>>()
+                .map(|all| Json(PredictResponse::Many(all)))
+        }
+        one => predict_one(scorer, one).map(|p| Json(PredictResponse::One(Box::new(p)))),
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/score.csv",
+    request_body(content = String, content_type = "text/csv", description = "Customers with a header line, as `rebuy score --input` reads them: recency_days, frequency and monetary required, other model features optional (empty = missing), other columns passed through; up to 4 MiB and 50,000 customers"),
+    responses(
+        (status = 200, description = "The same rows with purchase_probability, churn_risk and probability_percentile appended", content_type = "text/csv"),
+        (status = 409, description = "The run has no purchase model", body = ErrorBody),
+        (status = 413, description = "File larger than 4 MiB", body = ErrorBody),
+        (status = 422, description = "A bad cell or a missing column: `field` names the column, `row` the line (the header is line 1)", body = ErrorBody)
+    )
+)]
+async fn score_csv(State(run): State<Arc<RunData>>, body: Body) -> Result<Response, ApiError> {
+    let scorer = scorer_of(&run)?;
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some("body"),
+                format!("the file is larger than {MAX_UPLOAD_BYTES} bytes"),
+            )
+        })?;
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let header = String::from_utf8_lossy(header);
+    let columns: Vec<&str> = header.trim_end().split(',').map(str::trim).collect();
+    if let Some(missing) = RFM_FIELDS.iter().find(|f| !columns.contains(f)) {
+        return Err(ApiError::field(
+            missing,
+            "no such column in the header line; recency_days, frequency and monetary are required",
+        )
+        .at_row(1));
+    }
+    let mut scored = Vec::with_capacity(bytes.len() + bytes.len() / 2);
+    batch::score_csv(scorer, bytes.as_ref(), &mut scored, Some(MAX_UPLOAD_ROWS)).map_err(|f| {
+        ApiError::field(f.column.as_deref().unwrap_or("body"), f.message).at_row(f.line)
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"scored.csv\"".to_string(),
+            ),
+        ],
+        Body::from(scored),
+    )
+        .into_response())
+}
+
+/// One model of the comparison, and whether it serves `/api/predict`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelRow {
+    #[serde(flatten)]
+    pub metrics: ModelSummary,
+    pub served: bool,
+}
+
+/// The served model and the comparison it was chosen from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Models {
+    /// The model `/api/predict` uses; null when the run has none.
+    pub served: Option<String>,
+    /// The selection rule the run used.
+    pub chosen_by: String,
+    /// Why there is no served model, when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+    /// The served model's features, in its order.
+    pub features: Vec<String>,
+    pub horizon_days: u32,
+    /// `out_of_time` or `random`.
+    pub evaluation: String,
+    pub train_as_of: String,
+    pub test_as_of: String,
+    pub test_customers: usize,
+    /// Share of test customers who bought in the horizon.
+    pub positive_rate: f64,
+    pub models: Vec<ModelRow>,
+}
+
+#[utoipa::path(get, path = "/api/models", responses((status = 200, body = Models)))]
+async fn models(State(run): State<Arc<RunData>>) -> Json<Models> {
+    let empty = crate::comparison::Comparison::default();
+    let c = run.comparison.as_ref().unwrap_or(&empty);
+    let scorer = run.scorer.as_ref();
+    Json(Models {
+        served: scorer.ok().map(|s| s.file.name.clone()),
+        chosen_by: c.chosen_by.clone(),
+        unavailable: scorer.err().cloned(),
+        features: scorer.map_or_else(|_| Vec::new(), |s| s.feature_names().to_vec()),
+        horizon_days: c.horizon_days,
+        evaluation: c.evaluation.clone(),
+        train_as_of: c.train_as_of.clone(),
+        test_as_of: c.as_of.clone(),
+        test_customers: c.n_test,
+        positive_rate: c.positive_rate,
+        models: c
+            .models
+            .iter()
+            .map(|m| ModelRow {
+                served: scorer.is_ok_and(|s| s.file.name == m.summary.name),
+                metrics: m.summary.clone(),
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

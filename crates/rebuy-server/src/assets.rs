@@ -6,8 +6,8 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-const ECHARTS: &[u8] = include_bytes!("../assets/echarts.min.js");
-const ECHARTS_GL: &[u8] = include_bytes!("../assets/echarts-gl.min.js");
+pub const ECHARTS: &[u8] = include_bytes!("../assets/echarts.min.js");
+pub const ECHARTS_GL: &[u8] = include_bytes!("../assets/echarts-gl.min.js");
 
 pub async fn asset(Path(file): Path<String>) -> Response {
     let bytes = match file.as_str() {

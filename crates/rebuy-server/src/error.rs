@@ -35,6 +35,10 @@ pub struct ErrorBody {
     /// The request field (body field, query parameter or path segment) at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The customer at fault: position in a JSON list (from 1) or line of a CSV file
+    /// (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
 }
 
 /// A request the API refuses, with the field at fault.
@@ -51,6 +55,7 @@ impl ApiError {
             body: ErrorBody {
                 error: error.into(),
                 field: field.map(str::to_string),
+                row: None,
             },
         }
     }
@@ -58,6 +63,12 @@ impl ApiError {
     /// 422: the request parsed but a field's value is not acceptable.
     pub fn field(field: &str, error: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, Some(field), error)
+    }
+
+    /// The same error, for the customer at `row`.
+    pub fn at_row(mut self, row: usize) -> Self {
+        self.body.row = Some(row);
+        self
     }
 
     /// 400: a query parameter is not acceptable.

@@ -11,14 +11,16 @@ pub enum Page {
     Segments,
     Customers,
     Models,
+    Predict,
 }
 
 impl Page {
-    const ALL: [Page; 4] = [
+    const ALL: [Page; 5] = [
         Page::Overview,
         Page::Segments,
         Page::Customers,
         Page::Models,
+        Page::Predict,
     ];
 
     fn title(self) -> &'static str {
@@ -27,6 +29,7 @@ impl Page {
             Page::Segments => "Segments",
             Page::Customers => "Customers",
             Page::Models => "Models",
+            Page::Predict => "Predict",
         }
     }
 
@@ -36,6 +39,7 @@ impl Page {
             Page::Segments => "/segments",
             Page::Customers => "/customers",
             Page::Models => "/models",
+            Page::Predict => "/predict",
         }
     }
 }
@@ -80,6 +84,17 @@ button,.button{background:#1e3a5f;color:#fff;border-color:#1e3a5f;cursor:pointer
 .pill{display:inline-block;white-space:nowrap;background:#e0e7ff;color:#3730a3;border-radius:999px;padding:1px 9px;font-size:13px}
 dl.facts{display:grid;grid-template-columns:max-content 1fr max-content 1fr max-content 1fr;gap:4px 18px;margin:0}
 dl.facts dt{color:#6b7280}
+.matrices{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:14px}
+.matrices .panel{overflow-x:visible}
+table.confusion{margin-top:8px;width:auto}
+table.confusion th,table.confusion td{padding:4px 10px}
+#result .cards{grid-template-columns:repeat(2,1fr)}
+#result .card .value{font-size:20px}
+table.confusion caption{text-align:left;color:#6b7280;font-size:13px;padding:2px 0 4px}
+form.fields,.fields{display:grid;grid-template-columns:max-content 1fr;gap:8px 12px;align-items:center}
+.fields label span{display:block;font-size:12px}
+.fields details{grid-column:1/-1}
+.fields details summary{cursor:pointer;color:#1e3a5f;margin:4px 0 8px}
 dl.facts dd{margin:0;font-variant-numeric:tabular-nums}
 "#;
 
@@ -110,7 +125,7 @@ function rebuyHasWebGL(){
 }
 </script>"#;
 
-/// A full page: header with the menu, then `body`.
+/// A full page: header with the menu, then `body`; the chart libraries from `/assets/`.
 pub fn page(run: &RunData, active: Page, body: &str, with_3d: bool) -> String {
     let menu: String = Page::ALL
         .iter()
@@ -123,25 +138,32 @@ pub fn page(run: &RunData, active: Page, body: &str, with_3d: bool) -> String {
             format!("<a href=\"{}\"{class}>{}</a>", p.href(), p.title())
         })
         .collect();
+    let gl = if with_3d {
+        "<script src=\"/assets/echarts-gl.min.js\"></script>"
+    } else {
+        ""
+    };
+    let scripts = format!("<script src=\"/assets/echarts.min.js\"></script>{gl}");
+    frame(run, active.title(), &menu, &scripts, body)
+}
+
+/// The frame every page shares: head (style, error recorder, `scripts`, chart helper),
+/// header with `menu` and the run's name, then `body`.
+pub fn frame(run: &RunData, title: &str, menu: &str, scripts: &str, body: &str) -> String {
     let as_of = run
         .manifest
         .as_of
         .as_deref()
         .map(|d| format!(" &middot; as of {}", escape(d)))
         .unwrap_or_default();
-    let gl = if with_3d {
-        "<script src=\"/assets/echarts-gl.min.js\"></script>"
-    } else {
-        ""
-    };
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{title} &middot; rebuy</title><style>{STYLE}</style>{HEAD_SCRIPT}\
-<script src=\"/assets/echarts.min.js\"></script>{gl}{CHART_SCRIPT}</head><body>\
+{scripts}{CHART_SCRIPT}</head><body>\
 <header><span class=\"brand\">rebuy</span><nav>{menu}</nav>\
 <span class=\"run\">run <b>{run_name}</b>{as_of}</span></header><main>{body}</main></body></html>",
-        title = active.title(),
+        title = escape(title),
         run_name = escape(&run.name()),
     )
 }

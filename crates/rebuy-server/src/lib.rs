@@ -5,15 +5,22 @@
 //! `months.csv` optional: a page says what is missing and which command writes it)
 //! and precomputes what the pages show. [`router`] serves:
 //!
-//! - pages: `/` (overview), `/segments`, `/customers`, `/models`, with ECharts
-//!   bundled in the binary under `/assets/` so they work offline;
+//! - pages: `/` (overview), `/segments`, `/customers`, `/models`, `/predict`, with
+//!   ECharts bundled in the binary under `/assets/` so they work offline;
 //! - the API: `GET /api/health`, `GET /api/customers/{id}`, `GET /api/customers`,
-//!   `GET /api/customers.csv`, `GET /api/segments`, `POST /api/rfm-score`, and its
-//!   OpenAPI document at `/api/openapi.json`.
+//!   `GET /api/customers.csv`, `GET /api/segments`, `POST /api/rfm-score`,
+//!   `POST /api/predict`, `POST /api/score.csv`, `GET /api/models`, and its OpenAPI
+//!   document at `/api/openapi.json`.
 //!
-//! Refused requests get a 4xx with a JSON body `{"error": ..., "field": ...}`
-//! naming the field at fault. Request bodies are limited to
-//! [`MAX_BODY_BYTES`], requests to [`REQUEST_TIMEOUT`].
+//! The run's chosen purchase model is loaded once ([`RunData::scorer`], a
+//! `rebuy_models::scoring::Scorer` shared read-only by every request); [`batch`] scores
+//! a CSV of customers for the upload and for `rebuy score`.
+//!
+//! Refused requests get a 4xx with a JSON body `{"error": ..., "field": ..., "row": ...}`
+//! naming the field (and the customer of a list or CSV) at fault. Request bodies are
+//! limited to [`MAX_BODY_BYTES`] ([`MAX_PREDICT_BYTES`] and [`MAX_PREDICT_CUSTOMERS`]
+//! for predictions, [`MAX_UPLOAD_BYTES`] and [`MAX_UPLOAD_ROWS`] for a CSV), requests
+//! to [`REQUEST_TIMEOUT`].
 //!
 //! ```no_run
 //! use rebuy_server::{ServeOptions, serve, shutdown_signal};
@@ -27,20 +34,30 @@
 //! # }
 //! ```
 //!
+//! [`report_html`] renders the Overview, Segments and Models pages into one
+//! self-contained file (`report.html` of a run).
+//!
 //! Column meanings are in `docs/definitions.md`.
 
 mod api;
 mod assets;
+pub mod batch;
+mod comparison;
 mod customers;
 mod error;
 mod html;
 mod listing;
 mod pages;
+mod report;
 mod run;
 mod validate;
 
-pub use api::{ApiDoc, MAX_BODY_BYTES};
+pub use api::{
+    ApiDoc, MAX_BODY_BYTES, MAX_PREDICT_BYTES, MAX_PREDICT_CUSTOMERS, MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_ROWS,
+};
 pub use error::{ErrorBody, ServerError};
+pub use report::report_html;
 pub use run::RunData;
 
 use axum::Router;
@@ -98,6 +115,7 @@ pub fn router(run: Arc<RunData>) -> Router {
         .route("/segments", get(pages::segments))
         .route("/customers", get(pages::customers))
         .route("/models", get(pages::models))
+        .route("/predict", get(pages::predict))
         .route("/assets/{file}", get(assets::asset))
         .nest("/api", api::router())
         .with_state(run)

@@ -1,8 +1,12 @@
 //! Loading a run folder and precomputing what the pages and the API show.
 
 use crate::ServerError;
+use crate::comparison::Comparison;
 use crate::customers::Customers;
 use rebuy_models::rfm::{self, SegmentMap};
+use rebuy_models::scoring::{
+    ClusterModel, LifetimeModel, ModelFile, Population, RFM_FIELDS, RfmReference, Scorer,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
@@ -149,7 +153,8 @@ pub struct RunData {
     pub clustering_skipped: Option<String>,
     /// Whether the run folder has `segments.json`.
     pub has_segments_file: bool,
-    pub metrics: Option<serde_json::Value>,
+    /// `metrics.json`: the model comparison.
+    pub comparison: Option<Comparison>,
     /// `months.csv`: month (`YYYY-MM`) and revenue.
     pub revenue_by_month: Option<Vec<(String, f64)>>,
     pub overview: Overview,
@@ -158,15 +163,12 @@ pub struct RunData {
     pub rf_cells: Vec<RfCell>,
     /// Empty when `customers.csv` has no `cluster_name` column.
     pub cluster_points: Vec<ClusterPoints>,
-    /// The RFM segment map the run used.
-    segment_map: SegmentMap,
-    /// Ascending recency, frequency and monetary of the run's customers, to score a
-    /// new customer with the run's quintiles.
-    rfm_sorted: [Vec<f64>; 3],
+    /// The run's quintiles and segment map, to score a new customer as the run did.
+    pub rfm: RfmReference,
+    /// The chosen purchase model and all it needs to score a customer, or why the run
+    /// has none (a sentence).
+    pub scorer: Result<Scorer, String>,
 }
-
-/// The columns scored by RFM, in R, F, M order.
-const RFM_COLUMNS: [&str; 3] = ["recency_days", "frequency", "monetary"];
 
 impl RunData {
     /// Reads a run folder: `manifest.json` and `customers.csv` are required, every
@@ -183,12 +185,17 @@ impl RunData {
             .map_or((None, None, None), |f| {
                 (f.clustering, f.clustering_skipped, f.segment_map)
             });
-        let metrics = read_optional_json(&dir.join("metrics.json"))?;
+        let comparison: Option<Comparison> = read_optional_json(&dir.join("metrics.json"))?;
         let customers = Customers::load(&dir.join("customers.csv"))?;
         let revenue_by_month = read_months(&dir.join("months.csv"))?;
         let overview = overview(&manifest, &customers);
         let segments = segment_summaries(&customers);
-        let rfm_sorted = RFM_COLUMNS.map(|name| sorted_values(&customers, name));
+        let rfm_columns = RFM_FIELDS.map(|name| customers.required(name));
+        let rfm = RfmReference::new(
+            [&rfm_columns[0], &rfm_columns[1], &rfm_columns[2]],
+            segment_map.unwrap_or_default(),
+        );
+        let scorer = load_scorer(dir, comparison.as_ref(), &customers, &rfm)?;
         let rf_cells = rf_cells(&customers);
         let cluster_points = cluster_points(&customers);
         Ok(RunData {
@@ -199,14 +206,14 @@ impl RunData {
             clustering,
             clustering_skipped,
             has_segments_file,
-            metrics,
+            comparison,
             revenue_by_month,
             overview,
             segments,
             rf_cells,
             cluster_points,
-            segment_map: segment_map.unwrap_or_default(),
-            rfm_sorted,
+            rfm,
+            scorer,
         })
     }
 
@@ -222,29 +229,73 @@ impl RunData {
     pub fn has_column(&self, name: &str) -> bool {
         self.customers.column(name).is_some()
     }
-
-    /// Quintile score 1-5 of a value against the run's customers, as the run scored
-    /// them (`recency_days` reversed: most recent = 5).
-    pub fn score(&self, column: &str, value: f64) -> u8 {
-        match RFM_COLUMNS.iter().position(|c| *c == column) {
-            Some(i) => rfm::score_against(&self.rfm_sorted[i], value, i == 0),
-            None => 1,
-        }
-    }
-
-    /// The segment of an R/F/M score cell under the run's segment map.
-    pub fn segment_for(&self, r_score: u8, f_score: u8, m_score: u8) -> String {
-        self.segment_map
-            .segment(r_score, f_score, m_score)
-            .unwrap_or("Unassigned")
-            .to_string()
-    }
 }
 
 /// What a marketer does for a segment of the default map.
 pub fn segment_action(segment: &str) -> &'static str {
     rfm::suggested_action(segment)
         .unwrap_or("No default action for this segment: decide one in your campaign tool.")
+}
+
+/// The run's chosen purchase model, or why there is none; a model file that is
+/// named but damaged stops the server.
+fn load_scorer(
+    dir: &Path,
+    comparison: Option<&Comparison>,
+    customers: &Customers,
+    rfm: &RfmReference,
+) -> Result<Result<Scorer, String>, ServerError> {
+    let Some(comparison) = comparison else {
+        return Ok(Err(
+            "the run has no purchase model (no metrics.json): run `rebuy run` with this version"
+                .to_string(),
+        ));
+    };
+    if let Some(reason) = &comparison.skipped {
+        return Ok(Err(format!("the run has no purchase model: {reason}")));
+    }
+    let chosen = &comparison.chosen;
+    if chosen.is_empty() {
+        return Ok(Err("metrics.json names no chosen model".to_string()));
+    }
+    let invalid = |file: PathBuf, detail: String| ServerError::Invalid {
+        file: file.display().to_string(),
+        detail,
+    };
+    let model_path = dir.join("models").join(format!("{chosen}.json"));
+    let (file, model) =
+        ModelFile::load(&model_path).map_err(|e| invalid(model_path.clone(), e.to_string()))?;
+    let optional_model = |name: &str| {
+        let path = dir.join("models").join(name);
+        path.is_file().then_some(path)
+    };
+    let clusters = optional_model("kmeans.json")
+        .map(|path| ClusterModel::load(&path).map_err(|e| invalid(path, e.to_string())))
+        .transpose()?;
+    let lifetime = optional_model("btyd.json")
+        .map(|path| LifetimeModel::load(&path).map_err(|e| invalid(path, e.to_string())))
+        .transpose()?;
+    let probabilities: Vec<f64> = customers
+        .column("purchase_probability")
+        .map(|c| c.values.iter().flatten().copied().collect())
+        .unwrap_or_default();
+    let population = match Population::new(&probabilities) {
+        Ok(population) => population,
+        Err(_) => {
+            return Ok(Err(
+                "customers.csv has no purchase_probability to rank a new customer against"
+                    .to_string(),
+            ));
+        }
+    };
+    Ok(Ok(Scorer::new(
+        file,
+        model,
+        rfm.clone(),
+        clusters,
+        lifetime,
+        population,
+    )))
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, ServerError> {
@@ -375,17 +426,6 @@ fn segment_summaries(customers: &Customers) -> Vec<SegmentSummary> {
         .collect();
     summaries.sort_by(|a, b| b.customers.cmp(&a.customers).then(a.name.cmp(&b.name)));
     summaries
-}
-
-fn sorted_values(customers: &Customers, name: &str) -> Vec<f64> {
-    let mut values: Vec<f64> = customers
-        .required(name)
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    values.sort_by(f64::total_cmp);
-    values
 }
 
 fn rf_cells(customers: &Customers) -> Vec<RfCell> {

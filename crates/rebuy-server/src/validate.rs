@@ -1,18 +1,15 @@
-//! Reading a JSON request body of numeric fields, with an error that names the field.
+//! Reading a JSON request body of numeric fields, with an error that names the field
+//! (and, in a list, the customer).
 
+use crate::batch::check_value;
 use crate::error::ApiError;
 use axum::body::Body;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// Reads at most `limit` bytes of JSON holding exactly `fields`, each a finite number
-/// at least its stated minimum.
-pub async fn json_body<T: DeserializeOwned>(
-    body: Body,
-    limit: usize,
-    fields: &[(&str, f64)],
-) -> Result<T, ApiError> {
+/// Reads at most `limit` bytes of JSON.
+pub async fn read_json(body: Body, limit: usize) -> Result<Value, ApiError> {
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -20,57 +17,72 @@ pub async fn json_body<T: DeserializeOwned>(
             format!("the request body is larger than {limit} bytes"),
         )
     })?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             Some("body"),
             format!("the request body is not valid JSON: {e}"),
         )
-    })?;
-    check_fields(&value, fields)?;
+    })
+}
+
+/// Reads at most `limit` bytes of JSON holding exactly the `required` numeric fields.
+pub async fn json_body<T: DeserializeOwned>(
+    body: Body,
+    limit: usize,
+    required: &[&str],
+) -> Result<T, ApiError> {
+    let value = read_json(body, limit).await?;
+    numbers(&value, required, &[])?;
     serde_json::from_value(value).map_err(|e| ApiError::field("body", e.to_string()))
 }
 
-fn check_fields(value: &Value, fields: &[(&str, f64)]) -> Result<(), ApiError> {
+/// The numeric fields of one JSON object: every `required` one, any of `optional`, no
+/// other; each a finite number in its range ([`check_value`]).
+pub fn numbers<'v>(
+    value: &'v Value,
+    required: &[&str],
+    optional: &[String],
+) -> Result<Vec<(&'v str, f64)>, ApiError> {
     let Value::Object(object) = value else {
         return Err(ApiError::field(
             "body",
             format!("expected a JSON object, got {}", kind(value)),
         ));
     };
-    if let Some(unknown) = object
-        .keys()
-        .find(|key| !fields.iter().any(|(name, _)| name == key))
-    {
-        let known: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+    let known = |key: &str| required.contains(&key) || optional.iter().any(|o| o == key);
+    if let Some(unknown) = object.keys().find(|key| !known(key)) {
+        let mut names: Vec<&str> = required.to_vec();
+        names.extend(
+            optional
+                .iter()
+                .map(String::as_str)
+                .filter(|o| !required.contains(o)),
+        );
         return Err(ApiError::field(
             unknown,
-            format!("unknown field; expected {}", known.join(", ")),
+            format!("unknown field; expected {}", names.join(", ")),
         ));
     }
-    for &(name, minimum) in fields {
-        let number = match object.get(name) {
-            None => return Err(ApiError::field(name, "missing")),
-            Some(Value::Number(n)) => n.as_f64(),
-            Some(other) => {
-                return Err(ApiError::field(
-                    name,
-                    format!("must be a number, got {}", kind(other)),
-                ));
-            }
-        };
-        match number {
-            Some(n) if n.is_finite() && n >= minimum => {}
-            Some(n) if n.is_finite() => {
-                return Err(ApiError::field(
-                    name,
-                    format!("must be at least {minimum}, got {n}"),
-                ));
-            }
-            _ => return Err(ApiError::field(name, "must be a finite number")),
-        }
+    if let Some(missing) = required.iter().find(|name| !object.contains_key(**name)) {
+        return Err(ApiError::field(missing, "missing"));
     }
-    Ok(())
+    object
+        .iter()
+        .map(|(name, value)| {
+            let number = match value {
+                Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+                other => {
+                    return Err(ApiError::field(
+                        name,
+                        format!("must be a number, got {}", kind(other)),
+                    ));
+                }
+            };
+            check_value(name, number).map_err(|message| ApiError::field(name, message))?;
+            Ok((name.as_str(), number))
+        })
+        .collect()
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -88,11 +100,12 @@ fn kind(value: &Value) -> &'static str {
 mod tests {
     use super::*;
 
-    const FIELDS: [(&str, f64); 2] = [("frequency", 1.0), ("monetary", 0.0)];
+    const FIELDS: [&str; 2] = ["frequency", "monetary"];
 
     fn field_at_fault(json: &str) -> Option<String> {
         let value: Value = serde_json::from_str(json).expect("test JSON");
-        check_fields(&value, &FIELDS)
+        let optional = ["return_rate".to_string()];
+        numbers(&value, &FIELDS, &optional)
             .err()
             .and_then(|e| e.body.field)
     }
@@ -117,5 +130,13 @@ mod tests {
             Some("x")
         );
         assert_eq!(field_at_fault("[1, 2]").as_deref(), Some("body"));
+        assert_eq!(
+            field_at_fault(r#"{"frequency": 2, "monetary": 1, "return_rate": 0.5}"#),
+            None
+        );
+        assert_eq!(
+            field_at_fault(r#"{"frequency": 2, "monetary": -1}"#).as_deref(),
+            Some("monetary")
+        );
     }
 }

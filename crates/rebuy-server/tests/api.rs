@@ -13,15 +13,28 @@ async fn get_json(url: &str) -> (StatusCode, Value) {
 }
 
 async fn post_body(base: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/rfm-score"))
-        .header("content-type", "application/json")
+    post_to(base, "/api/rfm-score", body).await
+}
+
+async fn post_to(base: &str, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    let response = post_raw(base, path, body).await;
+    let status = response.status();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+async fn post_raw(base: &str, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    let content_type = if path.ends_with(".csv") {
+        "text/csv"
+    } else {
+        "application/json"
+    };
+    reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await
-        .expect("request");
-    let status = response.status();
-    (status, response.json().await.expect("a JSON body"))
+        .expect("request")
 }
 
 /// Asserts a refused request: the status, and the field the error names.
@@ -285,7 +298,7 @@ async fn unknown_endpoints_and_methods_answer_json() {
 
 #[tokio::test]
 async fn the_openapi_document_lists_exactly_the_handlers() {
-    let base = common::start("run").await;
+    let base = common::start("scored-run").await;
     let (status, doc) = get_json(&format!("{base}/api/openapi.json")).await;
     assert_eq!(status, StatusCode::OK);
     let paths: BTreeSet<&str> = doc["paths"]
@@ -301,21 +314,24 @@ async fn the_openapi_document_lists_exactly_the_handlers() {
         "/api/customers/{id}",
         "/api/segments",
         "/api/rfm-score",
+        "/api/predict",
+        "/api/score.csv",
+        "/api/models",
     ]);
     assert_eq!(paths, expected);
     for path in paths {
         let methods = doc["paths"][path].as_object().expect("methods");
         let url = format!("{base}{}", path.replace("{id}", "12346"));
         let response = if methods.contains_key("post") {
-            reqwest::Client::new()
-                .post(&url)
-                .body(r#"{"recency_days": 3, "frequency": 2, "monetary": 5}"#)
-                .send()
-                .await
+            let body = if path.ends_with(".csv") {
+                "recency_days,frequency,monetary\n3,2,5\n"
+            } else {
+                r#"{"recency_days": 3, "frequency": 2, "monetary": 5}"#
+            };
+            post_raw(&base, path, body).await
         } else {
-            reqwest::get(&url).await
-        }
-        .expect("request");
+            reqwest::get(&url).await.expect("request")
+        };
         assert_eq!(response.status(), StatusCode::OK, "{path}");
     }
 }
@@ -340,7 +356,7 @@ async fn pages_render_and_say_what_is_missing() {
     assert!(segments.contains("id=\"segment-map\""));
     assert!(segments.contains("No KMeans clusters in this run yet"));
     let (_, models) = page("/models").await;
-    assert!(models.contains("No model in this run yet"));
+    assert!(models.contains("No purchase model in this run"));
     let (status, customers) = page("/customers?id=12346").await;
     assert_eq!(status, StatusCode::OK);
     assert!(customers.contains("id=\"customer-card\""));
@@ -440,7 +456,11 @@ fn scoring_a_customers_own_spend_gives_the_runs_m_score() {
     let mut checked = 0;
     for &(spend, score) in &rows {
         if rows.iter().filter(|(other, _)| *other == spend).count() == 1 {
-            assert_eq!(run.score("monetary", spend), score, "spend {spend}");
+            assert_eq!(
+                run.rfm.score(0.0, 1.0, spend).m_score,
+                score,
+                "spend {spend}"
+            );
             checked += 1;
         }
     }
@@ -487,7 +507,7 @@ async fn a_real_run_folder_loads_and_its_segments_agree() {
     let table = &run.customers;
     let score = |name: &str, row: usize| table.value(name, row).expect("score") as u8;
     for row in 0..table.len() {
-        let segment = run.segment_for(
+        let segment = run.rfm.segment(
             score("r_score", row),
             score("f_score", row),
             score("m_score", row),
@@ -515,4 +535,338 @@ async fn a_real_run_folder_loads_and_its_segments_agree() {
             .status();
         assert_eq!(status, StatusCode::OK, "{path}");
     }
+}
+
+/// `tests/fixtures/scored-run` is a real `rebuy run` folder with a saved model.
+const SCORED: &str = "scored-run";
+/// The model that run chose.
+const SERVED: &str = "logistic_regression";
+
+#[tokio::test]
+async fn predict_one_customer_scores_like_the_run() {
+    let base = common::start(SCORED).await;
+    let (status, customer) = get_json(&format!("{base}/api/customers/12346")).await;
+    assert_eq!(status, StatusCode::OK);
+    let values = &customer["values"];
+    let features = [
+        "recency_days",
+        "frequency",
+        "monetary",
+        "tenure_days",
+        "avg_order_value",
+        "distinct_products",
+        "return_rate",
+        "mean_days_between_purchases",
+        "returns_value",
+        "btyd_frequency",
+        "btyd_recency",
+        "btyd_t",
+        "btyd_monetary_value",
+    ];
+    let body: serde_json::Map<String, Value> = features
+        .iter()
+        .filter(|f| values[**f].is_number())
+        .map(|f| (f.to_string(), values[*f].clone()))
+        .collect();
+    let (status, prediction) =
+        post_to(&base, "/api/predict", Value::Object(body).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{prediction}");
+    let probability = prediction["purchase_probability"]
+        .as_f64()
+        .expect("probability");
+    let expected = values["purchase_probability"]
+        .as_f64()
+        .expect("run's probability");
+    assert!(
+        (probability - expected).abs() < 1e-9,
+        "{probability} vs {expected}"
+    );
+    assert_eq!(prediction["model"], SERVED);
+    assert_eq!(prediction["horizon_days"], 90);
+    assert!(prediction["rfm_segment"].is_string());
+    assert!(prediction["cluster"]["name"].is_string(), "{prediction}");
+    assert!(
+        prediction["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("90 days"))
+    );
+    assert_eq!(prediction["features_missing"], json!([]));
+    for (ours, runs) in [
+        ("p_alive", "p_alive"),
+        ("clv", "clv_12m"),
+        ("expected_order_value", "expected_order_value"),
+        ("expected_purchases", "expected_purchases_90d"),
+    ] {
+        let ours = prediction["lifetime"][ours].as_f64().expect(ours);
+        let runs = values[runs].as_f64().expect(runs);
+        assert!(
+            (ours - runs).abs() <= 1e-9 * runs.abs().max(1.0),
+            "{ours} vs {runs}"
+        );
+    }
+    let percentile = prediction["probability_percentile"]
+        .as_f64()
+        .expect("percentile");
+    assert!((0.0..=100.0).contains(&percentile));
+
+    let only_rfm = json!({"recency_days": 3, "frequency": 20, "monetary": 9000});
+    let (status, recent) = post_to(&base, "/api/predict", only_rfm.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{recent}");
+    assert_eq!(
+        recent["features_missing"].as_array().map(Vec::len),
+        Some(10)
+    );
+    assert_eq!(recent["rfm_segment"], "Champions");
+    assert!(recent["lifetime"].is_null());
+    assert!(
+        recent["lifetime_note"]
+            .as_str()
+            .is_some_and(|n| n.contains("tenure_days"))
+    );
+    let with_tenure =
+        json!({"recency_days": 3, "frequency": 20, "monetary": 9000, "tenure_days": 700});
+    let (_, with_tenure) = post_to(&base, "/api/predict", with_tenure.to_string()).await;
+    let p_alive = with_tenure["lifetime"]["p_alive"]
+        .as_f64()
+        .expect("p_alive");
+    assert!((0.0..=1.0).contains(&p_alive), "{with_tenure}");
+    let lapsed = json!({"recency_days": 600, "frequency": 1, "monetary": 20});
+    let (_, lapsed) = post_to(&base, "/api/predict", lapsed.to_string()).await;
+    assert!(
+        recent["purchase_probability"].as_f64() > lapsed["purchase_probability"].as_f64(),
+        "{recent} {lapsed}"
+    );
+    assert_eq!(lapsed["churn_risk"], "High");
+}
+
+#[tokio::test]
+async fn predict_a_list_keeps_its_order_and_names_the_bad_row() {
+    let base = common::start(SCORED).await;
+    let list = json!([
+        {"recency_days": 3, "frequency": 20, "monetary": 9000},
+        {"recency_days": 600, "frequency": 1, "monetary": 20, "tenure_days": 600},
+    ]);
+    let (status, answer) = post_to(&base, "/api/predict", list.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let predictions = answer.as_array().expect("a list");
+    assert_eq!(predictions.len(), 2);
+    assert_eq!(predictions[0]["rfm_segment"], "Champions");
+    assert_eq!(predictions[1]["rfm_segment"], "Hibernating");
+
+    let bad = json!([
+        {"recency_days": 3, "frequency": 2, "monetary": 5},
+        {"recency_days": 3, "frequency": 2, "monetary": 5},
+        {"recency_days": 3, "frequency": 2, "monetary": -5},
+    ]);
+    let answer = post_to(&base, "/api/predict", bad.to_string()).await;
+    assert_eq!(answer.1["row"], 3, "{}", answer.1);
+    assert_refused(answer, StatusCode::UNPROCESSABLE_ENTITY, "monetary");
+    let too_many = Value::Array(vec![
+        json!({"recency_days": 1, "frequency": 1, "monetary": 1});
+        1001
+    ]);
+    assert_refused(
+        post_to(&base, "/api/predict", too_many.to_string()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "body",
+    );
+}
+
+#[tokio::test]
+async fn each_bad_predict_body_is_a_4xx_naming_the_field() {
+    let base = common::start(SCORED).await;
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let cases = [
+        ("{", StatusCode::BAD_REQUEST, "body"),
+        (
+            r#"{"recency_days": NaN, "frequency": 2, "monetary": 5}"#,
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        ("3", unprocessable, "body"),
+        (
+            r#"{"frequency": 2, "monetary": 5}"#,
+            unprocessable,
+            "recency_days",
+        ),
+        (
+            r#"{"recency_days": -1, "frequency": 2, "monetary": 5}"#,
+            unprocessable,
+            "recency_days",
+        ),
+        (
+            r#"{"recency_days": 1, "frequency": "2", "monetary": 5}"#,
+            unprocessable,
+            "frequency",
+        ),
+        (
+            r#"{"recency_days": 1, "frequency": 2, "monetary": 5, "tenure_days": "NaN"}"#,
+            unprocessable,
+            "tenure_days",
+        ),
+        (
+            r#"{"recency_days": 1, "frequency": 2, "monetary": 5, "shoe_size": 9}"#,
+            unprocessable,
+            "shoe_size",
+        ),
+        (
+            r#"[{"recency_days": 1, "frequency": 2}]"#,
+            unprocessable,
+            "monetary",
+        ),
+    ];
+    for (body, status, field) in cases {
+        assert_refused(post_to(&base, "/api/predict", body).await, status, field);
+    }
+    let oversized = format!("[{}]", "1,".repeat(rebuy_server::MAX_PREDICT_BYTES / 2));
+    assert_refused(
+        post_to(&base, "/api/predict", oversized).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body",
+    );
+    let base = common::start("run").await;
+    let (status, answer) = post_to(
+        &base,
+        "/api/predict",
+        r#"{"recency_days": 1, "frequency": 1, "monetary": 1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no purchase model"))
+    );
+}
+
+#[tokio::test]
+async fn models_lists_the_comparison_and_the_served_model() {
+    let base = common::start(SCORED).await;
+    let (status, models) = get_json(&format!("{base}/api/models")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(models["served"], SERVED);
+    assert!(
+        models["chosen_by"]
+            .as_str()
+            .is_some_and(|c| c.contains("validation ROC-AUC"))
+    );
+    let names: Vec<&str> = models["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixture(SCORED).join("metrics.json")).expect("read"),
+    )
+    .expect("metrics.json");
+    let in_file: Vec<&str> = file["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names, in_file);
+    assert!(names.contains(&"bg_nbd") && names.contains(&"baseline_recency"));
+    let served: Vec<&Value> = models["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .filter(|m| m["served"] == true)
+        .collect();
+    assert_eq!(served.len(), 1);
+    assert!(served[0]["roc_auc"].as_f64().is_some_and(|a| a > 0.5));
+    assert!(served[0]["confusion_matrix"]["tp"].is_u64());
+    assert_eq!(models["features"].as_array().map(Vec::len), Some(13));
+
+    let page = reqwest::get(format!("{base}/models"))
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("id=\"comparison\"") && page.contains("id=\"roc-chart\""));
+    assert!(page.contains("best F1"));
+    let predict = reqwest::get(format!("{base}/predict"))
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    assert!(predict.contains("id=\"predict-form\"") && predict.contains("id=\"f-tenure_days\""));
+}
+
+#[tokio::test]
+async fn a_csv_of_customers_comes_back_scored_as_the_run_scored_them() {
+    let base = common::start(SCORED).await;
+    let customers =
+        std::fs::read_to_string(common::fixture(SCORED).join("customers.csv")).expect("read");
+    let response = post_raw(&base, "/api/score.csv", customers.clone()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/csv"))
+    );
+    let scored = response.text().await.expect("body");
+    let column = |text: &str, name: &str| -> Vec<String> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let at = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .position(|h| h == name)
+            .expect(name);
+        reader
+            .records()
+            .map(|r| r.expect("row")[at].to_string())
+            .collect()
+    };
+    assert_eq!(
+        column(&scored, "customer_id"),
+        column(&customers, "customer_id")
+    );
+    let close = column(&scored, "purchase_probability")
+        .iter()
+        .zip(column(&customers, "purchase_probability"))
+        .all(|(a, b)| (a.parse::<f64>().expect("a") - b.parse::<f64>().expect("b")).abs() < 1e-9);
+    assert!(close);
+    assert_eq!(
+        column(&scored, "churn_risk"),
+        column(&customers, "churn_risk")
+    );
+
+    let bad_cell = "customer_id,recency_days,frequency,monetary\n1,3,2,5\n2,ten,1,5\n";
+    let answer = post_to(&base, "/api/score.csv", bad_cell).await;
+    assert_eq!(answer.1["row"], 3, "{}", answer.1);
+    assert_refused(answer, StatusCode::UNPROCESSABLE_ENTITY, "recency_days");
+    let cases = [
+        ("recency_days,frequency\n1,2\n", "monetary", 1),
+        ("recency_days,frequency,monetary\n1,2,-3\n", "monetary", 2),
+        ("recency_days,frequency,monetary\n1,2,NaN\n", "monetary", 2),
+        ("recency_days,frequency,monetary\n1,2,3\n1,2\n", "body", 3),
+    ];
+    for (body, field, row) in cases {
+        let answer = post_to(&base, "/api/score.csv", body).await;
+        assert_eq!(answer.1["row"], row, "{body}: {}", answer.1);
+        assert_refused(answer, StatusCode::UNPROCESSABLE_ENTITY, field);
+    }
+    let too_big = format!(
+        "recency_days,frequency,monetary\n{}",
+        "1,1,1\n".repeat(rebuy_server::MAX_UPLOAD_BYTES / 6 + 1)
+    );
+    assert_refused(
+        post_to(&base, "/api/score.csv", too_big).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body",
+    );
+    let too_many = format!(
+        "recency_days,frequency,monetary\n{}",
+        "1,1,1\n".repeat(rebuy_server::MAX_UPLOAD_ROWS + 1)
+    );
+    assert_refused(
+        post_to(&base, "/api/score.csv", too_many).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "body",
+    );
 }

@@ -196,7 +196,7 @@ async fn every_page_renders_in_chromium() {
     )
     .await;
     check_page(&client, &today, "/customers", &[], "customers").await;
-    check_page(&client, &today, "/models", &[], "models").await;
+    check_page(&client, &today, "/models", &[], "models-no-metrics").await;
     check_page(
         &client,
         &full,
@@ -326,4 +326,163 @@ async fn look_up_and_sort_customers(client: &Client, base: &str) {
         "{segments:?}"
     );
     save_full_page(client, "customers-champions").await;
+}
+
+/// Clicks an element of the page.
+async fn click(client: &Client, locator: Locator<'_>) {
+    let element = client
+        .find(locator)
+        .await
+        .expect("the element is on the page");
+    element.click().await.expect("click");
+}
+
+/// Types into a field (a file input takes a path).
+async fn type_into(client: &Client, locator: Locator<'_>, text: &str) {
+    let element = client
+        .find(locator)
+        .await
+        .expect("the field is on the page");
+    element.send_keys(text).await.expect("typing");
+}
+
+/// Waits until the element's `data-state` is no longer `empty` and returns it.
+async fn settled_state(client: &Client, id: &str) -> String {
+    let script = format!("return document.getElementById('{id}').getAttribute('data-state');");
+    let started = Instant::now();
+    loop {
+        let state = client.execute(&script, vec![]).await.expect("script runs");
+        if state != "empty" || started.elapsed() > Duration::from_secs(10) {
+            return state.as_str().unwrap_or_default().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The Models page's charts, then the Predict page as a person uses it: type a
+/// customer and read the result, upload a small CSV and read the scored preview.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_and_predict_pages_in_chromium() {
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile folder");
+    let client = browser(&driver, profile.path()).await;
+    let base = common::start("scored-run").await;
+    check_page(
+        &client,
+        &base,
+        "/models",
+        &[
+            "roc-chart",
+            "pr-chart",
+            "calibration-chart",
+            "gains-chart",
+            "lift-chart",
+            "importance-chart",
+        ],
+        "models",
+    )
+    .await;
+    check_page(&client, &base, "/predict", &[], "predict").await;
+
+    for (field, value) in [
+        ("f-recency_days", "4"),
+        ("f-frequency", "15"),
+        ("f-monetary", "6000"),
+    ] {
+        let input = client.find(Locator::Id(field)).await.expect(field);
+        input.clear().await.expect("clear");
+        input.send_keys(value).await.expect("typing");
+    }
+    click(&client, Locator::Css("#predict-form summary")).await;
+    type_into(&client, Locator::Id("f-tenure_days"), "500").await;
+    click(&client, Locator::Id("predict-button")).await;
+    assert_eq!(settled_state(&client, "result").await, "done");
+    let text = client
+        .find(Locator::Id("result"))
+        .await
+        .expect("result")
+        .text()
+        .await
+        .expect("result text");
+    assert!(
+        text.contains("Purchase probability")
+            && text.contains("P(alive)")
+            && text.contains("Champions")
+            && text.contains("in the next 90 days"),
+        "{text}"
+    );
+
+    let folder = tempfile::tempdir().expect("upload folder");
+    let upload = folder.path().join("customers.csv");
+    std::fs::write(
+        &upload,
+        "customer_id,recency_days,frequency,monetary\nA-1,4,15,6000\nA-2,400,1,35.5\nA-3,60,3,410\n",
+    )
+    .expect("write upload");
+    type_into(
+        &client,
+        Locator::Id("batch-file"),
+        &upload.display().to_string(),
+    )
+    .await;
+    click(&client, Locator::Id("batch-button")).await;
+    assert_eq!(settled_state(&client, "batch-result").await, "done");
+    let preview: Value = client
+        .execute(
+            "return Array.from(document.querySelectorAll('#batch-preview tr')).map(function(tr){\
+               return Array.from(tr.children).map(function(c){return c.textContent;});});",
+            vec![],
+        )
+        .await
+        .expect("preview");
+    let rows = preview.as_array().expect("rows");
+    assert_eq!(rows.len(), 4, "{preview}");
+    assert_eq!(
+        rows[0],
+        json!([
+            "customer_id",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "purchase_probability",
+            "churn_risk",
+            "probability_percentile"
+        ])
+    );
+    assert_eq!(rows[1][0], "A-1");
+    let href = client
+        .find(Locator::Id("batch-download"))
+        .await
+        .expect("download link")
+        .attr("href")
+        .await
+        .expect("href");
+    assert!(href.is_some_and(|h| h.starts_with("blob:")));
+    let errors = client
+        .execute("return window.rebuyErrors;", vec![])
+        .await
+        .expect("script runs");
+    assert_eq!(errors, json!([]), "errors in the Predict page");
+    save_full_page(&client, "predict-filled").await;
+
+    // The same run's report.html, opened from disk: every chart drawn, nothing fetched.
+    let run = rebuy_server::RunData::load(&common::fixture("scored-run")).expect("loads");
+    let report = folder.path().join("report.html");
+    std::fs::write(&report, rebuy_server::report_html(&run)).expect("write report");
+    check_page(
+        &client,
+        "file://",
+        &report.display().to_string(),
+        &[
+            "customers-by-month",
+            "segment-map",
+            "cluster-scatter",
+            "roc-chart",
+            "gains-chart",
+            "importance-chart",
+        ],
+        "report",
+    )
+    .await;
+    client.close().await.expect("session closes");
 }

@@ -14,13 +14,14 @@ use rebuy_models::classifier::{AnyClassifier, Classifier, Fit};
 use rebuy_models::forest::RandomForestParams;
 use rebuy_models::logistic::LogisticRegressionParams;
 use rebuy_models::matrix::Matrix;
-use rebuy_models::metrics::{self, ClassifierMetrics, ConfusionMatrix};
-use serde::{Deserialize, Serialize};
-use std::path::Path;
+use rebuy_models::metrics::{self, ClassifierMetrics, Confusion};
+use rebuy_models::scoring::{
+    MISSING_VALUES, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, TestMetrics, TrainingWindow,
+    model_matrix, risk_columns,
+};
+use serde::Serialize;
 use std::time::Instant;
 
-/// Layout version of `models/<name>.json` (the envelope around the models crate's file).
-pub const MODEL_FILE_VERSION: u32 = 1;
 /// Fewest buyers and fewest non-buyers a training window needs (a stratified 20 %
 /// validation slice then holds at least one of each).
 const MIN_PER_CLASS: usize = 5;
@@ -34,13 +35,6 @@ const EARLY_STOPPING_ROUNDS: usize = 30;
 const FOREST_MIN_SAMPLES_LEAF: usize = 5;
 /// The name of the naive baseline row in `metrics.json`.
 pub const BASELINE: &str = "baseline_recency";
-/// What the models do with features a caller does not give.
-pub const MISSING_VALUES: &str = "missing features are NaN: the trees send them the way \
-     learnt at each split, logistic regression imputes the training mean";
-/// Preprocessing applied before every model, at fitting and at scoring.
-pub const PREPROCESSING: &str = "mean_days_between_purchases of a customer with one \
-     purchase day (empty) is their tenure_days; other missing values stay NaN";
-
 /// How the models are tested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -192,32 +186,6 @@ impl Part {
     }
 }
 
-/// The model inputs: the feature columns in [`CustomerFeatures::columns`] order, with
-/// [`PREPROCESSING`] applied.
-pub fn model_matrix(columns: &[(&str, &[f64])]) -> Result<Matrix> {
-    let names: Vec<String> = columns.iter().map(|(name, _)| name.to_string()).collect();
-    let values: Vec<&[f64]> = columns.iter().map(|(_, values)| *values).collect();
-    let matrix = Matrix::from_columns(&values)?;
-    let gap = names
-        .iter()
-        .position(|n| n == "mean_days_between_purchases");
-    let tenure = names.iter().position(|n| n == "tenure_days");
-    let matrix = match (gap, tenure) {
-        (Some(gap), Some(tenure)) => {
-            let n_cols = matrix.n_cols();
-            let mut cells = matrix.values().to_vec();
-            for row in cells.chunks_exact_mut(n_cols) {
-                if row[gap].is_nan() {
-                    row[gap] = row[tenure];
-                }
-            }
-            Matrix::new(matrix.n_rows(), n_cols, cells)?
-        }
-        _ => matrix,
-    };
-    Ok(matrix.with_column_names(names)?)
-}
-
 fn select_rows(matrix: &Matrix, rows: &[usize]) -> Result<Matrix> {
     let mut values = Vec::with_capacity(rows.len() * matrix.n_cols());
     for &row in rows {
@@ -310,28 +278,6 @@ fn baseline_scores(recency_days: &[f64]) -> Vec<f64> {
         .iter()
         .map(|r| 1.0 / (1.0 + r.max(0.0)))
         .collect()
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Confusion {
-    pub threshold: f64,
-    pub tn: u64,
-    pub fp: u64,
-    #[serde(rename = "fn")]
-    pub fn_: u64,
-    pub tp: u64,
-}
-
-impl From<&ConfusionMatrix> for Confusion {
-    fn from(c: &ConfusionMatrix) -> Self {
-        Confusion {
-            threshold: c.threshold,
-            tn: c.true_negatives,
-            fp: c.false_positives,
-            fn_: c.false_negatives,
-            tp: c.true_positives,
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -432,65 +378,6 @@ struct MetricsFile {
     chosen: String,
     final_model: TrainingWindow,
     scored_as_of: String,
-}
-
-/// `models/<name>.json`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ModelFile {
-    pub format_version: u32,
-    pub rebuy_version: String,
-    pub name: String,
-    pub chosen: bool,
-    /// The window the saved model was fitted on: features at `as_of`, labels from the
-    /// `horizon_days` days from `as_of` on.
-    pub training_window: TrainingWindow,
-    pub feature_names: Vec<String>,
-    pub preprocessing: String,
-    pub missing_values: String,
-    /// Test metrics of this model in the evaluation (see metrics.json).
-    pub test_metrics: TestMetrics,
-    /// The models crate's file (format version, kind, parameters, fitted state).
-    pub model: serde_json::Value,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TrainingWindow {
-    pub as_of: String,
-    pub horizon_days: u32,
-    pub customers: usize,
-    pub buyers: usize,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct TestMetrics {
-    pub roc_auc: f64,
-    pub pr_auc: f64,
-    pub log_loss: f64,
-    pub brier: f64,
-}
-
-impl ModelFile {
-    /// Reads `models/<name>.json` and the classifier inside it.
-    pub fn load(path: &Path) -> Result<(ModelFile, AnyClassifier)> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let version: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a saved rebuy model", path.display()))?;
-        match version.get("format_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(MODEL_FILE_VERSION) => {}
-            other => anyhow::bail!(
-                "{}: saved with model file format version {}, this rebuy reads version \
-                 {MODEL_FILE_VERSION}: run `rebuy run` again with this version",
-                path.display(),
-                other.map_or("(none)".to_string(), |v| v.to_string())
-            ),
-        }
-        let file: ModelFile = serde_json::from_value(version)
-            .with_context(|| format!("{} is damaged", path.display()))?;
-        let model = AnyClassifier::from_json(&file.model.to_string())
-            .with_context(|| format!("{}: the model inside", path.display()))?;
-        Ok((file, model))
-    }
 }
 
 fn fit_and_score(
@@ -750,37 +637,6 @@ fn print_table(file: &MetricsFile) {
     }
 }
 
-/// `churn_risk` (terciles of probability: the lowest third is High risk) and
-/// `probability_percentile` (share of customers scored at or below, in %).
-pub fn risk_columns(probability: &[f64]) -> (Vec<String>, Vec<String>) {
-    let n = probability.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| probability[a].total_cmp(&probability[b]));
-    let mut risk = vec![String::new(); n];
-    let mut percentile = vec![String::new(); n];
-    let mut start = 0;
-    while start < n {
-        // Equal probabilities share the percentile of the last of them.
-        let mut end = start;
-        while end + 1 < n && probability[order[end + 1]] == probability[order[start]] {
-            end += 1;
-        }
-        for &row in &order[start..=end] {
-            percentile[row] = format!("{:.1}", 100.0 * (end + 1) as f64 / n as f64);
-        }
-        start = end + 1;
-    }
-    for (rank, &row) in order.iter().enumerate() {
-        risk[row] = match 3 * rank / n.max(1) {
-            0 => "High",
-            1 => "Medium",
-            _ => "Low",
-        }
-        .to_string();
-    }
-    (risk, percentile)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,14 +659,5 @@ mod tests {
         assert_eq!(kept.len(), MAX_CURVE_POINTS);
         assert_eq!((kept[0], kept[MAX_CURVE_POINTS - 1]), (0, 999));
         assert_eq!(thinned(vec![1, 2, 3]), [1, 2, 3]);
-    }
-
-    #[test]
-    fn risk_bands_put_the_lowest_third_at_high_risk() {
-        let (risk, percentile) = risk_columns(&[0.9, 0.1, 0.5, 0.5, 0.2, 0.8]);
-        assert_eq!(risk, ["Low", "High", "Medium", "Medium", "High", "Low"]);
-        assert_eq!(percentile[1], "16.7");
-        assert_eq!(percentile[2], "66.7");
-        assert_eq!(percentile[0], "100.0");
     }
 }

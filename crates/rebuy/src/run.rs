@@ -189,7 +189,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
         extra.push(("cluster_name", segmentation.names()));
     }
     extra.extend(purchase.customer_columns());
-    let btyd_columns = btyd::customer_columns(&features, as_of, args.horizon_days);
+    let btyd_columns = btyd::customer_columns(&features, as_of, args.horizon_days, &folder)?;
     extra.extend(
         btyd_columns
             .iter()
@@ -225,6 +225,12 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
             invoices: quality.invoices,
         },
         files: folder.files()?,
+    };
+    folder.write_json(MANIFEST, &manifest)?;
+    write_report(&folder)?;
+    let manifest = Manifest {
+        files: folder.files()?,
+        ..manifest
     };
     folder.write_json(MANIFEST, &manifest)?;
     print!("{}", quality.to_text());
@@ -383,4 +389,13 @@ fn print_clusters(clustering: &Clustering) {
             println!("  (recency, frequency, monetary: medians)");
         }
     }
+}
+
+/// `report.html`: the run folder as the dashboard shows it, in one self-contained file.
+fn write_report(folder: &RunFolder) -> Result<()> {
+    let run = rebuy_server::RunData::load(&folder.path(""))
+        .context("cannot read the run folder back for report.html")?;
+    let path = folder.path("report.html");
+    std::fs::write(&path, rebuy_server::report_html(&run))
+        .with_context(|| format!("cannot write {}", path.display()))
 }

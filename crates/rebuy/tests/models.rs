@@ -398,3 +398,44 @@ fn too_little_history_skips_the_models_but_writes_the_run() {
     assert_eq!(predict.status.code(), Some(65));
     assert!(text(&predict.stderr).contains("no purchase model"));
 }
+
+#[test]
+fn run_writes_a_self_contained_report() {
+    let run = default_run();
+    let report = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(!report.contains("<script src"), "every script is inline");
+    // The markup outside the inlined libraries (whose code holds URLs it never loads
+    // here, e.g. echarts-gl's default map tiles).
+    let mut markup = String::new();
+    let mut rest = report.as_str();
+    while let Some(start) = rest.find("<script>") {
+        markup.push_str(&rest[..start]);
+        let end = rest[start..].find("</script>").expect("a closed script");
+        rest = &rest[start + end + "</script>".len()..];
+    }
+    markup.push_str(rest);
+    for attribute in ["src=", "href="] {
+        for quote in ["\"", "'"] {
+            for scheme in ["http://", "https://", "//", "/assets/"] {
+                let reference = format!("{attribute}{quote}{scheme}");
+                assert!(!markup.contains(&reference), "report.html has {reference}");
+            }
+        }
+    }
+    // One chart of each section (the browser test draws them all).
+    for id in ["customers-by-month", "segment-map", "roc-chart"] {
+        assert!(
+            report.contains(&format!("id=\"{id}\" data-chart")),
+            "no chart {id}"
+        );
+    }
+    assert!(report.contains("echarts"), "the chart library is inlined");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        manifest["files"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("report.html"))
+    );
+}

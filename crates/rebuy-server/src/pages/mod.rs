@@ -3,9 +3,11 @@
 mod customers;
 mod models;
 mod overview;
+mod predict;
 mod segments;
 
 pub use customers::customers;
-pub use models::models;
-pub use overview::overview;
-pub use segments::segments;
+pub use models::{models, models_body};
+pub use overview::{overview, overview_body};
+pub use predict::predict;
+pub use segments::{segments, segments_body};

@@ -1,30 +1,291 @@
-//! Models: the model comparison of the run, once runs write `metrics.json`.
+//! Models: the comparison of the run's purchase models (`metrics.json`), their curves,
+//! confusion matrices and feature importance, and which model is served and why.
 
-use crate::html::{Page, escape, note, page};
+use crate::comparison::{Comparison, ModelReport};
+use crate::html::{Page, chart, decimal, escape, note, page, percent, whole};
 use crate::run::RunData;
 use axum::extract::State;
 use axum::response::Html;
+use rebuy_models::metrics::Confusion;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub async fn models(State(run): State<Arc<RunData>>) -> Html<String> {
-    let body = match &run.metrics {
-        None => note(
-            "No model in this run yet &mdash; comes with <code>rebuy run</code> once models are integrated \
-             (the run folder has no <code>metrics.json</code>).",
-        ),
-        Some(metrics) => {
-            let text = serde_json::to_string_pretty(metrics).unwrap_or_default();
-            format!(
-                "<p class=\"lead\">Model comparison from <code>metrics.json</code>.</p>\
-<div class=\"panel\"><pre id=\"metrics\">{}</pre></div>",
-                escape(&text)
-            )
-        }
+    Html(page(&run, Page::Models, &models_body(&run), false))
+}
+
+/// The page's content (also a section of `report.html`).
+pub fn models_body(run: &RunData) -> String {
+    format!("<h1>Models</h1>{}", comparison(run))
+}
+
+fn comparison(run: &RunData) -> String {
+    let Some(c) = &run.comparison else {
+        return note(
+            "No purchase model in this run (the run folder has no <code>metrics.json</code>): \
+             run <code>rebuy run</code> with this version.",
+        );
     };
-    Html(page(
-        &run,
-        Page::Models,
-        &format!("<h1>Models</h1>{body}"),
-        false,
-    ))
+    if let Some(reason) = &c.skipped {
+        return note(&format!(
+            "The run fitted no purchase model: {}",
+            escape(reason)
+        ));
+    }
+    let served = match &run.scorer {
+        Ok(scorer) => format!(
+            "Served: <span class=\"pill\" id=\"served-model\">{}</span>, fitted again on the \
+             latest complete window ({} customers at {}). Chosen by {}; the <code>bg_nbd</code> and \
+             recency-baseline rows are there for comparison and are never served.",
+            escape(&scorer.file.name),
+            whole(scorer.file.training_window.customers as f64),
+            escape(&scorer.file.training_window.as_of),
+            escape(&c.chosen_by)
+        ),
+        Err(reason) => format!("No model served: {}", escape(reason)),
+    };
+    format!(
+        "<p class=\"lead\">Purchase in the next {h} days, tested {how} (trained at {train}, tested \
+at {test} on {n} customers, {rate} of whom bought).</p>\
+<div class=\"note\">{served}</div>\
+<div class=\"panel\">{table}<p class=\"muted\">Baseline: {baseline}. Missing values: {missing}.</p></div>\
+<div class=\"two\"><div class=\"panel\"><h2 style=\"margin-top:4px\">ROC curves</h2>{roc}</div>\
+<div class=\"panel\"><h2 style=\"margin-top:4px\">Precision-recall curves</h2>{pr}</div></div>\
+<div class=\"two\"><div class=\"panel\"><h2 style=\"margin-top:4px\">Calibration</h2>{calibration}</div>\
+<div class=\"panel\"><h2 style=\"margin-top:4px\">Cumulative gains</h2>{gains}</div></div>\
+<div class=\"two\"><div class=\"panel\"><h2 style=\"margin-top:4px\">Lift by decile</h2>{lift}</div>\
+<div class=\"panel\"><h2 style=\"margin-top:4px\">Feature importance ({served_name})</h2>{importance}</div></div>\
+<h2>Confusion matrices</h2><p class=\"muted\">Test customers at a threshold of 0.5 and at the \
+threshold with the best F1 score.</p><div class=\"matrices\">{matrices}</div>",
+        h = c.horizon_days,
+        how = c.evaluation_words(),
+        train = escape(&c.train_as_of),
+        test = escape(&c.as_of),
+        n = whole(c.n_test as f64),
+        rate = percent(c.positive_rate),
+        table = comparison_table(c),
+        baseline = escape(&c.baseline),
+        missing = escape(&c.missing_values),
+        roc = roc_chart(c),
+        pr = pr_chart(c),
+        calibration = calibration_chart(c),
+        gains = gains_chart(c),
+        lift = lift_chart(c),
+        served_name = escape(&c.chosen),
+        importance = importance_chart(c),
+        matrices = c.models.iter().map(confusion_card).collect::<String>(),
+    )
+}
+
+fn comparison_table(c: &Comparison) -> String {
+    let rows: String = c
+        .models
+        .iter()
+        .map(|m| {
+            let name = if m.summary.name == c.chosen {
+                format!(
+                    "<b>{}</b> <span class=\"pill\">served</span>",
+                    escape(&m.summary.name)
+                )
+            } else {
+                escape(&m.summary.name)
+            };
+            let cells: String = [
+                m.summary.validation_roc_auc,
+                m.summary.accuracy,
+                m.summary.roc_auc,
+                m.summary.pr_auc,
+                m.summary.log_loss,
+                m.summary.brier,
+            ]
+            .iter()
+            .map(|v| format!("<td class=\"num\">{}</td>", decimal(*v, 3)))
+            .chain(
+                [m.summary.fit_seconds, m.summary.predict_seconds]
+                    .iter()
+                    .map(|v| format!("<td class=\"num\">{}</td>", decimal(*v, 4))),
+            )
+            .collect();
+            format!("<tr><td>{name}</td>{cells}</tr>")
+        })
+        .collect();
+    format!(
+        "<table id=\"comparison\"><thead><tr><th>model</th><th class=\"num\">validation ROC-AUC</th>\
+<th class=\"num\">accuracy</th><th class=\"num\">ROC-AUC</th><th class=\"num\">PR-AUC</th>\
+<th class=\"num\">log loss</th><th class=\"num\">Brier</th><th class=\"num\">fit s</th>\
+<th class=\"num\">predict s</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+}
+
+/// A line chart with one series per model plus an optional dashed reference line.
+fn curves_chart(
+    id: &str,
+    c: &Comparison,
+    axes: [&str; 2],
+    points: impl Fn(&ModelReport) -> Vec<[f64; 2]>,
+    reference: Option<(&str, Vec<[f64; 2]>)>,
+) -> String {
+    let mut series: Vec<Value> = c
+        .models
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.summary.name, "type": "line", "showSymbol": false, "data": points(m),
+                "lineStyle": {"width": if m.summary.name == c.chosen { 3.0 } else { 1.5 }},
+            })
+        })
+        .collect();
+    if let Some((name, data)) = reference {
+        series.push(json!({
+            "name": name, "type": "line", "showSymbol": false, "data": data,
+            "lineStyle": {"type": "dashed", "color": "#9ca3af"}, "itemStyle": {"color": "#9ca3af"},
+        }));
+    }
+    let axis = |name: &str, location: &str| json!({"type": "value", "min": 0, "max": 1, "name": name, "nameLocation": location, "nameGap": 28});
+    let option = json!({
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0, "itemWidth": 16, "itemGap": 8, "textStyle": {"fontSize": 11}},
+        "grid": {"left": 56, "right": 20, "top": 56, "bottom": 48},
+        "xAxis": axis(axes[0], "middle"),
+        "yAxis": axis(axes[1], "middle"),
+        "series": series,
+    });
+    chart(id, &option, 340)
+}
+
+fn roc_chart(c: &Comparison) -> String {
+    curves_chart(
+        "roc-chart",
+        c,
+        ["false positive rate", "true positive rate"],
+        |m| {
+            m.roc_curve
+                .iter()
+                .map(|p| [p.false_positive_rate, p.true_positive_rate])
+                .collect()
+        },
+        Some(("random", vec![[0.0, 0.0], [1.0, 1.0]])),
+    )
+}
+
+fn pr_chart(c: &Comparison) -> String {
+    curves_chart(
+        "pr-chart",
+        c,
+        ["recall", "precision"],
+        |m| m.pr_curve.iter().map(|p| [p.recall, p.precision]).collect(),
+        Some((
+            "buyers' share",
+            vec![[0.0, c.positive_rate], [1.0, c.positive_rate]],
+        )),
+    )
+}
+
+fn calibration_chart(c: &Comparison) -> String {
+    curves_chart(
+        "calibration-chart",
+        c,
+        ["mean predicted probability", "observed purchase rate"],
+        |m| {
+            m.calibration
+                .iter()
+                .filter(|b| b.customers > 0)
+                .map(|b| [b.mean_predicted, b.observed_rate])
+                .collect()
+        },
+        Some(("perfect", vec![[0.0, 0.0], [1.0, 1.0]])),
+    )
+}
+
+fn gains_chart(c: &Comparison) -> String {
+    curves_chart(
+        "gains-chart",
+        c,
+        [
+            "share of customers contacted (by score)",
+            "share of buyers reached",
+        ],
+        |m| {
+            std::iter::once([0.0, 0.0])
+                .chain(
+                    m.lift
+                        .iter()
+                        .map(|d| [f64::from(d.decile) / 10.0, d.cumulative_gain]),
+                )
+                .collect()
+        },
+        Some(("random", vec![[0.0, 0.0], [1.0, 1.0]])),
+    )
+}
+
+fn lift_chart(c: &Comparison) -> String {
+    let series: Vec<Value> = c
+        .models
+        .iter()
+        .map(|m| json!({"name": m.summary.name, "type": "bar", "data": m.lift.iter().map(|d| d.lift).collect::<Vec<_>>()}))
+        .collect();
+    let option = json!({
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0, "itemWidth": 16, "itemGap": 8, "textStyle": {"fontSize": 11}},
+        "grid": {"left": 56, "right": 20, "top": 56, "bottom": 48},
+        "xAxis": {"type": "category", "data": (1..=10).map(|d| format!("{d}")).collect::<Vec<_>>(),
+                  "name": "decile (1 = highest scores)", "nameLocation": "middle", "nameGap": 28},
+        "yAxis": {"type": "value", "name": "lift", "nameLocation": "middle", "nameGap": 36},
+        "series": series,
+    });
+    chart("lift-chart", &option, 340)
+}
+
+fn importance_chart(c: &Comparison) -> String {
+    let Some(served) = c.served() else {
+        return note("The served model has no row in metrics.json.");
+    };
+    let mut features: Vec<(&str, f64)> = served
+        .feature_importance
+        .iter()
+        .map(|f| (f.feature.as_str(), f.importance))
+        .collect();
+    features.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let option = json!({
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "grid": {"left": 190, "right": 24, "top": 10, "bottom": 30},
+        "xAxis": {"type": "value"},
+        "yAxis": {"type": "category", "data": features.iter().map(|f| f.0).collect::<Vec<_>>()},
+        "series": [{"type": "bar", "data": features.iter().map(|f| f.1).collect::<Vec<_>>(),
+                    "itemStyle": {"color": "#1e3a5f"}}],
+    });
+    chart("importance-chart", &option, 340)
+}
+
+fn confusion_card(m: &ModelReport) -> String {
+    let matrix = |title: String, c: &Confusion| {
+        format!(
+            "<table class=\"confusion\"><caption>{title}</caption>\
+<tr><th>bought \\ predicted</th><th class=\"num\">no</th><th class=\"num\">yes</th></tr>\
+<tr><th>no</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\
+<tr><th>yes</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr></table>",
+            whole(c.tn as f64),
+            whole(c.fp as f64),
+            whole(c.fn_ as f64),
+            whole(c.tp as f64),
+        )
+    };
+    format!(
+        "<div class=\"panel\"><b>{}</b>{}{}</div>",
+        escape(&m.summary.name),
+        matrix(
+            format!(
+                "threshold {}",
+                decimal(m.summary.confusion_matrix.threshold, 2)
+            ),
+            &m.summary.confusion_matrix
+        ),
+        matrix(
+            format!(
+                "best F1: threshold {}",
+                decimal(m.summary.confusion_matrix_best_f1.threshold, 3)
+            ),
+            &m.summary.confusion_matrix_best_f1
+        ),
+    )
 }

@@ -8,6 +8,11 @@ use serde_json::json;
 use std::sync::Arc;
 
 pub async fn overview(State(run): State<Arc<RunData>>) -> Html<String> {
+    Html(page(&run, Page::Overview, &overview_body(&run), false))
+}
+
+/// The page's content (also a section of `report.html`).
+pub fn overview_body(run: &RunData) -> String {
     let o = &run.overview;
     let m = &run.manifest;
     let period = match (&m.first_sale, &m.last_sale) {
@@ -66,17 +71,16 @@ pub async fn overview(State(run): State<Arc<RunData>>) -> Html<String> {
         ),
     ]
     .concat();
-    let body = format!(
+    format!(
         "<h1>Overview</h1><p class=\"lead\">{period}{as_of}.</p>\
 <div class=\"cards\">{cards}</div>\
 <h2>By month</h2>{revenue}<div class=\"two\"><div class=\"panel\">{purchases}</div><div class=\"panel\">{activity}</div></div>\
 <div class=\"panel\"><h2 style=\"margin-top:4px\">Data quality</h2>{quality}</div>",
-        revenue = revenue_by_month(&run),
-        purchases = first_and_last_purchases(&run),
-        activity = active_vs_lapsed(&run),
+        revenue = revenue_by_month(run),
+        purchases = first_and_last_purchases(run),
+        activity = active_vs_lapsed(run),
         quality = quality(run.quality.as_ref()),
-    );
-    Html(page(&run, Page::Overview, &body, false))
+    )
 }
 
 fn revenue_by_month(run: &RunData) -> String {

@@ -31,8 +31,18 @@ const CLUSTER_COLORS: [&str; 8] = [
 ];
 
 pub async fn segments(State(run): State<Arc<RunData>>) -> Html<String> {
+    Html(page(
+        &run,
+        Page::Segments,
+        &segments_body(&run),
+        run.clustering.is_some(),
+    ))
+}
+
+/// The page's content (also a section of `report.html`).
+pub fn segments_body(run: &RunData) -> String {
     let clusters = match (&run.clustering, &run.clustering_skipped) {
-        (Some(clustering), _) => clusters(&run, clustering),
+        (Some(clustering), _) => clusters(run, clustering),
         (None, Some(reason)) => note(&format!(
             "This run has no KMeans clusters: {}.",
             escape(reason.trim_end_matches('.'))
@@ -42,16 +52,15 @@ pub async fn segments(State(run): State<Arc<RunData>>) -> Html<String> {
              <code>rebuy run</code> once clustering is integrated.",
         ),
     };
-    let body = format!(
+    format!(
         "<h1>Segments</h1><p class=\"lead\">RFM segments: each customer scored 1-5 on recency (R), \
 frequency (F) and spend (M) against the other customers, then named from the R x F grid.</p>\
 <div class=\"two\"><div class=\"panel\">{grid}</div><div class=\"panel\">{shares}</div></div>\
 <div class=\"panel\">{table}</div><h2>Behavioural clusters (KMeans)</h2>{clusters}",
-        grid = rf_grid(&run),
-        shares = shares(&run),
-        table = segment_table(&run),
-    );
-    Html(page(&run, Page::Segments, &body, run.clustering.is_some()))
+        grid = rf_grid(run),
+        shares = shares(run),
+        table = segment_table(run),
+    )
 }
 
 fn rf_grid(run: &RunData) -> String {

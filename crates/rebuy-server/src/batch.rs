@@ -1,0 +1,170 @@
+//! Scoring a CSV of customers with a run's chosen model: `rebuy score` and the
+//! server's batch upload (`POST /api/score.csv`) both call [`score_csv`].
+//!
+//! Input: a header line, then one customer per line; the model's feature columns are
+//! read by name (any order, missing columns and empty cells are NaN for the model),
+//! every other column is passed through. Output: the same rows with
+//! `purchase_probability`, `churn_risk` and `probability_percentile` (ranked against
+//! the run's customers) appended, replacing those columns when the input has them.
+
+use rebuy_models::scoring::Scorer;
+use std::io::{Read, Write};
+
+/// Columns the scoring writes (and replaces when the input already has them, e.g. a
+/// run's own customers.csv).
+pub const SCORE_COLUMNS: [&str; 3] = [
+    "purchase_probability",
+    "churn_risk",
+    "probability_percentile",
+];
+
+/// Smallest accepted value of the fields with a range; other model features need only
+/// be finite numbers.
+pub const FIELD_MINIMUMS: [(&str, f64); 3] =
+    [("recency_days", 0.0), ("frequency", 1.0), ("monetary", 0.0)];
+
+/// A CSV the scoring refuses: where, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}{}: {message}", column.as_ref().map_or_else(String::new, |c| format!(", column {c}")))]
+pub struct CsvFault {
+    /// Line of the file, the header being line 1.
+    pub line: usize,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+/// What a scored file held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredCsv {
+    pub customers: usize,
+    /// Model features with no column in the input (NaN for every customer).
+    pub missing_columns: Vec<String>,
+}
+
+/// Checks one cell of a model feature: empty is missing (NaN), otherwise a finite
+/// number at least the field's minimum.
+pub fn parse_feature(name: &str, cell: &str) -> Result<f64, String> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Ok(f64::NAN);
+    }
+    let value: f64 = cell
+        .parse()
+        .map_err(|_| format!("{cell:?} is not a number"))?;
+    check_value(name, value)?;
+    Ok(value)
+}
+
+/// A finite number at least the field's minimum ([`FIELD_MINIMUMS`]).
+pub fn check_value(name: &str, value: f64) -> Result<(), String> {
+    if !value.is_finite() {
+        return Err(format!(
+            "must be a finite number, got {value} (leave a missing value empty)"
+        ));
+    }
+    match FIELD_MINIMUMS.iter().find(|(n, _)| *n == name) {
+        Some(&(_, minimum)) if value < minimum => {
+            Err(format!("must be at least {minimum}, got {value}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads customers from `input`, writes them scored to `output`; refuses the whole
+/// file at the first bad cell, or when it has more than `max_rows` customers.
+pub fn score_csv(
+    scorer: &Scorer,
+    input: impl Read,
+    output: impl Write,
+    max_rows: Option<usize>,
+) -> Result<ScoredCsv, CsvFault> {
+    let fault = |line: usize, column: Option<&str>, message: String| CsvFault {
+        line,
+        column: column.map(str::to_string),
+        message,
+    };
+    let mut reader = csv::Reader::from_reader(input);
+    let headers = reader
+        .headers()
+        .map_err(|e| fault(1, None, e.to_string()))?
+        .clone();
+    let kept: Vec<usize> = (0..headers.len())
+        .filter(|&i| !SCORE_COLUMNS.contains(&&headers[i]))
+        .collect();
+    let features: Vec<(&str, usize)> = scorer
+        .feature_names()
+        .iter()
+        .filter_map(|name| Some((name.as_str(), headers.iter().position(|h| h == name)?)))
+        .collect();
+    let mut rows: Vec<csv::StringRecord> = Vec::new();
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); features.len()];
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        if max_rows.is_some_and(|max| index >= max) {
+            return Err(fault(
+                line,
+                None,
+                format!("more than {index} customers in one file"),
+            ));
+        }
+        let record = record.map_err(|e| fault(line, None, e.to_string()))?;
+        for ((name, column), out) in features.iter().zip(&mut values) {
+            let cell = record.get(*column).unwrap_or("");
+            out.push(parse_feature(name, cell).map_err(|m| fault(line, Some(name), m))?);
+        }
+        rows.push(record);
+    }
+    let columns: Vec<(&str, &[f64])> = features
+        .iter()
+        .zip(&values)
+        .map(|((name, _), v)| (*name, v.as_slice()))
+        .collect();
+    let probability = scorer
+        .purchase_probabilities(rows.len(), &columns)
+        .map_err(|e| fault(1, None, e.to_string()))?;
+    let write_fault = |e: csv::Error| fault(1, None, format!("cannot write the result: {e}"));
+    let mut writer = csv::Writer::from_writer(output);
+    let header = kept.iter().map(|&c| &headers[c]).chain(SCORE_COLUMNS);
+    writer.write_record(header).map_err(write_fault)?;
+    for (row, &p) in rows.iter().zip(&probability) {
+        let (percentile, risk) = scorer.rank(p);
+        let scores = [
+            p.to_string(),
+            risk.as_str().to_string(),
+            format!("{percentile:.1}"),
+        ];
+        let cells = kept
+            .iter()
+            .map(|&c| row.get(c).unwrap_or(""))
+            .chain(scores.iter().map(String::as_str));
+        writer.write_record(cells).map_err(write_fault)?;
+    }
+    writer
+        .flush()
+        .map_err(|e| fault(1, None, format!("cannot write the result: {e}")))?;
+    Ok(ScoredCsv {
+        customers: rows.len(),
+        missing_columns: scorer
+            .feature_names()
+            .iter()
+            .filter(|name| !features.iter().any(|(n, _)| n == name))
+            .cloned()
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_numbers_in_range_or_empty() {
+        assert!(parse_feature("recency_days", "").unwrap().is_nan());
+        assert_eq!(parse_feature("recency_days", " 3 "), Ok(3.0));
+        assert!(parse_feature("recency_days", "ten").is_err());
+        assert!(parse_feature("recency_days", "-1").is_err());
+        assert!(parse_feature("frequency", "0").is_err());
+        assert!(parse_feature("return_rate", "NaN").is_err());
+        assert_eq!(parse_feature("returns_value", "-5"), Ok(-5.0));
+    }
+}
