@@ -76,6 +76,7 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         horizon_days: 90,
         seed: args.seed,
         evaluation: crate::purchase::Evaluation::OutOfTime,
+        time_unit: rebuy_features::TimeUnit::Days,
         segments: None,
         k: rebuy_models::segment::KChoice::Auto,
         read: ReadArgs {
