@@ -1,7 +1,7 @@
 //! The query engine over the clean lines, and the as-of date that bounds every query.
 
 use crate::features::{CustomerAggregates, CustomerFeatures};
-use crate::{Error, Result};
+use crate::{Error, Result, TimeUnit};
 use chrono::{Duration, NaiveDate};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Float64Type, Int64Type, UInt32Type};
@@ -54,6 +54,7 @@ pub struct FeatureEngine {
     quality: QualityReport,
     first_day: i32,
     last_day: i32,
+    btyd_time_unit: TimeUnit,
 }
 
 impl std::fmt::Debug for FeatureEngine {
@@ -84,6 +85,7 @@ impl FeatureEngine {
             quality: table.quality,
             first_day: 0,
             last_day: 0,
+            btyd_time_unit: TimeUnit::Days,
         };
         let range = engine.query(
             "SELECT MIN(day) AS first_day, MAX(day) AS last_day FROM lines WHERE NOT is_return",
@@ -104,6 +106,13 @@ impl FeatureEngine {
         engine.first_day = day("first_day")?;
         engine.last_day = day("last_day")?;
         Ok(engine)
+    }
+
+    /// The unit of the BTYD recency and T in every feature table from now on (days
+    /// unless set).
+    pub fn btyd_time_unit(mut self, unit: TimeUnit) -> Self {
+        self.btyd_time_unit = unit;
+        self
     }
 
     pub fn quality(&self) -> &QualityReport {
@@ -136,7 +145,11 @@ impl FeatureEngine {
         }
         let batches = self.query(&CustomerAggregates::sql(as_of))?;
         let aggregates = CustomerAggregates::from_batches(&batches, &self.customer_ids)?;
-        Ok(CustomerFeatures::derive(aggregates, as_of))
+        Ok(CustomerFeatures::derive(
+            aggregates,
+            as_of,
+            self.btyd_time_unit,
+        ))
     }
 
     /// For each of `customer_ids`, whether they buy at least once in the `horizon_days`
@@ -147,16 +160,33 @@ impl FeatureEngine {
         as_of: AsOf,
         horizon_days: u32,
     ) -> Result<Vec<bool>> {
+        Ok(self
+            .purchase_days(customer_ids, as_of, horizon_days)?
+            .into_iter()
+            .map(|days| days > 0)
+            .collect())
+    }
+
+    /// For each of `customer_ids`, the number of distinct days they buy on in the
+    /// `horizon_days` days from `as_of` on (`as_of` included): their purchases in a
+    /// hold-out period, counted as `btyd_frequency` counts them.
+    pub fn purchase_days(
+        &self,
+        customer_ids: &[String],
+        as_of: AsOf,
+        horizon_days: u32,
+    ) -> Result<Vec<u32>> {
         let end = as_of.day() + horizon_days as i32;
         let batches = self.query(&format!(
-            "SELECT DISTINCT customer FROM lines \
-             WHERE NOT is_return AND day >= {} AND day < {end}",
+            "SELECT customer, COUNT(DISTINCT day) AS days FROM lines \
+             WHERE NOT is_return AND day >= {} AND day < {end} GROUP BY customer",
             as_of.day()
         ))?;
-        let mut bought = vec![false; self.customer_ids.len()];
+        let mut purchase_days = vec![0u32; self.customer_ids.len()];
         for batch in &batches {
-            for key in batch.column(0).as_primitive::<UInt32Type>().values() {
-                bought[*key as usize] = true;
+            let keys = batch.column(0).as_primitive::<UInt32Type>().values();
+            for (key, days) in keys.iter().zip(int_column(batch, "days")?) {
+                purchase_days[*key as usize] = u32::try_from(days).unwrap_or(u32::MAX);
             }
         }
         let index: std::collections::HashMap<&str, usize> = self
@@ -167,7 +197,7 @@ impl FeatureEngine {
             .collect();
         Ok(customer_ids
             .iter()
-            .map(|id| index.get(id.as_str()).is_some_and(|&i| bought[i]))
+            .map(|id| index.get(id.as_str()).map_or(0, |&i| purchase_days[i]))
             .collect())
     }
 

@@ -5,7 +5,7 @@
 //! derived here once, so every engine gives the same features.
 
 use crate::engine::{AsOf, float_column, int_column};
-use crate::{Error, Result};
+use crate::{Error, Result, TimeUnit};
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::UInt32Type;
 use rebuy_models::rfm::{SegmentMap, quintile_scores};
@@ -132,22 +132,26 @@ pub struct CustomerFeatures {
     /// Mean gap between distinct purchase days; NaN with a single purchase day.
     pub mean_days_between_purchases: Vec<f64>,
     pub returns_value: Vec<f64>,
-    /// Buy-till-you-die summary, in days: repeat purchase days.
+    /// The unit of `btyd_recency` and `btyd_t`, and of the time of models fitted on them.
+    pub btyd_time_unit: TimeUnit,
+    /// Buy-till-you-die summary: repeat purchase days (distinct purchase days - 1).
     pub btyd_frequency: Vec<f64>,
-    /// Days from the first to the last purchase day.
+    /// Time from the first to the last purchase day, in `btyd_time_unit`.
     pub btyd_recency: Vec<f64>,
-    /// Days from the first purchase day to the last day observed (as-of minus one).
+    /// Time from the first purchase day to the last day observed (as-of minus one), in
+    /// `btyd_time_unit`.
     pub btyd_t: Vec<f64>,
     /// Mean spend per repeat purchase day (0 without repeat purchases).
     pub btyd_monetary_value: Vec<f64>,
 }
 
 impl CustomerFeatures {
-    pub(crate) fn derive(a: CustomerAggregates, as_of: AsOf) -> Self {
+    pub(crate) fn derive(a: CustomerAggregates, as_of: AsOf, btyd_time_unit: TimeUnit) -> Self {
         let day = f64::from(as_of.day());
         let n = a.customer_id.len();
         let mut f = CustomerFeatures {
             as_of: Some(as_of),
+            btyd_time_unit,
             ..Default::default()
         };
         for i in 0..n {
@@ -173,8 +177,10 @@ impl CustomerFeatures {
             });
             f.returns_value.push(a.returns_value[i]);
             f.btyd_frequency.push(repeat_days);
-            f.btyd_recency.push(last - first);
-            f.btyd_t.push(day - 1.0 - first);
+            f.btyd_recency
+                .push(btyd_time_unit.days_to_units(last - first));
+            f.btyd_t
+                .push(btyd_time_unit.days_to_units(day - 1.0 - first));
             f.btyd_monetary_value.push(if repeat_days > 0.0 {
                 a.repeat_spend[i] / repeat_days
             } else {
@@ -208,8 +214,10 @@ impl CustomerFeatures {
         RfmScores { r, f, m, segment }
     }
 
-    /// The feature columns, by name, in the order models see them.
+    /// The feature columns, by name, in the order models see them. The names of the
+    /// BTYD recency and T columns end in their unit (`btyd_t_days`, `btyd_t_weeks`).
     pub fn columns(&self) -> Vec<(&'static str, &[f64])> {
+        let [recency, t] = self.btyd_time_unit.column_names();
         vec![
             ("recency_days", &self.recency_days),
             ("frequency", &self.frequency),
@@ -224,8 +232,8 @@ impl CustomerFeatures {
             ),
             ("returns_value", &self.returns_value),
             ("btyd_frequency", &self.btyd_frequency),
-            ("btyd_recency", &self.btyd_recency),
-            ("btyd_t", &self.btyd_t),
+            (recency, &self.btyd_recency),
+            (t, &self.btyd_t),
             ("btyd_monetary_value", &self.btyd_monetary_value),
         ]
     }

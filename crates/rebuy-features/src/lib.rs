@@ -2,7 +2,9 @@
 //! as-of date with SQL over DataFusion.
 //!
 //! The features API cannot see the future: [`FeatureEngine::customer_features`]
-//! takes an [`AsOf`] and its query reads only the view of lines before that day.
+//! takes an [`AsOf`] and its query reads only the view of lines before that day. The
+//! buy-till-you-die summary columns are in days unless the engine is given another
+//! [`TimeUnit`] with [`FeatureEngine::btyd_time_unit`].
 //!
 //! ```no_run
 //! # fn demo(table: rebuy_data::LineTable) -> Result<(), rebuy_features::Error> {
@@ -15,10 +17,12 @@
 
 mod engine;
 pub mod features;
+mod time_unit;
 
 pub use engine::{AsOf, FeatureEngine};
 pub use features::CustomerFeatures;
 pub use rebuy_models::rfm::{self, SegmentMap, SegmentRule, quintile_scores};
+pub use time_unit::TimeUnit;
 
 /// Why features could not be computed.
 #[derive(Debug, thiserror::Error)]

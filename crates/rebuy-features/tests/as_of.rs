@@ -98,6 +98,8 @@ fn labels_look_at_the_horizon_only() {
         (1, 0, 1, 1, false),
         (1, 120, 1, 1, false),
         (2, 0, 1, 1, false),
+        (0, 60, 2, 3, false),
+        (0, 60, 1, 1, false),
     ];
     let engine = engine_of(&lines);
     let as_of = AsOf::from_date(NaiveDate::from_ymd_opt(2010, 1, 21).unwrap()); // day 20
@@ -116,6 +118,14 @@ fn labels_look_at_the_horizon_only() {
         .purchase_labels(&features.customer_id, as_of, 101)
         .unwrap();
     assert_eq!(longer, vec![true, true, false]);
+    let hold_out_purchases = engine
+        .purchase_days(&features.customer_id, as_of, 101)
+        .unwrap();
+    assert_eq!(
+        hold_out_purchases,
+        vec![2, 1, 0],
+        "days 50 and 60 (twice on day 60) for the first customer"
+    );
     assert_eq!(
         engine.default_as_of(),
         AsOf::from_date(NaiveDate::from_ymd_opt(2010, 5, 2).unwrap())

@@ -303,14 +303,18 @@ impl ClusterModel {
 /// Layout version of `models/btyd.json`.
 pub const LIFETIME_FILE_VERSION: u32 = 1;
 
-/// `models/btyd.json`: the run's buy-till-you-die models (days as the time unit), with
-/// the settings of its customers.csv columns `p_alive`, `expected_purchases_<H>d`,
-/// `expected_order_value` and `clv_12m`.
+/// `models/btyd.json`: the run's buy-till-you-die models (fitted in the run's time
+/// unit), with the settings of its customers.csv columns `p_alive`,
+/// `expected_purchases_<H>d`, `expected_order_value` and `clv_12m`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LifetimeModel {
     pub format_version: u32,
     /// Horizon of `expected_purchases`, in days.
     pub horizon_days: u32,
+    /// The unit of the summary the models were fitted on (`days` or `weeks`: the
+    /// suffix of the `btyd_recency_<unit>` and `btyd_t_<unit>` columns) and its days.
+    pub time_unit: String,
+    pub days_per_unit: f64,
     /// MBG/NBD: P(alive) and expected purchases.
     pub transactions: BetaGeoModel,
     /// Gamma-Gamma: expected spend per order; absent when it could not be fitted.
@@ -345,8 +349,8 @@ impl LifetimeModel {
         Ok(model)
     }
 
-    /// Scores of customers given their BTYD summary (`btyd_frequency`, `btyd_recency`,
-    /// `btyd_t`) and `btyd_monetary_value`.
+    /// Scores of customers given their BTYD summary (`btyd_frequency`,
+    /// `btyd_recency_<unit>`, `btyd_t_<unit>`) and `btyd_monetary_value`.
     pub fn scores(
         &self,
         summary: &CustomerSummary<'_>,
@@ -356,7 +360,7 @@ impl LifetimeModel {
         let spend = self.spend.as_ref().map(|spend| {
             let order_value =
                 spend.expected_average_order_value(summary.frequency(), monetary_value)?;
-            let clv = ClvParams::new(self.days_per_month)
+            let clv = ClvParams::new(self.days_per_month / self.days_per_unit)
                 .months(self.clv_months)
                 .monthly_discount_rate(self.monthly_discount_rate)
                 .validate()?
@@ -365,7 +369,8 @@ impl LifetimeModel {
         });
         Ok(LifetimeColumns {
             p_alive: model.probability_alive(summary),
-            expected_purchases: model.expected_purchases(summary, f64::from(self.horizon_days))?,
+            expected_purchases: model
+                .expected_purchases(summary, f64::from(self.horizon_days) / self.days_per_unit)?,
             spend,
         })
     }
@@ -387,8 +392,8 @@ pub struct Lifetime {
 }
 
 /// Why a customer has no [`Lifetime`] scores: fields missing, or no model.
-const LIFETIME_NEEDS_TENURE: &str = "P(alive) and CLV need tenure_days (or btyd_t and \
-     btyd_recency)";
+const LIFETIME_NEEDS_TENURE: &str = "P(alive) and CLV need tenure_days (or btyd_t_<unit> and \
+     btyd_recency_<unit>)";
 const LIFETIME_NO_MODEL: &str = "the run has no buy-till-you-die model (models/btyd.json)";
 
 /// Everything needed to score a customer against one run; built once, then only read.
@@ -514,7 +519,8 @@ impl Scorer {
     }
 
     /// P(alive) and CLV of one customer. The BTYD summary comes from the `btyd_*`
-    /// fields when given, else from the others: `btyd_t` = tenure_days - 1,
+    /// fields when given (ages in the model's unit), else from the others, in days
+    /// converted to that unit: `btyd_t` = tenure_days - 1,
     /// `btyd_recency` = tenure_days - recency_days, `btyd_frequency` = frequency - 1
     /// (exact when no two orders fall on one day), `btyd_monetary_value` = monetary /
     /// frequency for a repeat customer, else 0.
@@ -525,8 +531,10 @@ impl Scorer {
         let field = |name: &str| given.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
         let (frequency, monetary) = (field("frequency"), field("monetary"));
         let tenure = field("tenure_days");
-        let t = field("btyd_t").or(tenure.map(|t| t - 1.0));
-        let recency = field("btyd_recency").or_else(|| Some(tenure? - field("recency_days")?));
+        let in_units = |days: f64| days / model.days_per_unit;
+        let t = field(&format!("btyd_t_{}", model.time_unit)).or(tenure.map(|t| in_units(t - 1.0)));
+        let recency = field(&format!("btyd_recency_{}", model.time_unit))
+            .or_else(|| Some(in_units(tenure? - field("recency_days")?)));
         let (Some(t), Some(recency)) = (t, recency) else {
             return Ok(Err(LIFETIME_NEEDS_TENURE.to_string()));
         };

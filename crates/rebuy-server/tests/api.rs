@@ -559,8 +559,8 @@ async fn predict_one_customer_scores_like_the_run() {
         "mean_days_between_purchases",
         "returns_value",
         "btyd_frequency",
-        "btyd_recency",
-        "btyd_t",
+        "btyd_recency_days",
+        "btyd_t_days",
         "btyd_monetary_value",
     ];
     let body: serde_json::Map<String, Value> = features

@@ -1,11 +1,15 @@
 //! Buy-till-you-die scores in `rebuy run`: BG/NBD as a purchase score next to the
-//! classifiers, and per-customer P(alive), expected purchases, expected order value,
-//! CLV and expected next purchase date (MBG/NBD + Gamma-Gamma, days as the unit).
+//! classifiers (with its calibration vs hold-out table), and per-customer P(alive),
+//! expected purchases, expected order value, CLV and expected next purchase date
+//! (MBG/NBD + Gamma-Gamma, in the run's BTYD time unit; horizons are given in days).
 
+use crate::plots;
 use crate::run_folder::RunFolder;
 use anyhow::Result;
-use rebuy_features::{AsOf, CustomerFeatures};
-use rebuy_models::btyd::{BetaGeoModel, BetaGeoParams, CustomerSummary, GammaGammaParams};
+use rebuy_features::{AsOf, CustomerFeatures, TimeUnit};
+use rebuy_models::btyd::{
+    BetaGeoModel, BetaGeoParams, CalibrationHoldoutRow, CustomerSummary, GammaGammaParams,
+};
 use rebuy_models::scoring::{LIFETIME_FILE_VERSION, LifetimeModel};
 
 /// The name of the BG/NBD row in `metrics.json`.
@@ -16,34 +20,56 @@ const CLV_MONTHS: u32 = 12;
 const MONTHLY_DISCOUNT_RATE: f64 = 0.01;
 /// A next purchase date is given only to customers this likely to buy within a year.
 const NEXT_DATE_HORIZON_DAYS: f64 = 365.0;
+/// Calibration frequency groups of the calibration vs hold-out table: 0..5 and 6+.
+const CALIBRATION_GROUPS: usize = 7;
 
-/// The three summary columns (frequency, recency, T in days) of some customers.
+/// The three summary columns (frequency, recency, T in the run's unit) of some customers.
 pub type SummaryColumns = [Vec<f64>; 3];
 
-/// BG/NBD fitted on the `train` summary: P(at least one purchase in the next
-/// `horizon_days`) of the customers of each of `targets`.
-pub fn bg_nbd_probabilities(
-    train: &SummaryColumns,
-    targets: &[&SummaryColumns],
-    horizon_days: u32,
-) -> rebuy_models::Result<Vec<Vec<f64>>> {
-    let model = BetaGeoParams::bg_nbd()
-        .validate()?
-        .fit(&CustomerSummary::new(&train[0], &train[1], &train[2])?)?;
-    targets
-        .iter()
-        .map(|t| {
-            model.purchase_probability(
-                &CustomerSummary::new(&t[0], &t[1], &t[2])?,
-                f64::from(horizon_days),
-            )
-        })
-        .collect()
+/// What the BG/NBD row of the purchase comparison needs.
+pub struct BgNbdEvaluation {
+    /// P(at least one purchase in the horizon) of the customers of each target.
+    pub probabilities: Vec<Vec<f64>>,
+    /// The hold-out customers grouped by calibration frequency: actual vs expected.
+    pub calibration_holdout: Vec<CalibrationHoldoutRow>,
 }
 
-/// The customers.csv columns, and `models/btyd.json` (the models with their settings,
-/// for `rebuy predict` and the server); a model that cannot be fitted prints its message
-/// and leaves its columns out.
+fn summary(columns: &SummaryColumns) -> rebuy_models::Result<CustomerSummary<'_>> {
+    CustomerSummary::new(&columns[0], &columns[1], &columns[2])
+}
+
+/// BG/NBD fitted on the `train` summary: the purchase probabilities of `targets`, and
+/// the calibration vs hold-out table of the `holdout` customers (their summary and their
+/// purchase days in the `horizon_days` after it).
+pub fn bg_nbd_evaluation(
+    train: &SummaryColumns,
+    targets: &[&SummaryColumns],
+    holdout: (&SummaryColumns, &[f64]),
+    horizon_days: u32,
+    unit: TimeUnit,
+) -> rebuy_models::Result<BgNbdEvaluation> {
+    let horizon = unit.days_to_units(f64::from(horizon_days));
+    let model = BetaGeoParams::bg_nbd().validate()?.fit(&summary(train)?)?;
+    let probabilities = targets
+        .iter()
+        .map(|t| model.purchase_probability(&summary(t)?, horizon))
+        .collect::<rebuy_models::Result<_>>()?;
+    let calibration_holdout = model.calibration_vs_holdout(
+        &summary(holdout.0)?,
+        holdout.1,
+        horizon,
+        CALIBRATION_GROUPS,
+    )?;
+    Ok(BgNbdEvaluation {
+        probabilities,
+        calibration_holdout,
+    })
+}
+
+/// The customers.csv columns, `models/btyd.json` (the models with their settings, for
+/// `rebuy predict` and the server), and the MBG/NBD's expected purchases and P(alive)
+/// matrices in the run folder; a model that cannot be fitted prints its message and
+/// leaves its columns and pictures out.
 pub fn customer_columns(
     features: &CustomerFeatures,
     as_of: AsOf,
@@ -71,12 +97,16 @@ pub fn customer_columns(
             return Ok(Vec::new());
         }
     };
+    let unit = features.btyd_time_unit;
+    plots::write_btyd_matrices(folder, &transactions, &summary, horizon_days, unit)?;
     let spend = GammaGammaParams::new()
         .validate()
         .and_then(|p| p.fit(&features.btyd_frequency, &features.btyd_monetary_value));
     let model = LifetimeModel {
         format_version: LIFETIME_FILE_VERSION,
         horizon_days,
+        time_unit: unit.name().to_string(),
+        days_per_unit: unit.days(),
         transactions,
         spend: spend
             .map_err(|error| println!("\nno expected order value or CLV: Gamma-Gamma: {error}"))
@@ -102,7 +132,7 @@ pub fn customer_columns(
         ),
         (
             "expected_next_purchase_date".to_string(),
-            next_purchase_dates(&model.transactions, &summary, as_of)?,
+            next_purchase_dates(&model.transactions, &summary, as_of, unit)?,
         ),
     ];
     match scores.spend {
@@ -122,14 +152,16 @@ fn next_purchase_dates(
     model: &BetaGeoModel,
     summary: &CustomerSummary<'_>,
     as_of: AsOf,
+    unit: TimeUnit,
 ) -> Result<Vec<String>> {
-    let buys_within_year = model.purchase_probability(summary, NEXT_DATE_HORIZON_DAYS)?;
+    let buys_within_year =
+        model.purchase_probability(summary, unit.days_to_units(NEXT_DATE_HORIZON_DAYS))?;
     Ok((0..summary.len())
         .map(|i| {
             if buys_within_year[i] < 0.5 {
                 return String::new();
             }
-            let wait = median_wait_days(model, summary.frequency()[i], summary.t()[i]);
+            let wait = median_wait(model, summary.frequency()[i], summary.t()[i]) * unit.days();
             as_of
                 .plus_days(wait.floor().min(f64::from(i32::MAX / 2)) as i32)
                 .to_string()
@@ -139,8 +171,8 @@ fn next_purchase_dates(
 
 /// The median waiting time to the next purchase of a customer who is alive: their
 /// purchase rate is Gamma(r + x, alpha + T) a posteriori, so the wait is Lomax with
-/// P(W > w) = ((alpha + T) / (alpha + T + w))^(r + x).
-fn median_wait_days(model: &BetaGeoModel, frequency: f64, t: f64) -> f64 {
+/// P(W > w) = ((alpha + T) / (alpha + T + w))^(r + x). In the summary's unit.
+fn median_wait(model: &BetaGeoModel, frequency: f64, t: f64) -> f64 {
     (model.alpha + t) * (2f64.powf(1.0 / (model.r + frequency)) - 1.0)
 }
 

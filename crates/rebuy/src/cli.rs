@@ -123,6 +123,10 @@ pub struct RunArgs {
     /// as-of) or `random` (a seeded stratified 80/20 split at one as-of date)
     #[arg(long, value_enum, default_value_t = crate::purchase::Evaluation::OutOfTime)]
     pub evaluation: crate::purchase::Evaluation,
+    /// Time unit of the buy-till-you-die summary (`btyd_recency_<unit>`, `btyd_t_<unit>`)
+    /// and of its models: `days` or `weeks` (days / 7; purchases are still counted per day)
+    #[arg(long, default_value_t = rebuy_features::TimeUnit::Days)]
+    pub time_unit: rebuy_features::TimeUnit,
     /// Number of KMeans clusters: `auto` (elbow of k = 2..10, vetoed by a poor
     /// silhouette) or a number
     #[arg(long, default_value = "auto", value_parser = crate::segments::parse_k)]

@@ -3,8 +3,12 @@
 use crate::run_folder::RunFolder;
 use crate::segments::Segmentation;
 use anyhow::{Result, anyhow};
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
-use rebuy_features::CustomerFeatures;
+use rebuy_features::{AsOf, CustomerFeatures, TimeUnit};
+use rebuy_models::btyd::{
+    BetaGeoModel, CalibrationHoldoutRow, CustomerSummary, FrequencyRecencyMatrix,
+};
 
 const SIZE: (u32, u32) = (800, 500);
 /// Colour-blind-safe categorical palette (Okabe-Ito), then greys.
@@ -150,15 +154,23 @@ fn cluster_scatter(
             ))
             .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
     }
+    draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+    root.present().map_err(plot_error)?;
+    Ok(())
+}
+
+/// The series labels in a light box at `position`.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::LowerLeft)
+        .position(position)
         .draw()
-        .map_err(plot_error)?;
-    root.present().map_err(plot_error)?;
-    Ok(())
+        .map_err(plot_error)
 }
 
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -171,4 +183,297 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 fn plot_error(error: impl std::fmt::Debug) -> anyhow::Error {
     anyhow!("drawing a chart: {error:?}")
+}
+
+/// Most rows and columns of a frequency/recency matrix picture.
+const MATRIX_CELLS: usize = 60;
+/// Sequential colour scale (viridis stops), low to high.
+const VIRIDIS: [RGBColor; 5] = [
+    RGBColor(68, 1, 84),
+    RGBColor(59, 82, 139),
+    RGBColor(33, 145, 140),
+    RGBColor(94, 201, 98),
+    RGBColor(253, 231, 37),
+];
+/// Cells where no customer can be.
+const IMPOSSIBLE: RGBColor = RGBColor(225, 225, 225);
+
+/// `btyd_expected_purchases.svg` and `btyd_p_alive.svg`: the transaction model on a
+/// frequency x recency grid at the oldest customer's age (lifetimes'
+/// `plot_frequency_recency_matrix` and `plot_probability_alive_matrix`).
+pub fn write_btyd_matrices(
+    folder: &RunFolder,
+    model: &BetaGeoModel,
+    summary: &CustomerSummary<'_>,
+    horizon_days: u32,
+    unit: TimeUnit,
+) -> Result<()> {
+    let t = summary.t().iter().copied().fold(0.0, f64::max);
+    let frequencies = grid_frequencies(summary.frequency());
+    let columns = (t.ceil() as usize + 1).clamp(2, MATRIX_CELLS);
+    let recencies: Vec<f64> = (0..columns)
+        .map(|i| t * i as f64 / (columns - 1) as f64)
+        .collect();
+    let matrix = model.frequency_recency_matrix(
+        &frequencies,
+        &recencies,
+        t,
+        unit.days_to_units(f64::from(horizon_days)),
+    )?;
+    let name = model.variant.name();
+    let age = format!("customers aged {t:.0} {unit}");
+    heatmap(
+        folder,
+        "btyd_expected_purchases.svg",
+        &format!("Expected purchases in the next {horizon_days} days ({name}, {age})"),
+        &matrix,
+        &matrix.expected_purchases,
+        "expected purchases",
+        unit,
+    )?;
+    heatmap(
+        folder,
+        "btyd_p_alive.svg",
+        &format!("Probability that a customer is alive ({name}, {age})"),
+        &matrix,
+        &matrix.probability_alive,
+        "P(alive)",
+        unit,
+    )
+}
+
+/// Frequencies 0 to the 99th percentile of the customers' (at least 1), at most
+/// [`MATRIX_CELLS`] rows: the few heaviest buyers would squeeze everyone else into a
+/// corner.
+fn grid_frequencies(frequency: &[f64]) -> Vec<f64> {
+    let mut sorted = frequency.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let p99 = sorted
+        .get((sorted.len() * 99 / 100).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(1.0);
+    let top = p99.max(1.0);
+    let rows = (top as usize + 1).min(MATRIX_CELLS);
+    (0..rows)
+        .map(|i| (top * i as f64 / (rows - 1) as f64).round())
+        .collect()
+}
+
+fn heatmap(
+    folder: &RunFolder,
+    file: &str,
+    title: &str,
+    matrix: &FrequencyRecencyMatrix,
+    values: &[Option<f64>],
+    value_name: &str,
+    unit: TimeUnit,
+) -> Result<()> {
+    let path = folder.path(file);
+    let root = SVGBackend::new(&path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_error)?;
+    let root = root.titled(title, ("sans-serif", 18)).map_err(plot_error)?;
+    let (plot_area, bar_area) = root.split_horizontally(760);
+    let (low, high) = bounds(values.iter().flatten().copied());
+    let (low, high) = if high > low {
+        (low, high)
+    } else {
+        (low, low + 1.0)
+    };
+    let (f_edges, r_edges) = (
+        cell_edges(&matrix.frequencies),
+        cell_edges(&matrix.recencies),
+    );
+    let span = |edges: &[(f64, f64)]| edges[0].0..edges[edges.len() - 1].1;
+    let mut chart = ChartBuilder::on(&plot_area)
+        .caption(
+            "grey: no customer can be there (a recency above 0 needs a repeat purchase)",
+            ("sans-serif", 13),
+        )
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(70)
+        .build_cartesian_2d(span(&f_edges), span(&r_edges))
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("frequency (repeat purchase days)")
+        .y_desc(format!("recency (age at last purchase, {unit})"))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(plot_error)?;
+    let columns = r_edges.len();
+    let cells = f_edges
+        .iter()
+        .enumerate()
+        .flat_map(|(row, &(f_low, f_high))| {
+            r_edges
+                .iter()
+                .enumerate()
+                .map(move |(column, &(r_low, r_high))| {
+                    let colour = values[row * columns + column]
+                        .map_or(IMPOSSIBLE, |v| colour_scale((v - low) / (high - low)));
+                    Rectangle::new([(f_low, r_low), (f_high, r_high)], colour.filled())
+                })
+        });
+    chart.draw_series(cells).map_err(plot_error)?;
+    colour_bar(&bar_area, value_name, low, high)?;
+    root.present().map_err(plot_error)?;
+    Ok(())
+}
+
+/// The extent of each cell of a grid axis: halfway to its neighbours (one unit wide for
+/// a single value).
+fn cell_edges(axis: &[f64]) -> Vec<(f64, f64)> {
+    if axis.len() < 2 {
+        return axis.iter().map(|&v| (v - 0.5, v + 0.5)).collect();
+    }
+    let last = axis.len() - 1;
+    let middle = |i: usize| (axis[i] + axis[i + 1]) / 2.0;
+    (0..axis.len())
+        .map(|i| {
+            let low = if i == 0 {
+                1.5 * axis[0] - 0.5 * axis[1]
+            } else {
+                middle(i - 1)
+            };
+            let high = if i == last {
+                1.5 * axis[last] - 0.5 * axis[last - 1]
+            } else {
+                middle(i)
+            };
+            (low, high)
+        })
+        .collect()
+}
+
+/// The colour scale's legend: a vertical bar from `low` to `high`.
+fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    value_name: &str,
+    low: f64,
+    high: f64,
+) -> Result<()> {
+    let mut bar = ChartBuilder::on(area)
+        .margin_top(12)
+        .margin_bottom(60)
+        .margin_right(12)
+        .y_label_area_size(60)
+        .caption(value_name, ("sans-serif", 14))
+        .build_cartesian_2d(0.0..1.0, low..high)
+        .map_err(plot_error)?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(6)
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(plot_error)?;
+    let steps = 100;
+    bar.draw_series((0..steps).map(|i| {
+        let (from, to) = (i as f64 / steps as f64, (i + 1) as f64 / steps as f64);
+        Rectangle::new(
+            [
+                (0.0, low + from * (high - low)),
+                (1.0, low + to * (high - low)),
+            ],
+            colour_scale((from + to) / 2.0).filled(),
+        )
+    }))
+    .map_err(plot_error)?;
+    Ok(())
+}
+
+/// The viridis colour of a value in [0, 1], by linear interpolation between stops.
+fn colour_scale(value: f64) -> RGBColor {
+    let position = value.clamp(0.0, 1.0) * (VIRIDIS.len() - 1) as f64;
+    let below = (position.floor() as usize).min(VIRIDIS.len() - 2);
+    let share = position - below as f64;
+    let (from, to) = (VIRIDIS[below], VIRIDIS[below + 1]);
+    let mix = |a: u8, b: u8| (f64::from(a) + share * (f64::from(b) - f64::from(a))).round() as u8;
+    RGBColor(mix(from.0, to.0), mix(from.1, to.1), mix(from.2, to.2))
+}
+
+/// One number of a calibration vs hold-out row.
+type RowValue = fn(&CalibrationHoldoutRow) -> f64;
+
+/// `btyd_calibration_holdout.svg`: mean purchases in the hold-out vs the model's
+/// expectation, by calibration frequency (lifetimes'
+/// `plot_calibration_purchases_vs_holdout_purchases`).
+pub fn write_calibration_holdout(
+    folder: &RunFolder,
+    rows: &[CalibrationHoldoutRow],
+    fitted_at: AsOf,
+    holdout_from: AsOf,
+    horizon_days: u32,
+) -> Result<()> {
+    let path = folder.path("btyd_calibration_holdout.svg");
+    let root = SVGBackend::new(&path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_error)?;
+    let root = root
+        .titled(
+            &format!(
+                "BG/NBD calibration vs hold-out: customers at {holdout_from}, their next {horizon_days} days"
+            ),
+            ("sans-serif", 18),
+        )
+        .map_err(plot_error)?;
+    let (_, y_max) = bounds(rows.iter().flat_map(|r| [r.mean_actual, r.mean_expected]));
+    let x_max = rows.last().map_or(1, |r| r.frequency) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("model fitted on the customers at {fitted_at}; numbers: customers per group"),
+            ("sans-serif", 13),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5..x_max + 0.5, 0.0..y_max.max(0.1) * 1.12)
+        .map_err(plot_error)?;
+    let group_label = |x: &f64| {
+        rows.iter()
+            .find(|r| (r.frequency as f64 - x).abs() < 1e-9)
+            .map_or(String::new(), |r| {
+                let plus = if r.open_ended { "+" } else { "" };
+                format!("{}{plus} (n={})", r.frequency, r.customers)
+            })
+    };
+    chart
+        .configure_mesh()
+        .x_desc("purchases (repeat purchase days) in the calibration period")
+        .y_desc(format!("mean purchases in the {horizon_days}-day hold-out"))
+        .x_labels(rows.len() * 2 + 1)
+        .x_label_formatter(&group_label)
+        .draw()
+        .map_err(plot_error)?;
+    let series: [(&str, RGBColor, RowValue); 2] = [
+        ("actual (mean in the hold-out)", PALETTE[0], |r| {
+            r.mean_actual
+        }),
+        ("model (BG/NBD expected)", PALETTE[5], |r| r.mean_expected),
+    ];
+    for (label, colour, value) in series {
+        let points: Vec<(f64, f64)> = rows
+            .iter()
+            .map(|r| (r.frequency as f64, value(r)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 4, colour.filled())),
+            )
+            .map_err(plot_error)?;
+    }
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    root.present().map_err(plot_error)?;
+    Ok(())
 }

@@ -6,9 +6,10 @@
 //! Writes `metrics.json` and `models/<name>.json` (see docs/definitions.md).
 
 use crate::btyd;
+use crate::plots;
 use crate::run_folder::RunFolder;
 use anyhow::{Context, Result};
-use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine};
+use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
 use rebuy_models::boosting::BoostedTreesParams;
 use rebuy_models::classifier::{AnyClassifier, Classifier, Fit};
 use rebuy_models::forest::RandomForestParams;
@@ -98,12 +99,13 @@ pub fn purchase_stage(
     }
 }
 
-/// Customers of one window: features at `as_of` and whether they bought in the
-/// `horizon_days` days from `as_of` on.
+/// Customers of one window: features at `as_of` and whether (and on how many days)
+/// they bought in the `horizon_days` days from `as_of` on.
 struct Window {
     as_of: AsOf,
     features: Matrix,
     labels: Vec<bool>,
+    purchase_days: Vec<f64>,
     recency_days: Vec<f64>,
 }
 
@@ -120,11 +122,12 @@ impl Window {
             .into());
         }
         let features = engine.customer_features(as_of)?;
-        let labels = engine.purchase_labels(&features.customer_id, as_of, horizon_days)?;
+        let purchase_days = engine.purchase_days(&features.customer_id, as_of, horizon_days)?;
         Ok(Window {
             as_of,
             features: model_matrix(&features.columns())?,
-            labels,
+            labels: purchase_days.iter().map(|&days| days > 0).collect(),
+            purchase_days: purchase_days.into_iter().map(f64::from).collect(),
             recency_days: features.recency_days,
         })
     }
@@ -164,6 +167,7 @@ impl Window {
         Part {
             features: self.features.clone(),
             labels: self.labels.clone(),
+            purchase_days: self.purchase_days.clone(),
             recency_days: self.recency_days.clone(),
         }
     }
@@ -173,6 +177,8 @@ impl Window {
 struct Part {
     features: Matrix,
     labels: Vec<bool>,
+    /// Distinct purchase days in the label horizon (the BTYD hold-out purchases).
+    purchase_days: Vec<f64>,
     recency_days: Vec<f64>,
 }
 
@@ -181,6 +187,7 @@ impl Part {
         Ok(Part {
             features: select_rows(&self.features, rows)?,
             labels: rows.iter().map(|&i| self.labels[i]).collect(),
+            purchase_days: rows.iter().map(|&i| self.purchase_days[i]).collect(),
             recency_days: rows.iter().map(|&i| self.recency_days[i]).collect(),
         })
     }
@@ -476,7 +483,13 @@ fn fit_and_score(
         feature: "recency_days".to_string(),
         importance: 1.0,
     }];
-    if let Some(report) = bg_nbd_report(&fit_part, &valid_part, &test, horizon_days)? {
+    let bg_nbd = BgNbdSetting {
+        horizon_days,
+        unit: scored.btyd_time_unit,
+        train_as_of,
+        test_as_of,
+    };
+    if let Some(report) = bg_nbd_report(&fit_part, &valid_part, &test, &bg_nbd, folder)? {
         reports.push(report);
     }
     reports.push(baseline);
@@ -549,24 +562,50 @@ fn fit_and_score(
     Ok(Purchase::Scored(probability))
 }
 
+/// Where the BG/NBD row sits: its horizon, the unit of the summary, the as-of dates of
+/// its fitting and test customers.
+struct BgNbdSetting {
+    horizon_days: u32,
+    unit: TimeUnit,
+    train_as_of: AsOf,
+    test_as_of: AsOf,
+}
+
 /// The BG/NBD row: fitted on the summary of the fitting part, scored on the same
-/// validation and test customers as the classifiers; `None` (with the model's message
-/// printed) when it cannot be fitted.
+/// validation and test customers as the classifiers, and its calibration vs hold-out
+/// picture (the test customers' summary vs what they bought in the horizon); `None`
+/// (with the model's message printed) when it cannot be fitted.
 fn bg_nbd_report(
     fit_part: &Part,
     valid_part: &Part,
     test: &Part,
-    horizon_days: u32,
+    setting: &BgNbdSetting,
+    folder: &RunFolder,
 ) -> Result<Option<ModelReport>> {
     let started = Instant::now();
     let (train, valid, tested) = (
-        summary_columns(fit_part)?,
-        summary_columns(valid_part)?,
-        summary_columns(test)?,
+        summary_columns(fit_part, setting.unit)?,
+        summary_columns(valid_part, setting.unit)?,
+        summary_columns(test, setting.unit)?,
     );
-    match btyd::bg_nbd_probabilities(&train, &[&valid, &tested], horizon_days) {
-        Ok(probability) => {
+    let evaluation = btyd::bg_nbd_evaluation(
+        &train,
+        &[&valid, &tested],
+        (&tested, &test.purchase_days),
+        setting.horizon_days,
+        setting.unit,
+    );
+    match evaluation {
+        Ok(evaluation) => {
             let seconds = started.elapsed().as_secs_f64();
+            let probability = &evaluation.probabilities;
+            plots::write_calibration_holdout(
+                folder,
+                &evaluation.calibration_holdout,
+                setting.train_as_of,
+                setting.test_as_of,
+                setting.horizon_days,
+            )?;
             Ok(Some(ModelReport::new(
                 btyd::BG_NBD,
                 metrics::roc_auc(&valid_part.labels, &probability[0])?,
@@ -584,8 +623,8 @@ BG/NBD left out of the comparison: {error}"
     }
 }
 
-/// The BTYD summary (frequency, recency, T in days) of some customers.
-fn summary_columns(part: &Part) -> Result<btyd::SummaryColumns> {
+/// The BTYD summary (frequency, recency, T in `unit`) of some customers.
+fn summary_columns(part: &Part, unit: TimeUnit) -> Result<btyd::SummaryColumns> {
     let column = |name: &str| {
         part.features
             .column_names()
@@ -594,11 +633,8 @@ fn summary_columns(part: &Part) -> Result<btyd::SummaryColumns> {
             .map(|i| part.features.column(i))
             .with_context(|| format!("the model features lack {name}"))
     };
-    Ok([
-        column("btyd_frequency")?,
-        column("btyd_recency")?,
-        column("btyd_t")?,
-    ])
+    let [recency, t] = unit.column_names();
+    Ok([column("btyd_frequency")?, column(recency)?, column(t)?])
 }
 
 fn print_table(file: &MetricsFile) {

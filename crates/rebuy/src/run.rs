@@ -12,7 +12,7 @@ use rebuy_data::{
     CleaningRules, ColumnMapping, DayOrder, ReadOptions, Transactions, read_transactions,
 };
 use rebuy_features::features::RfmScores;
-use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, SegmentMap};
+use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, SegmentMap, TimeUnit};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -82,6 +82,8 @@ struct Manifest {
     inputs: Vec<InputFile>,
     as_of: String,
     horizon_days: u32,
+    /// Unit of the BTYD recency and T columns and of the BTYD models' time.
+    btyd_time_unit: TimeUnit,
     seed: u64,
     first_sale: Option<String>,
     last_sale: Option<String>,
@@ -134,7 +136,8 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
 
     let started = Instant::now();
     let spinner = progress::spinner("customer features");
-    let engine = FeatureEngine::new(transactions.into_line_table(BATCH_ROWS, 2)?)?;
+    let engine = FeatureEngine::new(transactions.into_line_table(BATCH_ROWS, 2)?)?
+        .btyd_time_unit(args.time_unit);
     let as_of = match args.as_of {
         Some(date) => AsOf::from_date(date),
         None => engine.default_as_of(),
@@ -213,6 +216,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
             .map_err(|_| anyhow::anyhow!("input hashing failed"))??,
         as_of: as_of.to_string(),
         horizon_days: args.horizon_days,
+        btyd_time_unit: args.time_unit,
         seed: args.seed,
         first_sale: quality.first_sale.clone(),
         last_sale: quality.last_sale.clone(),

@@ -217,6 +217,93 @@ fn customers_get_buy_till_you_die_scores() {
 }
 
 #[test]
+fn buy_till_you_die_pictures_are_in_the_run_folder() {
+    let run = default_run();
+    let files = json(&run.join("manifest.json"))["files"].clone();
+    for (file, title, legend) in [
+        (
+            "btyd_expected_purchases.svg",
+            "Expected purchases in the next 90 days (MBG/NBD",
+            "expected purchases",
+        ),
+        (
+            "btyd_p_alive.svg",
+            "Probability that a customer is alive (MBG/NBD",
+            "P(alive)",
+        ),
+        (
+            "btyd_calibration_holdout.svg",
+            "BG/NBD calibration vs hold-out",
+            "model (BG/NBD expected)",
+        ),
+    ] {
+        let svg = std::fs::read_to_string(run.join(file)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{file}"
+        );
+        assert!(svg.contains(title) && svg.contains(legend), "{file}");
+        assert!(svg.contains("<rect") || svg.contains("<polyline"), "{file}");
+        assert!(
+            files.as_array().unwrap().iter().any(|f| f == file),
+            "{file} in the manifest"
+        );
+    }
+    let calibration = std::fs::read_to_string(run.join("btyd_calibration_holdout.svg")).unwrap();
+    assert!(calibration.contains("6+ (n="), "the open-ended group");
+    assert!(calibration.contains("actual (mean in the hold-out)"));
+}
+
+#[test]
+fn weeks_as_the_time_unit_scale_the_summary_not_the_predictions() {
+    let (weeks, _) = run("weeks", &["--time-unit", "weeks"]);
+    let days = default_run();
+    assert_eq!(
+        json(&weeks.join("manifest.json"))["btyd_time_unit"],
+        "weeks"
+    );
+    assert_eq!(json(&days.join("manifest.json"))["btyd_time_unit"], "days");
+    let numbers = |run: &Path, name: &str| -> Vec<f64> {
+        column(&run.join("customers.csv"), name)
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    for (in_weeks, in_days) in [
+        ("btyd_t_weeks", "btyd_t_days"),
+        ("btyd_recency_weeks", "btyd_recency_days"),
+    ] {
+        let (w, d) = (numbers(&weeks, in_weeks), numbers(days, in_days));
+        assert!(
+            w.iter().zip(&d).all(|(w, d)| (w * 7.0 - d).abs() < 1e-9),
+            "{in_weeks}"
+        );
+    }
+    // BG/NBD and MBG/NBD are invariant to the time unit (alpha absorbs it), so the
+    // customers' scores agree up to the optimiser's tolerance.
+    for name in ["p_alive", "expected_purchases_90d", "clv_12m"] {
+        let (w, d) = (numbers(&weeks, name), numbers(days, name));
+        let worst = w
+            .iter()
+            .zip(&d)
+            .map(|(w, d)| (w - d).abs() / d.abs().max(1.0))
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-3, "{name}: {worst}");
+    }
+    let bad = rebuy(&[
+        "run",
+        "--input",
+        "x.csv",
+        "--out",
+        "x",
+        "--time-unit",
+        "months",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("days or weeks"));
+}
+
+#[test]
 fn predict_with_only_recency_frequency_and_monetary() {
     let run = default_run();
     let result = rebuy(&[

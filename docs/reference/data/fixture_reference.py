@@ -52,7 +52,7 @@ feat = pd.DataFrame({
 per_day = sales.groupby(["cust", "day"])["amount"].sum().reset_index()
 pd_g = per_day.groupby("cust")
 feat["btyd_frequency"] = pd_g.size() - 1
-feat["btyd_t"] = (as_of - pd.Timedelta(days=1) - g["day"].min()).dt.days
+feat["btyd_t_days"] = (as_of - pd.Timedelta(days=1) - g["day"].min()).dt.days
 first = pd_g["amount"].first()
 feat["btyd_monetary_value"] = ((pd_g["amount"].sum() - first) / feat["btyd_frequency"]).where(feat["btyd_frequency"] > 0, 0.0)
 ret = (returns["q"].abs() * returns["p"]).groupby(returns["cust"]).sum()

@@ -40,7 +40,8 @@ impl BetaGeoVariant {
         self == Self::MbgNbd
     }
 
-    fn name(self) -> &'static str {
+    /// "BG/NBD" or "MBG/NBD".
+    pub fn name(self) -> &'static str {
         match self {
             Self::BgNbd => "BG/NBD",
             Self::MbgNbd => "MBG/NBD",

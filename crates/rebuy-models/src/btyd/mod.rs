@@ -28,6 +28,7 @@
 
 mod beta_geo;
 mod clv;
+mod diagnostics;
 mod fitting;
 mod gamma_gamma;
 mod likelihood;
@@ -41,6 +42,7 @@ pub use beta_geo::{
     BETA_GEO_FORMAT_VERSION, BetaGeoModel, BetaGeoParams, BetaGeoValidParams, BetaGeoVariant,
 };
 pub use clv::{ClvParams, ClvValidParams};
+pub use diagnostics::{CalibrationHoldoutRow, FrequencyRecencyMatrix};
 pub use fitting::{FitReport, ParameterEstimate};
 pub use gamma_gamma::{
     GAMMA_GAMMA_FORMAT_VERSION, GammaGammaModel, GammaGammaParams, GammaGammaValidParams,

@@ -129,6 +129,93 @@ fn predictions_match_lifetimes_on_every_cdnow_customer() {
 }
 
 #[test]
+fn calibration_vs_holdout_groups_customers_by_calibration_frequency() {
+    let model = fit(BetaGeoVariant::BgNbd, &cdnow());
+    // Two one-time buyers and two copies of FHL's customer 1 (x = 2, t_x = 30.43,
+    // T = 38.86), who bought 0, 1, 1 and 2 times in the 39 weeks after T.
+    let x = [0.0, 0.0, 2.0, 2.0];
+    let t_x = [0.0, 0.0, 30.43, 30.43];
+    let t = [38.86; 4];
+    let summary = CustomerSummary::new(&x, &t_x, &t).unwrap();
+    let rows = model
+        .calibration_vs_holdout(&summary, &[0.0, 1.0, 1.0, 2.0], 39.0, 2)
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    let (zero, repeat) = (&rows[0], &rows[1]);
+    assert_eq!(
+        (zero.frequency, zero.open_ended, zero.customers),
+        (0, false, 2)
+    );
+    assert_eq!(
+        (repeat.frequency, repeat.open_ended, repeat.customers),
+        (1, true, 2)
+    );
+    assert_eq!((zero.mean_actual, repeat.mean_actual), (0.5, 1.5));
+    // FHL 2005: 1.226 purchases expected of customer 1; a one-time buyer of that age is
+    // alive under BG/NBD and expected to buy 0.195 times.
+    assert!(
+        (repeat.mean_expected - 1.226).abs() < 1e-3,
+        "{}",
+        repeat.mean_expected
+    );
+    assert!(
+        (zero.mean_expected - 0.195).abs() < 5e-4,
+        "{}",
+        zero.mean_expected
+    );
+    // Seven groups: 0..5 and 6+; empty groups are left out.
+    let seven = model
+        .calibration_vs_holdout(&summary, &[0.0, 1.0, 1.0, 2.0], 39.0, 7)
+        .unwrap();
+    let groups: Vec<(usize, bool)> = seven.iter().map(|r| (r.frequency, r.open_ended)).collect();
+    assert_eq!(groups, [(0, false), (2, false)]);
+    assert_eq!(seven[1].mean_expected, repeat.mean_expected);
+    assert!(
+        model
+            .calibration_vs_holdout(&summary, &[0.0; 3], 39.0, 7)
+            .is_err()
+    );
+    assert!(
+        model
+            .calibration_vs_holdout(&summary, &[0.0, 1.0, f64::NAN, 0.0], 39.0, 7)
+            .is_err()
+    );
+    assert!(
+        model
+            .calibration_vs_holdout(&summary, &[0.0; 4], 39.0, 0)
+            .is_err()
+    );
+}
+
+#[test]
+fn the_frequency_recency_matrix_is_the_model_on_a_grid() {
+    let model = fit(BetaGeoVariant::BgNbd, &cdnow());
+    let matrix = model
+        .frequency_recency_matrix(&[0.0, 1.0, 2.0], &[0.0, 30.43, 50.0], 38.86, 39.0)
+        .unwrap();
+    let cell = |values: &[Option<f64>], row: usize, column: usize| values[row * 3 + column];
+    // No repeat purchase with a recency above 0, and nothing after T.
+    let missing: Vec<usize> = (0..9)
+        .filter(|&i| matrix.expected_purchases[i].is_none())
+        .collect();
+    assert_eq!(missing, [1, 2, 5, 8]);
+    assert_eq!(
+        missing,
+        (0..9)
+            .filter(|&i| matrix.probability_alive[i].is_none())
+            .collect::<Vec<_>>()
+    );
+    let customer_1 = cell(&matrix.expected_purchases, 2, 1).unwrap();
+    assert!((customer_1 - 1.226).abs() < 1e-3, "{customer_1}");
+    assert_eq!(cell(&matrix.probability_alive, 0, 0), Some(1.0));
+    let summary = CustomerSummary::new(&[1.0], &[0.0], &[38.86]).unwrap();
+    assert_eq!(
+        cell(&matrix.probability_alive, 1, 0),
+        Some(model.probability_alive(&summary)[0])
+    );
+}
+
+#[test]
 fn mbg_nbd_gives_one_time_buyers_a_probability_alive_below_one() {
     let data = cdnow();
     let summary = CustomerSummary::new(&data.x, &data.t_x, &data.t).unwrap();
