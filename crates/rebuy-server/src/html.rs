@@ -64,6 +64,7 @@ p.lead{color:#4b5563;margin:0 0 18px}
 .panel{overflow-x:auto;background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08);margin-bottom:14px}
 .chart{width:100%;height:340px}
 .two{display:grid;grid-template-columns:1fr 1fr;gap:14px}
+.picture svg{width:100%;height:auto}
 @media (max-width:900px){.two{grid-template-columns:1fr}}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
 th,td{padding:7px 9px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}

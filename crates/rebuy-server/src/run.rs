@@ -168,7 +168,22 @@ pub struct RunData {
     /// The chosen purchase model and all it needs to score a customer, or why the run
     /// has none (a sentence).
     pub scorer: Result<Scorer, String>,
+    /// The buy-till-you-die pictures the run drew (title, SVG text), in page order.
+    pub btyd_pictures: Vec<(&'static str, String)>,
 }
+
+/// The buy-till-you-die pictures `rebuy run` writes into the run folder, with titles.
+const BTYD_PICTURES: [(&str, &str); 3] = [
+    (
+        "btyd_calibration_holdout.svg",
+        "Repeat purchases in the test window: model vs actual",
+    ),
+    (
+        "btyd_expected_purchases.svg",
+        "Expected purchases by frequency and recency",
+    ),
+    ("btyd_p_alive.svg", "P(alive) by frequency and recency"),
+];
 
 impl RunData {
     /// Reads a run folder: `manifest.json` and `customers.csv` are required, every
@@ -198,6 +213,7 @@ impl RunData {
         let scorer = load_scorer(dir, comparison.as_ref(), &customers, &rfm)?;
         let rf_cells = rf_cells(&customers);
         let cluster_points = cluster_points(&customers);
+        let btyd_pictures = read_pictures(dir, &BTYD_PICTURES)?;
         Ok(RunData {
             dir: dir.to_path_buf(),
             manifest,
@@ -214,6 +230,7 @@ impl RunData {
             cluster_points,
             rfm,
             scorer,
+            btyd_pictures,
         })
     }
 
@@ -316,6 +333,32 @@ fn read_optional_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, Ser
     } else {
         Ok(None)
     }
+}
+
+/// The SVG pictures of `names` that the run folder has, with their titles.
+fn read_pictures(
+    dir: &Path,
+    names: &[(&str, &'static str)],
+) -> Result<Vec<(&'static str, String)>, ServerError> {
+    let mut pictures = Vec::new();
+    for (name, title) in names {
+        let path = dir.join(name);
+        if !path.is_file() {
+            continue;
+        }
+        let svg = std::fs::read_to_string(&path).map_err(|e| ServerError::Read {
+            file: path.display().to_string(),
+            source: e.into(),
+        })?;
+        if !svg.trim_start().starts_with("<svg") {
+            return Err(ServerError::Invalid {
+                file: path.display().to_string(),
+                detail: "not an SVG picture".to_string(),
+            });
+        }
+        pictures.push((*title, svg));
+    }
+    Ok(pictures)
 }
 
 fn read_months(path: &Path) -> Result<Option<Vec<(String, f64)>>, ServerError> {

@@ -870,3 +870,20 @@ async fn a_csv_of_customers_comes_back_scored_as_the_run_scored_them() {
         "body",
     );
 }
+
+#[tokio::test]
+async fn the_models_page_shows_the_runs_buy_till_you_die_pictures() {
+    let base = common::start(SCORED).await;
+    let page = reqwest::get(format!("{base}/models"))
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    let svg = std::fs::read_to_string(common::fixture(SCORED).join("btyd_calibration_holdout.svg"))
+        .expect("the fixture's picture");
+    assert!(page.contains("Repeat purchases in the test window: model vs actual"));
+    assert!(page.contains(svg.trim()), "the picture is inline");
+    // The fixture has no frequency/recency matrices: no empty panels for them.
+    assert!(!page.contains("P(alive) by frequency and recency"));
+}

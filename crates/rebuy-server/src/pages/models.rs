@@ -16,7 +16,31 @@ pub async fn models(State(run): State<Arc<RunData>>) -> Html<String> {
 
 /// The page's content (also a section of `report.html`).
 pub fn models_body(run: &RunData) -> String {
-    format!("<h1>Models</h1>{}", comparison(run))
+    format!("<h1>Models</h1>{}{}", comparison(run), btyd_pictures(run))
+}
+
+/// The buy-till-you-die pictures of the run (drawn by `rebuy run`), inline so that
+/// `report.html` carries them too.
+fn btyd_pictures(run: &RunData) -> String {
+    if run.btyd_pictures.is_empty() {
+        return String::new();
+    }
+    let panels: String = run
+        .btyd_pictures
+        .iter()
+        .map(|(title, svg)| {
+            format!(
+                "<div class=\"panel picture\"><h2 style=\"margin-top:4px\">{}</h2>{svg}</div>",
+                escape(title)
+            )
+        })
+        .collect();
+    format!(
+        "<h2 id=\"btyd\">Buy-till-you-die models</h2><p class=\"muted\">The calibration \
+         picture uses the <code>bg_nbd</code> row's model and test customers; the matrices \
+         show the MBG/NBD model behind <code>p_alive</code> at the oldest customer's age.</p>\
+         <div class=\"two\">{panels}</div>"
+    )
 }
 
 fn comparison(run: &RunData) -> String {
