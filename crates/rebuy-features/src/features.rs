@@ -10,7 +10,21 @@ use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::UInt32Type;
 use rebuy_models::rfm::{SegmentMap, quintile_scores};
 
-/// Per-customer aggregates of the lines before an as-of date.
+/// Lengths of the recent-activity windows before the as-of date, in days.
+const RECENT_WINDOWS: [i32; 3] = [30, 90, 180];
+/// The seasonal window: these many days from one year before the as-of date on, i.e.
+/// the calendar days of the default 90-day horizon, one year earlier.
+const SEASON_DAYS: i32 = 90;
+const YEAR_DAYS: i32 = 365;
+
+/// Sales of one customer in one window before the as-of date.
+#[derive(Debug, Default, Clone, Copy)]
+struct WindowSales {
+    spend: f64,
+    orders: i64,
+}
+
+/// Per-customer aggregates of the lines before an as-of date, in query order.
 #[derive(Debug, Default)]
 pub(crate) struct CustomerAggregates {
     customer_id: Vec<String>,
@@ -20,43 +34,78 @@ pub(crate) struct CustomerAggregates {
     purchase_days: Vec<i64>,
     first_day: Vec<i64>,
     last_day: Vec<i64>,
+    /// Sum of squared gaps (days) between consecutive purchase days.
+    gap_square_sum: Vec<i64>,
     repeat_spend: Vec<f64>,
+    /// Sales in the last [`RECENT_WINDOWS`] days, one array entry per window.
+    recent: Vec<[WindowSales; 3]>,
+    /// Sales in the [`SEASON_DAYS`] days from one year before the as-of date on.
+    season: Vec<WindowSales>,
     returns_value: Vec<f64>,
     return_invoices: Vec<i64>,
+    return_lines: Vec<i64>,
 }
 
 impl CustomerAggregates {
     /// The aggregation query. Its only source is the `history` view: lines of days
     /// before `as_of`. Nothing after `as_of` can reach a feature.
+    ///
+    /// Portable SQL: GROUP BY with CASE WHEN, and one standard window function (`LAG`,
+    /// SQL:2003, in PostgreSQL and Ballista too) for the gaps between purchase days.
+    /// Repeat spend is summed over the window's output (each customer's days in day
+    /// order) rather than over a join, whose row order, and so the floating-point sum,
+    /// changed from run to run.
     pub(crate) fn sql(as_of: AsOf) -> String {
+        let day = as_of.day();
+        let mut windows = String::new();
+        for days in RECENT_WINDOWS {
+            let since = day - days;
+            windows.push_str(&format!(
+                "SUM(CASE WHEN day >= {since} THEN amount ELSE 0 END) AS spend_{days}d,
+                 COUNT(DISTINCT CASE WHEN day >= {since} THEN invoice END) AS orders_{days}d,"
+            ));
+        }
+        let (season_start, season_end) = (day - YEAR_DAYS, day - YEAR_DAYS + SEASON_DAYS);
+        let in_season = format!("day >= {season_start} AND day < {season_end}");
+        let window_columns: Vec<String> = RECENT_WINDOWS
+            .iter()
+            .map(|days| format!("o.spend_{days}d, o.orders_{days}d"))
+            .collect();
         format!(
-            "WITH history AS (SELECT * FROM lines WHERE day < {as_of}),
+            "WITH history AS (SELECT * FROM lines WHERE day < {day}),
              sales AS (SELECT customer, invoice, stock_code, day, amount FROM history WHERE NOT is_return),
              per_day AS (SELECT customer, day, SUM(amount) AS spend FROM sales GROUP BY customer, day),
+             gaps AS (SELECT customer, spend,
+                             day - LAG(day) OVER (PARTITION BY customer ORDER BY day) AS gap
+                      FROM per_day),
              days AS (SELECT customer, COUNT(*) AS purchase_days, MIN(day) AS first_day,
                              MAX(day) AS last_day FROM per_day GROUP BY customer),
-             repeat AS (SELECT p.customer,
-                               SUM(CASE WHEN p.day > d.first_day THEN p.spend ELSE 0 END) AS repeat_spend
-                        FROM per_day p JOIN days d ON p.customer = d.customer GROUP BY p.customer),
+             spacing AS (SELECT customer, COALESCE(SUM(gap * gap), 0) AS gap_square_sum,
+                                SUM(CASE WHEN gap IS NULL THEN 0 ELSE spend END) AS repeat_spend
+                         FROM gaps GROUP BY customer),
              orders AS (SELECT customer, COUNT(DISTINCT invoice) AS invoices, SUM(amount) AS monetary,
-                               COUNT(DISTINCT stock_code) AS distinct_products
+                               COUNT(DISTINCT stock_code) AS distinct_products, {windows}
+                               SUM(CASE WHEN {in_season} THEN amount ELSE 0 END) AS spend_season,
+                               COUNT(DISTINCT CASE WHEN {in_season} THEN invoice END) AS orders_season
                         FROM sales GROUP BY customer),
              returns AS (SELECT customer, SUM(amount) AS returns_value,
-                                COUNT(DISTINCT invoice) AS return_invoices
+                                COUNT(DISTINCT invoice) AS return_invoices, COUNT(*) AS return_lines
                          FROM history WHERE is_return GROUP BY customer)
              SELECT o.customer, o.invoices, o.monetary, o.distinct_products, d.purchase_days,
-                    d.first_day, d.last_day, r.repeat_spend,
+                    d.first_day, d.last_day, s.gap_square_sum, s.repeat_spend, {window_columns},
+                    o.spend_season, o.orders_season,
                     COALESCE(x.returns_value, 0) AS returns_value,
-                    COALESCE(x.return_invoices, 0) AS return_invoices
+                    COALESCE(x.return_invoices, 0) AS return_invoices,
+                    COALESCE(x.return_lines, 0) AS return_lines
              FROM orders o
              JOIN days d ON o.customer = d.customer
-             JOIN repeat r ON o.customer = r.customer
+             JOIN spacing s ON o.customer = s.customer
              LEFT JOIN returns x ON o.customer = x.customer",
-            as_of = as_of.day()
+            window_columns = window_columns.join(", ")
         )
     }
 
-    /// Reads the query result, in customer id order.
+    /// Reads the query result.
     pub(crate) fn from_batches(batches: &[RecordBatch], customer_ids: &[Box<str>]) -> Result<Self> {
         let mut rows = CustomerAggregates::default();
         for batch in batches {
@@ -77,34 +126,46 @@ impl CustomerAggregates {
                 .extend(int_column(batch, "purchase_days")?);
             rows.first_day.extend(int_column(batch, "first_day")?);
             rows.last_day.extend(int_column(batch, "last_day")?);
+            rows.gap_square_sum
+                .extend(int_column(batch, "gap_square_sum")?);
             rows.repeat_spend
                 .extend(float_column(batch, "repeat_spend")?);
+            let window = |name: &str| -> Result<Vec<WindowSales>> {
+                let spend = float_column(batch, &format!("spend_{name}"))?;
+                let orders = int_column(batch, &format!("orders_{name}"))?;
+                Ok(spend
+                    .into_iter()
+                    .zip(orders)
+                    .map(|(spend, orders)| WindowSales { spend, orders })
+                    .collect())
+            };
+            let recent = RECENT_WINDOWS
+                .map(|days| window(&format!("{days}d")))
+                .into_iter()
+                .collect::<Result<Vec<_>>>()?;
+            rows.recent
+                .extend((0..batch.num_rows()).map(|i| [recent[0][i], recent[1][i], recent[2][i]]));
+            rows.season.extend(window("season")?);
             rows.returns_value
                 .extend(float_column(batch, "returns_value")?);
             rows.return_invoices
                 .extend(int_column(batch, "return_invoices")?);
+            rows.return_lines.extend(int_column(batch, "return_lines")?);
         }
-        rows.sort_by_customer_id();
         Ok(rows)
     }
 
-    fn sort_by_customer_id(&mut self) {
+    /// Row indices in customer id order.
+    fn order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.customer_id.len()).collect();
         order.sort_by(|&a, &b| compare_ids(&self.customer_id[a], &self.customer_id[b]));
-        fn permute<T: Clone>(values: &mut Vec<T>, order: &[usize]) {
-            *values = order.iter().map(|&i| values[i].clone()).collect();
-        }
-        permute(&mut self.customer_id, &order);
-        permute(&mut self.invoices, &order);
-        permute(&mut self.monetary, &order);
-        permute(&mut self.distinct_products, &order);
-        permute(&mut self.purchase_days, &order);
-        permute(&mut self.first_day, &order);
-        permute(&mut self.last_day, &order);
-        permute(&mut self.repeat_spend, &order);
-        permute(&mut self.returns_value, &order);
-        permute(&mut self.return_invoices, &order);
+        order
     }
+}
+
+/// `part / whole`, or 0 when `whole` is not positive.
+fn share(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { part / whole } else { 0.0 }
 }
 
 /// Numeric ids in numeric order (shorter first), then text order.
@@ -143,35 +204,62 @@ pub struct CustomerFeatures {
     pub btyd_t: Vec<f64>,
     /// Mean spend per repeat purchase day (0 without repeat purchases).
     pub btyd_monetary_value: Vec<f64>,
+    /// Standard deviation of the gaps between consecutive purchase days (0 with fewer
+    /// than two purchase days).
+    pub std_days_between_purchases: Vec<f64>,
+    /// That standard deviation over the mean gap (0 with fewer than two purchase days).
+    pub cv_days_between_purchases: Vec<f64>,
+    /// Recency over the mean gap: above 1, the customer is later than usual. With a
+    /// single purchase day the mean gap is taken as the tenure, so the ratio is 1.
+    pub recency_over_mean_gap: Vec<f64>,
+    /// Spend and distinct invoices in the last 30, 90 and 180 days before the as-of date.
+    pub spend_30d: Vec<f64>,
+    pub orders_30d: Vec<f64>,
+    pub spend_90d: Vec<f64>,
+    pub orders_90d: Vec<f64>,
+    pub spend_180d: Vec<f64>,
+    pub orders_180d: Vec<f64>,
+    /// Spend per day in the last 90 days (or the tenure, when shorter) over spend per
+    /// day since the first purchase: 1 steady, above 1 speeding up, 0 silent lately.
+    pub spend_trend_90d: Vec<f64>,
+    /// The same ratio for invoices.
+    pub orders_trend_90d: Vec<f64>,
+    /// Distinct invoices in the calendar days of the coming 90-day horizon, one year
+    /// earlier.
+    pub orders_same_season_last_year: Vec<f64>,
+    /// Share of the customer's spend made in those days (0 when nothing was spent).
+    pub same_season_spend_share: Vec<f64>,
+    /// Distinct cancelled invoices and cancelled lines.
+    pub returned_orders: Vec<f64>,
+    pub returned_lines: Vec<f64>,
 }
 
 impl CustomerFeatures {
     pub(crate) fn derive(a: CustomerAggregates, as_of: AsOf, btyd_time_unit: TimeUnit) -> Self {
         let day = f64::from(as_of.day());
-        let n = a.customer_id.len();
+        let order = a.order();
         let mut f = CustomerFeatures {
             as_of: Some(as_of),
             btyd_time_unit,
+            customer_id: order.iter().map(|&i| a.customer_id[i].clone()).collect(),
             ..Default::default()
         };
-        for i in 0..n {
+        for &i in &order {
             let (first, last) = (a.first_day[i] as f64, a.last_day[i] as f64);
             let invoices = a.invoices[i] as f64;
             let repeat_days = (a.purchase_days[i] - 1) as f64;
-            f.recency_days.push(day - last);
+            let (recency, tenure) = (day - last, day - first);
+            f.recency_days.push(recency);
             f.frequency.push(invoices);
             f.monetary.push(a.monetary[i]);
-            f.tenure_days.push(day - first);
+            f.tenure_days.push(tenure);
             f.avg_order_value.push(a.monetary[i] / invoices);
             f.distinct_products.push(a.distinct_products[i] as f64);
             let gross = a.monetary[i] + a.returns_value[i];
-            f.return_rate.push(if gross > 0.0 {
-                a.returns_value[i] / gross
-            } else {
-                0.0
-            });
+            f.return_rate.push(share(a.returns_value[i], gross));
+            let mean_gap = (last - first) / repeat_days;
             f.mean_days_between_purchases.push(if repeat_days > 0.0 {
-                (last - first) / repeat_days
+                mean_gap
             } else {
                 f64::NAN
             });
@@ -186,8 +274,43 @@ impl CustomerFeatures {
             } else {
                 0.0
             });
+            let gap_std = if repeat_days > 0.0 {
+                (a.gap_square_sum[i] as f64 / repeat_days - mean_gap * mean_gap)
+                    .max(0.0)
+                    .sqrt()
+            } else {
+                0.0
+            };
+            f.std_days_between_purchases.push(gap_std);
+            f.cv_days_between_purchases.push(if repeat_days > 0.0 {
+                gap_std / mean_gap
+            } else {
+                0.0
+            });
+            f.recency_over_mean_gap.push(if repeat_days > 0.0 {
+                recency / mean_gap
+            } else {
+                1.0
+            });
+            let [last_30, last_90, last_180] = a.recent[i];
+            f.spend_30d.push(last_30.spend);
+            f.orders_30d.push(last_30.orders as f64);
+            f.spend_90d.push(last_90.spend);
+            f.orders_90d.push(last_90.orders as f64);
+            f.spend_180d.push(last_180.spend);
+            f.orders_180d.push(last_180.orders as f64);
+            let recent_days = tenure.min(f64::from(RECENT_WINDOWS[1]));
+            f.spend_trend_90d
+                .push(share(last_90.spend / recent_days, a.monetary[i] / tenure));
+            f.orders_trend_90d
+                .push(last_90.orders as f64 / recent_days / (invoices / tenure));
+            f.orders_same_season_last_year
+                .push(a.season[i].orders as f64);
+            f.same_season_spend_share
+                .push(share(a.season[i].spend, a.monetary[i]));
+            f.returned_orders.push(a.return_invoices[i] as f64);
+            f.returned_lines.push(a.return_lines[i] as f64);
         }
-        f.customer_id = a.customer_id;
         f
     }
 
@@ -235,6 +358,27 @@ impl CustomerFeatures {
             (recency, &self.btyd_recency),
             (t, &self.btyd_t),
             ("btyd_monetary_value", &self.btyd_monetary_value),
+            (
+                "std_days_between_purchases",
+                &self.std_days_between_purchases,
+            ),
+            ("cv_days_between_purchases", &self.cv_days_between_purchases),
+            ("recency_over_mean_gap", &self.recency_over_mean_gap),
+            ("spend_30d", &self.spend_30d),
+            ("orders_30d", &self.orders_30d),
+            ("spend_90d", &self.spend_90d),
+            ("orders_90d", &self.orders_90d),
+            ("spend_180d", &self.spend_180d),
+            ("orders_180d", &self.orders_180d),
+            ("spend_trend_90d", &self.spend_trend_90d),
+            ("orders_trend_90d", &self.orders_trend_90d),
+            (
+                "orders_same_season_last_year",
+                &self.orders_same_season_last_year,
+            ),
+            ("same_season_spend_share", &self.same_season_spend_share),
+            ("returned_orders", &self.returned_orders),
+            ("returned_lines", &self.returned_lines),
         ]
     }
 }

@@ -413,7 +413,7 @@ impl BoostedTrees {
         classifier::check_values(features, true)?;
         let n_features = features.n_cols();
         let mut log_odds = vec![self.base_log_odds; features.n_rows()];
-        let complete = CompleteTrees::new(&self.trees);
+        let complete = CompleteTrees::new(&self.trees, n_features);
         log_odds
             .par_chunks_mut(PREDICT_CHUNK)
             .zip(features.values().par_chunks(PREDICT_CHUNK * n_features))
@@ -522,6 +522,45 @@ mod tests {
         let rows = Matrix::new(2, 3, base.into_iter().chain(missing).collect()).unwrap();
         let pair = model.predict_proba(&rows).unwrap();
         assert!(pair[1] > pair[0] + 0.2, "{pair:?}");
+    }
+
+    #[test]
+    fn exit_masks_predict_bit_for_bit_what_the_trees_say() {
+        let (features, labels) = noisy_customers(3000, 7);
+        let (test, _) = noisy_customers(5000, 11);
+        for depth in [2, 4, 6] {
+            let params = BoostedTreesParams::default()
+                .n_trees(40)
+                .max_depth(Some(depth))
+                .row_subsample(0.8)
+                .seed(depth.into());
+            let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+            // Values on the thresholds themselves, and missing values in every column.
+            let n_cols = test.n_cols();
+            let mut values = test.values().to_vec();
+            let splits = model.trees.iter().flat_map(|tree| &tree.nodes);
+            let inner = splits.filter(|node| node.left != node.right);
+            for (row, node) in inner.enumerate() {
+                values[row * n_cols + node.feature as usize] = node.threshold;
+            }
+            for row in (0..test.n_rows()).step_by(7) {
+                values[row * n_cols + row % n_cols] = f64::NAN;
+            }
+            let rows = Matrix::new(test.n_rows(), n_cols, values)
+                .and_then(|m| m.with_column_names(test.column_names().to_vec()))
+                .unwrap();
+            let expected: Vec<u64> = rows
+                .rows()
+                .map(|row| {
+                    let trees = model.trees.iter();
+                    trees.fold(model.base_log_odds, |sum, tree| sum + tree.predict_row(row))
+                })
+                .map(f64::to_bits)
+                .collect();
+            let predicted = model.predict_log_odds(&rows).unwrap();
+            let predicted: Vec<u64> = predicted.into_iter().map(f64::to_bits).collect();
+            assert_eq!(predicted, expected, "depth {depth}");
+        }
     }
 
     #[test]

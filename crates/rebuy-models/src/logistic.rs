@@ -409,6 +409,30 @@ mod tests {
     }
 
     #[test]
+    fn same_fit_bit_for_bit_whatever_the_threads() {
+        // More rows than ROW_CHUNK, so the sums have several chunks to split over threads.
+        let (features, labels) = noisy_customers(3 * ROW_CHUNK + 123, 5);
+        let features = filled(&features);
+        let params = LogisticRegressionParams::default().validate().unwrap();
+        let fit_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| params.fit(&features, &labels).unwrap())
+        };
+        let single = fit_on(1);
+        for threads in [2, 3] {
+            let parallel = fit_on(threads);
+            assert_eq!(parallel.intercept.to_bits(), single.intercept.to_bits());
+            let bits = |m: &LogisticRegression| -> Vec<u64> {
+                m.coefficients.iter().map(|c| c.to_bits()).collect()
+            };
+            assert_eq!(bits(&parallel), bits(&single), "{threads} threads");
+        }
+    }
+
+    #[test]
     fn missing_values_are_imputed_with_the_training_mean() {
         let (model, _, _) = fitted();
         let all_missing = Matrix::new(1, 3, vec![f64::NAN; 3]).unwrap();

@@ -147,10 +147,10 @@ fn metrics_follow_the_contract_and_the_models_load_back() {
         let file = json(&run.join(format!("models/{name}.json")));
         assert_eq!(file["format_version"], 1);
         assert_eq!(file["chosen"], *name == chosen);
-        assert_eq!(file["feature_names"].as_array().unwrap().len(), 13);
+        assert_eq!(file["feature_names"].as_array().unwrap().len(), 28);
         assert!(file["training_window"]["as_of"].is_string());
         let model = AnyClassifier::from_json(&file["model"].to_string()).unwrap();
-        assert_eq!(model.feature_names().len(), 13);
+        assert_eq!(model.feature_names().len(), 28);
     }
     let manifest = json(&run.join("manifest.json"));
     let files = manifest["files"].as_array().unwrap();
@@ -324,7 +324,7 @@ fn predict_with_only_recency_frequency_and_monetary() {
     assert!(output["rfm"]["segment"].is_string(), "{output}");
     assert!((1..=5).contains(&output["rfm"]["r_score"].as_u64().unwrap()));
     assert!(output["cluster"]["name"].is_string(), "{output}");
-    assert_eq!(output["features_missing"].as_array().unwrap().len(), 10);
+    assert_eq!(output["features_missing"].as_array().unwrap().len(), 25);
     assert!(output["missing_values"].as_str().unwrap().contains("NaN"));
 
     let recent = |days: &str| {

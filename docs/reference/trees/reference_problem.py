@@ -76,8 +76,8 @@ def write(directory, name, x, y):
     y.astype(np.uint8).tofile(directory / f"{name}_y.u8")
 
 
-def signed_log1p(columns):
-    idx = [NAMES.index(c) for c in columns]
+def signed_log1p(names, columns):
+    idx = [names.index(c) for c in columns]
 
     def transform(a):
         a = a.copy()
@@ -97,11 +97,16 @@ def main():
     (directory / "columns.json").write_text(json.dumps({"names": NAMES, "log1p": LOG1P}))
     print(f"sklearn {sklearn.__version__}, xgboost {xgboost.__version__}; train {len(y)} customers "
           f"({y.mean():.3f} buy), test {len(yt)} ({yt.mean():.3f} buy)")
+    fit_and_report(x, y, xt, yt, NAMES, LOG1P)
+
+
+def fit_and_report(x, y, xt, yt, names, log1p):
+    """Fits the three Python references on (x, y) and prints their metrics on (xt, yt)."""
     print("| model | fit s | ROC-AUC | PR-AUC (AP) | log loss | Brier |")
     print("|---|---|---|---|---|---|")
     models = {
         "sklearn LogisticRegression(C=1)": make_pipeline(
-            SimpleImputer(strategy="mean"), signed_log1p(LOG1P), StandardScaler(),
+            SimpleImputer(strategy="mean"), signed_log1p(names, log1p), StandardScaler(),
             LogisticRegression(C=1.0, max_iter=10000)),
         "sklearn RandomForestClassifier(200)": RandomForestClassifier(200, n_jobs=2, random_state=0),
         "XGBClassifier(300, depth 4, eta 0.05, hist)": xgboost.XGBClassifier(
@@ -117,4 +122,5 @@ def main():
               f"{brier_score_loss(yt, p):.4f} |")
 
 
-main()
+if __name__ == "__main__":
+    main()

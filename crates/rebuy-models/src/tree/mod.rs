@@ -137,112 +137,200 @@ impl Tree {
     }
 }
 
-/// Shallow trees re-laid for fast prediction as complete binary trees of one depth:
-/// the children of slot `i` are `2i + 1` and `2i + 2`, so a step is one comparison and
-/// some arithmetic, with no child pointers to load. A leaf above the bottom becomes
-/// slots that always go left down to a copy of its value.
+/// Shallow trees re-laid for fast prediction: each row is binned once to bytes, and a
+/// tree's leaf is found from per-feature bit masks instead of a walk (QuickScorer's idea,
+/// Lucchese et al., SIGIR 2015).
+///
+/// Binning: a value becomes the number of the model's split thresholds of its feature
+/// that are below it (NaN its own code), so `value <= threshold` is `code <= rank of
+/// the threshold`, exactly. Each tree is laid out as a complete binary tree of the
+/// deepest tree's depth (a leaf above the bottom becomes slots that always go left down
+/// to a copy of it), its leaves numbered left to right. A test that sends a row right
+/// rules out the leaves of its left subtree; the row's leaf is the leftmost one not
+/// ruled out. For every feature and byte code, a table holds per tree the leaves that the
+/// tests on that feature rule out, so a row's leaves are the AND of one table row per
+/// feature, and the leaf the lowest set bit. The outputs are added tree by tree in model
+/// order, so the sums are bit for bit those of [`Tree::predict_row`].
 #[derive(Debug)]
-pub(crate) struct CompleteTrees {
-    depth: u32,
-    n_trees: usize,
-    /// `2^depth - 1` tests per tree, in slot order.
-    tests: Vec<Test>,
-    /// `2^depth` leaf values per tree.
-    leaf_values: Vec<f64>,
+pub(crate) enum CompleteTrees {
+    /// Depth up to 4: 16 leaves per tree.
+    Narrow(ExitTables<u16>),
+    /// Depth 5 and 6.
+    Wide(ExitTables<u64>),
 }
-
-/// One inner slot: 16 bytes, so a step touches a single cache line.
-#[derive(Debug, Clone, Copy)]
-struct Test {
-    threshold: f64,
-    feature: u32,
-    missing_left: bool,
-}
-
-/// A slot every row leaves to the left (NaN included).
-const PASS_LEFT: Test = Test {
-    threshold: f64::INFINITY,
-    feature: 0,
-    missing_left: true,
-};
 
 impl CompleteTrees {
-    /// Deepest tree this layout takes: 2^10 leaves per tree is still small.
-    const MAX_DEPTH: u32 = 10;
-
-    /// `None` when a tree is too deep for the layout (use [`Tree::add_block`] then).
-    pub(crate) fn new(trees: &[Tree]) -> Option<Self> {
-        let depth = trees.iter().map(|tree| tree.depth).max().unwrap_or(0);
-        if depth > Self::MAX_DEPTH {
-            return None;
-        }
-        let inner = (1_usize << depth) - 1;
-        let mut layout = Self {
-            depth,
-            n_trees: trees.len(),
-            tests: vec![PASS_LEFT; inner * trees.len()],
-            leaf_values: vec![0.0; (inner + 1) * trees.len()],
-        };
-        for (index, tree) in trees.iter().enumerate() {
-            layout.fill(tree, index, 0, 0, 0);
-        }
-        Some(layout)
-    }
-
-    fn fill(&mut self, tree: &Tree, index: usize, node: usize, slot: usize, level: u32) {
-        let inner = (1_usize << self.depth) - 1;
-        let current = &tree.nodes[node];
-        if level == self.depth {
-            self.leaf_values[index * (inner + 1) + slot - inner] = current.value;
-        } else if current.is_leaf(node) {
-            // The slot stays PASS_LEFT: only the left path down to the bottom is used.
-            self.fill(tree, index, node, 2 * slot + 1, level + 1);
-        } else {
-            self.tests[index * inner + slot] = Test {
-                threshold: current.threshold,
-                feature: current.feature,
-                missing_left: current.missing_left,
-            };
-            self.fill(tree, index, current.left as usize, 2 * slot + 1, level + 1);
-            self.fill(tree, index, current.right as usize, 2 * slot + 2, level + 1);
+    /// `None` when a tree is deeper than 6 or a feature has more distinct thresholds
+    /// than a byte can rank (use [`Tree::add_block`] then).
+    pub(crate) fn new(trees: &[Tree], n_features: usize) -> Option<Self> {
+        match trees.iter().map(|tree| tree.depth).max().unwrap_or(0) {
+            0..=4 => ExitTables::new(trees, n_features).map(Self::Narrow),
+            5..=6 => ExitTables::new(trees, n_features).map(Self::Wide),
+            _ => None,
         }
     }
 
     /// Adds every tree's output to `sums` for a block of rows, as [`Tree::add_block`].
     pub(crate) fn add_block(&self, rows: &[f64], n_features: usize, sums: &mut [f64]) {
-        const LANES: usize = 8;
-        let full = sums.len() / LANES * LANES;
-        let (full_sums, tail_sums) = sums.split_at_mut(full);
-        let (full_rows, tail_rows) = rows.split_at(full * n_features);
-        for (block, sums) in full_rows
-            .chunks_exact(n_features * LANES)
-            .zip(full_sums.chunks_exact_mut(LANES))
-        {
-            self.add_lanes::<LANES>(block, n_features, sums);
+        match self {
+            Self::Narrow(tables) => tables.add_block(rows, n_features, sums),
+            Self::Wide(tables) => tables.add_block(rows, n_features, sums),
         }
-        for (row, sum) in tail_rows.chunks_exact(n_features).zip(tail_sums) {
-            self.add_lanes::<1>(row, n_features, std::slice::from_mut(sum));
+    }
+}
+
+/// A set of leaves of one tree, one bit per leaf (bit `i` = the `i`-th leaf from the left).
+pub(crate) trait LeafSet: Copy + std::ops::BitAnd<Output = Self> + std::fmt::Debug {
+    const ALL: Self;
+    fn without(self, first: u32, count: u32) -> Self;
+    fn first(self) -> usize;
+}
+
+macro_rules! leaf_set {
+    ($t:ty) => {
+        impl LeafSet for $t {
+            const ALL: Self = <$t>::MAX;
+            fn without(self, first: u32, count: u32) -> Self {
+                let ones = if count == <$t>::BITS {
+                    Self::MAX
+                } else {
+                    (1 << count) - 1
+                };
+                self & !(ones << first)
+            }
+            fn first(self) -> usize {
+                self.trailing_zeros() as usize
+            }
+        }
+    };
+}
+leaf_set!(u16);
+leaf_set!(u64);
+
+/// The code of a missing value; a feature may have at most `NAN_CODE - 1` thresholds,
+/// so that every other code is below it.
+const NAN_CODE: u8 = u8::MAX;
+const CODES: usize = NAN_CODE as usize + 1;
+
+/// See [`CompleteTrees`].
+#[derive(Debug)]
+pub(crate) struct ExitTables<M> {
+    n_trees: usize,
+    leaves_per_tree: usize,
+    /// Per feature, the distinct split thresholds of all trees, ascending.
+    thresholds: Vec<Vec<f64>>,
+    /// Features some tree splits on.
+    used: Vec<usize>,
+    /// `[feature][code][tree]`: the leaves still possible after that feature's tests.
+    exits: Vec<M>,
+    /// `leaves_per_tree` values per tree, left to right.
+    leaf_values: Vec<f64>,
+}
+
+impl<M: LeafSet> ExitTables<M> {
+    fn new(trees: &[Tree], n_features: usize) -> Option<Self> {
+        let depth = trees.iter().map(|tree| tree.depth).max().unwrap_or(0);
+        let mut thresholds = vec![Vec::new(); n_features];
+        for tree in trees {
+            for (index, node) in tree.nodes.iter().enumerate() {
+                if !node.is_leaf(index) {
+                    thresholds[node.feature as usize].push(node.threshold);
+                }
+            }
+        }
+        for values in &mut thresholds {
+            values.sort_by(f64::total_cmp);
+            values.dedup();
+            if values.len() >= usize::from(NAN_CODE) {
+                return None;
+            }
+        }
+        let used = (0..n_features)
+            .filter(|&f| !thresholds[f].is_empty())
+            .collect();
+        let leaves_per_tree = 1_usize << depth;
+        let mut tables = Self {
+            n_trees: trees.len(),
+            leaves_per_tree,
+            thresholds,
+            used,
+            exits: vec![M::ALL; n_features * CODES * trees.len()],
+            leaf_values: vec![0.0; leaves_per_tree * trees.len()],
+        };
+        for (index, tree) in trees.iter().enumerate() {
+            tables.fill(tree, index, 0, 0, depth);
+        }
+        Some(tables)
+    }
+
+    /// Lays out the subtree of `node` over the `2^height` leaves from `first_leaf` on.
+    fn fill(&mut self, tree: &Tree, index: usize, node: usize, first_leaf: usize, height: u32) {
+        let current = &tree.nodes[node];
+        if current.is_leaf(node) {
+            // Reached by always going left: the leftmost leaf of the subtree.
+            self.leaf_values[index * self.leaves_per_tree + first_leaf] = current.value;
+            return;
+        }
+        let half = 1_usize << (height - 1);
+        let feature = current.feature as usize;
+        let rank = self.thresholds[feature].partition_point(|t| *t < current.threshold);
+        for code in 0..CODES {
+            let left = if code == CODES - 1 {
+                current.missing_left
+            } else {
+                code <= rank
+            };
+            if !left {
+                let exit = &mut self.exits[(feature * CODES + code) * self.n_trees + index];
+                *exit = exit.without(first_leaf as u32, half as u32);
+            }
+        }
+        self.fill(tree, index, current.left as usize, first_leaf, height - 1);
+        self.fill(
+            tree,
+            index,
+            current.right as usize,
+            first_leaf + half,
+            height - 1,
+        );
+    }
+
+    /// The byte code of `value` for `feature`.
+    fn code(&self, feature: usize, value: f64) -> usize {
+        if value.is_nan() {
+            CODES - 1
+        } else {
+            self.thresholds[feature].partition_point(|t| *t < value)
         }
     }
 
-    /// `N` rows walk each tree side by side, so the CPU overlaps their memory loads.
-    fn add_lanes<const N: usize>(&self, block: &[f64], n_features: usize, sums: &mut [f64]) {
-        let inner = (1_usize << self.depth) - 1;
-        for tree in 0..self.n_trees {
-            let tests = &self.tests[tree * inner..(tree + 1) * inner];
-            let leaves = &self.leaf_values[tree * (inner + 1)..(tree + 1) * (inner + 1)];
-            let mut slot = [0_usize; N];
-            for _ in 0..self.depth {
-                for (lane, at) in slot.iter_mut().enumerate() {
-                    let test = tests[*at];
-                    let value = block[lane * n_features + test.feature as usize];
-                    // `|` and `&`, not `||` and `&&`: no branch to mispredict.
-                    let left = (value <= test.threshold) | (value.is_nan() & test.missing_left);
-                    *at = 2 * *at + 2 - usize::from(left);
+    fn add_block(&self, rows: &[f64], n_features: usize, sums: &mut [f64]) {
+        // Rows side by side: their additions are independent, so the CPU overlaps them.
+        const LANES: usize = 8;
+        let n_trees = self.n_trees;
+        let mut possible = vec![M::ALL; LANES * n_trees];
+        for (block, sums) in rows.chunks(n_features * LANES).zip(sums.chunks_mut(LANES)) {
+            for (row, possible) in block
+                .chunks_exact(n_features)
+                .zip(possible.chunks_exact_mut(n_trees))
+            {
+                possible.fill(M::ALL);
+                for &feature in &self.used {
+                    let code = self.code(feature, row[feature]);
+                    let exits = &self.exits[(feature * CODES + code) * n_trees..][..n_trees];
+                    for (set, &exit) in possible.iter_mut().zip(exits) {
+                        *set = *set & exit;
+                    }
                 }
             }
-            for (sum, &at) in sums.iter_mut().zip(&slot) {
-                *sum += leaves[at - inner];
+            for (tree, leaves) in self
+                .leaf_values
+                .chunks_exact(self.leaves_per_tree)
+                .enumerate()
+            {
+                for (lane, sum) in sums.iter_mut().enumerate() {
+                    *sum += leaves[possible[lane * n_trees + tree].first()];
+                }
             }
         }
     }
@@ -304,7 +392,7 @@ mod tests {
             .for_each(|tree| tree.add_block(&flat, 2, &mut by_tree));
         assert_eq!(by_tree, expected);
         let mut complete = vec![0.0; rows.len()];
-        CompleteTrees::new(&trees)
+        CompleteTrees::new(&trees, 2)
             .unwrap()
             .add_block(&flat, 2, &mut complete);
         assert_eq!(complete, expected);
