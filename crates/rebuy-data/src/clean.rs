@@ -1,4 +1,8 @@
-//! The cleaning rules, applied line by line as readers deliver them, each counted.
+//! The cleaning rules, each counted.
+//!
+//! Lines are typed and filtered by the row-level rules in batches (`TypedBatch`; for
+//! CSV on several threads), then merged in input order (`Cleaner::merge`), where the
+//! duplicate rule runs: the result is the same as applying the rules line by line.
 //!
 //! Order (a line is counted under the first rule that removes it): unreadable value,
 //! missing customer id, non-product stock code, price <= 0, quantity <= 0 on a sale
@@ -196,21 +200,47 @@ impl TypedLine {
     }
 }
 
-/// Applies the rules to each line a reader pushes and keeps the survivors.
-#[derive(Debug)]
-pub struct Cleaner {
-    rules: CleaningRules,
-    pub(crate) lines_read: u64,
-    pub(crate) dropped: [u64; Rule::ALL.len()],
-    pub(crate) issues: Vec<ParseIssue>,
-    pub(crate) invoices: Interner,
-    pub(crate) stock_codes: Interner,
-    pub(crate) descriptions: Interner,
-    pub(crate) customers: Interner,
-    pub(crate) countries: Interner,
-    pub(crate) columns: Columns,
-    seen: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+/// The text fields of the lines, interned.
+#[derive(Debug, Default)]
+pub(crate) struct Strings {
+    pub invoices: Interner,
+    pub stock_codes: Interner,
+    pub descriptions: Interner,
+    pub customers: Interner,
+    pub countries: Interner,
+}
+
+impl Strings {
+    /// Adds the strings of a batch (in its id order, so that new ids are given in
+    /// order of first occurrence, as if the batch's lines had been interned here one
+    /// by one) and rewrites the batch's lines to these ids.
+    fn absorb(&mut self, batch: Strings, lines: &mut [TypedLine]) {
+        let invoices = self.invoices.absorb(&batch.invoices);
+        let stock_codes = self.stock_codes.absorb(&batch.stock_codes);
+        let descriptions = self.descriptions.absorb(&batch.descriptions);
+        let customers = self.customers.absorb(&batch.customers);
+        let countries = self.countries.absorb(&batch.countries);
+        for line in lines {
+            line.invoice = invoices[line.invoice as usize];
+            line.stock_code = stock_codes[line.stock_code as usize];
+            line.description = descriptions[line.description as usize];
+            line.customer = customers[line.customer as usize];
+            line.country = countries[line.country as usize];
+        }
+    }
+}
+
+/// Lines typed and filtered by the row-level rules (all but the duplicate rule), with
+/// their counts and their first unreadable values. A batch needs no other line, so
+/// batches are typed on several threads; [`Cleaner::merge`] then takes them in input
+/// order and gives exactly what typing every line in order would have given.
+#[derive(Debug, Default)]
+pub(crate) struct TypedBatch {
+    lines_read: u64,
+    dropped: [u64; Rule::ALL.len()],
+    issues: Vec<ParseIssue>,
+    strings: Strings,
+    lines: Vec<TypedLine>,
 }
 
 /// What a failed field read reports.
@@ -220,73 +250,42 @@ struct BadField {
     expected: &'static str,
 }
 
-impl Cleaner {
-    pub fn new(rules: CleaningRules) -> Self {
-        Cleaner {
-            rules,
-            lines_read: 0,
-            dropped: [0; Rule::ALL.len()],
-            issues: Vec::new(),
-            invoices: Interner::default(),
-            stock_codes: Interner::default(),
-            descriptions: Interner::default(),
-            customers: Interner::default(),
-            countries: Interner::default(),
-            columns: Columns::default(),
-            seen: HashTable::new(),
-            hasher: DefaultHashBuilder::default(),
-        }
-    }
-
-    pub fn rules(&self) -> &CleaningRules {
-        &self.rules
-    }
-
-    /// Lines seen so far.
+impl TypedBatch {
+    /// Lines seen by this batch.
     pub fn lines_read(&self) -> u64 {
         self.lines_read
     }
 
-    /// Applies the rules to one line, whose fields are given in [`Role::ALL`] order.
-    /// `column_name` names a role's column for messages. Errors only in strict mode.
+    /// Applies the row-level rules to one line, whose fields are given in
+    /// [`Role::ALL`] order. `column_name` names a role's column for messages. Errors
+    /// only in strict mode.
     pub fn push(
         &mut self,
+        rules: &CleaningRules,
         fields: &[Field<'_>; 8],
         location: Location<'_>,
         column_name: &dyn Fn(Role) -> String,
         decimal_comma: bool,
     ) -> Result<()> {
         self.lines_read += 1;
-        let typed = match self.type_line(fields, decimal_comma) {
-            Ok(Some(line)) => line,
-            Ok(None) => return Ok(()),
-            Err(bad) => return self.record_unparseable(bad, location, column_name),
-        };
-        let hash = self.hasher.hash_one(typed.hash_key());
-        let columns = &self.columns;
-        if self
-            .seen
-            .find(hash, |&i| columns.same_line(i as usize, &typed))
-            .is_some()
-        {
-            self.count(Rule::Duplicate);
-            return Ok(());
+        match self.type_line(rules, fields, decimal_comma) {
+            Ok(Some(line)) => self.lines.push(line),
+            Ok(None) => {}
+            Err(bad) => self.record_unparseable(rules, bad, location, column_name)?,
         }
-        let index = u32::try_from(self.columns.len())
-            .map_err(|_| Error::Config("more than 4 billion clean lines in one run".to_string()))?;
-        let (columns, hasher) = (&self.columns, &self.hasher);
-        self.seen.insert_unique(hash, index, |&i| {
-            hasher.hash_one(line_key(columns, i as usize))
-        });
-        self.columns.push(&typed);
         Ok(())
     }
 
     /// Counts a line that cannot be split into fields (too few fields, broken
     /// quoting) as unreadable. Errors only in strict mode.
-    pub fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()> {
+    pub fn reject_line(
+        &mut self,
+        rules: &CleaningRules,
+        location: Location<'_>,
+        detail: String,
+    ) -> Result<()> {
         self.lines_read += 1;
-        if self.rules.strict {
+        if rules.strict {
             return Err(Error::BadLine {
                 location: location.to_string(),
                 detail: format!("{detail} (--strict stops at the first unreadable line)"),
@@ -310,6 +309,7 @@ impl Cleaner {
 
     fn record_unparseable(
         &mut self,
+        rules: &CleaningRules,
         bad: BadField,
         location: Location<'_>,
         column_name: &dyn Fn(Role) -> String,
@@ -320,7 +320,7 @@ impl Cleaner {
             value: bad.value,
             expected: bad.expected.to_string(),
         };
-        if self.rules.strict {
+        if rules.strict {
             return Err(Error::BadValue {
                 location: issue.location,
                 column: issue.column,
@@ -341,6 +341,7 @@ impl Cleaner {
     /// Types a line and applies the row-level rules: `Ok(None)` when a rule drops it.
     fn type_line(
         &mut self,
+        rules: &CleaningRules,
         fields: &[Field<'_>; 8],
         decimal_comma: bool,
     ) -> std::result::Result<Option<TypedLine>, BadField> {
@@ -352,14 +353,14 @@ impl Cleaner {
             .ok_or_else(|| bad(Role::Quantity, field(Role::Quantity), "a number"))?;
         let price = number_of(field(Role::Price), decimal_comma)
             .ok_or_else(|| bad(Role::Price, field(Role::Price), "a number"))?;
-        let timestamp = timestamp_of(field(Role::InvoiceDate), self.rules.day_order)
+        let timestamp = timestamp_of(field(Role::InvoiceDate), rules.day_order)
             .ok_or_else(|| bad(Role::InvoiceDate, field(Role::InvoiceDate), TIMESTAMP_FORMS))?;
         let Some(customer) = customer_of(field(Role::Customer)) else {
             self.count(Rule::MissingCustomerId);
             return Ok(None);
         };
         let stock_code = text_of(field(Role::StockCode)).unwrap_or_default();
-        if self.rules.is_non_product(&stock_code) {
+        if rules.is_non_product(&stock_code) {
             self.count(Rule::NonProductCode);
             return Ok(None);
         }
@@ -375,17 +376,128 @@ impl Cleaner {
         }
         let description = text_of(field(Role::Description)).unwrap_or_default();
         let country = text_of(field(Role::Country)).unwrap_or_default();
+        let strings = &mut self.strings;
         Ok(Some(TypedLine {
-            invoice: self.invoices.intern(invoice),
-            stock_code: self.stock_codes.intern(stock_code.trim_ascii()),
-            description: self.descriptions.intern(description.trim_ascii()),
-            customer: self.customers.intern(&customer),
-            country: self.countries.intern(country.trim_ascii()),
+            invoice: strings.invoices.intern(invoice),
+            stock_code: strings.stock_codes.intern(stock_code.trim_ascii()),
+            description: strings.descriptions.intern(description.trim_ascii()),
+            customer: strings.customers.intern(&customer),
+            country: strings.countries.intern(country.trim_ascii()),
             timestamp,
             quantity: quantity.abs(),
             price,
             is_return,
         }))
+    }
+}
+
+/// Lines a reader pushes one by one are typed in batches of this many.
+const PENDING_LINES: u64 = 8192;
+
+/// Applies the rules to the lines readers deliver and keeps the survivors.
+#[derive(Debug)]
+pub struct Cleaner {
+    rules: CleaningRules,
+    pub(crate) lines_read: u64,
+    pub(crate) dropped: [u64; Rule::ALL.len()],
+    pub(crate) issues: Vec<ParseIssue>,
+    pub(crate) strings: Strings,
+    pub(crate) columns: Columns,
+    seen: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    /// Lines given to [`Cleaner::push`] and not merged yet.
+    pending: TypedBatch,
+}
+
+impl Cleaner {
+    pub fn new(rules: CleaningRules) -> Self {
+        Cleaner {
+            rules,
+            lines_read: 0,
+            dropped: [0; Rule::ALL.len()],
+            issues: Vec::new(),
+            strings: Strings::default(),
+            columns: Columns::default(),
+            seen: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            pending: TypedBatch::default(),
+        }
+    }
+
+    pub fn rules(&self) -> &CleaningRules {
+        &self.rules
+    }
+
+    /// Lines seen so far.
+    pub fn lines_read(&self) -> u64 {
+        self.lines_read + self.pending.lines_read
+    }
+
+    /// Applies the rules to one line, whose fields are given in [`Role::ALL`] order.
+    /// `column_name` names a role's column for messages. Errors only in strict mode.
+    pub fn push(
+        &mut self,
+        fields: &[Field<'_>; 8],
+        location: Location<'_>,
+        column_name: &dyn Fn(Role) -> String,
+        decimal_comma: bool,
+    ) -> Result<()> {
+        self.pending
+            .push(&self.rules, fields, location, column_name, decimal_comma)?;
+        if self.pending.lines_read >= PENDING_LINES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Merges the lines given to [`Cleaner::push`] so far.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.merge(pending)
+    }
+
+    /// Takes a batch typed elsewhere, after all the lines before it: adds its counts
+    /// and first issues, and keeps its lines that are not duplicates of kept ones.
+    pub(crate) fn merge(&mut self, batch: TypedBatch) -> Result<()> {
+        let TypedBatch {
+            lines_read,
+            dropped,
+            issues,
+            strings,
+            mut lines,
+        } = batch;
+        self.lines_read += lines_read;
+        for (total, count) in self.dropped.iter_mut().zip(dropped) {
+            *total += count;
+        }
+        let room = MAX_PARSE_ISSUES.saturating_sub(self.issues.len());
+        self.issues.extend(issues.into_iter().take(room));
+        self.strings.absorb(strings, &mut lines);
+        for line in &lines {
+            self.keep_unless_duplicate(line)?;
+        }
+        Ok(())
+    }
+
+    fn keep_unless_duplicate(&mut self, line: &TypedLine) -> Result<()> {
+        let hash = self.hasher.hash_one(line.hash_key());
+        let columns = &self.columns;
+        if self
+            .seen
+            .find(hash, |&i| columns.same_line(i as usize, line))
+            .is_some()
+        {
+            self.dropped[Rule::Duplicate.index()] += 1;
+            return Ok(());
+        }
+        let index = u32::try_from(self.columns.len())
+            .map_err(|_| Error::Config("more than 4 billion clean lines in one run".to_string()))?;
+        let (columns, hasher) = (&self.columns, &self.hasher);
+        self.seen.insert_unique(hash, index, |&i| {
+            hasher.hash_one(line_key(columns, i as usize))
+        });
+        self.columns.push(line);
+        Ok(())
     }
 }
 

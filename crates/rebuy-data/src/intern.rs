@@ -10,7 +10,11 @@ use std::hash::BuildHasher;
 
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    strings: Vec<Box<str>>,
+    /// The strings one after the other (one allocation, not one per string: batches
+    /// typed in parallel each fill an interner of their own).
+    text: String,
+    /// Where each string ends in `text`, by id.
+    ends: Vec<usize>,
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
 }
@@ -19,26 +23,46 @@ impl Interner {
     /// The id of `text`, adding it when new.
     pub fn intern(&mut self, text: &str) -> u32 {
         let hash = self.hasher.hash_one(text);
-        let strings = &self.strings;
-        if let Some(&id) = self.index.find(hash, |&id| &*strings[id as usize] == text) {
+        let (all, ends) = (&self.text, &self.ends);
+        if let Some(&id) = self
+            .index
+            .find(hash, |&id| string_at(all, ends, id) == text)
+        {
             return id;
         }
-        let id = u32::try_from(self.strings.len()).expect("fewer than 4 billion distinct values");
-        self.strings.push(text.into());
-        let (strings, hasher) = (&self.strings, &self.hasher);
+        let id = u32::try_from(self.ends.len()).expect("fewer than 4 billion distinct values");
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        let (all, ends, hasher) = (&self.text, &self.ends, &self.hasher);
         self.index
-            .insert_unique(hash, id, |&id| hasher.hash_one(&*strings[id as usize]));
+            .insert_unique(hash, id, |&id| hasher.hash_one(string_at(all, ends, id)));
         id
     }
 
+    /// Adds the strings of `other` in its id order; returns the id here of each of
+    /// `other`'s ids.
+    pub fn absorb(&mut self, other: &Interner) -> Vec<u32> {
+        (0..other.ends.len() as u32)
+            .map(|id| self.intern(string_at(&other.text, &other.ends, id)))
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.ends.len()
     }
 
     /// All strings, in id order.
     pub fn into_strings(self) -> Vec<Box<str>> {
-        self.strings
+        (0..self.ends.len() as u32)
+            .map(|id| string_at(&self.text, &self.ends, id).into())
+            .collect()
     }
+}
+
+fn string_at<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] };
+    &text[start..ends[id]]
 }
 
 #[cfg(test)]
@@ -54,5 +78,22 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(interner.len(), 2);
         assert_eq!(&*interner.into_strings()[b as usize], "22423");
+    }
+
+    #[test]
+    fn absorbing_gives_the_ids_of_interning_in_order() {
+        let mut whole = Interner::default();
+        let mut merged = Interner::default();
+        let mut batch = Interner::default();
+        for text in ["a", "b"] {
+            whole.intern(text);
+            merged.intern(text);
+        }
+        for text in ["c", "a", "d"] {
+            whole.intern(text);
+            batch.intern(text);
+        }
+        assert_eq!(merged.absorb(&batch), vec![2, 0, 3]);
+        assert_eq!(merged.into_strings(), whole.into_strings());
     }
 }

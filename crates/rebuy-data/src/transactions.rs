@@ -22,17 +22,17 @@ pub struct Transactions {
 
 impl Transactions {
     /// Ends cleaning: computes the report and fails when no sale is left.
-    pub fn finish(cleaner: Cleaner, inputs: Vec<InputReport>) -> Result<Self> {
+    pub fn finish(mut cleaner: Cleaner, inputs: Vec<InputReport>) -> Result<Self> {
+        cleaner.flush()?;
         let Cleaner {
             lines_read,
             dropped,
             issues,
-            invoices,
-            customers,
+            strings,
             columns,
             ..
         } = cleaner;
-        let summary = Summary::of(&columns, customers.len(), invoices.len());
+        let summary = Summary::of(&columns, strings.customers.len(), strings.invoices.len());
         let quality = QualityReport {
             inputs,
             lines_read,
@@ -58,7 +58,7 @@ impl Transactions {
             return Err(Error::NothingSurvived(nothing_survived(&quality)));
         }
         Ok(Transactions {
-            customer_ids: customers.into_strings(),
+            customer_ids: strings.customers.into_strings(),
             columns,
             quality,
         })
@@ -106,29 +106,41 @@ impl Transactions {
     pub fn into_line_table(self, batch_rows: usize, partitions: usize) -> Result<LineTable> {
         let Transactions {
             customer_ids,
-            columns: c,
+            columns,
             quality,
         } = self;
-        let day: Vec<i32> = c
-            .timestamp
+        // Each column is freed as soon as it is no longer needed, and the amount is
+        // computed in the price column's memory, so that building the table needs
+        // little more than the lines themselves.
+        let Columns {
+            customer,
+            invoice,
+            stock_code,
+            description,
+            country,
+            timestamp,
+            quantity,
+            price: mut amount,
+            is_return,
+        } = columns;
+        drop(description);
+        let day: Vec<i32> = timestamp
             .iter()
             .map(|t| t.div_euclid(SECONDS_PER_DAY) as i32)
             .collect();
-        let amount: Vec<f64> = c
-            .quantity
-            .iter()
-            .zip(&c.price)
-            .map(|(q, p)| q * p)
-            .collect();
+        drop(timestamp);
+        for (price, quantity) in amount.iter_mut().zip(&quantity) {
+            *price *= quantity;
+        }
         let arrays: Vec<ArrayRef> = vec![
-            Arc::new(UInt32Array::from(c.customer)),
-            Arc::new(UInt32Array::from(c.invoice)),
-            Arc::new(UInt32Array::from(c.stock_code)),
-            Arc::new(UInt32Array::from(c.country)),
+            Arc::new(UInt32Array::from(customer)),
+            Arc::new(UInt32Array::from(invoice)),
+            Arc::new(UInt32Array::from(stock_code)),
+            Arc::new(UInt32Array::from(country)),
             Arc::new(Int32Array::from(day)),
-            Arc::new(Float64Array::from(c.quantity)),
+            Arc::new(Float64Array::from(quantity)),
             Arc::new(Float64Array::from(amount)),
-            Arc::new(BooleanArray::from(c.is_return)),
+            Arc::new(BooleanArray::from(is_return)),
         ];
         let whole = RecordBatch::try_new(Self::schema(), arrays)
             .map_err(|e| Error::Config(format!("internal: building the line table: {e}")))?;

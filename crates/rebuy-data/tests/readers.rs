@@ -383,3 +383,73 @@ proptest! {
         let _ = read_one(dir.path(), "fuzz.csv", text.as_bytes());
     }
 }
+
+/// CSV chunks typed on the rayon workers and merged in order give exactly what one
+/// line at a time gives: the same string ids, the first copy of a duplicate kept (also
+/// when the copies are chunks apart), the same counts and first unreadable values.
+#[test]
+fn chunked_csv_reading_equals_line_by_line() {
+    use rebuy_data::clean::{Cleaner, Field as LineField, Location};
+    use rebuy_data::schema::Role;
+    let mut text = format!("{HEADER_II}\n");
+    let mut rows = Vec::new();
+    for i in 0..40_000u64 {
+        // Every 7th line repeats one from far back: a duplicate in an earlier chunk.
+        let j = if i % 7 == 3 { i / 3 } else { i };
+        let invoice = if j % 17 == 0 { "C" } else { "" };
+        let quantity = if i % 2500 == 11 {
+            "x".to_string() // unreadable: more than the ten listed
+        } else {
+            format!("{}", (j % 13) as i64 - 2)
+        };
+        let customer = if j % 11 == 0 {
+            String::new()
+        } else {
+            format!("{}", 12_000 + j % 3001)
+        };
+        let row = [
+            format!("{invoice}{}", 500_000 + j / 5),
+            format!("S{}", j % 997),
+            format!("ITEM {}", j % 991),
+            quantity,
+            format!("2010-12-{:02} 08:{:02}:00", 1 + j % 28, j % 60),
+            format!("{}.{:02}", j % 9, j % 100),
+            customer,
+            ["United Kingdom", "France", "EIRE"][(j % 3) as usize].to_string(),
+        ];
+        text.push_str(&row.join(","));
+        text.push('\n');
+        rows.push(row);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "many.csv", text.as_bytes());
+    let chunked = read(std::slice::from_ref(&path)).unwrap();
+
+    let header: Vec<&str> = HEADER_II.split(',').collect();
+    let column_name =
+        |role: Role| header[Role::ALL.iter().position(|r| *r == role).unwrap()].to_string();
+    let mut cleaner = Cleaner::new(ReadOptions::default().rules);
+    for (i, row) in rows.iter().enumerate() {
+        let fields = std::array::from_fn(|k| match row[k].as_str() {
+            "" => LineField::Empty,
+            value => LineField::Text(value),
+        });
+        let location = Location {
+            path: &path,
+            sheet: None,
+            line: i as u64 + 2,
+        };
+        cleaner
+            .push(&fields, location, &column_name, false)
+            .unwrap();
+    }
+    let one_by_one = Transactions::finish(cleaner, chunked.quality().inputs.clone()).unwrap();
+
+    let json = |t: &Transactions| serde_json::to_string(t.quality()).unwrap();
+    assert_eq!(json(&chunked), json(&one_by_one));
+    assert_eq!(chunked.quality().parse_issues.len(), 10);
+    assert!(chunked.quality().dropped_by(Rule::Duplicate) > 1000);
+    assert_eq!(chunked.customer_ids(), one_by_one.customer_ids());
+    let table = |t: Transactions| t.into_line_table(1 << 20, 1).unwrap().partitions;
+    assert_eq!(table(chunked), table(one_by_one));
+}

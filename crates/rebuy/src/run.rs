@@ -103,6 +103,48 @@ struct InputFile {
 struct Stage {
     name: &'static str,
     seconds: f64,
+    /// Highest resident memory of the run so far, at the end of the stage (Linux
+    /// only): the stage that raises it is the one that needs the memory.
+    peak_rss_mb: Option<u64>,
+}
+
+/// Times the stages of a run one after the other, with the memory peak so far.
+struct Stages {
+    started: Instant,
+    done: Vec<Stage>,
+}
+
+impl Default for Stages {
+    fn default() -> Self {
+        Stages {
+            started: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+}
+
+impl Stages {
+    fn start(&mut self) {
+        self.started = Instant::now();
+    }
+
+    fn end(&mut self, name: &'static str) {
+        self.done.push(Stage {
+            name,
+            seconds: self.started.elapsed().as_secs_f64(),
+            peak_rss_mb: peak_rss_mb(),
+        });
+    }
+}
+
+/// Peak resident memory of the process so far in MB (`VmHWM`). Not reset per stage:
+/// resetting it (`/proc/self/clear_refs`) would also hide the whole run's peak from
+/// `/usr/bin/time`.
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let kilobytes: u64 = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kilobytes / 1024)
 }
 
 #[derive(Debug, Serialize)]
@@ -125,16 +167,13 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     let segment_map = load_segment_map(args.segments.as_deref())?;
     let options = read_options(&args.read)?;
     let hashing = spawn_hashing(args.inputs.clone());
-    let mut stages = Vec::new();
+    let mut stages = Stages::default();
 
-    let started = Instant::now();
+    stages.start();
     let transactions = read_inputs(&args.inputs, &options)?;
-    stages.push(Stage {
-        name: "read_and_clean",
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    stages.end("read_and_clean");
 
-    let started = Instant::now();
+    stages.start();
     let spinner = progress::spinner("customer features");
     let engine = FeatureEngine::new(transactions.into_line_table(BATCH_ROWS, 2)?)?
         .btyd_time_unit(args.time_unit);
@@ -148,21 +187,15 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     })?;
     let rfm = features.rfm(&segment_map);
     spinner.finish_and_clear();
-    stages.push(Stage {
-        name: "features_and_rfm",
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    stages.end("features_and_rfm");
 
-    let started = Instant::now();
+    stages.start();
     let spinner = progress::spinner("clusters (k sweep)");
     let clustering = segments::segment_customers(&features, &rfm, args.k, args.seed)?;
     spinner.finish_and_clear();
-    stages.push(Stage {
-        name: "clusters",
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    stages.end("clusters");
 
-    let started = Instant::now();
+    stages.start();
     let spinner = progress::spinner("purchase models");
     let purchase = purchase::purchase_stage(
         &engine,
@@ -173,12 +206,9 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
         &folder,
     )?;
     spinner.finish_and_clear();
-    stages.push(Stage {
-        name: "purchase_models",
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    stages.end("purchase_models");
 
-    let started = Instant::now();
+    stages.start();
     let mut extra = Vec::new();
     if let Clustering::Fitted(segmentation) = &clustering {
         extra.push((
@@ -202,10 +232,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     segments::write(&folder, &features, &rfm, &segment_map, &args.k, &clustering)?;
     folder.write_json("quality.json", engine.quality())?;
     write_months(&folder.path("months.csv"), &engine.monthly_revenue()?)?;
-    stages.push(Stage {
-        name: "write",
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    stages.end("write");
 
     let quality = engine.quality();
     let manifest = Manifest {
@@ -220,7 +247,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
         seed: args.seed,
         first_sale: quality.first_sale.clone(),
         last_sale: quality.last_sale.clone(),
-        stages,
+        stages: stages.done,
         counts: Counts {
             lines_read: quality.lines_read,
             sales_lines: quality.sales_lines,

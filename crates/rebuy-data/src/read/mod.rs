@@ -86,6 +86,10 @@ pub fn detect_format(path: &Path) -> Result<Format> {
 }
 
 /// Reads, cleans and combines the input files.
+///
+/// CSV chunks are typed on the global rayon pool while the calling thread merges them
+/// in order: call this from outside that pool (a pool thread blocked here waiting for
+/// a chunk could be the one that should type it).
 pub fn read_transactions(
     paths: &[PathBuf],
     options: &ReadOptions,
