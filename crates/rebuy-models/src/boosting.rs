@@ -32,6 +32,8 @@ use crate::tree::grow::{GradPair, GrowParams, TrainingSet, grow};
 use crate::tree::{CompleteTrees, Tree};
 use crate::{Result, metrics};
 
+/// Fewer rows than this are predicted by walking the trees (the same sums, bit for bit).
+const EXIT_TABLES_MIN_ROWS: usize = 4096;
 /// Rows per prediction task (fixed, so results do not depend on the thread count).
 const PREDICT_CHUNK: usize = 4096;
 
@@ -413,7 +415,13 @@ impl BoostedTrees {
         classifier::check_values(features, true)?;
         let n_features = features.n_cols();
         let mut log_odds = vec![self.base_log_odds; features.n_rows()];
-        let complete = CompleteTrees::new(&self.trees, n_features);
+        // The exit tables cost megabytes to build (features x 256 codes x trees): worth it
+        // for a table of customers, not for the one customer of an API request.
+        let complete = if features.n_rows() >= EXIT_TABLES_MIN_ROWS {
+            CompleteTrees::new(&self.trees, n_features)
+        } else {
+            None
+        };
         log_odds
             .par_chunks_mut(PREDICT_CHUNK)
             .zip(features.values().par_chunks(PREDICT_CHUNK * n_features))
@@ -560,6 +568,12 @@ mod tests {
             let predicted = model.predict_log_odds(&rows).unwrap();
             let predicted: Vec<u64> = predicted.into_iter().map(f64::to_bits).collect();
             assert_eq!(predicted, expected, "depth {depth}");
+            // A single row (an API request) walks the trees: the same sum.
+            let one = Matrix::new(1, n_cols, rows.values()[..n_cols].to_vec())
+                .and_then(|m| m.with_column_names(test.column_names().to_vec()))
+                .unwrap();
+            let alone = model.predict_log_odds(&one).unwrap()[0].to_bits();
+            assert_eq!(alone, expected[0], "depth {depth}, one row");
         }
     }
 
