@@ -56,13 +56,18 @@ pub const DEMO_SEED: u64 = 42;
 pub fn demo(args: &DemoArgs) -> Result<()> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
-        None => std::env::temp_dir().join(format!("rebuy-demo-{}", std::process::id())),
+        None => default_demo_dir(),
     };
     let outcome = demo_run(&dir, args.customers, args.seed)?;
     if args.no_serve {
         return Ok(());
     }
     crate::serve::serve(&outcome.folder, args.addr)
+}
+
+/// Where a demo goes when no folder is named: a new folder under the system's temp dir.
+pub fn default_demo_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("rebuy-demo-{}", std::process::id()))
 }
 
 /// Simulates `customers` customers into `dir`, runs the pipeline on them into

@@ -11,7 +11,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<()> {
             "{} does not exist: serving the demo instead\n",
             args.run.display()
         );
-        let dir = std::env::temp_dir().join("rebuy-demo");
+        let dir = std::env::temp_dir().join(format!("rebuy-demo-{}", std::process::id()));
         let outcome =
             crate::demo::demo_run(&dir, crate::demo::DEMO_CUSTOMERS, crate::demo::DEMO_SEED)?;
         return serve(&outcome.folder, args.addr);

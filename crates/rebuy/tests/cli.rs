@@ -232,12 +232,34 @@ fn generate_is_deterministic_and_demo_runs() {
     assert!(demo.status.success(), "{}", text(&demo.stderr));
     assert!(demo_dir.join("run/customers.csv").exists());
     assert!(text(&demo.stdout).contains("Champions"));
-    serve_answers_its_health_check(&demo_dir.join("run"));
+    serve_answers_its_health_check(&demo_dir.join("run"), &[], dir.path());
 }
 
-/// `rebuy serve` loads the run folder and `rebuy healthcheck` (the container's health
-/// check) says so; once the server is gone the check fails.
-fn serve_answers_its_health_check(run: &Path) {
+/// The container's default command: no run folder mounted, so the demo is run into the
+/// temp dir and served.
+#[test]
+fn serve_runs_the_demo_when_the_run_folder_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-run-here");
+    serve_answers_its_health_check(&missing, &["--demo-if-missing"], dir.path());
+    let demo = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .find(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("rebuy-demo")
+        })
+        .expect("the demo folder in the temp dir");
+    assert!(demo.path().join("run/manifest.json").exists());
+    assert!(!missing.exists());
+}
+
+/// `rebuy serve` (with `extra` options, the temp dir `tmp`) loads the run folder and
+/// `rebuy healthcheck` (the container's health check) says so; once the server is gone
+/// the check fails.
+fn serve_answers_its_health_check(run: &Path, extra: &[&str], tmp: &Path) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -246,6 +268,8 @@ fn serve_answers_its_health_check(run: &Path) {
     let addr = format!("127.0.0.1:{port}");
     let mut server = Command::new(env!("CARGO_BIN_EXE_rebuy"))
         .args(["serve", "--run", run.to_str().unwrap(), "--addr", &addr])
+        .args(extra)
+        .env("TMPDIR", tmp)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -256,7 +280,7 @@ fn serve_answers_its_health_check(run: &Path) {
         if check.status.success() {
             break true;
         }
-        if started.elapsed() > std::time::Duration::from_secs(30)
+        if started.elapsed() > std::time::Duration::from_secs(180)
             || server.try_wait().unwrap().is_some()
         {
             break false;
