@@ -348,7 +348,7 @@ fn read_pictures(
         }
         let svg = std::fs::read_to_string(&path).map_err(|e| ServerError::Read {
             file: path.display().to_string(),
-            source: e.into(),
+            source: e,
         })?;
         if !svg.trim_start().starts_with("<svg") {
             return Err(ServerError::Invalid {
