@@ -201,75 +201,78 @@ async fn rfm_score_places_extremes_in_the_obvious_segments() {
     assert_eq!(score["rfm_segment"], "Hibernating", "{score}");
 }
 
+/// Bodies that every endpoint taking recency, frequency and monetary refuses: (body,
+/// status, the field the error names).
+const BAD_RFM_BODIES: [(&str, StatusCode, &str); 14] = [
+    (
+        r#"{"recency_days": 3, "frequency": 2"#,
+        StatusCode::BAD_REQUEST,
+        "body",
+    ),
+    (r#"not json"#, StatusCode::BAD_REQUEST, "body"),
+    ("", StatusCode::BAD_REQUEST, "body"),
+    (
+        r#"{"recency_days": NaN, "frequency": 2, "monetary": 5}"#,
+        StatusCode::BAD_REQUEST,
+        "body",
+    ),
+    (
+        r#"{"recency_days": 1e999, "frequency": 2, "monetary": 5}"#,
+        StatusCode::BAD_REQUEST,
+        "body",
+    ),
+    (r#"[1, 2, 3]"#, StatusCode::UNPROCESSABLE_ENTITY, "body"),
+    (
+        r#"{"frequency": 2, "monetary": 5}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "recency_days",
+    ),
+    (
+        r#"{"recency_days": 3, "frequency": 2}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "monetary",
+    ),
+    (
+        r#"{"recency_days": -1, "frequency": 2, "monetary": 5}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "recency_days",
+    ),
+    (
+        r#"{"recency_days": 3, "frequency": 0, "monetary": 5}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "frequency",
+    ),
+    (
+        r#"{"recency_days": 3, "frequency": 2, "monetary": -0.01}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "monetary",
+    ),
+    (
+        r#"{"recency_days": "NaN", "frequency": 2, "monetary": 5}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "recency_days",
+    ),
+    (
+        r#"{"recency_days": 3, "frequency": "two", "monetary": 5}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "frequency",
+    ),
+    (
+        r#"{"recency_days": 3, "frequency": 2, "monetary": null}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "monetary",
+    ),
+];
+
 #[tokio::test]
 async fn each_bad_body_is_a_4xx_naming_the_field() {
     let base = common::start("run").await;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let cases = [
-        (
-            r#"{"recency_days": 3, "frequency": 2"#,
-            StatusCode::BAD_REQUEST,
-            "body",
-        ),
-        (r#"not json"#, StatusCode::BAD_REQUEST, "body"),
-        ("", StatusCode::BAD_REQUEST, "body"),
-        (
-            r#"{"recency_days": NaN, "frequency": 2, "monetary": 5}"#,
-            StatusCode::BAD_REQUEST,
-            "body",
-        ),
-        (
-            r#"{"recency_days": 1e999, "frequency": 2, "monetary": 5}"#,
-            StatusCode::BAD_REQUEST,
-            "body",
-        ),
-        (r#"[1, 2, 3]"#, unprocessable, "body"),
-        (
-            r#"{"frequency": 2, "monetary": 5}"#,
-            unprocessable,
-            "recency_days",
-        ),
-        (
-            r#"{"recency_days": 3, "frequency": 2}"#,
-            unprocessable,
-            "monetary",
-        ),
-        (
-            r#"{"recency_days": -1, "frequency": 2, "monetary": 5}"#,
-            unprocessable,
-            "recency_days",
-        ),
-        (
-            r#"{"recency_days": 3, "frequency": 0, "monetary": 5}"#,
-            unprocessable,
-            "frequency",
-        ),
-        (
-            r#"{"recency_days": 3, "frequency": 2, "monetary": -0.01}"#,
-            unprocessable,
-            "monetary",
-        ),
-        (
-            r#"{"recency_days": "NaN", "frequency": 2, "monetary": 5}"#,
-            unprocessable,
-            "recency_days",
-        ),
-        (
-            r#"{"recency_days": 3, "frequency": "two", "monetary": 5}"#,
-            unprocessable,
-            "frequency",
-        ),
-        (
-            r#"{"recency_days": 3, "frequency": 2, "monetary": null}"#,
-            unprocessable,
-            "monetary",
-        ),
-        (
-            r#"{"recency_days": 3, "frequency": 2, "monetary": 5, "age": 40}"#,
-            unprocessable,
-            "age",
-        ),
-    ];
+    let cases = BAD_RFM_BODIES.into_iter().chain([(
+        r#"{"recency_days": 3, "frequency": 2, "monetary": 5, "age": 40}"#,
+        unprocessable,
+        "age",
+    )]);
     for (body, status, field) in cases {
         let answer = post_body(&base, body).await;
         assert_refused(answer, status, field);
@@ -676,29 +679,7 @@ async fn predict_a_list_keeps_its_order_and_names_the_bad_row() {
 async fn each_bad_predict_body_is_a_4xx_naming_the_field() {
     let base = common::start(SCORED).await;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let cases = [
-        ("{", StatusCode::BAD_REQUEST, "body"),
-        (
-            r#"{"recency_days": NaN, "frequency": 2, "monetary": 5}"#,
-            StatusCode::BAD_REQUEST,
-            "body",
-        ),
-        ("3", unprocessable, "body"),
-        (
-            r#"{"frequency": 2, "monetary": 5}"#,
-            unprocessable,
-            "recency_days",
-        ),
-        (
-            r#"{"recency_days": -1, "frequency": 2, "monetary": 5}"#,
-            unprocessable,
-            "recency_days",
-        ),
-        (
-            r#"{"recency_days": 1, "frequency": "2", "monetary": 5}"#,
-            unprocessable,
-            "frequency",
-        ),
+    let cases = BAD_RFM_BODIES.into_iter().chain([
         (
             r#"{"recency_days": 1, "frequency": 2, "monetary": 5, "tenure_days": "NaN"}"#,
             unprocessable,
@@ -714,7 +695,7 @@ async fn each_bad_predict_body_is_a_4xx_naming_the_field() {
             unprocessable,
             "monetary",
         ),
-    ];
+    ]);
     for (body, status, field) in cases {
         assert_refused(post_to(&base, "/api/predict", body).await, status, field);
     }
