@@ -78,6 +78,12 @@ impl CleaningRules {
         }
     }
 
+    /// The non-product stock codes matched exactly (upper case), and the prefixes of
+    /// those given with a trailing `*`: for engines that apply the rule themselves.
+    pub fn non_product_codes(&self) -> (&[String], &[String]) {
+        (&self.non_product_exact, &self.non_product_prefix)
+    }
+
     fn is_non_product(&self, stock_code: &str) -> bool {
         let code = stock_code.trim_ascii();
         self.non_product_exact
@@ -196,6 +202,27 @@ impl TypedLine {
     }
 }
 
+/// Where readers deliver lines: the [`Cleaner`] of a run, or the raw-line writer of
+/// `convert`.
+pub trait LineSink {
+    /// Takes one line, whose fields are given in [`Role::ALL`] order. `column_name`
+    /// names a role's column for messages. Errors only in strict mode (or on a write
+    /// failure).
+    fn push(
+        &mut self,
+        fields: &[Field<'_>; 8],
+        location: Location<'_>,
+        column_name: &dyn Fn(Role) -> String,
+        decimal_comma: bool,
+    ) -> Result<()>;
+
+    /// Takes a line that cannot be split into fields (too few fields, broken quoting).
+    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()>;
+
+    /// Lines taken so far.
+    fn lines_read(&self) -> u64;
+}
+
 /// Applies the rules to each line a reader pushes and keeps the survivors.
 #[derive(Debug)]
 pub struct Cleaner {
@@ -213,43 +240,9 @@ pub struct Cleaner {
     hasher: DefaultHashBuilder,
 }
 
-/// What a failed field read reports.
-struct BadField {
-    role: Role,
-    value: String,
-    expected: &'static str,
-}
-
-impl Cleaner {
-    pub fn new(rules: CleaningRules) -> Self {
-        Cleaner {
-            rules,
-            lines_read: 0,
-            dropped: [0; Rule::ALL.len()],
-            issues: Vec::new(),
-            invoices: Interner::default(),
-            stock_codes: Interner::default(),
-            descriptions: Interner::default(),
-            customers: Interner::default(),
-            countries: Interner::default(),
-            columns: Columns::default(),
-            seen: HashTable::new(),
-            hasher: DefaultHashBuilder::default(),
-        }
-    }
-
-    pub fn rules(&self) -> &CleaningRules {
-        &self.rules
-    }
-
-    /// Lines seen so far.
-    pub fn lines_read(&self) -> u64 {
-        self.lines_read
-    }
-
-    /// Applies the rules to one line, whose fields are given in [`Role::ALL`] order.
-    /// `column_name` names a role's column for messages. Errors only in strict mode.
-    pub fn push(
+impl LineSink for Cleaner {
+    /// Applies the rules to one line.
+    fn push(
         &mut self,
         fields: &[Field<'_>; 8],
         location: Location<'_>,
@@ -282,15 +275,11 @@ impl Cleaner {
         Ok(())
     }
 
-    /// Counts a line that cannot be split into fields (too few fields, broken
-    /// quoting) as unreadable. Errors only in strict mode.
-    pub fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()> {
+    /// Counts a line that cannot be split into fields as unreadable.
+    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()> {
         self.lines_read += 1;
         if self.rules.strict {
-            return Err(Error::BadLine {
-                location: location.to_string(),
-                detail: format!("{detail} (--strict stops at the first unreadable line)"),
-            });
+            return Err(strict_line_error(location, detail));
         }
         self.count(Rule::Unparseable);
         if self.issues.len() < MAX_PARSE_ISSUES {
@@ -304,6 +293,40 @@ impl Cleaner {
         Ok(())
     }
 
+    fn lines_read(&self) -> u64 {
+        self.lines_read
+    }
+}
+
+/// What a failed field read reports.
+struct BadField {
+    role: Role,
+    value: String,
+    expected: &'static str,
+}
+
+impl Cleaner {
+    pub fn new(rules: CleaningRules) -> Self {
+        Cleaner {
+            rules,
+            lines_read: 0,
+            dropped: [0; Rule::ALL.len()],
+            issues: Vec::new(),
+            invoices: Interner::default(),
+            stock_codes: Interner::default(),
+            descriptions: Interner::default(),
+            customers: Interner::default(),
+            countries: Interner::default(),
+            columns: Columns::default(),
+            seen: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
+    pub fn rules(&self) -> &CleaningRules {
+        &self.rules
+    }
+
     fn count(&mut self, rule: Rule) {
         self.dropped[rule.index()] += 1;
     }
@@ -314,22 +337,9 @@ impl Cleaner {
         location: Location<'_>,
         column_name: &dyn Fn(Role) -> String,
     ) -> Result<()> {
-        let issue = ParseIssue {
-            location: location.to_string(),
-            column: column_name(bad.role),
-            value: bad.value,
-            expected: bad.expected.to_string(),
-        };
+        let issue = bad.issue(location, column_name);
         if self.rules.strict {
-            return Err(Error::BadValue {
-                location: issue.location,
-                column: issue.column,
-                value: issue.value,
-                expected: format!(
-                    "{} (--strict stops at the first unreadable value)",
-                    issue.expected
-                ),
-            });
+            return Err(strict_value_error(issue));
         }
         self.count(Rule::Unparseable);
         if self.issues.len() < MAX_PARSE_ISSUES {
@@ -344,22 +354,18 @@ impl Cleaner {
         fields: &[Field<'_>; 8],
         decimal_comma: bool,
     ) -> std::result::Result<Option<TypedLine>, BadField> {
-        let field = |role: Role| fields[role_position(role)];
-        let invoice = text_of(field(Role::Invoice))
-            .filter(|t| !t.trim_ascii().is_empty())
-            .ok_or_else(|| bad(Role::Invoice, field(Role::Invoice), "an invoice number"))?;
-        let quantity = number_of(field(Role::Quantity), decimal_comma)
-            .ok_or_else(|| bad(Role::Quantity, field(Role::Quantity), "a number"))?;
-        let price = number_of(field(Role::Price), decimal_comma)
-            .ok_or_else(|| bad(Role::Price, field(Role::Price), "a number"))?;
-        let timestamp = timestamp_of(field(Role::InvoiceDate), self.rules.day_order)
-            .ok_or_else(|| bad(Role::InvoiceDate, field(Role::InvoiceDate), TIMESTAMP_FORMS))?;
-        let Some(customer) = customer_of(field(Role::Customer)) else {
+        let raw = RawLine::of(fields, self.rules.day_order, decimal_comma);
+        let (Some(invoice), Some(quantity), Some(price), Some(timestamp)) =
+            (&raw.invoice, raw.quantity, raw.price, raw.timestamp)
+        else {
+            return Err(raw.first_bad(fields));
+        };
+        let Some(customer) = &raw.customer else {
             self.count(Rule::MissingCustomerId);
             return Ok(None);
         };
-        let stock_code = text_of(field(Role::StockCode)).unwrap_or_default();
-        if self.rules.is_non_product(&stock_code) {
+        let stock_code = raw.stock_code.as_deref().unwrap_or_default();
+        if self.rules.is_non_product(stock_code) {
             self.count(Rule::NonProductCode);
             return Ok(None);
         }
@@ -373,19 +379,123 @@ impl Cleaner {
             self.count(Rule::QuantityNotPositive);
             return Ok(None);
         }
-        let description = text_of(field(Role::Description)).unwrap_or_default();
-        let country = text_of(field(Role::Country)).unwrap_or_default();
+        let description = raw.description.as_deref().unwrap_or_default();
+        let country = raw.country.as_deref().unwrap_or_default();
         Ok(Some(TypedLine {
             invoice: self.invoices.intern(invoice),
             stock_code: self.stock_codes.intern(stock_code.trim_ascii()),
             description: self.descriptions.intern(description.trim_ascii()),
-            customer: self.customers.intern(&customer),
+            customer: self.customers.intern(customer),
             country: self.countries.intern(country.trim_ascii()),
             timestamp,
             quantity: quantity.abs(),
             price,
             is_return,
         }))
+    }
+}
+
+/// A line typed field by field, before any rule: `None` where a value is absent or
+/// cannot be read. The cleaning rules and `convert` both start from it, so a
+/// converted file holds exactly what the rules would have seen.
+#[derive(Debug)]
+pub(crate) struct RawLine<'a> {
+    /// Not empty or blank.
+    pub invoice: Option<Cow<'a, str>>,
+    pub stock_code: Option<Cow<'a, str>>,
+    pub description: Option<Cow<'a, str>>,
+    pub quantity: Option<f64>,
+    /// Seconds since 1970-01-01, no time zone.
+    pub timestamp: Option<i64>,
+    pub price: Option<f64>,
+    /// Normalised (`13085.0` is `13085`); `None` when missing.
+    pub customer: Option<Cow<'a, str>>,
+    pub country: Option<Cow<'a, str>>,
+}
+
+impl<'a> RawLine<'a> {
+    pub(crate) fn of(fields: &[Field<'a>; 8], day_order: DayOrder, decimal_comma: bool) -> Self {
+        let field = |role: Role| fields[role_position(role)];
+        RawLine {
+            invoice: text_of(field(Role::Invoice)).filter(|t| !t.trim_ascii().is_empty()),
+            stock_code: text_of(field(Role::StockCode)),
+            description: text_of(field(Role::Description)),
+            quantity: number_of(field(Role::Quantity), decimal_comma),
+            timestamp: timestamp_of(field(Role::InvoiceDate), day_order),
+            price: number_of(field(Role::Price), decimal_comma),
+            customer: customer_of(field(Role::Customer)),
+            country: text_of(field(Role::Country)),
+        }
+    }
+
+    /// The first required value that could not be read, in the order the rules check
+    /// them (invoice, quantity, price, date); `None` when all four were read.
+    fn bad_role(&self) -> Option<(Role, &'static str)> {
+        if self.invoice.is_none() {
+            Some((Role::Invoice, "an invoice number"))
+        } else if self.quantity.is_none() {
+            Some((Role::Quantity, "a number"))
+        } else if self.price.is_none() {
+            Some((Role::Price, "a number"))
+        } else if self.timestamp.is_none() {
+            Some((Role::InvoiceDate, TIMESTAMP_FORMS))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a required value could not be read (the line is `unparseable`).
+    pub(crate) fn is_unreadable(&self) -> bool {
+        self.bad_role().is_some()
+    }
+
+    fn first_bad(&self, fields: &[Field<'_>; 8]) -> BadField {
+        let (role, expected) = self
+            .bad_role()
+            .unwrap_or((Role::Invoice, "an invoice number"));
+        bad(role, fields[role_position(role)], expected)
+    }
+
+    /// In strict mode, the error of the first unreadable value.
+    pub(crate) fn strict_error(
+        &self,
+        fields: &[Field<'_>; 8],
+        location: Location<'_>,
+        column_name: &dyn Fn(Role) -> String,
+    ) -> Option<Error> {
+        self.is_unreadable()
+            .then(|| strict_value_error(self.first_bad(fields).issue(location, column_name)))
+    }
+}
+
+impl BadField {
+    fn issue(self, location: Location<'_>, column_name: &dyn Fn(Role) -> String) -> ParseIssue {
+        ParseIssue {
+            location: location.to_string(),
+            column: column_name(self.role),
+            value: self.value,
+            expected: self.expected.to_string(),
+        }
+    }
+}
+
+fn strict_value_error(issue: ParseIssue) -> Error {
+    Error::BadValue {
+        location: issue.location,
+        column: issue.column,
+        value: issue.value,
+        expected: format!(
+            "{} (--strict stops at the first unreadable value)",
+            issue.expected
+        ),
+    }
+}
+
+/// In strict mode, the error of a line that cannot be split into fields.
+pub(crate) fn strict_line_error(location: Location<'_>, detail: String) -> Error {
+    Error::BadLine {
+        location: location.to_string(),
+        detail: format!("{detail} (--strict stops at the first unreadable line)"),
     }
 }
 

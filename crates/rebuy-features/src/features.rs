@@ -4,10 +4,9 @@
 //! and that any SQL engine computes the same way); ratios and day arithmetic are
 //! derived here once, so every engine gives the same features.
 
-use crate::engine::{AsOf, float_column, int_column};
-use crate::{Error, Result};
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::UInt32Type;
+use crate::Result;
+use crate::engine::{AsOf, customer_id_column, int_column, money_column};
+use datafusion::arrow::array::RecordBatch;
 use rebuy_models::rfm::{SegmentMap, quintile_scores};
 
 /// Per-customer aggregates of the lines before an as-of date.
@@ -60,17 +59,10 @@ impl CustomerAggregates {
     pub(crate) fn from_batches(batches: &[RecordBatch], customer_ids: &[Box<str>]) -> Result<Self> {
         let mut rows = CustomerAggregates::default();
         for batch in batches {
-            let keys = batch
-                .column_by_name("customer")
-                .ok_or_else(|| Error::Invalid("query result has no customer column".into()))?
-                .as_primitive::<UInt32Type>();
-            rows.customer_id.extend(
-                keys.values()
-                    .iter()
-                    .map(|k| customer_ids[*k as usize].to_string()),
-            );
+            rows.customer_id
+                .extend(customer_id_column(batch, customer_ids)?);
             rows.invoices.extend(int_column(batch, "invoices")?);
-            rows.monetary.extend(float_column(batch, "monetary")?);
+            rows.monetary.extend(money_column(batch, "monetary")?);
             rows.distinct_products
                 .extend(int_column(batch, "distinct_products")?);
             rows.purchase_days
@@ -78,9 +70,9 @@ impl CustomerAggregates {
             rows.first_day.extend(int_column(batch, "first_day")?);
             rows.last_day.extend(int_column(batch, "last_day")?);
             rows.repeat_spend
-                .extend(float_column(batch, "repeat_spend")?);
+                .extend(money_column(batch, "repeat_spend")?);
             rows.returns_value
-                .extend(float_column(batch, "returns_value")?);
+                .extend(money_column(batch, "returns_value")?);
             rows.return_invoices
                 .extend(int_column(batch, "return_invoices")?);
         }

@@ -1,5 +1,5 @@
 //! Per-customer features, purchase labels and RFM segments for rebuy, computed at an
-//! as-of date with SQL over DataFusion.
+//! as-of date with SQL over DataFusion, or pushed down to PostgreSQL ([`postgres`]).
 //!
 //! The features API cannot see the future: [`FeatureEngine::customer_features`]
 //! takes an [`AsOf`] and its query reads only the view of lines before that day.
@@ -15,9 +15,11 @@
 
 mod engine;
 pub mod features;
+pub mod postgres;
 
 pub use engine::{AsOf, FeatureEngine};
 pub use features::CustomerFeatures;
+pub use postgres::{PostgresSource, is_postgres_url};
 pub use rebuy_models::rfm::{self, SegmentMap, SegmentRule, quintile_scores};
 
 /// Why features could not be computed.
@@ -31,6 +33,9 @@ pub enum Error {
     Data(#[from] rebuy_data::Error),
     #[error("{0}")]
     Invalid(String),
+    /// The database refused the connection, the login, a statement, or its result.
+    #[error("{0}")]
+    Database(String),
 }
 
 /// Result with the features crate's [`Error`].

@@ -3,7 +3,7 @@
 //! file that mixes encodings still reads).
 
 use super::{Format, PROGRESS_EVERY, ReadOptions, input_report, open};
-use crate::clean::{Cleaner, Field, Location};
+use crate::clean::{Field, LineSink, Location};
 use crate::error::{Error, Result};
 use crate::quality::InputReport;
 use crate::schema::{ColumnMap, Role};
@@ -19,7 +19,7 @@ pub(super) fn read(
     path: &Path,
     gzip: bool,
     options: &ReadOptions,
-    cleaner: &mut Cleaner,
+    cleaner: &mut dyn LineSink,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<InputReport> {
     let consumed = Arc::new(AtomicU64::new(0));
