@@ -4,6 +4,13 @@
 //! CSV on several threads), then merged in input order (`Cleaner::merge`), where the
 //! duplicate rule runs: the result is the same as applying the rules line by line.
 //!
+//! Decision (merging `rebuy convert` into the parallel cleaning): readers deliver lines
+//! to a [`LineSink`]. Each line is typed once, by [`RawLine::of`], which both
+//! [`TypedBatch::push`] (the rules) and `convert`'s raw-line writer build on. A sink
+//! that is a [`Cleaner`] gets the parallel pipeline (CSV chunks typed into batches on
+//! the workers, merged in order); any other sink (`convert`, not the hot path) takes
+//! the lines one by one on the reading thread, through the same per-record code.
+//!
 //! Order (a line is counted under the first rule that removes it): unreadable value,
 //! missing customer id, non-product stock code, price <= 0, quantity <= 0 on a sale
 //! (or 0 on a cancellation), exact duplicate of an earlier kept line. Cancellations
@@ -80,6 +87,12 @@ impl CleaningRules {
             day_order,
             strict,
         }
+    }
+
+    /// The non-product stock codes matched exactly (upper case), and the prefixes of
+    /// those given with a trailing `*`: for engines that apply the rule themselves.
+    pub fn non_product_codes(&self) -> (&[String], &[String]) {
+        (&self.non_product_exact, &self.non_product_prefix)
     }
 
     fn is_non_product(&self, stock_code: &str) -> bool {
@@ -230,6 +243,62 @@ impl Strings {
     }
 }
 
+/// Where readers deliver lines: the [`Cleaner`] of a run, a [`TypedBatch`] being filled
+/// on a worker, or the raw-line writer of `convert`.
+pub trait LineSink {
+    /// Takes one line, whose fields are given in [`Role::ALL`] order. `column_name`
+    /// names a role's column for messages. Errors only in strict mode (or on a write
+    /// failure).
+    fn push(
+        &mut self,
+        fields: &[Field<'_>; 8],
+        location: Location<'_>,
+        column_name: &dyn Fn(Role) -> String,
+        decimal_comma: bool,
+    ) -> Result<()>;
+
+    /// Takes a line that cannot be split into fields (too few fields, broken quoting).
+    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()>;
+
+    /// Lines taken so far.
+    fn lines_read(&self) -> u64;
+
+    /// The cleaner behind this sink, if any: the CSV reader then types chunks of
+    /// records into [`TypedBatch`]es on the rayon workers and merges them in input
+    /// order. A sink without one (`convert`'s writer, not the hot path) takes the
+    /// lines one by one on the reading thread.
+    fn cleaner(&mut self) -> Option<&mut Cleaner> {
+        None
+    }
+}
+
+/// A [`TypedBatch`] being filled on a worker, with the rules it applies.
+pub(crate) struct BatchTyping<'r> {
+    pub rules: &'r CleaningRules,
+    pub batch: TypedBatch,
+}
+
+impl LineSink for BatchTyping<'_> {
+    fn push(
+        &mut self,
+        fields: &[Field<'_>; 8],
+        location: Location<'_>,
+        column_name: &dyn Fn(Role) -> String,
+        decimal_comma: bool,
+    ) -> Result<()> {
+        self.batch
+            .push(self.rules, fields, location, column_name, decimal_comma)
+    }
+
+    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()> {
+        self.batch.reject_line(self.rules, location, detail)
+    }
+
+    fn lines_read(&self) -> u64 {
+        self.batch.lines_read
+    }
+}
+
 /// Lines typed and filtered by the row-level rules (all but the duplicate rule), with
 /// their counts and their first unreadable values. A batch needs no other line, so
 /// batches are typed on several threads; [`Cleaner::merge`] then takes them in input
@@ -286,10 +355,7 @@ impl TypedBatch {
     ) -> Result<()> {
         self.lines_read += 1;
         if rules.strict {
-            return Err(Error::BadLine {
-                location: location.to_string(),
-                detail: format!("{detail} (--strict stops at the first unreadable line)"),
-            });
+            return Err(strict_line_error(location, detail));
         }
         self.count(Rule::Unparseable);
         if self.issues.len() < MAX_PARSE_ISSUES {
@@ -314,22 +380,9 @@ impl TypedBatch {
         location: Location<'_>,
         column_name: &dyn Fn(Role) -> String,
     ) -> Result<()> {
-        let issue = ParseIssue {
-            location: location.to_string(),
-            column: column_name(bad.role),
-            value: bad.value,
-            expected: bad.expected.to_string(),
-        };
+        let issue = bad.issue(location, column_name);
         if rules.strict {
-            return Err(Error::BadValue {
-                location: issue.location,
-                column: issue.column,
-                value: issue.value,
-                expected: format!(
-                    "{} (--strict stops at the first unreadable value)",
-                    issue.expected
-                ),
-            });
+            return Err(strict_value_error(issue));
         }
         self.count(Rule::Unparseable);
         if self.issues.len() < MAX_PARSE_ISSUES {
@@ -345,22 +398,18 @@ impl TypedBatch {
         fields: &[Field<'_>; 8],
         decimal_comma: bool,
     ) -> std::result::Result<Option<TypedLine>, BadField> {
-        let field = |role: Role| fields[role_position(role)];
-        let invoice = text_of(field(Role::Invoice))
-            .filter(|t| !t.trim_ascii().is_empty())
-            .ok_or_else(|| bad(Role::Invoice, field(Role::Invoice), "an invoice number"))?;
-        let quantity = number_of(field(Role::Quantity), decimal_comma)
-            .ok_or_else(|| bad(Role::Quantity, field(Role::Quantity), "a number"))?;
-        let price = number_of(field(Role::Price), decimal_comma)
-            .ok_or_else(|| bad(Role::Price, field(Role::Price), "a number"))?;
-        let timestamp = timestamp_of(field(Role::InvoiceDate), rules.day_order)
-            .ok_or_else(|| bad(Role::InvoiceDate, field(Role::InvoiceDate), TIMESTAMP_FORMS))?;
-        let Some(customer) = customer_of(field(Role::Customer)) else {
+        let raw = RawLine::of(fields, rules.day_order, decimal_comma);
+        let (Some(invoice), Some(quantity), Some(price), Some(timestamp)) =
+            (&raw.invoice, raw.quantity, raw.price, raw.timestamp)
+        else {
+            return Err(raw.first_bad(fields));
+        };
+        let Some(customer) = &raw.customer else {
             self.count(Rule::MissingCustomerId);
             return Ok(None);
         };
-        let stock_code = text_of(field(Role::StockCode)).unwrap_or_default();
-        if rules.is_non_product(&stock_code) {
+        let stock_code = raw.stock_code.as_deref().unwrap_or_default();
+        if rules.is_non_product(stock_code) {
             self.count(Rule::NonProductCode);
             return Ok(None);
         }
@@ -374,14 +423,14 @@ impl TypedBatch {
             self.count(Rule::QuantityNotPositive);
             return Ok(None);
         }
-        let description = text_of(field(Role::Description)).unwrap_or_default();
-        let country = text_of(field(Role::Country)).unwrap_or_default();
+        let description = raw.description.as_deref().unwrap_or_default();
+        let country = raw.country.as_deref().unwrap_or_default();
         let strings = &mut self.strings;
         Ok(Some(TypedLine {
             invoice: strings.invoices.intern(invoice),
             stock_code: strings.stock_codes.intern(stock_code.trim_ascii()),
             description: strings.descriptions.intern(description.trim_ascii()),
-            customer: strings.customers.intern(&customer),
+            customer: strings.customers.intern(customer),
             country: strings.countries.intern(country.trim_ascii()),
             timestamp,
             quantity: quantity.abs(),
@@ -409,6 +458,38 @@ pub struct Cleaner {
     pending: TypedBatch,
 }
 
+impl LineSink for Cleaner {
+    /// Applies the row-level rules to one line (in the pending batch, merged every
+    /// [`PENDING_LINES`] lines).
+    fn push(
+        &mut self,
+        fields: &[Field<'_>; 8],
+        location: Location<'_>,
+        column_name: &dyn Fn(Role) -> String,
+        decimal_comma: bool,
+    ) -> Result<()> {
+        self.pending
+            .push(&self.rules, fields, location, column_name, decimal_comma)?;
+        if self.pending.lines_read >= PENDING_LINES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Counts a line that cannot be split into fields as unreadable.
+    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()> {
+        self.pending.reject_line(&self.rules, location, detail)
+    }
+
+    fn lines_read(&self) -> u64 {
+        self.lines_read + self.pending.lines_read
+    }
+
+    fn cleaner(&mut self) -> Option<&mut Cleaner> {
+        Some(self)
+    }
+}
+
 impl Cleaner {
     pub fn new(rules: CleaningRules) -> Self {
         Cleaner {
@@ -426,28 +507,6 @@ impl Cleaner {
 
     pub fn rules(&self) -> &CleaningRules {
         &self.rules
-    }
-
-    /// Lines seen so far.
-    pub fn lines_read(&self) -> u64 {
-        self.lines_read + self.pending.lines_read
-    }
-
-    /// Applies the rules to one line, whose fields are given in [`Role::ALL`] order.
-    /// `column_name` names a role's column for messages. Errors only in strict mode.
-    pub fn push(
-        &mut self,
-        fields: &[Field<'_>; 8],
-        location: Location<'_>,
-        column_name: &dyn Fn(Role) -> String,
-        decimal_comma: bool,
-    ) -> Result<()> {
-        self.pending
-            .push(&self.rules, fields, location, column_name, decimal_comma)?;
-        if self.pending.lines_read >= PENDING_LINES {
-            self.flush()?;
-        }
-        Ok(())
     }
 
     /// Merges the lines given to [`Cleaner::push`] so far.
@@ -498,6 +557,110 @@ impl Cleaner {
         });
         self.columns.push(line);
         Ok(())
+    }
+}
+
+/// A line typed field by field, before any rule: `None` where a value is absent or
+/// cannot be read. The cleaning rules ([`TypedBatch::push`]) and `convert` both start
+/// from it, so a converted file holds exactly what the rules would have seen.
+#[derive(Debug)]
+pub(crate) struct RawLine<'a> {
+    /// Not empty or blank.
+    pub invoice: Option<Cow<'a, str>>,
+    pub stock_code: Option<Cow<'a, str>>,
+    pub description: Option<Cow<'a, str>>,
+    pub quantity: Option<f64>,
+    /// Seconds since 1970-01-01, no time zone.
+    pub timestamp: Option<i64>,
+    pub price: Option<f64>,
+    /// Normalised (`13085.0` is `13085`); `None` when missing.
+    pub customer: Option<Cow<'a, str>>,
+    pub country: Option<Cow<'a, str>>,
+}
+
+impl<'a> RawLine<'a> {
+    pub(crate) fn of(fields: &[Field<'a>; 8], day_order: DayOrder, decimal_comma: bool) -> Self {
+        let field = |role: Role| fields[role_position(role)];
+        RawLine {
+            invoice: text_of(field(Role::Invoice)).filter(|t| !t.trim_ascii().is_empty()),
+            stock_code: text_of(field(Role::StockCode)),
+            description: text_of(field(Role::Description)),
+            quantity: number_of(field(Role::Quantity), decimal_comma),
+            timestamp: timestamp_of(field(Role::InvoiceDate), day_order),
+            price: number_of(field(Role::Price), decimal_comma),
+            customer: customer_of(field(Role::Customer)),
+            country: text_of(field(Role::Country)),
+        }
+    }
+
+    /// The first required value that could not be read, in the order the rules check
+    /// them (invoice, quantity, price, date); `None` when all four were read.
+    fn bad_role(&self) -> Option<(Role, &'static str)> {
+        if self.invoice.is_none() {
+            Some((Role::Invoice, "an invoice number"))
+        } else if self.quantity.is_none() {
+            Some((Role::Quantity, "a number"))
+        } else if self.price.is_none() {
+            Some((Role::Price, "a number"))
+        } else if self.timestamp.is_none() {
+            Some((Role::InvoiceDate, TIMESTAMP_FORMS))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a required value could not be read (the line is `unparseable`).
+    pub(crate) fn is_unreadable(&self) -> bool {
+        self.bad_role().is_some()
+    }
+
+    fn first_bad(&self, fields: &[Field<'_>; 8]) -> BadField {
+        let (role, expected) = self
+            .bad_role()
+            .unwrap_or((Role::Invoice, "an invoice number"));
+        bad(role, fields[role_position(role)], expected)
+    }
+
+    /// In strict mode, the error of the first unreadable value.
+    pub(crate) fn strict_error(
+        &self,
+        fields: &[Field<'_>; 8],
+        location: Location<'_>,
+        column_name: &dyn Fn(Role) -> String,
+    ) -> Option<Error> {
+        self.is_unreadable()
+            .then(|| strict_value_error(self.first_bad(fields).issue(location, column_name)))
+    }
+}
+
+impl BadField {
+    fn issue(self, location: Location<'_>, column_name: &dyn Fn(Role) -> String) -> ParseIssue {
+        ParseIssue {
+            location: location.to_string(),
+            column: column_name(self.role),
+            value: self.value,
+            expected: self.expected.to_string(),
+        }
+    }
+}
+
+fn strict_value_error(issue: ParseIssue) -> Error {
+    Error::BadValue {
+        location: issue.location,
+        column: issue.column,
+        value: issue.value,
+        expected: format!(
+            "{} (--strict stops at the first unreadable value)",
+            issue.expected
+        ),
+    }
+}
+
+/// In strict mode, the error of a line that cannot be split into fields.
+pub(crate) fn strict_line_error(location: Location<'_>, detail: String) -> Error {
+    Error::BadLine {
+        location: location.to_string(),
+        detail: format!("{detail} (--strict stops at the first unreadable line)"),
     }
 }
 

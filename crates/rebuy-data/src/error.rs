@@ -46,6 +46,8 @@ pub enum Error {
     },
     #[error("{location}: {detail}")]
     BadLine { location: String, detail: String },
+    #[error("cannot write {path}: {detail}")]
+    Write { path: PathBuf, detail: String },
     #[error("invalid option: {0}")]
     Config(String),
     #[error("no line survived cleaning: {0}")]

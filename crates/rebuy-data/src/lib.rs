@@ -14,6 +14,7 @@
 //! ```
 
 pub mod clean;
+pub mod convert;
 pub mod error;
 pub mod generate;
 mod intern;
@@ -22,8 +23,10 @@ pub mod quality;
 pub mod read;
 pub mod schema;
 pub mod transactions;
+mod write;
 
 pub use clean::{CleaningRules, DEFAULT_NON_PRODUCT_CODES};
+pub use convert::{ConvertSummary, convert_to_parquet};
 pub use error::{Error, Result};
 pub use parse::DayOrder;
 pub use quality::{QualityReport, Rule};

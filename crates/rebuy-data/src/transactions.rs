@@ -54,9 +54,7 @@ impl Transactions {
             revenue: summary.revenue,
             returns_value: summary.returns_value,
         };
-        if quality.sales_lines == 0 {
-            return Err(Error::NothingSurvived(nothing_survived(&quality)));
-        }
+        quality.require_sales()?;
         Ok(Transactions {
             customer_ids: strings.customers.into_strings(),
             columns,
@@ -221,6 +219,16 @@ pub fn format_timestamp(seconds: i64) -> String {
     DateTime::from_timestamp(seconds, 0)
         .map(|t| t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| seconds.to_string())
+}
+
+impl QualityReport {
+    /// Fails, saying which rules removed what, when no sale survived cleaning.
+    pub fn require_sales(&self) -> Result<()> {
+        if self.sales_lines == 0 {
+            return Err(Error::NothingSurvived(nothing_survived(self)));
+        }
+        Ok(())
+    }
 }
 
 fn nothing_survived(q: &QualityReport) -> String {

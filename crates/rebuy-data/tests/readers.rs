@@ -389,7 +389,7 @@ proptest! {
 /// when the copies are chunks apart), the same counts and first unreadable values.
 #[test]
 fn chunked_csv_reading_equals_line_by_line() {
-    use rebuy_data::clean::{Cleaner, Field as LineField, Location};
+    use rebuy_data::clean::{Cleaner, Field as LineField, LineSink, Location};
     use rebuy_data::schema::Role;
     let mut text = format!("{HEADER_II}\n");
     let mut rows = Vec::new();

@@ -1,13 +1,14 @@
 //! The query engine over the clean lines, and the as-of date that bounds every query.
 
 use crate::features::{CustomerAggregates, CustomerFeatures};
+use crate::postgres::PostgresSource;
 use crate::{Error, Result, TimeUnit};
 use chrono::{Duration, NaiveDate};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Float64Type, Int64Type, UInt32Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, UInt32Type};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use rebuy_data::{LineTable, QualityReport, Transactions};
+use rebuy_data::{CleaningRules, ColumnMapping, LineTable, QualityReport, Transactions};
 use std::sync::Arc;
 
 /// The first day that features do not see: features use the lines of days before it,
@@ -45,22 +46,38 @@ fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
 }
 
-/// The clean lines registered in DataFusion as the table `lines`
-/// (schema: [`Transactions::schema`]).
+/// The clean lines as the table `lines` (schema: [`Transactions::schema`]) of a SQL
+/// engine: DataFusion in process, or a PostgreSQL session. Every query is the same
+/// SQL text on both.
 pub struct FeatureEngine {
     runtime: tokio::runtime::Runtime,
-    context: SessionContext,
-    customer_ids: Vec<Box<str>>,
+    backend: Backend,
     quality: QualityReport,
     first_day: i32,
     last_day: i32,
     btyd_time_unit: TimeUnit,
 }
 
+/// Where `lines` lives.
+enum Backend {
+    /// DataFusion over the clean lines in memory; `customer` holds keys into
+    /// `customer_ids`.
+    Embedded {
+        context: SessionContext,
+        customer_ids: Vec<Box<str>>,
+    },
+    /// A temporary table of a PostgreSQL session; `customer` holds the ids.
+    Postgres(tokio_postgres::Client),
+}
+
 impl std::fmt::Debug for FeatureEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let engine = match self.backend {
+            Backend::Embedded { .. } => "datafusion",
+            Backend::Postgres(_) => "postgres",
+        };
         f.debug_struct("FeatureEngine")
-            .field("customers", &self.customer_ids.len())
+            .field("engine", &engine)
             .field("first_day", &self.first_day)
             .field("last_day", &self.last_day)
             .finish_non_exhaustive()
@@ -68,21 +85,41 @@ impl std::fmt::Debug for FeatureEngine {
 }
 
 impl FeatureEngine {
+    /// DataFusion over the clean lines of a run.
     pub fn new(table: LineTable) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Invalid(format!("cannot start the query runtime: {e}")))?;
         let partitions = table.partitions.len().max(1);
         let config = SessionConfig::new().with_target_partitions(partitions);
         let context = SessionContext::new_with_config(config);
         let memory = MemTable::try_new(Transactions::schema(), table.partitions)?;
         context.register_table("lines", Arc::new(memory))?;
-        let mut engine = FeatureEngine {
-            runtime,
+        let backend = Backend::Embedded {
             context,
             customer_ids: table.customer_ids,
-            quality: table.quality,
+        };
+        Self::with_backend(runtime()?, backend, table.quality)
+    }
+
+    /// A PostgreSQL source: the cleaning rules run in the database (each counted
+    /// there), and so does every later query; only their results come back.
+    pub fn postgres(
+        source: &PostgresSource,
+        rules: &CleaningRules,
+        mapping: &ColumnMapping,
+    ) -> Result<Self> {
+        let runtime = runtime()?;
+        let (client, quality) = runtime.block_on(source.open(rules, mapping))?;
+        Self::with_backend(runtime, Backend::Postgres(client), quality)
+    }
+
+    fn with_backend(
+        runtime: tokio::runtime::Runtime,
+        backend: Backend,
+        quality: QualityReport,
+    ) -> Result<Self> {
+        let mut engine = FeatureEngine {
+            runtime,
+            backend,
+            quality,
             first_day: 0,
             last_day: 0,
             btyd_time_unit: TimeUnit::Days,
@@ -97,7 +134,8 @@ impl FeatureEngine {
             let column = batch
                 .column_by_name(name)
                 .ok_or_else(|| Error::Invalid(format!("missing {name}")))?;
-            let days = column.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+            let days = datafusion::arrow::compute::cast(column, &DataType::Int32)?;
+            let days = days.as_primitive::<Int32Type>();
             if days.is_null(0) {
                 return Err(Error::Invalid("no sale in the data".into()));
             }
@@ -144,7 +182,7 @@ impl FeatureEngine {
             )));
         }
         let batches = self.query(&CustomerAggregates::sql(as_of))?;
-        let aggregates = CustomerAggregates::from_batches(&batches, &self.customer_ids)?;
+        let aggregates = CustomerAggregates::from_batches(&batches, self.customer_ids())?;
         Ok(CustomerFeatures::derive(
             aggregates,
             as_of,
@@ -182,51 +220,92 @@ impl FeatureEngine {
              WHERE NOT is_return AND day >= {} AND day < {end} GROUP BY customer",
             as_of.day()
         ))?;
-        let mut purchase_days = vec![0u32; self.customer_ids.len()];
+        let mut purchase_days = std::collections::HashMap::new();
         for batch in &batches {
-            let keys = batch.column(0).as_primitive::<UInt32Type>().values();
-            for (key, days) in keys.iter().zip(int_column(batch, "days")?) {
-                purchase_days[*key as usize] = u32::try_from(days).unwrap_or(u32::MAX);
+            let customers = customer_id_column(batch, self.customer_ids())?;
+            for (customer, days) in customers.into_iter().zip(int_column(batch, "days")?) {
+                purchase_days.insert(customer, u32::try_from(days).unwrap_or(u32::MAX));
             }
         }
-        let index: std::collections::HashMap<&str, usize> = self
-            .customer_ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (&**id, i))
-            .collect();
         Ok(customer_ids
             .iter()
-            .map(|id| index.get(id.as_str()).map_or(0, |&i| purchase_days[i]))
+            .map(|id| purchase_days.get(id).copied().unwrap_or(0))
             .collect())
     }
 
-    /// Revenue per calendar month of the clean sales, for the overview.
+    /// Revenue per calendar month (`YYYY-MM`) of the clean sales, for the overview.
+    /// The SQL sums by day (portable to every engine); days are put into months here.
     pub fn monthly_revenue(&self) -> Result<Vec<(String, f64)>> {
         let batches = self.query(
-            "SELECT date_trunc('month', to_timestamp_seconds(CAST(day AS BIGINT) * 86400)) AS month, \
-             SUM(amount) AS revenue FROM lines WHERE NOT is_return GROUP BY 1 ORDER BY 1",
+            "SELECT day, SUM(amount) AS revenue FROM lines WHERE NOT is_return \
+             GROUP BY day ORDER BY day",
         )?;
-        let mut out = Vec::new();
+        let mut months = std::collections::BTreeMap::<String, f64>::new();
         for batch in &batches {
-            let months = datafusion::arrow::compute::cast(
-                batch.column(0),
-                &datafusion::arrow::datatypes::DataType::Utf8,
-            )?;
-            let months = months.as_string::<i32>();
-            let revenue = batch.column(1).as_primitive::<Float64Type>();
-            for i in 0..batch.num_rows() {
-                out.push((months.value(i)[..7].to_string(), revenue.value(i)));
+            let days = int_column(batch, "day")?;
+            let revenue = money_column(batch, "revenue")?;
+            for (day, revenue) in days.into_iter().zip(revenue) {
+                let month = AsOf(day as i32).date().format("%Y-%m").to_string();
+                *months.entry(month).or_default() += revenue;
             }
         }
-        Ok(out)
+        Ok(months.into_iter().collect())
+    }
+
+    /// The embedded engine's customer ids by key (empty for a database, whose
+    /// `customer` column holds the ids).
+    fn customer_ids(&self) -> &[Box<str>] {
+        match &self.backend {
+            Backend::Embedded { customer_ids, .. } => customer_ids,
+            Backend::Postgres(_) => &[],
+        }
     }
 
     fn query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
         self.runtime.block_on(async {
-            let frame = self.context.sql(sql).await?;
-            Ok(frame.collect().await?)
+            match &self.backend {
+                Backend::Embedded { context, .. } => Ok(context.sql(sql).await?.collect().await?),
+                Backend::Postgres(client) => crate::postgres::query(client, sql).await,
+            }
         })
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start the query runtime: {e}")))
+}
+
+/// The customer ids of a result's `customer` column: keys into `customer_ids` (the
+/// embedded engine's interned ids) or the ids themselves as text (a database).
+pub(crate) fn customer_id_column(
+    batch: &RecordBatch,
+    customer_ids: &[Box<str>],
+) -> Result<Vec<String>> {
+    let column = batch
+        .column_by_name("customer")
+        .ok_or_else(|| Error::Invalid("query result has no customer column".into()))?;
+    match column.data_type() {
+        DataType::Utf8 => Ok(column
+            .as_string::<i32>()
+            .iter()
+            .map(|id| id.unwrap_or_default().to_string())
+            .collect()),
+        _ => {
+            let keys = datafusion::arrow::compute::cast(column, &DataType::UInt32)?;
+            keys.as_primitive::<UInt32Type>()
+                .values()
+                .iter()
+                .map(|&key| {
+                    customer_ids
+                        .get(key as usize)
+                        .map(|id| id.to_string())
+                        .ok_or_else(|| Error::Invalid(format!("unknown customer key {key}")))
+                })
+                .collect()
+        }
     }
 }
 
@@ -238,6 +317,16 @@ pub(crate) fn int_column(batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
     let as_i64 =
         datafusion::arrow::compute::cast(column, &datafusion::arrow::datatypes::DataType::Int64)?;
     Ok(as_i64.as_primitive::<Int64Type>().values().to_vec())
+}
+
+/// Reads a sum of money, rounded to a millionth of the currency unit: engines add the
+/// amounts in different orders, which changes the last bits of a sum; rounded, every
+/// engine (DataFusion, PostgreSQL) gives the same number, and so the same scores.
+pub(crate) fn money_column(batch: &RecordBatch, name: &str) -> Result<Vec<f64>> {
+    Ok(float_column(batch, name)?
+        .into_iter()
+        .map(|sum| (sum * 1e6).round() / 1e6)
+        .collect())
 }
 
 /// Reads a float column, with NULL as 0.

@@ -4,10 +4,9 @@
 //! and that any SQL engine computes the same way); ratios and day arithmetic are
 //! derived here once, so every engine gives the same features.
 
-use crate::engine::{AsOf, float_column, int_column};
-use crate::{Error, Result, TimeUnit};
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::UInt32Type;
+use crate::engine::{AsOf, customer_id_column, int_column, money_column};
+use crate::{Result, TimeUnit};
+use datafusion::arrow::array::RecordBatch;
 use rebuy_models::rfm::{SegmentMap, quintile_scores};
 
 /// Lengths of the recent-activity windows before the as-of date, in days.
@@ -109,17 +108,10 @@ impl CustomerAggregates {
     pub(crate) fn from_batches(batches: &[RecordBatch], customer_ids: &[Box<str>]) -> Result<Self> {
         let mut rows = CustomerAggregates::default();
         for batch in batches {
-            let keys = batch
-                .column_by_name("customer")
-                .ok_or_else(|| Error::Invalid("query result has no customer column".into()))?
-                .as_primitive::<UInt32Type>();
-            rows.customer_id.extend(
-                keys.values()
-                    .iter()
-                    .map(|k| customer_ids[*k as usize].to_string()),
-            );
+            rows.customer_id
+                .extend(customer_id_column(batch, customer_ids)?);
             rows.invoices.extend(int_column(batch, "invoices")?);
-            rows.monetary.extend(float_column(batch, "monetary")?);
+            rows.monetary.extend(money_column(batch, "monetary")?);
             rows.distinct_products
                 .extend(int_column(batch, "distinct_products")?);
             rows.purchase_days
@@ -129,9 +121,9 @@ impl CustomerAggregates {
             rows.gap_square_sum
                 .extend(int_column(batch, "gap_square_sum")?);
             rows.repeat_spend
-                .extend(float_column(batch, "repeat_spend")?);
+                .extend(money_column(batch, "repeat_spend")?);
             let window = |name: &str| -> Result<Vec<WindowSales>> {
-                let spend = float_column(batch, &format!("spend_{name}"))?;
+                let spend = money_column(batch, &format!("spend_{name}"))?;
                 let orders = int_column(batch, &format!("orders_{name}"))?;
                 Ok(spend
                     .into_iter()
@@ -147,7 +139,7 @@ impl CustomerAggregates {
                 .extend((0..batch.num_rows()).map(|i| [recent[0][i], recent[1][i], recent[2][i]]));
             rows.season.extend(window("season")?);
             rows.returns_value
-                .extend(float_column(batch, "returns_value")?);
+                .extend(money_column(batch, "returns_value")?);
             rows.return_invoices
                 .extend(int_column(batch, "return_invoices")?);
             rows.return_lines.extend(int_column(batch, "return_lines")?);

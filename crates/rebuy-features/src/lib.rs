@@ -1,5 +1,5 @@
 //! Per-customer features, purchase labels and RFM segments for rebuy, computed at an
-//! as-of date with SQL over DataFusion.
+//! as-of date with SQL over DataFusion, or pushed down to PostgreSQL ([`postgres`]).
 //!
 //! The features API cannot see the future: [`FeatureEngine::customer_features`]
 //! takes an [`AsOf`] and its query reads only the view of lines before that day. The
@@ -17,10 +17,12 @@
 
 mod engine;
 pub mod features;
+pub mod postgres;
 mod time_unit;
 
 pub use engine::{AsOf, FeatureEngine};
 pub use features::CustomerFeatures;
+pub use postgres::{PostgresSource, is_postgres_url};
 pub use rebuy_models::rfm::{self, SegmentMap, SegmentRule, quintile_scores};
 pub use time_unit::TimeUnit;
 
@@ -35,6 +37,9 @@ pub enum Error {
     Data(#[from] rebuy_data::Error),
     #[error("{0}")]
     Invalid(String),
+    /// The database refused the connection, the login, a statement, or its result.
+    #[error("{0}")]
+    Database(String),
 }
 
 /// Result with the features crate's [`Error`].

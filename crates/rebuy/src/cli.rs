@@ -27,6 +27,9 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run the pipeline: read, clean, customer features and RFM segments into a run folder
     Run(RunArgs),
+    /// Write transaction files (CSV, CSV.gz, XLSX, Parquet) as one Parquet file of the
+    /// lines as read, so that later runs read the fast format
+    Convert(ConvertArgs),
     /// Generate a sample data set and run the pipeline on it
     Demo(DemoArgs),
     /// Serve the dashboard and the JSON API of a run folder
@@ -103,10 +106,28 @@ pub struct InspectArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The input files, then the Parquet file to write (`IN... OUT.parquet`). Every line
+    /// is written as read (typed; an unreadable value becomes empty), none is cleaned:
+    /// `rebuy run` on the Parquet file applies and counts the cleaning rules, so
+    /// --non-product-codes has no effect here
+    #[arg(required = true, num_args = 2.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Transaction files (CSV, CSV.gz, XLSX, Parquet); several are combined
+    /// Transaction files (CSV, CSV.gz, XLSX, Parquet); several are combined. Or one
+    /// PostgreSQL database, `postgres://user@host:port/db?table=NAME` (or with --query):
+    /// the cleaning rules and the aggregation then run in the database (docs/scaling.md)
     #[arg(long = "input", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
+    /// With a postgres:// input: the SQL query whose rows are the transaction lines
+    /// (instead of ?table=NAME)
+    #[arg(long, value_name = "SQL")]
+    pub query: Option<String>,
     /// The run folder to write (replaced if it holds an earlier run)
     #[arg(long)]
     pub out: PathBuf,

@@ -17,12 +17,18 @@ pub struct InputError(pub String);
 pub fn report(error: &anyhow::Error) -> ExitCode {
     let bad_input = error.chain().any(|cause| {
         cause.downcast_ref::<InputError>().is_some()
-            || cause
-                .downcast_ref::<rebuy_data::Error>()
-                .is_some_and(|e| !matches!(e, rebuy_data::Error::Io { .. }))
+            || cause.downcast_ref::<rebuy_data::Error>().is_some_and(|e| {
+                !matches!(
+                    e,
+                    rebuy_data::Error::Io { .. } | rebuy_data::Error::Write { .. }
+                )
+            })
             || cause
                 .downcast_ref::<rebuy_data::generate::GenerateError>()
                 .is_some()
+            || cause
+                .downcast_ref::<rebuy_features::Error>()
+                .is_some_and(|e| matches!(e, rebuy_features::Error::Database(_)))
             || cause
                 .downcast_ref::<rebuy_server::ServerError>()
                 .is_some_and(|e| {

@@ -3,6 +3,7 @@
 
 mod btyd;
 mod cli;
+mod convert;
 mod demo;
 mod exit;
 mod healthcheck;
@@ -23,6 +24,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Generate(a) => demo::generate(&a),
         cli::Command::Inspect(a) => run::inspect(&a),
         cli::Command::Run(a) => run::run(&a).map(|_| ()),
+        cli::Command::Convert(a) => convert::convert(&a),
         cli::Command::Demo(a) => demo::demo(&a),
         cli::Command::Serve(a) => serve::serve_command(&a),
         cli::Command::Predict(a) => predict::predict(&a),

@@ -9,10 +9,13 @@ use crate::run_folder::{MANIFEST, RunFolder};
 use crate::segments::{self, Clustering};
 use anyhow::{Context, Result};
 use rebuy_data::{
-    CleaningRules, ColumnMapping, DayOrder, ReadOptions, Transactions, read_transactions,
+    CleaningRules, ColumnMapping, DayOrder, ReadOptions, ReadProgress, Transactions,
+    read_transactions,
 };
 use rebuy_features::features::RfmScores;
-use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, SegmentMap, TimeUnit};
+use rebuy_features::{
+    AsOf, CustomerFeatures, FeatureEngine, PostgresSource, SegmentMap, TimeUnit, is_postgres_url,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -54,15 +57,22 @@ pub fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
 
 /// Reads and cleans the inputs behind a progress bar.
 pub fn read_inputs(paths: &[PathBuf], options: &ReadOptions) -> Result<Transactions> {
+    with_read_progress(|progress| read_transactions(paths, options, progress))
+}
+
+/// Runs `read` behind a bar of bytes read, lines per second and time left.
+pub fn with_read_progress<T>(
+    read: impl FnOnce(&mut dyn FnMut(ReadProgress)) -> rebuy_data::Result<T>,
+) -> Result<T> {
     let bar = progress::bytes(0, "reading");
     let started = Instant::now();
-    let transactions = read_transactions(paths, options, &mut |p| {
+    let result = read(&mut |p| {
         bar.set_length(p.bytes_total);
         bar.set_position(p.bytes_done);
         bar.set_prefix(progress::rate(p.lines, started.elapsed()));
     });
     bar.finish_and_clear();
-    Ok(transactions?)
+    Ok(result?)
 }
 
 pub fn inspect(args: &InspectArgs) -> Result<()> {
@@ -166,17 +176,34 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     let folder = RunFolder::create(&args.out)?;
     let segment_map = load_segment_map(args.segments.as_deref())?;
     let options = read_options(&args.read)?;
-    let hashing = spawn_hashing(args.inputs.clone());
+    let database = database_source(args)?;
+    let hashing = match &database {
+        Some(source) => InputHashing::Database(source.describe(), source.relation_sql()),
+        None => InputHashing::Files(spawn_hashing(args.inputs.clone())),
+    };
     let mut stages = Stages::default();
 
     stages.start();
-    let transactions = read_inputs(&args.inputs, &options)?;
+    let loaded = match &database {
+        Some(source) => {
+            let spinner = progress::spinner("cleaning in PostgreSQL");
+            let engine = FeatureEngine::postgres(source, &options.rules, &options.mapping)?;
+            spinner.finish_and_clear();
+            Loaded::Database(engine)
+        }
+        None => Loaded::Files(read_inputs(&args.inputs, &options)?),
+    };
     stages.end("read_and_clean");
 
     stages.start();
     let spinner = progress::spinner("customer features");
-    let engine = FeatureEngine::new(transactions.into_line_table(BATCH_ROWS, 2)?)?
-        .btyd_time_unit(args.time_unit);
+    let engine = match loaded {
+        Loaded::Database(engine) => engine,
+        Loaded::Files(transactions) => {
+            FeatureEngine::new(transactions.into_line_table(BATCH_ROWS, 2)?)?
+        }
+    }
+    .btyd_time_unit(args.time_unit);
     let as_of = match args.as_of {
         Some(date) => AsOf::from_date(date),
         None => engine.default_as_of(),
@@ -238,9 +265,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     let manifest = Manifest {
         rebuy_version: env!("CARGO_PKG_VERSION"),
         command: "run",
-        inputs: hashing
-            .join()
-            .map_err(|_| anyhow::anyhow!("input hashing failed"))??,
+        inputs: hashing.finish()?,
         as_of: as_of.to_string(),
         horizon_days: args.horizon_days,
         btyd_time_unit: args.time_unit,
@@ -279,6 +304,61 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     })
 }
 
+/// The clean lines of a run: read from files, or already in a database engine.
+enum Loaded {
+    Files(Transactions),
+    Database(FeatureEngine),
+}
+
+/// A postgres:// input (alone), or `None` for files.
+fn database_source(args: &RunArgs) -> Result<Option<PostgresSource>> {
+    let urls: Vec<&str> = args
+        .inputs
+        .iter()
+        .filter_map(|p| p.to_str())
+        .filter(|p| is_postgres_url(p))
+        .collect();
+    match (urls.as_slice(), args.query.as_deref()) {
+        ([], None) => Ok(None),
+        ([], Some(_)) => Err(InputError(
+            "--query reads from a database: give --input postgres://user@host:port/db".into(),
+        )
+        .into()),
+        ([url], query) if args.inputs.len() == 1 => PostgresSource::parse(url, query)
+            .map(Some)
+            .map_err(|e| InputError(e.to_string()).into()),
+        _ => Err(
+            InputError("a postgres:// input cannot be combined with other inputs".into()).into(),
+        ),
+    }
+}
+
+/// The manifest's record of the inputs: files hashed on another thread while they are
+/// read, or the database and the SQL of the lines (hashed).
+enum InputHashing {
+    Files(std::thread::JoinHandle<Result<Vec<InputFile>>>),
+    Database(String, String),
+}
+
+impl InputHashing {
+    fn finish(self) -> Result<Vec<InputFile>> {
+        match self {
+            InputHashing::Files(thread) => thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("input hashing failed"))?,
+            InputHashing::Database(path, sql) => Ok(vec![InputFile {
+                path,
+                bytes: 0,
+                sha256: hex(&Sha256::digest(sql.as_bytes())),
+            }]),
+        }
+    }
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn load_segment_map(path: Option<&Path>) -> Result<SegmentMap> {
     let Some(path) = path else {
         return Ok(SegmentMap::default());
@@ -315,11 +395,10 @@ fn spawn_hashing(paths: Vec<PathBuf>) -> std::thread::JoinHandle<Result<Vec<Inpu
                     bytes += n as u64;
                     hasher.update(&buffer[..n]);
                 }
-                let digest = hasher.finalize();
                 Ok(InputFile {
                     path: path.display().to_string(),
                     bytes,
-                    sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+                    sha256: hex(&hasher.finalize()),
                 })
             })
             .collect()

@@ -492,9 +492,9 @@ impl<'a> Run<'a> {
             "{} {hour:02}:{minute:02}:00",
             date.format("%Y-%m-%d")
         );
-        fields.invoice_micros = date
+        fields.invoice_seconds = date
             .and_hms_opt(hour, minute, 0)
-            .map_or(0, |t| t.and_utc().timestamp_micros());
+            .map_or(0, |t| t.and_utc().timestamp());
         fields.customer_id = customer.map(|id| FIRST_CUSTOMER_ID + i64::from(id));
         fields.customer_text.clear();
         if let Some(id) = fields.customer_id {

@@ -3,7 +3,7 @@
 //! file that mixes encodings still reads).
 
 use super::{Format, PROGRESS_EVERY, ReadOptions, input_report, open};
-use crate::clean::{Cleaner, CleaningRules, Field, Location, TypedBatch};
+use crate::clean::{BatchTyping, Cleaner, CleaningRules, Field, LineSink, Location, TypedBatch};
 use crate::error::{Error, Result};
 use crate::quality::InputReport;
 use crate::schema::{ColumnMap, Role};
@@ -20,7 +20,7 @@ pub(super) fn read(
     path: &Path,
     gzip: bool,
     options: &ReadOptions,
-    cleaner: &mut Cleaner,
+    sink: &mut dyn LineSink,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<InputReport> {
     let consumed = Arc::new(AtomicU64::new(0));
@@ -74,22 +74,107 @@ pub(super) fn read(
     let decimal_comma = delimiter != b',';
     let typing = ChunkTyping {
         path,
-        rules: cleaner.rules().clone(),
         needed: positions.iter().flatten().max().map_or(0, |m| m + 1),
         header_fields: header.len(),
         positions,
         column_name: &column_name,
         decimal_comma,
     };
-    let mut lines = 0u64;
-    // Splitting records (and decompressing) runs on its own thread; chunks of records
-    // are typed on the rayon workers and merged here in input order (the merge keeps
-    // the first of duplicate lines, the first unreadable values and the first error,
-    // exactly as one thread would). Chunks go back to the splitter to be refilled.
+    let lines_before = sink.lines_read();
+    // Splitting records (and decompressing) runs on its own thread. A cleaner types
+    // the chunks of records on the rayon workers; any other sink (`convert`) takes them
+    // here, one line after the other. Chunks go back to the splitter to be refilled.
     let (to_cleaner, from_reader) = mpsc::sync_channel::<Result<Vec<ByteRecord>>>(4);
     let (recycle, recycled) = mpsc::channel::<Vec<ByteRecord>>();
     std::thread::scope(|scope| {
         scope.spawn(move || split_records(&mut csv, path, gzip, &to_cleaner, &recycled));
+        if let Some(cleaner) = sink.cleaner() {
+            return typing.in_parallel(cleaner, from_reader, &recycle, &consumed, progress);
+        }
+        for chunk in from_reader {
+            let chunk = chunk?;
+            typing.type_chunk(&chunk, sink)?;
+            progress(consumed.load(Ordering::Relaxed), sink.lines_read());
+            // The splitter may have stopped already: then the chunk is simply dropped.
+            let _ = recycle.send(chunk);
+        }
+        Ok(())
+    })?;
+    let lines = sink.lines_read() - lines_before;
+    let detail = format!(
+        "{encoding}, delimiter {:?}{}",
+        delimiter as char,
+        if decimal_comma {
+            ", decimal comma accepted"
+        } else {
+            ""
+        }
+    );
+    let format = if gzip { Format::GzipCsv } else { Format::Csv };
+    Ok(input_report(path, format, detail, lines))
+}
+
+/// Records per chunk handed from the splitting thread to the cleaning workers.
+const CHUNK_RECORDS: usize = 8192;
+
+/// Chunks being typed at once (bounds the memory held by records in flight).
+const MAX_CHUNKS_IN_FLIGHT: usize = 8;
+
+/// A chunk typed by a worker, with its records to be reused.
+type TypedChunk = mpsc::Receiver<(Result<TypedBatch>, Vec<ByteRecord>)>;
+
+/// What typing a chunk of records of one file needs.
+struct ChunkTyping<'a> {
+    path: &'a Path,
+    /// Fields a record needs to reach every mapped column.
+    needed: usize,
+    header_fields: usize,
+    positions: Vec<Option<usize>>,
+    column_name: &'a (dyn Fn(Role) -> String + Sync),
+    decimal_comma: bool,
+}
+
+impl ChunkTyping<'_> {
+    /// Delivers the records of a chunk to `sink`, in order.
+    fn type_chunk(&self, chunk: &[ByteRecord], sink: &mut dyn LineSink) -> Result<()> {
+        let mut scratch: [String; 8] = Default::default();
+        for record in chunk {
+            let location = Location {
+                path: self.path,
+                sheet: None,
+                line: record.position().map_or(0, |p| p.line()),
+            };
+            if record.len() < self.needed {
+                if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+                    continue; // a blank line
+                }
+                let detail = format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    self.header_fields
+                );
+                sink.reject_line(location, detail)?;
+            } else {
+                let fields = fields_of(record, &self.positions, &mut scratch);
+                sink.push(&fields, location, self.column_name, self.decimal_comma)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Types the chunks into [`TypedBatch`]es on the rayon workers and merges them
+    /// into `cleaner` in input order (the merge keeps the first of duplicate lines,
+    /// the first unreadable values and the first error, exactly as one thread would).
+    fn in_parallel(
+        &self,
+        cleaner: &mut Cleaner,
+        from_reader: mpsc::Receiver<Result<Vec<ByteRecord>>>,
+        recycle: &mpsc::Sender<Vec<ByteRecord>>,
+        consumed: &AtomicU64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<()> {
+        let rules: &CleaningRules = &cleaner.rules().clone();
+        let mut lines = 0u64;
         rayon::in_place_scope(|workers| {
             let mut in_flight = VecDeque::new();
             let mut merge_oldest = |in_flight: &mut VecDeque<TypedChunk>| -> Result<()> {
@@ -121,9 +206,13 @@ pub(super) fn read(
                     }
                 };
                 let (done, typed) = mpsc::sync_channel(1);
-                let typing = &typing;
                 workers.spawn(move |_| {
-                    let _ = done.send((typing.type_chunk(&chunk), chunk));
+                    let mut typing = BatchTyping {
+                        rules,
+                        batch: TypedBatch::default(),
+                    };
+                    let typed = self.type_chunk(&chunk, &mut typing);
+                    let _ = done.send((typed.map(|()| typing.batch), chunk));
                 });
                 in_flight.push_back(typed);
                 if in_flight.len() >= MAX_CHUNKS_IN_FLIGHT {
@@ -135,73 +224,6 @@ pub(super) fn read(
             }
             Ok(())
         })
-    })?;
-    let detail = format!(
-        "{encoding}, delimiter {:?}{}",
-        delimiter as char,
-        if decimal_comma {
-            ", decimal comma accepted"
-        } else {
-            ""
-        }
-    );
-    let format = if gzip { Format::GzipCsv } else { Format::Csv };
-    Ok(input_report(path, format, detail, lines))
-}
-
-/// Records per chunk handed from the splitting thread to the cleaning workers.
-const CHUNK_RECORDS: usize = 8192;
-
-/// Chunks being typed at once (bounds the memory held by records in flight).
-const MAX_CHUNKS_IN_FLIGHT: usize = 8;
-
-/// A chunk typed by a worker, with its records to be reused.
-type TypedChunk = mpsc::Receiver<(Result<TypedBatch>, Vec<ByteRecord>)>;
-
-/// What a worker needs to type a chunk of records of one file.
-struct ChunkTyping<'a> {
-    path: &'a Path,
-    rules: CleaningRules,
-    /// Fields a record needs to reach every mapped column.
-    needed: usize,
-    header_fields: usize,
-    positions: Vec<Option<usize>>,
-    column_name: &'a (dyn Fn(Role) -> String + Sync),
-    decimal_comma: bool,
-}
-
-impl ChunkTyping<'_> {
-    fn type_chunk(&self, chunk: &[ByteRecord]) -> Result<TypedBatch> {
-        let mut batch = TypedBatch::default();
-        let mut scratch: [String; 8] = Default::default();
-        for record in chunk {
-            let location = Location {
-                path: self.path,
-                sheet: None,
-                line: record.position().map_or(0, |p| p.line()),
-            };
-            if record.len() < self.needed {
-                if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
-                    continue; // a blank line
-                }
-                let detail = format!(
-                    "{} fields where the header has {}",
-                    record.len(),
-                    self.header_fields
-                );
-                batch.reject_line(&self.rules, location, detail)?;
-            } else {
-                let fields = fields_of(record, &self.positions, &mut scratch);
-                batch.push(
-                    &self.rules,
-                    &fields,
-                    location,
-                    self.column_name,
-                    self.decimal_comma,
-                )?;
-            }
-        }
-        Ok(batch)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Readers: each turns one input file into lines pushed into a [`Cleaner`].
+//! Readers: each turns one input file into lines pushed into a [`LineSink`]: the
+//! [`Cleaner`] of a run, or the Parquet writer of `convert`.
 //!
 //! The format is detected from the file's first bytes, not its name: gzip, zip
 //! (XLSX), OLE (XLS), `PAR1` (Parquet), otherwise text read as CSV.
@@ -7,7 +8,7 @@ mod csv;
 mod parquet;
 mod xlsx;
 
-use crate::clean::{Cleaner, CleaningRules};
+use crate::clean::{Cleaner, CleaningRules, LineSink};
 use crate::error::{Error, Result};
 use crate::quality::InputReport;
 use crate::schema::ColumnMapping;
@@ -95,6 +96,18 @@ pub fn read_transactions(
     options: &ReadOptions,
     progress: &mut dyn FnMut(ReadProgress),
 ) -> Result<Transactions> {
+    let mut cleaner = Cleaner::new(options.rules.clone());
+    let inputs = read_lines(paths, options, &mut cleaner, progress)?;
+    Transactions::finish(cleaner, inputs)
+}
+
+/// Reads the input files in order, pushing every line into `sink`.
+pub(crate) fn read_lines(
+    paths: &[PathBuf],
+    options: &ReadOptions,
+    cleaner: &mut dyn LineSink,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<Vec<InputReport>> {
     let mut sizes = Vec::with_capacity(paths.len());
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
@@ -110,7 +123,6 @@ pub fn read_transactions(
         sizes.push(meta.len());
     }
     let bytes_total = sizes.iter().sum();
-    let mut cleaner = Cleaner::new(options.rules.clone());
     let mut inputs = Vec::new();
     let mut bytes_before = 0;
     for (path, size) in paths.iter().zip(sizes) {
@@ -127,11 +139,11 @@ pub fn read_transactions(
                 path,
                 format == Format::GzipCsv,
                 options,
-                &mut cleaner,
+                cleaner,
                 &mut file_progress,
             )?,
-            Format::Excel => xlsx::read(path, options, &mut cleaner, &mut file_progress)?,
-            Format::Parquet => parquet::read(path, options, &mut cleaner, &mut file_progress)?,
+            Format::Excel => xlsx::read(path, options, cleaner, &mut file_progress)?,
+            Format::Parquet => parquet::read(path, options, cleaner, &mut file_progress)?,
         };
         inputs.push(report);
         bytes_before += size;
@@ -141,7 +153,7 @@ pub fn read_transactions(
         bytes_total,
         lines: cleaner.lines_read(),
     });
-    Transactions::finish(cleaner, inputs)
+    Ok(inputs)
 }
 
 fn open(path: &Path) -> Result<std::fs::File> {

@@ -2,7 +2,7 @@
 //! decimals, timestamps (any unit) and dates are all accepted for any role.
 
 use super::{Format, PROGRESS_EVERY, ReadOptions, input_report, open};
-use crate::clean::{Cleaner, Field, Location};
+use crate::clean::{Field, LineSink, Location};
 use crate::error::{Error, Result};
 use crate::quality::InputReport;
 use crate::schema::{ColumnMap, Role};
@@ -20,7 +20,7 @@ const BATCH_ROWS: usize = 1 << 16;
 pub(super) fn read(
     path: &Path,
     options: &ReadOptions,
-    cleaner: &mut Cleaner,
+    cleaner: &mut dyn LineSink,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<InputReport> {
     let size = std::fs::metadata(path)

@@ -2,7 +2,7 @@
 //! with its own header. Dates come as Excel serial numbers (1900 date system).
 
 use super::{Format, PROGRESS_EVERY, ReadOptions, input_report};
-use crate::clean::{Cleaner, Field, Location};
+use crate::clean::{Field, LineSink, Location};
 use crate::error::{Error, Result};
 use crate::parse::excel_serial_to_timestamp;
 use crate::quality::InputReport;
@@ -13,7 +13,7 @@ use std::path::Path;
 pub(super) fn read(
     path: &Path,
     options: &ReadOptions,
-    cleaner: &mut Cleaner,
+    cleaner: &mut dyn LineSink,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<InputReport> {
     let size = std::fs::metadata(path)

@@ -1,0 +1,549 @@
+//! A PostgreSQL source: the cleaning rules and the feature SQL run in the database,
+//! and only small results (one row per customer, counts, days) come back.
+//!
+//! The clean lines become the session's temporary table `lines`, with the columns of
+//! [`rebuy_data::Transactions::schema`] (text instead of interned keys), so the very
+//! SQL the embedded engine runs ([`crate::features`], labels, date range, months) runs
+//! here unchanged. The only dialect adaptation is in [`PostgresSource::query`]: result
+//! columns of type `numeric` are read as `double precision`.
+//!
+//! Plain TCP or a unix socket, no TLS (`sslmode=require` is refused by the client).
+
+use crate::{Error, Result};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
+use datafusion::arrow::datatypes::{Field, Schema};
+use rebuy_data::quality::{InputReport, RuleCount};
+use rebuy_data::schema::{ColumnMap, Role};
+use rebuy_data::{CleaningRules, ColumnMapping, QualityReport, Rule};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres::types::{FromSql, Type};
+use tokio_postgres::{Client, NoTls, Row};
+
+/// Connection attempts give up after this long unless the URL sets `connect_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Every statement is cancelled by the server after this long unless the URL sets
+/// `statement_timeout` (seconds).
+const STATEMENT_TIMEOUT_SECONDS: u64 = 600;
+/// ASCII white space, as the readers trim it.
+const WHITE_SPACE: &str = r"E' \t\n\r\f'";
+
+/// Where the transaction lines are: a table, or the result of a query.
+#[derive(Debug, Clone)]
+pub enum Relation {
+    Table(String),
+    Query(String),
+}
+
+/// A `postgres://` URL (rebuy's own parameters `table` and `statement_timeout` taken
+/// out) and the relation holding the lines.
+#[derive(Debug, Clone)]
+pub struct PostgresSource {
+    config: tokio_postgres::Config,
+    relation: Relation,
+    statement_timeout_seconds: u64,
+}
+
+/// Whether an `--input` names a database rather than a file.
+pub fn is_postgres_url(input: &str) -> bool {
+    input.starts_with("postgres://") || input.starts_with("postgresql://")
+}
+
+impl PostgresSource {
+    /// Parses `postgres://user[:password]@host[:port]/db?table=NAME` (or, with `query`,
+    /// a URL without `table` whose lines are the query's result).
+    pub fn parse(url: &str, query: Option<&str>) -> Result<Self> {
+        let (base, parameters) = url.split_once('?').unwrap_or((url, ""));
+        let mut table = None;
+        let mut statement_timeout_seconds = STATEMENT_TIMEOUT_SECONDS;
+        let mut passed_on = Vec::new();
+        for pair in parameters.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("table", name)) => table = Some(name.to_string()),
+                Some(("statement_timeout", seconds)) => {
+                    statement_timeout_seconds = seconds.parse().map_err(|_| {
+                        Error::Invalid(format!(
+                            "statement_timeout={seconds}: expected a number of seconds"
+                        ))
+                    })?;
+                }
+                _ => passed_on.push(pair),
+            }
+        }
+        let relation = match (table, query) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Invalid(
+                    "give either ?table=NAME in the URL or --query, not both".into(),
+                ));
+            }
+            (Some(name), None) if !name.trim().is_empty() => Relation::Table(name),
+            (None, Some(sql)) if !sql.trim().is_empty() => Relation::Query(sql.to_string()),
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "{}: name the table of transaction lines with ?table=NAME, or give --query 'SELECT ...'",
+                    redact(base)
+                )));
+            }
+        };
+        let url = if passed_on.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", passed_on.join("&"))
+        };
+        let mut config = tokio_postgres::Config::from_str(&url)
+            .map_err(|e| Error::Invalid(format!("{}: not a PostgreSQL URL: {e}", redact(base))))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        Ok(PostgresSource {
+            config,
+            relation,
+            statement_timeout_seconds,
+        })
+    }
+
+    /// `postgres://user@host:port/db` and the table or `query`, without the password.
+    pub fn describe(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+            Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let user = self.config.get_user().unwrap_or_default();
+        let database = self.config.get_dbname().unwrap_or(user);
+        let what = match &self.relation {
+            Relation::Table(name) => format!("table {name}"),
+            Relation::Query(_) => "query".to_string(),
+        };
+        format!("postgres://{user}@{host}:{port}/{database} {what}")
+    }
+
+    /// The SQL whose rows are the transaction lines.
+    pub fn relation_sql(&self) -> String {
+        match &self.relation {
+            Relation::Table(name) => format!(
+                "SELECT * FROM {}",
+                name.split('.')
+                    .map(quote_identifier)
+                    .collect::<Vec<_>>()
+                    .join(".")
+            ),
+            Relation::Query(sql) => sql.trim().trim_end_matches(';').to_string(),
+        }
+    }
+
+    /// Connects, applies the cleaning rules into the temporary table `lines`, and
+    /// returns the session with the quality report (its counts computed in SQL).
+    pub(crate) async fn open(
+        &self,
+        rules: &CleaningRules,
+        mapping: &ColumnMapping,
+    ) -> Result<(Client, QualityReport)> {
+        let (client, connection) =
+            self.config.connect(NoTls).await.map_err(|e| {
+                database_error(&format!("cannot connect to {}", self.describe()), e)
+            })?;
+        tokio::spawn(async move {
+            // Errors surface on the client's next call.
+            let _ = connection.await;
+        });
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = '{}s'; SET TimeZone = 'UTC'",
+                self.statement_timeout_seconds
+            ))
+            .await
+            .map_err(|e| database_error("session setup", e))?;
+        let source = self.relation_sql();
+        let described = client
+            .prepare(&format!("SELECT * FROM ({source}) AS source"))
+            .await
+            .map_err(|e| database_error(&format!("cannot read {}", self.describe()), e))?;
+        let header: Vec<String> = described
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        let types: Vec<Type> = described
+            .columns()
+            .iter()
+            .map(|c| c.type_().clone())
+            .collect();
+        let place = self.describe();
+        let map = ColumnMap::resolve(&header, mapping, Path::new(&place), None)?;
+        let typed = typed_columns(&map, &header, &types, &place)?;
+        client
+            .batch_execute(&cleaning_sql(&source, &typed, rules))
+            .await
+            .map_err(|e| database_error("cleaning the lines", e))?;
+        let quality = self.quality(&client).await?;
+        Ok((client, quality))
+    }
+
+    async fn quality(&self, client: &Client) -> Result<QualityReport> {
+        let error = |e| database_error("counting the cleaning rules", e);
+        let mut dropped = [0u64; Rule::ALL.len()];
+        let mut lines_read = 0;
+        for row in client
+            .query(
+                "SELECT rule, COUNT(*) AS lines FROM rebuy_source GROUP BY rule",
+                &[],
+            )
+            .await
+            .map_err(error)?
+        {
+            let (rule, lines): (i32, i64) = (row.get(0), row.get(1));
+            lines_read += lines as u64;
+            if let Some(slot) = usize::try_from(rule - 1)
+                .ok()
+                .and_then(|i| dropped.get_mut(i))
+            {
+                *slot = lines as u64;
+            }
+        }
+        let summary = client
+            .query_one(
+                "SELECT COUNT(*) FILTER (WHERE NOT is_return) AS sales_lines,
+                        COUNT(*) FILTER (WHERE is_return) AS returns_kept,
+                        COUNT(DISTINCT customer) FILTER (WHERE NOT is_return) AS customers,
+                        COUNT(DISTINCT invoice) FILTER (WHERE NOT is_return) AS invoices,
+                        to_char(MIN(invoice_ts) FILTER (WHERE NOT is_return), 'YYYY-MM-DD HH24:MI:SS'),
+                        to_char(MAX(invoice_ts) FILTER (WHERE NOT is_return), 'YYYY-MM-DD HH24:MI:SS'),
+                        COALESCE(SUM(amount) FILTER (WHERE NOT is_return), 0) AS revenue,
+                        COALESCE(SUM(amount) FILTER (WHERE is_return), 0) AS returns_value
+                 FROM lines",
+                &[],
+            )
+            .await
+            .map_err(error)?;
+        let count = |i: usize| summary.get::<_, i64>(i) as u64;
+        let (sales_lines, returns_kept) = (count(0), count(1));
+        let kept_before_duplicates = lines_read - dropped.iter().sum::<u64>();
+        dropped[Rule::ALL.len() - 1] = kept_before_duplicates - sales_lines - returns_kept;
+        let quality = QualityReport {
+            inputs: vec![InputReport {
+                path: self.describe(),
+                format: "postgres".into(),
+                detail: "cleaning rules and aggregation run in the database".into(),
+                lines: lines_read,
+            }],
+            lines_read,
+            dropped: Rule::ALL
+                .iter()
+                .zip(dropped)
+                .map(|(&rule, lines)| RuleCount {
+                    rule,
+                    description: rule.description().to_string(),
+                    lines,
+                })
+                .collect(),
+            returns_kept,
+            sales_lines,
+            parse_issues: Vec::new(),
+            customers: count(2),
+            invoices: count(3),
+            first_sale: summary.get(4),
+            last_sale: summary.get(5),
+            revenue: summary.get(6),
+            returns_value: summary.get(7),
+        };
+        quality.require_sales()?;
+        Ok(quality)
+    }
+}
+
+/// Runs one statement and returns its rows as Arrow columns (integers, floats,
+/// booleans, text). The one dialect adaptation: `numeric` results (PostgreSQL's
+/// `SUM` of a `bigint`) are read as `double precision`, as the embedded engine
+/// types them.
+pub(crate) async fn query(client: &Client, sql: &str) -> Result<Vec<RecordBatch>> {
+    let error = |e| database_error("query", e);
+    let statement = client.prepare(sql).await.map_err(error)?;
+    let statement = if statement
+        .columns()
+        .iter()
+        .any(|c| *c.type_() == Type::NUMERIC)
+    {
+        let columns: Vec<String> = statement
+            .columns()
+            .iter()
+            .map(|c| {
+                let name = quote_identifier(c.name());
+                if *c.type_() == Type::NUMERIC {
+                    format!("CAST({name} AS double precision) AS {name}")
+                } else {
+                    name
+                }
+            })
+            .collect();
+        client
+            .prepare(&format!(
+                "SELECT {} FROM ({sql}) AS result",
+                columns.join(", ")
+            ))
+            .await
+            .map_err(error)?
+    } else {
+        statement
+    };
+    let rows = client.query(&statement, &[]).await.map_err(error)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (i, column) in statement.columns().iter().enumerate() {
+        let array = column_array(&rows, i, column.type_()).map_err(|detail| {
+            Error::Database(format!("query result column {:?}: {detail}", column.name()))
+        })?;
+        fields.push(Field::new(column.name(), array.data_type().clone(), true));
+        arrays.push(array);
+    }
+    Ok(vec![RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        arrays,
+    )?])
+}
+
+/// One result column as an Arrow array: integers, floats, booleans or text.
+fn column_array(rows: &[Row], i: usize, type_: &Type) -> std::result::Result<ArrayRef, String> {
+    fn values<'a, T: FromSql<'a>>(
+        rows: &'a [Row],
+        i: usize,
+    ) -> std::result::Result<Vec<Option<T>>, String> {
+        rows.iter()
+            .map(|row| row.try_get::<_, Option<T>>(i).map_err(|e| e.to_string()))
+            .collect()
+    }
+    Ok(match *type_ {
+        Type::INT2 => Arc::new(Int32Array::from_iter(
+            values::<i16>(rows, i)?
+                .into_iter()
+                .map(|v| v.map(i32::from)),
+        )),
+        Type::INT4 => Arc::new(Int32Array::from(values::<i32>(rows, i)?)),
+        Type::INT8 => Arc::new(Int64Array::from(values::<i64>(rows, i)?)),
+        Type::FLOAT4 => Arc::new(Float64Array::from_iter(
+            values::<f32>(rows, i)?
+                .into_iter()
+                .map(|v| v.map(f64::from)),
+        )),
+        Type::FLOAT8 => Arc::new(Float64Array::from(values::<f64>(rows, i)?)),
+        Type::BOOL => Arc::new(BooleanArray::from(values::<bool>(rows, i)?)),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+            Arc::new(StringArray::from(values::<String>(rows, i)?))
+        }
+        _ => return Err(format!("type {}, which rebuy does not read", type_.name())),
+    })
+}
+
+/// The SQL expression of each role over the source's columns, typed as the readers
+/// type a line: numbers as `double precision`, the date as a `timestamp` (whole
+/// seconds, no time zone), text trimmed, customer ids normalised (`13085.0` is
+/// `13085`; empty, `nan`, `null`, `none`, `na`, `n/a` are missing). A column whose type
+/// cannot hold its role is an error naming it.
+fn typed_columns(
+    map: &ColumnMap,
+    header: &[String],
+    types: &[Type],
+    place: &str,
+) -> Result<[String; 8]> {
+    let mut out: [String; 8] = Default::default();
+    for (slot, role) in out.iter_mut().zip(Role::ALL) {
+        let Some(index) = map.get(role) else {
+            *slot = "CAST(NULL AS text)".into();
+            continue;
+        };
+        let column = quote_identifier(&header[index]);
+        let type_ = &types[index];
+        let numeric = matches!(
+            *type_,
+            Type::INT2 | Type::INT4 | Type::INT8 | Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC
+        );
+        let wrong = |expected: &str| {
+            Error::Database(format!(
+                "{place}: column {:?} ({role}) has type {}; expected {expected} (cast it in --query, e.g. CAST({column} AS ...))",
+                header[index],
+                type_.name()
+            ))
+        };
+        *slot = match role {
+            Role::Quantity | Role::Price if numeric => {
+                format!("CAST({column} AS double precision)")
+            }
+            Role::Quantity | Role::Price => return Err(wrong("a number type")),
+            Role::InvoiceDate => match *type_ {
+                Type::TIMESTAMP => format!("date_trunc('second', {column})"),
+                Type::TIMESTAMPTZ => format!("date_trunc('second', {column} AT TIME ZONE 'UTC')"),
+                Type::DATE => format!("CAST({column} AS timestamp)"),
+                _ => return Err(wrong("timestamp or date")),
+            },
+            Role::Customer if numeric => format!(
+                "CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e18
+                      THEN CAST(CAST({column} AS bigint) AS text) ELSE CAST({column} AS text) END"
+            ),
+            Role::Customer => {
+                let text = format!("btrim(CAST({column} AS text), {WHITE_SPACE})");
+                format!(
+                    "CASE WHEN lower({text}) IN ('', 'nan', 'null', 'none', 'na', 'n/a') THEN NULL
+                          WHEN {text} ~ '^[0-9]+\\.0*$' THEN split_part({text}, '.', 1)
+                          ELSE {text} END"
+                )
+            }
+            _ => format!("btrim(CAST({column} AS text), {WHITE_SPACE})"),
+        };
+    }
+    Ok(out)
+}
+
+/// Two temporary tables: `rebuy_source`, every line typed with the first cleaning rule
+/// that removes it (0: kept), and `lines`, the kept lines less exact duplicates, in
+/// the columns the feature SQL reads (plus `invoice_ts` for the report).
+fn cleaning_sql(source: &str, typed: &[String; 8], rules: &CleaningRules) -> String {
+    let [
+        invoice,
+        stock_code,
+        description,
+        quantity,
+        invoice_date,
+        price,
+        customer,
+        country,
+    ] = typed;
+    let (exact, prefixes) = rules.non_product_codes();
+    let mut non_product: Vec<String> = Vec::new();
+    if !exact.is_empty() {
+        let codes: Vec<String> = exact.iter().map(|c| quote_literal(c)).collect();
+        non_product.push(format!("upper(stock_code) IN ({})", codes.join(", ")));
+    }
+    for prefix in prefixes {
+        let pattern = prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        non_product.push(format!(
+            "upper(stock_code) LIKE {}",
+            quote_literal(&format!("{pattern}%"))
+        ));
+    }
+    let non_product = if non_product.is_empty() {
+        "FALSE".to_string()
+    } else {
+        non_product.join(" OR ")
+    };
+    let not_finite = "('NaN', 'Infinity', '-Infinity')";
+    format!(
+        "CREATE TEMPORARY TABLE rebuy_source AS
+         SELECT *,
+                CASE WHEN invoice IS NULL OR invoice = '' OR quantity IS NULL OR price IS NULL
+                          OR invoice_ts IS NULL OR quantity IN {not_finite} OR price IN {not_finite} THEN 1
+                     WHEN customer IS NULL THEN 2
+                     WHEN {non_product} THEN 3
+                     WHEN price <= 0 THEN 4
+                     WHEN quantity = 0 OR (quantity < 0 AND left(invoice, 1) NOT IN ('C', 'c')) THEN 5
+                     ELSE 0 END AS rule
+         FROM (SELECT {invoice} AS invoice,
+                      COALESCE({stock_code}, '') AS stock_code,
+                      COALESCE({description}, '') AS description,
+                      {quantity} AS quantity,
+                      {invoice_date} AS invoice_ts,
+                      {price} AS price,
+                      {customer} AS customer,
+                      COALESCE({country}, '') AS country
+               FROM ({source}) AS source) AS typed;
+         CREATE TEMPORARY TABLE lines AS
+         SELECT customer, invoice, stock_code, country, day, quantity, amount, is_return, invoice_ts
+         FROM (SELECT customer, invoice, stock_code, country,
+                      CAST(floor(extract(epoch FROM invoice_ts) / 86400) AS integer) AS day,
+                      abs(quantity) AS quantity,
+                      abs(quantity) * price AS amount,
+                      left(invoice, 1) IN ('C', 'c') AS is_return,
+                      invoice_ts,
+                      row_number() OVER (PARTITION BY invoice, stock_code, description, customer,
+                                         country, invoice_ts, abs(quantity), price) AS copy
+               FROM rebuy_source WHERE rule = 0) AS kept
+         WHERE copy = 1;
+         ANALYZE lines;"
+    )
+}
+
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// One line for the user: what was being done, and the server's message (or the
+/// connection failure and its cause).
+fn database_error(doing: &str, error: tokio_postgres::Error) -> Error {
+    let detail = match error.as_db_error() {
+        Some(db) => {
+            let mut text = db.message().to_string();
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!(" ({hint})"));
+            }
+            text
+        }
+        None => {
+            let mut text = error.to_string();
+            let mut cause = std::error::Error::source(&error);
+            while let Some(inner) = cause {
+                text.push_str(&format!(": {inner}"));
+                cause = inner.source();
+            }
+            text
+        }
+    };
+    Error::Database(format!("PostgreSQL, {doing}: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_keep_rebuy_parameters_apart() {
+        let source = PostgresSource::parse(
+            "postgres://ann:secret@127.0.0.1:5433/shop?table=public.tx&application_name=x",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            source.describe(),
+            "postgres://ann@127.0.0.1:5433/shop table public.tx"
+        );
+        assert_eq!(source.relation_sql(), "SELECT * FROM \"public\".\"tx\"");
+        assert_eq!(source.config.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
+        let query =
+            PostgresSource::parse("postgresql://ann@db/shop", Some("SELECT * FROM t;")).unwrap();
+        assert_eq!(query.relation_sql(), "SELECT * FROM t");
+        assert!(PostgresSource::parse("postgres://ann@db/shop", None).is_err());
+        assert!(PostgresSource::parse("postgres://ann@db/shop?table=t", Some("SELECT 1")).is_err());
+        assert_eq!(
+            redact("postgres://ann:secret@db/shop"),
+            "postgres://ann:***@db/shop"
+        );
+        assert!(is_postgres_url("postgres://x") && !is_postgres_url("data.csv"));
+    }
+}

@@ -1,0 +1,438 @@
+//! End-to-end: the scale paths give the run the files give (customers.csv byte for
+//! byte: money sums are rounded, so the order of addition does not show). `rebuy convert` to Parquet,
+//! and a PostgreSQL source with the cleaning rules and the aggregation pushed down,
+//! against a throwaway PostgreSQL server started by the test (docs/scaling.md).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+/// Runs the binary with one model thread, so that two runs on the same customer table
+/// give the same numbers to the last bit.
+fn rebuy_cmd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rebuy"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .expect("the rebuy binary runs")
+}
+
+fn must(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn cli_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/retail_sample.csv")
+}
+
+fn generated(dir: &Path, lines: u64) -> PathBuf {
+    let file = dir.join(format!("generated-{lines}.csv"));
+    let lines = lines.to_string();
+    must(rebuy_cmd(&[
+        "generate",
+        "--lines",
+        &lines,
+        "--seed",
+        "11",
+        "--out",
+        path(&file),
+    ]));
+    file
+}
+
+/// `rebuy run` on `input` (plus extra arguments) into `out`; the seconds it took.
+fn run(input: &str, extra: &[&str], out: &Path) -> f64 {
+    let started = Instant::now();
+    let mut args = vec!["run", "--input", input, "--out", path(out)];
+    args.extend_from_slice(extra);
+    must(rebuy_cmd(&args));
+    started.elapsed().as_secs_f64()
+}
+
+fn json(file: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+/// quality.json without what names the input (paths, formats, where unreadable
+/// values were): the counts, dates and sums.
+fn quality_counts(run: &Path) -> serde_json::Value {
+    let mut quality = json(&run.join("quality.json"));
+    let object = quality.as_object_mut().unwrap();
+    object.remove("inputs");
+    object.remove("parse_issues");
+    quality
+}
+
+#[test]
+fn convert_then_run_gives_the_run_on_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for input in [cli_fixture(), generated(d, 20_000)] {
+        let name = input.file_stem().unwrap().to_str().unwrap().to_string();
+        let parquet = d.join(format!("{name}.parquet"));
+        let converted = must(rebuy_cmd(&["convert", path(&input), path(&parquet)]));
+        let said = String::from_utf8_lossy(&converted.stdout);
+        assert!(said.contains("wrote"), "{said}");
+
+        let (from_file, from_parquet) =
+            (d.join(format!("{name}-file")), d.join(format!("{name}-pq")));
+        run(path(&input), &[], &from_file);
+        run(path(&parquet), &[], &from_parquet);
+        assert_eq!(
+            std::fs::read_to_string(from_file.join("customers.csv")).unwrap(),
+            std::fs::read_to_string(from_parquet.join("customers.csv")).unwrap(),
+            "{name}: customers.csv"
+        );
+        assert_eq!(
+            quality_counts(&from_file),
+            quality_counts(&from_parquet),
+            "{name}"
+        );
+        let original = json(&from_file.join("quality.json"));
+        let unparseable = original["dropped"][0]["lines"].as_u64().unwrap();
+        if name == "retail_sample" {
+            assert_eq!(unparseable, 2, "the fixture's two unreadable lines");
+            assert!(
+                said.contains("2 lines have an invoice, quantity, price or date"),
+                "{said}"
+            );
+        }
+    }
+}
+
+#[test]
+fn convert_refuses_bad_input_with_exit_65() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.parquet");
+    let not_data = d.join("notes.txt");
+    std::fs::write(&not_data, "just,some\nwords,here\n").unwrap();
+    for (args, says) in [
+        (vec![path(&not_data), path(&out)], "no column for invoice"),
+        (vec!["missing.csv", path(&out)], "no such file"),
+        (
+            vec![cli_fixture().to_str().unwrap(), "out.csv"],
+            "name the output file *.parquet",
+        ),
+    ] {
+        let mut all = vec!["convert"];
+        all.extend(args);
+        let output = rebuy_cmd(&all);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(65), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    assert!(!out.exists(), "a failed convert leaves no output");
+}
+
+/// A throwaway PostgreSQL server on a free loopback port, its data and socket in a
+/// temporary folder; stopped when dropped. Run as the `postgres` user when the test
+/// runs as root (PostgreSQL refuses to run as root).
+struct Server {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    as_user: Option<&'static str>,
+}
+
+impl Server {
+    fn start() -> Result<Server, String> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .map_err(|e| format!("/usr/lib/postgresql: {e}"))?
+            .filter_map(|entry| Some(entry.ok()?.path().join("bin")))
+            .find(|bin| bin.join("initdb").exists())
+            .ok_or("no /usr/lib/postgresql/*/bin/initdb")?;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let as_user = root.then_some("postgres");
+        if root {
+            let chown = Command::new("chown")
+                .args(["-R", "postgres", path(dir.path())])
+                .status()
+                .map_err(|e| e.to_string())?;
+            if !chown.success() {
+                return Err("cannot give the temporary folder to the postgres user".into());
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let server = Server {
+            bin,
+            dir,
+            port,
+            as_user,
+        };
+        let data = server.dir.path().join("data");
+        server.tool(
+            "initdb",
+            &[
+                "-D",
+                path(&data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+        )?;
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            path(server.dir.path())
+        );
+        let log = server.dir.path().join("log");
+        server.tool(
+            "pg_ctl",
+            &[
+                "-D",
+                path(&data),
+                "-l",
+                path(&log),
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
+        )?;
+        Ok(server)
+    }
+
+    fn tool(&self, name: &str, args: &[&str]) -> Result<(), String> {
+        let program = self.bin.join(name);
+        let output = match self.as_user {
+            Some(user) => Command::new("runuser")
+                .args(["-u", user, "--", path(&program)])
+                .args(args)
+                .output(),
+            None => Command::new(&program).args(args).output(),
+        }
+        .map_err(|e| format!("{name}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{name} failed: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(())
+    }
+
+    fn url(&self, parameters: &str) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres{parameters}",
+            self.port
+        )
+    }
+
+    /// Runs psql commands (`\copy` reads files on this side).
+    fn psql(&self, commands: &str) {
+        let output = Command::new(self.bin.join("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-d",
+                "postgres",
+                "-c",
+                commands,
+            ])
+            .output()
+            .expect("psql runs");
+        assert!(
+            output.status.success(),
+            "psql {commands}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Loads an Online Retail II CSV into `table`, with COPY into text columns, then
+    /// typed columns (numbers, a timestamp); a value that is not a number or a date
+    /// becomes NULL, which the pushed-down rules count as unparseable.
+    fn load(&self, csv: &Path, table: &str) {
+        self.psql(&format!(
+            "CREATE TABLE {table}_text (\"Invoice\" text, \"StockCode\" text, \"Description\" text, \
+             \"Quantity\" text, \"InvoiceDate\" text, \"Price\" text, \"Customer ID\" text, \"Country\" text)"
+        ));
+        self.psql(&format!(
+            "\\copy {table}_text FROM '{}' WITH (FORMAT csv, HEADER true)",
+            path(csv)
+        ));
+        let number = "'^-?[0-9]+(\\.[0-9]+)?$'";
+        let date = "'^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2})?$'";
+        self.psql(&format!(
+            "CREATE TABLE {table} AS SELECT \"Invoice\", \"StockCode\", \"Description\", \
+             CASE WHEN \"Quantity\" ~ {number} THEN CAST(\"Quantity\" AS numeric) END AS \"Quantity\", \
+             CASE WHEN \"InvoiceDate\" ~ {date} THEN CAST(\"InvoiceDate\" AS timestamp) END AS \"InvoiceDate\", \
+             CASE WHEN \"Price\" ~ {number} THEN CAST(\"Price\" AS numeric) END AS \"Price\", \
+             \"Customer ID\", \"Country\" FROM {table}_text"
+        ));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = self.tool("pg_ctl", &["-D", path(&data), "-m", "immediate", "stop"]);
+    }
+}
+
+fn server_or_skip() -> Option<Server> {
+    match Server::start() {
+        Ok(server) => Some(server),
+        Err(why) => {
+            eprintln!(
+                "\n\n!!!!! SKIPPED: no PostgreSQL server could be started ({why}); \
+                 scripts/test installs the Debian package postgresql !!!!!\n\n"
+            );
+            None
+        }
+    }
+}
+
+fn assert_same_customers(file: &Path, database: &Path, what: &str) {
+    assert_eq!(
+        std::fs::read_to_string(file.join("customers.csv")).unwrap(),
+        std::fs::read_to_string(database.join("customers.csv")).unwrap(),
+        "{what}: customers.csv"
+    );
+}
+
+/// metrics.json without the timings.
+fn metrics(run: &Path) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(object) => {
+                object.retain(|key, _| !key.ends_with("_seconds"));
+                object.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut metrics = json(&run.join("metrics.json"));
+    strip(&mut metrics);
+    metrics
+}
+
+/// The counts identical; revenue and returns value (summed line by line in rebuy, by
+/// the database in its own order) to 1e-9.
+fn assert_same_quality(file: &Path, database: &Path) {
+    let (want, got) = (quality_counts(file), quality_counts(database));
+    for (key, value) in want.as_object().unwrap() {
+        match (value.as_f64(), key.as_str()) {
+            (Some(x), "revenue" | "returns_value") => {
+                let y = got[key].as_f64().unwrap();
+                assert!((x - y).abs() <= 1e-9 * x.abs(), "{key}: {x} vs {y}");
+            }
+            _ => assert_eq!(value, &got[key], "quality.json {key}"),
+        }
+    }
+}
+
+#[test]
+fn postgres_pushdown_gives_the_run_on_the_file() {
+    let Some(server) = server_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    server.load(&cli_fixture(), "transactions");
+    let (file_run, database_run) = (d.join("fixture-file"), d.join("fixture-db"));
+    run(path(&cli_fixture()), &[], &file_run);
+    run(&server.url("?table=transactions"), &[], &database_run);
+    assert_same_customers(&file_run, &database_run, "fixture");
+    assert_same_quality(&file_run, &database_run);
+
+    let lines = generated(d, 50_000);
+    server.load(&lines, "generated");
+    let (file_run, database_run) = (d.join("gen-file"), d.join("gen-db"));
+    let file_seconds = run(path(&lines), &[], &file_run);
+    let database_seconds = run(
+        &server.url(""),
+        &[
+            "--query",
+            "SELECT * FROM generated WHERE \"Country\" IS NOT NULL",
+        ],
+        &database_run,
+    );
+    eprintln!(
+        "50,000 generated lines: run on the CSV {file_seconds:.2} s, on PostgreSQL {database_seconds:.2} s"
+    );
+    assert_same_customers(&file_run, &database_run, "generated");
+    assert_same_quality(&file_run, &database_run);
+    assert_eq!(metrics(&file_run), metrics(&database_run));
+    assert!(metrics(&file_run)["models"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn postgres_errors_are_one_clear_line_with_exit_65() {
+    let Some(server) = server_or_skip() else {
+        return;
+    };
+    server.load(&cli_fixture(), "transactions");
+    server.psql("CREATE TABLE no_price AS SELECT \"Invoice\", \"Quantity\", \"InvoiceDate\", \"Customer ID\" FROM transactions");
+    server.psql("CREATE TABLE text_quantity AS SELECT * FROM transactions_text");
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let refused = format!("postgres://postgres@127.0.0.1:{closed}/postgres?table=transactions");
+    let missing_table = server.url("?table=nowhere");
+    let no_price = server.url("?table=no_price");
+    let text_quantity = server.url("?table=text_quantity");
+    let no_table = server.url("");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    for (input, extra, says) in [
+        (refused.as_str(), None, "cannot connect"),
+        (missing_table.as_str(), None, "does not exist"),
+        (no_price.as_str(), None, "no column for price"),
+        (text_quantity.as_str(), None, "expected a number type"),
+        (
+            no_table.as_str(),
+            Some("SELECT 1 AS x"),
+            "no column for invoice",
+        ),
+        (no_table.as_str(), None, "?table=NAME"),
+    ] {
+        let mut args = vec!["run", "--input", input, "--out", path(&out)];
+        if let Some(query) = extra {
+            args.extend(["--query", query]);
+        }
+        let started = Instant::now();
+        let output = rebuy_cmd(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(65), "{input}: {stderr}");
+        assert!(stderr.contains(says), "{input}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(started.elapsed().as_secs() < 30, "{input}: no hang");
+        assert!(!out.exists());
+    }
+}
