@@ -9,18 +9,20 @@ WORKDIR /src
 COPY . .
 # The caches keep the registry and the build (DataFusion takes ~25 minutes on 2 cores
 # from clean) between image builds.
+# The `dist` profile (Cargo.toml: fat LTO, one codegen unit, symbols stripped) makes an
+# 84 MB binary instead of the release profile's 126 MB.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    CARGO_PROFILE_RELEASE_STRIP=symbols cargo build --release --locked -p rebuy \
-    && cp target/release/rebuy /usr/local/bin/rebuy
+    cargo build --profile dist --locked -p rebuy \
+    && cp target/dist/rebuy /usr/local/bin/rebuy
 
-FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --no-create-home rebuy
+# glibc and libgcc only (what the binary links), no shell; runs as uid 65532.
+FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /usr/local/bin/rebuy /usr/local/bin/rebuy
-USER 10001
+USER 65532:65532
 WORKDIR /data
 EXPOSE 8501
-# The slim image has no curl: the binary asks its own /api/health (exit 0 = healthy).
+# The image has no shell or curl: the binary asks its own /api/health (exit 0 = healthy).
 # The start period covers the demo run when no run folder is mounted.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["rebuy", "healthcheck", "--addr", "127.0.0.1:8501"]
