@@ -18,13 +18,12 @@
 mod engine;
 pub mod features;
 pub mod postgres;
-mod time_unit;
 
 pub use engine::{AsOf, FeatureEngine};
 pub use features::CustomerFeatures;
 pub use postgres::{PostgresSource, is_postgres_url};
 pub use rebuy_models::rfm::{self, SegmentMap, SegmentRule, quintile_scores};
-pub use time_unit::TimeUnit;
+pub use rebuy_models::time_unit::TimeUnit;
 
 /// Why features could not be computed.
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,7 @@ pub mod rfm;
 pub mod scale;
 pub mod scoring;
 pub mod segment;
+pub mod time_unit;
 pub mod tree;
 
 pub use error::{Error, Result};

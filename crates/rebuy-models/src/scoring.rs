@@ -23,6 +23,7 @@ use crate::kmeans::KMeans;
 use crate::matrix::Matrix;
 use crate::rfm::{SegmentMap, score_against};
 use crate::scale::Scaler;
+use crate::time_unit::TimeUnit;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -312,9 +313,8 @@ pub struct LifetimeModel {
     /// Horizon of `expected_purchases`, in days.
     pub horizon_days: u32,
     /// The unit of the summary the models were fitted on (`days` or `weeks`: the
-    /// suffix of the `btyd_recency_<unit>` and `btyd_t_<unit>` columns) and its days.
-    pub time_unit: String,
-    pub days_per_unit: f64,
+    /// suffix of the `btyd_recency_<unit>` and `btyd_t_<unit>` columns).
+    pub time_unit: TimeUnit,
     /// MBG/NBD: P(alive) and expected purchases.
     pub transactions: BetaGeoModel,
     /// Gamma-Gamma: expected spend per order; absent when it could not be fitted.
@@ -360,7 +360,7 @@ impl LifetimeModel {
         let spend = self.spend.as_ref().map(|spend| {
             let order_value =
                 spend.expected_average_order_value(summary.frequency(), monetary_value)?;
-            let clv = ClvParams::new(self.days_per_month / self.days_per_unit)
+            let clv = ClvParams::new(self.time_unit.days_to_units(self.days_per_month))
                 .months(self.clv_months)
                 .monthly_discount_rate(self.monthly_discount_rate)
                 .validate()?
@@ -369,8 +369,10 @@ impl LifetimeModel {
         });
         Ok(LifetimeColumns {
             p_alive: model.probability_alive(summary),
-            expected_purchases: model
-                .expected_purchases(summary, f64::from(self.horizon_days) / self.days_per_unit)?,
+            expected_purchases: model.expected_purchases(
+                summary,
+                self.time_unit.days_to_units(f64::from(self.horizon_days)),
+            )?,
             spend,
         })
     }
@@ -531,10 +533,11 @@ impl Scorer {
         let field = |name: &str| given.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
         let (frequency, monetary) = (field("frequency"), field("monetary"));
         let tenure = field("tenure_days");
-        let in_units = |days: f64| days / model.days_per_unit;
-        let t = field(&format!("btyd_t_{}", model.time_unit)).or(tenure.map(|t| in_units(t - 1.0)));
-        let recency = field(&format!("btyd_recency_{}", model.time_unit))
-            .or_else(|| Some(in_units(tenure? - field("recency_days")?)));
+        let unit = model.time_unit;
+        let [recency_column, t_column] = unit.column_names();
+        let t = field(t_column).or(tenure.map(|t| unit.days_to_units(t - 1.0)));
+        let recency = field(recency_column)
+            .or_else(|| Some(unit.days_to_units(tenure? - field("recency_days")?)));
         let (Some(t), Some(recency)) = (t, recency) else {
             return Ok(Err(LIFETIME_NEEDS_TENURE.to_string()));
         };

@@ -105,8 +105,7 @@ pub fn customer_columns(
     let model = LifetimeModel {
         format_version: LIFETIME_FILE_VERSION,
         horizon_days,
-        time_unit: unit.name().to_string(),
-        days_per_unit: unit.days(),
+        time_unit: unit,
         transactions,
         spend: spend
             .map_err(|error| println!("\nno expected order value or CLV: Gamma-Gamma: {error}"))

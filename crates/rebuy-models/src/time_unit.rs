@@ -1,13 +1,13 @@
 //! The time unit of the buy-till-you-die summary.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The unit of the BTYD recency and T (`btyd_recency_days` or `btyd_recency_weeks`...).
 ///
 /// Purchases are always grouped per calendar day (`btyd_frequency` counts repeat purchase
 /// days); the unit only scales the ages: weeks are days / 7, as fractions, which is how
 /// the published CDNOW summary (Fader, Hardie & Lee 2005) is made.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeUnit {
     #[default]
