@@ -16,15 +16,14 @@
 //! (or 0 on a cancellation), exact duplicate of an earlier kept line. Cancellations
 //! (invoice starting with `C`) that pass are kept aside as the customer's returns.
 
+use crate::duplicates;
 use crate::error::{Error, Result};
 use crate::intern::Interner;
 use crate::parse::{self, DayOrder, TIMESTAMP_FORMS};
 use crate::quality::{MAX_PARSE_ISSUES, ParseIssue, Rule};
 use crate::schema::Role;
-use hashbrown::{DefaultHashBuilder, HashTable};
 use std::borrow::Cow;
 use std::fmt;
-use std::hash::BuildHasher;
 use std::path::Path;
 
 /// Stock codes that are charges, fees or adjustments rather than products (matched
@@ -160,15 +159,33 @@ impl Columns {
         self.customer.len()
     }
 
-    fn same_line(&self, i: usize, line: &TypedLine) -> bool {
-        self.invoice[i] == line.invoice
-            && self.stock_code[i] == line.stock_code
-            && self.description[i] == line.description
-            && self.customer[i] == line.customer
-            && self.country[i] == line.country
-            && self.timestamp[i] == line.timestamp
-            && self.quantity[i].to_bits() == line.quantity.to_bits()
-            && self.price[i].to_bits() == line.price.to_bits()
+    /// Whether lines `i` and `j` are equal in all eight fields.
+    pub(crate) fn same_line(&self, i: usize, j: usize) -> bool {
+        self.invoice[i] == self.invoice[j]
+            && self.stock_code[i] == self.stock_code[j]
+            && self.description[i] == self.description[j]
+            && self.customer[i] == self.customer[j]
+            && self.country[i] == self.country[j]
+            && self.timestamp[i] == self.timestamp[j]
+            && self.quantity[i].to_bits() == self.quantity[j].to_bits()
+            && self.price[i].to_bits() == self.price[j].to_bits()
+    }
+
+    /// Keeps the lines whose `drop` entry is false, in order.
+    pub(crate) fn retain(&mut self, drop: &[bool]) {
+        fn keep<T>(column: &mut Vec<T>, drop: &[bool]) {
+            let mut drop = drop.iter();
+            column.retain(|_| !matches!(drop.next(), Some(true)));
+        }
+        keep(&mut self.customer, drop);
+        keep(&mut self.invoice, drop);
+        keep(&mut self.stock_code, drop);
+        keep(&mut self.description, drop);
+        keep(&mut self.country, drop);
+        keep(&mut self.timestamp, drop);
+        keep(&mut self.quantity, drop);
+        keep(&mut self.price, drop);
+        keep(&mut self.is_return, drop);
     }
 
     fn push(&mut self, line: &TypedLine) {
@@ -196,21 +213,9 @@ struct TypedLine {
     quantity: f64,
     price: f64,
     is_return: bool,
-}
-
-impl TypedLine {
-    fn hash_key(&self) -> (u32, u32, u32, u32, u32, i64, u64, u64) {
-        (
-            self.invoice,
-            self.stock_code,
-            self.description,
-            self.customer,
-            self.country,
-            self.timestamp,
-            self.quantity.to_bits(),
-            self.price.to_bits(),
-        )
-    }
+    /// Hash of the eight fields (the strings by their text, so it holds whichever
+    /// interner names them): the duplicate rule's key, made on the typing worker.
+    key: u64,
 }
 
 /// The text fields of the lines, interned.
@@ -426,16 +431,33 @@ impl TypedBatch {
         let description = raw.description.as_deref().unwrap_or_default();
         let country = raw.country.as_deref().unwrap_or_default();
         let strings = &mut self.strings;
+        let invoice = strings.invoices.intern(invoice);
+        let stock_code = strings.stock_codes.intern(stock_code.trim_ascii());
+        let description = strings.descriptions.intern(description.trim_ascii());
+        let customer = strings.customers.intern(customer);
+        let country = strings.countries.intern(country.trim_ascii());
+        let quantity = quantity.abs();
+        let key = line_key([
+            strings.invoices.hash_of(invoice),
+            strings.stock_codes.hash_of(stock_code),
+            strings.descriptions.hash_of(description),
+            strings.customers.hash_of(customer),
+            strings.countries.hash_of(country),
+            timestamp as u64,
+            quantity.to_bits(),
+            price.to_bits(),
+        ]);
         Ok(Some(TypedLine {
-            invoice: strings.invoices.intern(invoice),
-            stock_code: strings.stock_codes.intern(stock_code.trim_ascii()),
-            description: strings.descriptions.intern(description.trim_ascii()),
-            customer: strings.customers.intern(customer),
-            country: strings.countries.intern(country.trim_ascii()),
+            invoice,
+            stock_code,
+            description,
+            customer,
+            country,
             timestamp,
-            quantity: quantity.abs(),
+            quantity,
             price,
             is_return,
+            key,
         }))
     }
 }
@@ -452,8 +474,9 @@ pub struct Cleaner {
     pub(crate) issues: Vec<ParseIssue>,
     pub(crate) strings: Strings,
     pub(crate) columns: Columns,
-    seen: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+    /// Each kept line's duplicate key ([`TypedLine::key`]); the duplicate rule is
+    /// applied once all lines are in ([`Cleaner::remove_duplicates`]).
+    keys: Vec<u64>,
     /// Lines given to [`Cleaner::push`] and not merged yet.
     pending: TypedBatch,
 }
@@ -499,8 +522,7 @@ impl Cleaner {
             issues: Vec::new(),
             strings: Strings::default(),
             columns: Columns::default(),
-            seen: HashTable::new(),
-            hasher: DefaultHashBuilder::default(),
+            keys: Vec::new(),
             pending: TypedBatch::default(),
         }
     }
@@ -515,8 +537,8 @@ impl Cleaner {
         self.merge(pending)
     }
 
-    /// Takes a batch typed elsewhere, after all the lines before it: adds its counts
-    /// and first issues, and keeps its lines that are not duplicates of kept ones.
+    /// Takes a batch typed elsewhere, after all the lines before it: adds its counts,
+    /// its first issues and its lines.
     pub(crate) fn merge(&mut self, batch: TypedBatch) -> Result<()> {
         let TypedBatch {
             lines_read,
@@ -532,31 +554,23 @@ impl Cleaner {
         let room = MAX_PARSE_ISSUES.saturating_sub(self.issues.len());
         self.issues.extend(issues.into_iter().take(room));
         self.strings.absorb(strings, &mut lines);
+        if u32::try_from(self.columns.len() + lines.len()).is_err() {
+            return Err(Error::Config(
+                "more than 4 billion clean lines in one run".to_string(),
+            ));
+        }
         for line in &lines {
-            self.keep_unless_duplicate(line)?;
+            self.columns.push(line);
+            self.keys.push(line.key);
         }
         Ok(())
     }
 
-    fn keep_unless_duplicate(&mut self, line: &TypedLine) -> Result<()> {
-        let hash = self.hasher.hash_one(line.hash_key());
-        let columns = &self.columns;
-        if self
-            .seen
-            .find(hash, |&i| columns.same_line(i as usize, line))
-            .is_some()
-        {
-            self.dropped[Rule::Duplicate.index()] += 1;
-            return Ok(());
-        }
-        let index = u32::try_from(self.columns.len())
-            .map_err(|_| Error::Config("more than 4 billion clean lines in one run".to_string()))?;
-        let (columns, hasher) = (&self.columns, &self.hasher);
-        self.seen.insert_unique(hash, index, |&i| {
-            hasher.hash_one(line_key(columns, i as usize))
-        });
-        self.columns.push(line);
-        Ok(())
+    /// Applies the duplicate rule to all lines merged so far (once, after the last).
+    pub(crate) fn remove_duplicates(&mut self) {
+        let keys = std::mem::take(&mut self.keys);
+        self.dropped[Rule::Duplicate.index()] +=
+            duplicates::remove_exact_duplicates(&mut self.columns, &keys);
     }
 }
 
@@ -664,17 +678,13 @@ pub(crate) fn strict_line_error(location: Location<'_>, detail: String) -> Error
     }
 }
 
-fn line_key(columns: &Columns, i: usize) -> (u32, u32, u32, u32, u32, i64, u64, u64) {
-    (
-        columns.invoice[i],
-        columns.stock_code[i],
-        columns.description[i],
-        columns.customer[i],
-        columns.country[i],
-        columns.timestamp[i],
-        columns.quantity[i].to_bits(),
-        columns.price[i].to_bits(),
-    )
+/// A line's duplicate key from its fields' hashes and values.
+fn line_key(parts: [u64; 8]) -> u64 {
+    let mut bytes = [0u8; 64];
+    for (chunk, part) in bytes.chunks_exact_mut(8).zip(parts) {
+        chunk.copy_from_slice(&part.to_le_bytes());
+    }
+    xxhash_rust::xxh3::xxh3_64(&bytes)
 }
 
 fn role_position(role: Role) -> usize {

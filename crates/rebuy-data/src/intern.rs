@@ -4,9 +4,8 @@
 //! holding them as small integers keeps the clean table at a few dozen bytes a line
 //! and makes exact duplicate detection and grouping cheap.
 
-use hashbrown::DefaultHashBuilder;
 use hashbrown::HashTable;
-use std::hash::BuildHasher;
+use xxhash_rust::xxh3::xxh3_64;
 
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
@@ -15,14 +14,27 @@ pub(crate) struct Interner {
     text: String,
     /// Where each string ends in `text`, by id.
     ends: Vec<usize>,
+    /// [`content_hash`] of each string, by id: absorbing a batch's interner and
+    /// growing the index never hash a string twice, and a line's duplicate key is
+    /// made of its strings' hashes on the worker that typed it.
+    hashes: Vec<u64>,
     index: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+}
+
+/// The hash of a string's text, the same in every interner (a fixed seed), so that a
+/// batch's hashes hold in the run's interner.
+fn content_hash(text: &str) -> u64 {
+    xxh3_64(text.as_bytes())
 }
 
 impl Interner {
     /// The id of `text`, adding it when new.
     pub fn intern(&mut self, text: &str) -> u32 {
-        let hash = self.hasher.hash_one(text);
+        self.intern_hashed(text, content_hash(text))
+    }
+
+    /// [`Interner::intern`] of a string whose [`content_hash`] is `hash`.
+    fn intern_hashed(&mut self, text: &str, hash: u64) -> u32 {
         let (all, ends) = (&self.text, &self.ends);
         if let Some(&id) = self
             .index
@@ -33,17 +45,25 @@ impl Interner {
         let id = u32::try_from(self.ends.len()).expect("fewer than 4 billion distinct values");
         self.text.push_str(text);
         self.ends.push(self.text.len());
-        let (all, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
         self.index
-            .insert_unique(hash, id, |&id| hasher.hash_one(string_at(all, ends, id)));
+            .insert_unique(hash, id, |&id| hashes[id as usize]);
         id
+    }
+
+    /// The [`content_hash`] of the string `id` names.
+    pub fn hash_of(&self, id: u32) -> u64 {
+        self.hashes[id as usize]
     }
 
     /// Adds the strings of `other` in its id order; returns the id here of each of
     /// `other`'s ids.
     pub fn absorb(&mut self, other: &Interner) -> Vec<u32> {
         (0..other.ends.len() as u32)
-            .map(|id| self.intern(string_at(&other.text, &other.ends, id)))
+            .map(|id| {
+                self.intern_hashed(string_at(&other.text, &other.ends, id), other.hash_of(id))
+            })
             .collect()
     }
 

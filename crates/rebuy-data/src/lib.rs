@@ -15,6 +15,7 @@
 
 pub mod clean;
 pub mod convert;
+mod duplicates;
 pub mod error;
 pub mod generate;
 mod intern;

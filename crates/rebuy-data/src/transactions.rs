@@ -24,6 +24,7 @@ impl Transactions {
     /// Ends cleaning: computes the report and fails when no sale is left.
     pub fn finish(mut cleaner: Cleaner, inputs: Vec<InputReport>) -> Result<Self> {
         cleaner.flush()?;
+        cleaner.remove_duplicates();
         let Cleaner {
             lines_read,
             dropped,
