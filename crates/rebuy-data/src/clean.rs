@@ -570,7 +570,7 @@ impl Cleaner {
     pub(crate) fn remove_duplicates(&mut self) {
         let keys = std::mem::take(&mut self.keys);
         self.dropped[Rule::Duplicate.index()] +=
-            duplicates::remove_exact_duplicates(&mut self.columns, &keys);
+            duplicates::remove_exact_duplicates(&mut self.columns, keys);
     }
 }
 

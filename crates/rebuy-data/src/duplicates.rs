@@ -19,7 +19,7 @@ const PARTITION_LINES: usize = 1 << 16;
 /// Removes every line equal in all eight fields to an earlier one (the first copy
 /// stays, the order of the others is kept); `keys[i]` is line `i`'s key. Returns the
 /// number of lines removed.
-pub(crate) fn remove_exact_duplicates(columns: &mut Columns, keys: &[u64]) -> u64 {
+pub(crate) fn remove_exact_duplicates(columns: &mut Columns, keys: Vec<u64>) -> u64 {
     let duplicate = mark_duplicates(columns, keys);
     let removed = duplicate.iter().filter(|&&d| d).count();
     if removed > 0 {
@@ -29,7 +29,7 @@ pub(crate) fn remove_exact_duplicates(columns: &mut Columns, keys: &[u64]) -> u6
 }
 
 /// For each line, whether it repeats an earlier one.
-fn mark_duplicates(columns: &Columns, keys: &[u64]) -> Vec<bool> {
+fn mark_duplicates(columns: &Columns, keys: Vec<u64>) -> Vec<bool> {
     let bits = (keys.len() / PARTITION_LINES).max(1).ilog2().min(16);
     let partition = |key: u64| {
         if bits == 0 {
@@ -38,52 +38,61 @@ fn mark_duplicates(columns: &Columns, keys: &[u64]) -> Vec<bool> {
             (key >> (64 - bits)) as usize
         }
     };
-    // Line numbers bucketed by partition, each bucket in input order (a counting sort).
+    // Line numbers and the low half of their keys, bucketed by partition, each bucket
+    // in input order (a counting sort): a partition's table then reads only its own
+    // contiguous slices, never the whole key column.
     let mut starts = vec![0usize; (1 << bits) + 1];
-    for &key in keys {
+    for &key in &keys {
         starts[partition(key) + 1] += 1;
     }
     for p in 1..starts.len() {
         starts[p] += starts[p - 1];
     }
     let mut next = starts.clone();
-    let mut order = vec![0u32; keys.len()];
+    let mut lines = vec![0u32; keys.len()];
+    let mut tags = vec![0u32; keys.len()];
     for (line, &key) in keys.iter().enumerate() {
         let slot = &mut next[partition(key)];
-        order[*slot] = line as u32;
+        lines[*slot] = line as u32;
+        tags[*slot] = key as u32;
         *slot += 1;
     }
+    let line_count = keys.len();
+    drop(keys);
     let repeats: Vec<Vec<u32>> = starts
         .par_windows(2)
-        .map(|range| repeats_in(columns, keys, &order[range[0]..range[1]], bits))
+        .map(|range| {
+            let range = range[0]..range[1];
+            repeats_in(columns, &lines[range.clone()], &tags[range])
+        })
         .collect();
-    let mut duplicate = vec![false; keys.len()];
+    let mut duplicate = vec![false; line_count];
     for line in repeats.into_iter().flatten() {
         duplicate[line as usize] = true;
     }
     duplicate
 }
 
-/// The lines of one partition (given in input order) that repeat an earlier one.
-fn repeats_in(columns: &Columns, keys: &[u64], lines: &[u32], bits: u32) -> Vec<u32> {
-    // The partition's lines share their key's top bits: rotate them away so that the
-    // table's control bytes (taken from the top bits of the hash) still differ.
-    let hash = |line: u32| keys[line as usize].rotate_left(bits);
+/// The lines of one partition (given in input order, with the low half of their
+/// keys) that repeat an earlier one.
+fn repeats_in(columns: &Columns, lines: &[u32], tags: &[u32]) -> Vec<u32> {
+    let hash = |tag: u32| u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // Positions in `lines` of the first copies seen so far.
     let mut seen: HashTable<u32> = HashTable::with_capacity(lines.len());
     let mut repeats = Vec::new();
-    for &line in lines {
+    for (at, (&line, &tag)) in lines.iter().zip(tags).enumerate() {
         let entry = seen.entry(
-            hash(line),
+            hash(tag),
             |&kept| {
-                keys[kept as usize] == keys[line as usize]
-                    && columns.same_line(kept as usize, line as usize)
+                tags[kept as usize] == tag
+                    && columns.same_line(lines[kept as usize] as usize, line as usize)
             },
-            |&kept| hash(kept),
+            |&kept| hash(tags[kept as usize]),
         );
         match entry {
             Entry::Occupied(_) => repeats.push(line),
             Entry::Vacant(vacant) => {
-                vacant.insert(line);
+                vacant.insert(at as u32);
             }
         }
     }
@@ -121,7 +130,7 @@ mod tests {
         ];
         let mut columns = columns_of(&lines);
         let keys: Vec<u64> = lines.iter().map(|l| u64::from(l.0) * 7919).collect();
-        assert_eq!(remove_exact_duplicates(&mut columns, &keys), 2);
+        assert_eq!(remove_exact_duplicates(&mut columns, keys), 2);
         assert_eq!(columns.invoice, vec![1, 2, 3]);
         assert_eq!(columns.timestamp, vec![10, 10, 5]);
     }
@@ -132,7 +141,7 @@ mod tests {
         let lines: Vec<(u32, i64, f64)> = (0..20_000).map(|i| (i % 100, 7, 1.0)).collect();
         let mut columns = columns_of(&lines);
         let keys = vec![42; lines.len()];
-        assert_eq!(remove_exact_duplicates(&mut columns, &keys), 19_900);
+        assert_eq!(remove_exact_duplicates(&mut columns, keys), 19_900);
         assert_eq!(columns.invoice, (0..100).collect::<Vec<u32>>());
     }
 
@@ -160,7 +169,7 @@ mod tests {
             .map(|l| l.0)
             .collect();
         let mut columns = columns_of(&lines);
-        let removed = remove_exact_duplicates(&mut columns, &keys);
+        let removed = remove_exact_duplicates(&mut columns, keys);
         assert_eq!(removed as usize, lines.len() - expected.len());
         assert_eq!(columns.invoice, expected);
     }
