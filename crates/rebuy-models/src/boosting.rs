@@ -39,7 +39,7 @@ const PREDICT_CHUNK: usize = 4096;
 
 /// Hyper-parameters of [`BoostedTrees`]. Defaults: 300 trees, learning rate 0.05, depth 4,
 /// no leaf limit, `min_child_weight` 1, L2 1, minimum split gain 0, no row or column
-/// subsampling, 256 bins (255 for values, 1 for missing), no early stopping (when on,
+/// subsampling, 256 value bins (XGBoost's `max_bin`), no early stopping (when on,
 /// 10 % of rows are held out), seed 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoostedTreesParams {
@@ -102,7 +102,8 @@ impl BoostedTreesParams {
         row_subsample: f64,
         /// Share of features drawn for each tree, in `(0, 1]`.
         column_subsample: f64,
-        /// Histogram bins per feature including the missing-value bin, 3 to 256.
+        /// Value bins per feature (XGBoost's `max_bin`), 2 to 256; missing values have a
+        /// bin of their own (a feature with missing values keeps at most 255 for values).
         max_bins: usize,
         /// Stop after this many rounds without a better validation log loss, keeping the
         /// best round; `None` trains all `n_trees`.
@@ -156,9 +157,9 @@ impl BoostedTreesParams {
             "must be in (0, 1]",
         )?;
         require(
-            (3..=256).contains(&p.max_bins),
+            (2..=256).contains(&p.max_bins),
             "max_bins",
-            "must be between 3 and 256",
+            "must be between 2 and 256",
         )?;
         let rounds_ok = p.early_stopping_rounds.is_none_or(|rounds| rounds >= 1);
         require(rounds_ok, "early_stopping_rounds", "must be at least 1")?;
@@ -224,7 +225,7 @@ impl BoostedTreesValidParams {
                 )));
             }
         }
-        let cuts = BinCuts::fit(features, self.0.max_bins - 1);
+        let cuts = BinCuts::fit(features, self.0.max_bins);
         let binned = BinnedMatrix::new(features, &cuts);
         let data = TrainingSet {
             binned: &binned,
