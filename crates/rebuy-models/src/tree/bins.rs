@@ -55,11 +55,6 @@ impl BinCuts {
         self.cuts[feature].len()
     }
 
-    /// Whether `bin` of `feature` is its missing-value bin.
-    pub(crate) fn is_missing(&self, feature: usize, bin: u8) -> bool {
-        bin == MISSING_BIN && self.has_missing[feature]
-    }
-
     fn bin(&self, feature: usize, value: f64) -> u8 {
         if value.is_nan() {
             MISSING_BIN

@@ -126,9 +126,11 @@ struct Grower<'a> {
     leaves: Vec<(usize, usize, f64)>,
     feature_gain: Vec<f64>,
     depth: u32,
-    /// Buffers reused node after node (right-hand rows, rows sorted by bin).
+    /// Buffers reused node after node (right-hand rows, occupied bins, bin sums).
     scratch_rows: Vec<u32>,
     scratch_entries: Vec<(u8, GradPair)>,
+    /// All zero between uses.
+    scratch_slots: Vec<GradPair>,
 }
 
 /// Grows one tree on `rows` (indices into `grads` and the binned matrix), using only
@@ -155,6 +157,7 @@ pub(crate) fn grow(
         depth: 0,
         scratch_rows: Vec::new(),
         scratch_entries: Vec::new(),
+        scratch_slots: Vec::new(),
     };
     grower.run();
     GrownTree {
@@ -168,9 +171,11 @@ pub(crate) fn grow(
     }
 }
 
-/// Below this many rows a node's split is searched on its rows sorted by bin rather
-/// than on a 256-slot histogram (the bottom of a deep forest tree is mostly such nodes).
-const SPARSE_MAX_ROWS: usize = 64;
+/// Below this many rows a node's split is searched feature by feature over its occupied
+/// bins rather than on a 256-slot histogram of every node feature (the bottom of a deep
+/// forest tree is mostly such nodes); 256 rather than 64 saves 4 % of the forest's
+/// instructions (callgrind, 100k x 10).
+const SPARSE_MAX_ROWS: usize = 256;
 
 impl Grower<'_> {
     fn run(&mut self) {
@@ -366,8 +371,9 @@ impl Grower<'_> {
         best.filter(|split| split.gain > MIN_GAIN + self.params.min_split_gain)
     }
 
-    /// The same search over the node's rows sorted by bin: only occupied bins are seen,
-    /// which gives the same splits as the histogram (empty bins never add gain).
+    /// The same search over the node's rows without a full histogram: each feature's
+    /// rows are summed into reused slots, and the occupied bins are read back in order
+    /// from a 256-bit mask, so only they are visited (empty bins never add gain).
     fn best_sparse_split(
         &mut self,
         (start, end): (usize, usize),
@@ -376,26 +382,38 @@ impl Grower<'_> {
         let features = self.node_features();
         let n_features = self.data.binned.n_features;
         let mut best: Option<Split> = None;
-        let mut entries = std::mem::take(&mut self.scratch_entries);
+        let mut slots = std::mem::take(&mut self.scratch_slots);
+        slots.resize(SLOTS, GradPair::default());
+        let mut occupied = std::mem::take(&mut self.scratch_entries);
         for feature in features {
-            entries.clear();
-            let mut missing = GradPair::default();
+            let mut mask = [0_u64; SLOTS / 64];
             for &row in &self.rows[start..end] {
-                let bin = self.data.binned.bins[row as usize * n_features + feature];
-                let pair = self.grads[row as usize];
-                if self.data.cuts.is_missing(feature, bin) {
-                    missing += pair;
-                } else {
-                    entries.push((bin, pair));
+                let bin = usize::from(self.data.binned.bins[row as usize * n_features + feature]);
+                slots[bin] += self.grads[row as usize];
+                mask[bin / 64] |= 1 << (bin % 64);
+            }
+            let mut missing = GradPair::default();
+            if self.data.cuts.has_missing[feature] {
+                let bin = usize::from(MISSING_BIN);
+                missing = std::mem::take(&mut slots[bin]);
+                mask[bin / 64] &= !(1 << (bin % 64));
+            }
+            occupied.clear();
+            for (word_index, mut word) in mask.into_iter().enumerate() {
+                while word != 0 {
+                    let bin = word_index * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    occupied.push((bin as u8, std::mem::take(&mut slots[bin])));
                 }
             }
-            entries.sort_unstable_by_key(|&(bin, _)| bin);
-            let candidate = self.best_split_of_feature(feature, merged(&entries), missing, total);
+            let bins = occupied.iter().copied();
+            let candidate = self.best_split_of_feature(feature, bins, missing, total);
             if candidate.is_some_and(|c| best.is_none_or(|b| c.beats(&b))) {
                 best = candidate;
             }
         }
-        self.scratch_entries = entries;
+        self.scratch_slots = slots;
+        self.scratch_entries = occupied;
         best.filter(|split| split.gain > MIN_GAIN + self.params.min_split_gain)
     }
 
@@ -438,6 +456,8 @@ impl Grower<'_> {
             }
         };
         let has_missing = missing.h > 0.0;
+        // An empty bin repeats the candidate before it, which cannot win a tie.
+        let bins = bins.filter(|&(_, pair)| pair != GradPair::default());
         let mut left = GradPair::default();
         let mut forward = bins.clone().peekable();
         while let Some((bin, pair)) = forward.next() {
@@ -504,17 +524,6 @@ impl Grower<'_> {
         rows[n_left..].copy_from_slice(right);
         node.start + n_left
     }
-}
-
-/// Sums runs of equal bins of entries sorted by bin.
-fn merged(
-    entries: &[(u8, GradPair)],
-) -> impl DoubleEndedIterator<Item = (u8, GradPair)> + Clone + '_ {
-    entries.chunk_by(|a, b| a.0 == b.0).map(|run| {
-        let mut sum = GradPair::default();
-        run.iter().for_each(|&(_, pair)| sum += pair);
-        (run[0].0, sum)
-    })
 }
 
 fn sum_rows(grads: &[GradPair], rows: &[u32]) -> GradPair {
