@@ -506,6 +506,47 @@ mod tests {
         }
     }
 
+    // XGBClassifier(n_estimators=50, max_depth=4, learning_rate=0.1, tree_method="hist",
+    // max_bin=256) with its default base score, xgboost 3.2.0, on the formula below
+    // (docs/reference/trees/model_reference.py, "larger problem").
+    const XGBOOST_LARGER: [(usize, f64); 5] = [
+        (0, 0.03839518874883652),
+        (7, 0.7623682618141174),
+        (11, 0.4574894607067108),
+        (500, 0.944870114326477),
+        (2999, 0.6260524392127991),
+    ];
+
+    #[test]
+    fn grows_xgboosts_trees_with_pruned_cuts_and_missing_values() {
+        let mut values = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..3000_u64 {
+            let spend = (i * 7919 % 10007) as f64 / 7.0;
+            let orders = (i * 53 % 17) as f64;
+            let gap = if i % 11 == 0 {
+                f64::NAN
+            } else {
+                (i * 31 % 200) as f64 / 10.0
+            };
+            let trend = (i * 104_729 % 4099) as f64 / 4099.0 * 3.0 - 1.5;
+            let noise = (i * 7919 % 97) as f64 / 97.0;
+            let gap_signal = if gap.is_nan() { 0.8 } else { gap / 20.0 };
+            let signal = spend / 1430.0 + orders / 17.0 + gap_signal + 0.3 * trend;
+            labels.push(signal + 1.5 * noise > 2.2);
+            values.extend([spend, orders, gap, trend]);
+        }
+        let features = Matrix::new(3000, 4, values).unwrap();
+        let params = BoostedTreesParams::default().n_trees(50).learning_rate(0.1);
+        let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+        let probabilities = model.predict_proba(&features).unwrap();
+        for (row, expected) in XGBOOST_LARGER {
+            // XGBoost adds f32 gradients and leaf values: same trees, last digits differ.
+            let error = (probabilities[row] - expected).abs();
+            assert!(error < 2e-6, "row {row}: {}", probabilities[row]);
+        }
+    }
+
     fn fitted(seed: u64) -> (BoostedTrees, Matrix, Vec<bool>) {
         let (features, labels) = noisy_customers(3000, 7);
         let params = BoostedTreesParams::default()
