@@ -2,8 +2,8 @@
 //! every tree is grown on a bootstrap sample, drawing `sqrt(n_features)` candidate features
 //! at each node, until its leaves are pure; `purchase_probability` is the mean over trees
 //! of the share of buyers in the leaf a customer falls in. Splits are searched on the
-//! shared histogram learner ([`crate::tree`]) with 255 quantile bins per feature, and
-//! missing values go to a learned side as in the boosting. Trees grow in parallel; each
+//! shared histogram learner ([`crate::tree`]) with XGBoost's quantile bins (up to 256
+//! per feature), and missing values go to a learned side as in the boosting. Trees grow in parallel; each
 //! has its own seed drawn from the master seed, so results do not depend on threads.
 
 use rand::{Rng, SeedableRng};

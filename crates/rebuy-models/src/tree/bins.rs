@@ -6,11 +6,16 @@
 //! The bin edges are XGBoost's (`HistogramCuts` from `hist_util.cc` and `quantile.h`,
 //! 3.2): values are taken at `f32` precision, summarised exactly as distinct values with
 //! their counts, pruned with XGBoost's `SetPrune` rule to the sketch's size, to
-//! `min(rows, 8 * max_bins)` and then to `max_bins + 1` entries, and every pruned entry after the first becomes a bin
-//! start; a feature with at most `max_bins` distinct values thus gets one bin per value.
-//! XGBoost's tests are `x < cut` in `f32`; each cut is stored here as the largest `f64`
-//! for which that test holds, so a split is the raw test `x <= edge` on `f64` inputs
-//! and sends every value where XGBoost sends it.
+//! `min(rows, 8 * max_bins)` and then to `max_bins + 1` entries, and every pruned entry
+//! after the first becomes a bin start; a feature with at most `max_bins` distinct values
+//! thus gets one bin per value. XGBoost's tests are `x < cut` in `f32`; each cut is
+//! stored here as the largest `f64` for which that test holds, so a split is the raw
+//! test `x <= edge` on `f64` inputs and sends every value where XGBoost sends it.
+//!
+//! Two known differences: XGBoost's sketch is exact only up to about 12,000 values per
+//! feature (at 256 bins), beyond which it streams an approximate summary while this one
+//! stays exact; and a feature with missing values that XGBoost cuts into 256 value bins
+//! gets 255 here, as its missing values need the 256th byte code.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
