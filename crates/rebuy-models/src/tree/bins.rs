@@ -15,7 +15,7 @@
 //! Two known differences: XGBoost's sketch is exact only up to about 12,000 values per
 //! feature (at 256 bins), beyond which it streams an approximate summary while this one
 //! stays exact; and a feature with missing values that XGBoost cuts into 256 value bins
-//! gets 255 here, as its missing values need the 256th byte code.
+//! has its top two bins merged here, as its missing values need the 256th byte code.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,9 @@ fn column_cuts(values: &[f64], max_bins: usize) -> (Vec<f64>, bool) {
     let summary = exact_summary(&present);
     let mut cuts = xgboost_cuts(&summary, present.len(), max_bins);
     if has_missing && cuts.len() > usize::from(MISSING_BIN) {
-        cuts = xgboost_cuts(&summary, present.len(), usize::from(MISSING_BIN));
+        // Missing values need the last byte code: the top two value bins become one, so
+        // every other cut stays XGBoost's and only the split between those two is lost.
+        cuts.remove(cuts.len() - 2);
     }
     (cuts.into_iter().map(inclusive_edge).collect(), has_missing)
 }
@@ -320,7 +322,10 @@ mod tests {
         let (edges, has_missing) = column_cuts(&values, 256);
         assert_eq!((edges.len(), has_missing), (256, false));
         let with_missing: Vec<f64> = values.iter().copied().chain([f64::NAN]).collect();
-        let (edges, has_missing) = column_cuts(&with_missing, 256);
-        assert_eq!((edges.len(), has_missing), (255, true));
+        let (merged, has_missing) = column_cuts(&with_missing, 256);
+        assert_eq!((merged.len(), has_missing), (255, true));
+        // XGBoost's cuts but the one between the top two bins.
+        assert_eq!(merged[..254], edges[..254]);
+        assert_eq!(merged[254], edges[255]);
     }
 }
