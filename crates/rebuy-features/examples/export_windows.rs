@@ -1,10 +1,11 @@
 //! Writes the out-of-time windows of `rebuy run` as raw feature tables, so that our
 //! classifiers and the Python references are compared on the very same numbers.
 //!
-//! `cargo run --release -p rebuy-features --example export_windows -- DATA DIR [--columns a,b,c] [--horizon-days 90]`
+//! `cargo run --release -p rebuy-features --example export_windows -- DATA DIR [--columns a,b,c] [--horizon-days 90] [--days-earlier 0]`
 //!
 //! Train at `as_of - H`, test at `as_of` = the day after the last sale minus `H` (the
-//! latest window whose labels are complete), as `rebuy run` does. DIR then holds
+//! latest window whose labels are complete), as `rebuy run` does; `--days-earlier N`
+//! moves both dates N days back (other as-of dates of the same sheet). DIR then holds
 //! `{train,test}_x.f64` (little-endian rows), `{train,test}_y.u8` and `columns.json`
 //! (`names`, and `log1p`: the columns without a negative training value), the layout
 //! `bench_classifiers --load DIR` and docs/reference/trees/fit_exported.py read.
@@ -55,7 +56,9 @@ fn main() {
         pair.map(|pair| pair[1].clone())
     };
     let (Some(data), Some(dir)) = (args.first(), args.get(1)) else {
-        panic!("usage: export_windows DATA DIR [--columns a,b,c] [--horizon-days 90]");
+        panic!(
+            "usage: export_windows DATA DIR [--columns a,b,c] [--horizon-days 90] [--days-earlier 0]"
+        );
     };
     let horizon_days: u32 = value("--horizon-days").map_or(90, |v| v.parse().expect("days"));
     let transactions =
@@ -64,7 +67,8 @@ fn main() {
     let engine = FeatureEngine::new(transactions.into_line_table(65_536, 2).expect("lines"))
         .expect("engine");
     let horizon = horizon_days as i32;
-    let test_as_of = engine.default_as_of().plus_days(-horizon);
+    let days_earlier: i32 = value("--days-earlier").map_or(0, |v| v.parse().expect("days"));
+    let test_as_of = engine.default_as_of().plus_days(-horizon - days_earlier);
     let all: Vec<String> = engine
         .customer_features(test_as_of)
         .expect("features")

@@ -2,7 +2,8 @@
 //!
 //! Synthetic problem (the speed benchmark of docs/benchmarks.md):
 //! `cargo run --release -p rebuy-models --example bench_classifiers -- [--rows N] [--forest-trees N] [--write DIR]`
-//! (defaults: 1 000 000 training rows, 200 forest trees). `--write DIR` also saves the
+//! (defaults: 1 000 000 training rows, 200 forest trees); `--models forest` (or any
+//! comma-separated subset of `boosted,forest,logistic`) fits only those. `--write DIR` also saves the
 //! generated sets as raw little-endian `f64` rows and `u8` labels, so that
 //! docs/reference/trees/bench_python.py times scikit-learn and XGBoost on the same numbers.
 //!
@@ -159,6 +160,16 @@ struct Options {
     forest_trees: usize,
     write: Option<String>,
     load: Option<String>,
+    /// Comma-separated subset of `boosted,forest,logistic` (default: all).
+    models: Option<String>,
+}
+
+impl Options {
+    fn wants(&self, model: &str) -> bool {
+        self.models
+            .as_deref()
+            .is_none_or(|list| list.split(',').any(|m| m.trim() == model))
+    }
 }
 
 fn options() -> Options {
@@ -178,6 +189,7 @@ fn options() -> Options {
             .unwrap_or(200),
         write: value("--write"),
         load: value("--load"),
+        models: value("--models"),
     }
 }
 
@@ -227,37 +239,11 @@ fn main() {
         "| model | fit s | predict s | predict rows/s | ROC-AUC | PR-AUC (AP) | log loss | Brier |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    let boosting = BoostedTreesParams::default()
-        .validate()
-        .expect("defaults are valid");
-    let boosted = report(
-        "boosted trees (300, depth 4, eta 0.05)",
-        || boosting.fit(&train, &train_labels).expect("fit"),
-        &test,
-        &test_labels,
-    );
-    // Throughput per core: the same prediction on a one-thread pool.
-    let one_thread = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("thread pool");
-    let (start, cpu_start) = (Instant::now(), cpu_seconds());
-    let _ = one_thread
-        .install(|| boosted.predict_proba(&test))
-        .expect("test set matches");
-    let per_core = test.n_rows() as f64 / start.elapsed().as_secs_f64();
-    let per_cpu_second = cpu_seconds()
-        .zip(cpu_start)
-        .map_or(f64::NAN, |(end, start)| {
-            test.n_rows() as f64 / (end - start)
-        });
-    println!(
-        "| boosted trees, predict on 1 thread | | | {:.2} M ({:.2} M per CPU-second) | | | | |",
-        per_core / 1e6,
-        per_cpu_second / 1e6
-    );
+    if options.wants("boosted") {
+        boosted_trees(&train, &train_labels, &test, &test_labels);
+    }
     let trees = options.forest_trees;
-    if trees > 0 {
+    if trees > 0 && options.wants("forest") {
         let forest = RandomForestParams::default()
             .n_trees(trees)
             .validate()
@@ -269,15 +255,50 @@ fn main() {
             &test_labels,
         );
     }
-    let imputed = mean_imputed(&train);
-    let logistic = LogisticRegressionParams::default()
-        .log1p_columns(Some(log1p))
+    if options.wants("logistic") {
+        let imputed = mean_imputed(&train);
+        let logistic = LogisticRegressionParams::default()
+            .log1p_columns(Some(log1p))
+            .validate()
+            .expect("valid");
+        let _ = report(
+            "logistic regression (l2 1)",
+            || logistic.fit(&imputed, &train_labels).expect("fit"),
+            &test,
+            &test_labels,
+        );
+    }
+}
+
+/// Fits the boosted trees, then times their prediction on one thread too.
+fn boosted_trees(train: &Matrix, train_labels: &[bool], test: &Matrix, test_labels: &[bool]) {
+    let boosting = BoostedTreesParams::default()
         .validate()
-        .expect("valid");
-    let _ = report(
-        "logistic regression (l2 1)",
-        || logistic.fit(&imputed, &train_labels).expect("fit"),
-        &test,
-        &test_labels,
+        .expect("defaults are valid");
+    let boosted = report(
+        "boosted trees (300, depth 4, eta 0.05)",
+        || boosting.fit(train, train_labels).expect("fit"),
+        test,
+        test_labels,
+    );
+    // Throughput per core: the same prediction on a one-thread pool.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("thread pool");
+    let (start, cpu_start) = (Instant::now(), cpu_seconds());
+    let _ = one_thread
+        .install(|| boosted.predict_proba(test))
+        .expect("test set matches");
+    let per_core = test.n_rows() as f64 / start.elapsed().as_secs_f64();
+    let per_cpu_second = cpu_seconds()
+        .zip(cpu_start)
+        .map_or(f64::NAN, |(end, start)| {
+            test.n_rows() as f64 / (end - start)
+        });
+    println!(
+        "| boosted trees, predict on 1 thread | | | {:.2} M ({:.2} M per CPU-second) | | | | |",
+        per_core / 1e6,
+        per_cpu_second / 1e6
     );
 }

@@ -2,8 +2,8 @@
 //! every tree is grown on a bootstrap sample, drawing `sqrt(n_features)` candidate features
 //! at each node, until its leaves are pure; `purchase_probability` is the mean over trees
 //! of the share of buyers in the leaf a customer falls in. Splits are searched on the
-//! shared histogram learner ([`crate::tree`]) with 255 quantile bins per feature, and
-//! missing values go to a learned side as in the boosting. Trees grow in parallel; each
+//! shared histogram learner ([`crate::tree`]) with XGBoost's quantile bins (up to 256
+//! per feature), and missing values go to a learned side as in the boosting. Trees grow in parallel; each
 //! has its own seed drawn from the master seed, so results do not depend on threads.
 
 use rand::{Rng, SeedableRng};
@@ -33,7 +33,7 @@ pub enum MaxFeatures {
 }
 
 /// Hyper-parameters of [`RandomForest`]. Defaults (scikit-learn's): 200 trees, no depth
-/// limit, `min_samples_leaf` 1, `MaxFeatures::Sqrt`, bootstrap on, 256 bins, seed 0.
+/// limit, `min_samples_leaf` 1, `MaxFeatures::Sqrt`, bootstrap on, 256 value bins, seed 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomForestParams {
     n_trees: usize,
@@ -75,7 +75,8 @@ impl RandomForestParams {
         max_features: MaxFeatures,
         /// Draw each tree's rows with replacement (off: every tree sees every row once).
         bootstrap: bool,
-        /// Histogram bins per feature including the missing-value bin, 3 to 256.
+        /// Value bins per feature (XGBoost's `max_bin`), 2 to 256; missing values have a
+        /// bin of their own (a feature with missing values keeps at most 255 for values).
         max_bins: usize,
         /// Master seed of the bootstrap samples and feature draws.
         seed: u64,
@@ -94,9 +95,9 @@ impl RandomForestParams {
         let features_ok = !matches!(self.max_features, MaxFeatures::Count(0));
         require(features_ok, "max_features", "must be at least 1")?;
         require(
-            (3..=256).contains(&self.max_bins),
+            (2..=256).contains(&self.max_bins),
             "max_bins",
-            "must be between 3 and 256",
+            "must be between 2 and 256",
         )?;
         Ok(RandomForestValidParams(self.clone()))
     }
@@ -119,7 +120,7 @@ impl Fit for RandomForestValidParams {
     fn fit(&self, features: &Matrix, labels: &[bool]) -> Result<RandomForest> {
         classifier::check_training(features, labels, true)?;
         let params = &self.0;
-        let cuts = BinCuts::fit(features, params.max_bins - 1);
+        let cuts = BinCuts::fit(features, params.max_bins);
         let binned = BinnedMatrix::new(features, &cuts);
         let data = TrainingSet {
             binned: &binned,

@@ -4,7 +4,7 @@
     /tmp/venv-trees/bin/python docs/reference/trees/bench_python.py DIR FOREST_TREES
 
 Same models and settings as the Rust table: XGBClassifier(300 trees, depth 4, eta 0.05,
-tree_method hist, 256 bins), RandomForestClassifier(FOREST_TREES, n_jobs=-1),
+tree_method hist, 256 bins), RandomForestClassifier(FOREST_TREES, n_jobs=2),
 LogisticRegression(C=1) on log1p + standardised features (missing basket -> 0).
 """
 import sys
@@ -51,7 +51,7 @@ def main():
                                  tree_method="hist", max_bin=256, n_jobs=2), x, y, xt, yt)
     if forest_trees > 0:
         report(f"sklearn random forest ({forest_trees} trees)",
-               RandomForestClassifier(forest_trees, n_jobs=-1, random_state=0),
+               RandomForestClassifier(forest_trees, n_jobs=2, random_state=0),
                np.nan_to_num(x), y, np.nan_to_num(xt), yt)
     log_columns = [1, 2, 4, 5]
     transform = FunctionTransformer(
