@@ -71,6 +71,12 @@ impl KMeansParams {
         }
     }
 
+    /// The number of clusters.
+    pub fn n_clusters(mut self, n_clusters: usize) -> Self {
+        self.n_clusters = n_clusters;
+        self
+    }
+
     /// Number of k-means++ restarts; the run with the lowest inertia is kept (default 10).
     pub fn n_init(mut self, n_init: usize) -> Self {
         self.n_init = n_init;

@@ -47,9 +47,8 @@ pub struct KSweepParams {
     min_k: usize,
     max_k: usize,
     choice: KChoice,
-    n_init: usize,
-    max_iter: usize,
-    tolerance: f64,
+    /// The KMeans settings of every k (each fit replaces the number of clusters).
+    kmeans: KMeansParams,
     silhouette_sample: usize,
     seed: u64,
 }
@@ -64,9 +63,7 @@ impl Default for KSweepParams {
             min_k: 2,
             max_k: 10,
             choice: KChoice::Auto,
-            n_init: 10,
-            max_iter: 300,
-            tolerance: 1e-4,
+            kmeans: KMeansParams::new(2),
             silhouette_sample: 10_000,
             seed: 0,
         }
@@ -91,21 +88,11 @@ impl KSweepParams {
         self
     }
 
-    /// KMeans restarts per k (default 10).
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.n_init = n_init;
-        self
-    }
-
-    /// KMeans iterations per restart (default 300).
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
-    }
-
-    /// KMeans relative tolerance (default 1e-4).
-    pub fn tolerance(mut self, tolerance: f64) -> Self {
-        self.tolerance = tolerance;
+    /// The KMeans settings (restarts, iterations, tolerance) used for every k; their
+    /// number of clusters and seed are replaced by each k and [`KSweepParams::seed`]
+    /// (default [`KMeansParams`]'s defaults).
+    pub fn kmeans(mut self, kmeans: KMeansParams) -> Self {
+        self.kmeans = kmeans;
         self
     }
 
@@ -141,16 +128,12 @@ impl KSweepParams {
         if self.silhouette_sample < 2 {
             return invalid("silhouette_sample", "must be at least 2 rows".into());
         }
-        self.kmeans(self.max_k).validate()?;
+        self.kmeans_with(self.max_k).validate()?;
         Ok(KSweepValidParams(self.clone()))
     }
 
-    fn kmeans(&self, k: usize) -> KMeansParams {
-        KMeansParams::new(k)
-            .n_init(self.n_init)
-            .max_iter(self.max_iter)
-            .tolerance(self.tolerance)
-            .seed(self.seed)
+    fn kmeans_with(&self, k: usize) -> KMeansParams {
+        self.kmeans.clone().n_clusters(k).seed(self.seed)
     }
 }
 
@@ -213,7 +196,7 @@ impl KSweepValidParams {
         let mut scores = Vec::with_capacity(ks.len());
         let mut models = Vec::with_capacity(ks.len());
         for &k in &ks {
-            let (model, labels) = params.kmeans(k).validate()?.fit_assign(data)?;
+            let (model, labels) = params.kmeans_with(k).validate()?.fit_assign(data)?;
             scores.push(KScore {
                 k,
                 inertia: model.inertia,
@@ -871,6 +854,31 @@ mod tests {
         assert!(sweep.reason.contains("set by the user"), "{}", sweep.reason);
         let ks: Vec<usize> = sweep.scores.iter().map(|s| s.k).collect();
         assert_eq!(ks, vec![2, 3, 4, 6]);
+    }
+
+    #[test]
+    fn the_kmeans_settings_apply_to_every_k() {
+        let data = three_groups();
+        let one_restart = KMeansParams::new(99).n_init(1).max_iter(5).seed(123);
+        let sweep = KSweepParams::new()
+            .k_range(2, 4)
+            .kmeans(one_restart.clone())
+            .seed(7)
+            .validate()
+            .unwrap()
+            .sweep(&data)
+            .unwrap();
+        for score in &sweep.scores {
+            let alone = one_restart.clone().n_clusters(score.k).seed(7);
+            let model = alone.validate().unwrap().fit(&data).unwrap();
+            assert_eq!(score.inertia, model.inertia, "k = {}", score.k);
+        }
+        assert!(
+            KSweepParams::new()
+                .kmeans(KMeansParams::new(2).n_init(0))
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]
