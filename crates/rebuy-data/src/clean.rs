@@ -21,6 +21,7 @@ use crate::intern::Interner;
 use crate::parse::{self, DayOrder, TIMESTAMP_FORMS};
 use crate::quality::{MAX_PARSE_ISSUES, ParseIssue, Rule};
 use crate::schema::Role;
+use crate::spill::{BYTES_PER_KEPT_LINE, DEFAULT_MEMORY_BUDGET, RawPartitions};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::borrow::Cow;
 use std::fmt;
@@ -156,7 +157,7 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.customer.len()
     }
 
@@ -171,6 +172,20 @@ impl Columns {
             && self.price[i].to_bits() == line.price.to_bits()
     }
 
+    fn line(&self, i: usize) -> TypedLine {
+        TypedLine {
+            invoice: self.invoice[i],
+            stock_code: self.stock_code[i],
+            description: self.description[i],
+            customer: self.customer[i],
+            country: self.country[i],
+            timestamp: self.timestamp[i],
+            quantity: self.quantity[i],
+            price: self.price[i],
+            is_return: self.is_return[i],
+        }
+    }
+
     fn push(&mut self, line: &TypedLine) {
         self.customer.push(line.customer);
         self.invoice.push(line.invoice);
@@ -181,6 +196,57 @@ impl Columns {
         self.quantity.push(line.quantity);
         self.price.push(line.price);
         self.is_return.push(line.is_return);
+    }
+}
+
+/// Lines kept by the duplicate rule: each is kept unless an equal line was kept
+/// before (the hash index is verified against the stored line, so a hash collision
+/// never drops a real line).
+#[derive(Debug, Default)]
+pub(crate) struct KeptLines {
+    pub columns: Columns,
+    seen: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl KeptLines {
+    /// Keeps `line` unless it is a duplicate of a kept line; `false` for a duplicate.
+    fn keep(&mut self, line: &TypedLine) -> Result<bool> {
+        let hash = self.hasher.hash_one(line.hash_key());
+        let columns = &self.columns;
+        if self
+            .seen
+            .find(hash, |&i| columns.same_line(i as usize, line))
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let index = u32::try_from(self.columns.len())
+            .map_err(|_| Error::Config("more than 4 billion clean lines in one run".to_string()))?;
+        let (columns, hasher) = (&self.columns, &self.hasher);
+        self.seen.insert_unique(hash, index, |&i| {
+            hasher.hash_one(line_key(columns, i as usize))
+        });
+        self.columns.push(line);
+        Ok(true)
+    }
+
+    /// Takes the kept lines out, leaving none.
+    fn take(&mut self) -> Columns {
+        self.seen = HashTable::new();
+        std::mem::take(&mut self.columns)
+    }
+
+    /// `lines` without the repeats of an earlier line, and how many were removed.
+    pub(crate) fn without_duplicates(lines: &Columns) -> Result<(Columns, u64)> {
+        let mut kept = KeptLines::default();
+        let mut duplicates = 0;
+        for i in 0..lines.len() {
+            if !kept.keep(&lines.line(i))? {
+                duplicates += 1;
+            }
+        }
+        Ok((kept.columns, duplicates))
     }
 }
 
@@ -451,9 +517,11 @@ pub struct Cleaner {
     pub(crate) dropped: [u64; Rule::ALL.len()],
     pub(crate) issues: Vec<ParseIssue>,
     pub(crate) strings: Strings,
-    pub(crate) columns: Columns,
-    seen: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+    pub(crate) kept: KeptLines,
+    /// Kept lines are spilled to disk when there are this many in memory.
+    max_kept_lines: usize,
+    /// The kept lines spilled so far, by customer; `None` while they fit in memory.
+    pub(crate) spilled: Option<RawPartitions>,
     /// Lines given to [`Cleaner::push`] and not merged yet.
     pending: TypedBatch,
 }
@@ -498,11 +566,18 @@ impl Cleaner {
             dropped: [0; Rule::ALL.len()],
             issues: Vec::new(),
             strings: Strings::default(),
-            columns: Columns::default(),
-            seen: HashTable::new(),
-            hasher: DefaultHashBuilder::default(),
+            kept: KeptLines::default(),
+            max_kept_lines: DEFAULT_MEMORY_BUDGET / BYTES_PER_KEPT_LINE,
+            spilled: None,
             pending: TypedBatch::default(),
         }
+    }
+
+    /// Keeps at most about `bytes` of clean lines in memory: beyond that they are
+    /// spilled to temporary files by customer (default [`DEFAULT_MEMORY_BUDGET`]).
+    pub fn with_memory_budget(mut self, bytes: usize) -> Self {
+        self.max_kept_lines = (bytes / BYTES_PER_KEPT_LINE).max(1);
+        self
     }
 
     pub fn rules(&self) -> &CleaningRules {
@@ -533,30 +608,24 @@ impl Cleaner {
         self.issues.extend(issues.into_iter().take(room));
         self.strings.absorb(strings, &mut lines);
         for line in &lines {
-            self.keep_unless_duplicate(line)?;
+            if !self.kept.keep(line)? {
+                self.dropped[Rule::Duplicate.index()] += 1;
+            }
+        }
+        if self.kept.columns.len() >= self.max_kept_lines {
+            self.spill()?;
         }
         Ok(())
     }
 
-    fn keep_unless_duplicate(&mut self, line: &TypedLine) -> Result<()> {
-        let hash = self.hasher.hash_one(line.hash_key());
-        let columns = &self.columns;
-        if self
-            .seen
-            .find(hash, |&i| columns.same_line(i as usize, line))
-            .is_some()
-        {
-            self.dropped[Rule::Duplicate.index()] += 1;
-            return Ok(());
-        }
-        let index = u32::try_from(self.columns.len())
-            .map_err(|_| Error::Config("more than 4 billion clean lines in one run".to_string()))?;
-        let (columns, hasher) = (&self.columns, &self.hasher);
-        self.seen.insert_unique(hash, index, |&i| {
-            hasher.hash_one(line_key(columns, i as usize))
-        });
-        self.columns.push(line);
-        Ok(())
+    /// Moves the kept lines to the spill files. Duplicates of lines spilled earlier
+    /// are removed (and counted) per partition when cleaning ends.
+    pub(crate) fn spill(&mut self) -> Result<()> {
+        let spilled = match &mut self.spilled {
+            Some(spilled) => spilled,
+            None => self.spilled.insert(RawPartitions::create()?),
+        };
+        spilled.write(self.kept.take())
     }
 }
 
