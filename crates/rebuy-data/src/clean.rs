@@ -15,6 +15,10 @@
 //! missing customer id, non-product stock code, price <= 0, quantity <= 0 on a sale
 //! (or 0 on a cancellation), exact duplicate of an earlier kept line. Cancellations
 //! (invoice starting with `C`) that pass are kept aside as the customer's returns.
+//!
+//! Kept lines stay in memory up to the memory budget; past it they are spilled to disk
+//! by customer (`crate::spill`) and the duplicate rule finishes per customer partition
+//! when cleaning ends (`Transactions::finish`), with the same count.
 
 use crate::error::{Error, Result};
 use crate::intern::Interner;
