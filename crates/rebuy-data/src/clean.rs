@@ -15,6 +15,10 @@
 //! missing customer id, non-product stock code, price <= 0, quantity <= 0 on a sale
 //! (or 0 on a cancellation), exact duplicate of an earlier kept line. Cancellations
 //! (invoice starting with `C`) that pass are kept aside as the customer's returns.
+//!
+//! Kept lines stay in memory up to the memory budget; past it they are spilled to disk
+//! by customer (`crate::spill`) and the duplicate rule finishes per customer partition
+//! when cleaning ends (`Transactions::finish`), with the same count.
 
 use crate::duplicates;
 use crate::error::{Error, Result};
@@ -22,6 +26,7 @@ use crate::intern::Interner;
 use crate::parse::{self, DayOrder, TIMESTAMP_FORMS};
 use crate::quality::{MAX_PARSE_ISSUES, ParseIssue, Rule};
 use crate::schema::Role;
+use crate::spill::{BYTES_PER_KEPT_LINE, DEFAULT_MEMORY_BUDGET, RawPartitions};
 use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
@@ -174,7 +179,7 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.customer.len()
     }
 
@@ -248,6 +253,43 @@ pub(crate) struct Strings {
 }
 
 impl Strings {
+    /// The duplicate rule's key of a line whose strings are these interners' ids
+    /// `[invoice, stock code, description, customer, country]`: made from the strings'
+    /// text hashes, so a line gets the same key whichever interners name its strings.
+    fn line_key(&self, ids: [u32; 5], timestamp: i64, quantity: f64, price: f64) -> u64 {
+        let parts = [
+            self.invoices.hash_of(ids[0]),
+            self.stock_codes.hash_of(ids[1]),
+            self.descriptions.hash_of(ids[2]),
+            self.customers.hash_of(ids[3]),
+            self.countries.hash_of(ids[4]),
+            timestamp as u64,
+            quantity.to_bits(),
+            price.to_bits(),
+        ];
+        let mut bytes = [0u8; 64];
+        for (chunk, part) in bytes.chunks_exact_mut(8).zip(parts) {
+            chunk.copy_from_slice(&part.to_le_bytes());
+        }
+        xxhash_rust::xxh3::xxh3_64(&bytes)
+    }
+
+    /// The keys of the lines of `columns` (lines read back from the spill files).
+    pub(crate) fn keys_of(&self, columns: &Columns) -> Vec<u64> {
+        (0..columns.len())
+            .map(|i| {
+                let ids = [
+                    columns.invoice[i],
+                    columns.stock_code[i],
+                    columns.description[i],
+                    columns.customer[i],
+                    columns.country[i],
+                ];
+                self.line_key(ids, columns.timestamp[i], columns.quantity[i], columns.price[i])
+            })
+            .collect()
+    }
+
     /// Adds the strings of a batch (in its id order, so that new ids are given in
     /// order of first occurrence, as if the batch's lines had been interned here one
     /// by one) and rewrites the batch's lines to these ids.
@@ -456,16 +498,8 @@ impl TypedBatch {
         let customer = strings.customers.intern(customer);
         let country = strings.countries.intern(country.trim_ascii());
         let quantity = quantity.abs();
-        let key = line_key([
-            strings.invoices.hash_of(invoice),
-            strings.stock_codes.hash_of(stock_code),
-            strings.descriptions.hash_of(description),
-            strings.customers.hash_of(customer),
-            strings.countries.hash_of(country),
-            timestamp as u64,
-            quantity.to_bits(),
-            price.to_bits(),
-        ]);
+        let ids = [invoice, stock_code, description, customer, country];
+        let key = strings.line_key(ids, timestamp, quantity, price);
         Ok(Some(TypedLine {
             invoice,
             stock_code,
@@ -494,8 +528,13 @@ pub struct Cleaner {
     pub(crate) strings: Strings,
     pub(crate) columns: Columns,
     /// Each kept line's duplicate key ([`TypedLine::key`]); the duplicate rule is
-    /// applied once all lines are in ([`Cleaner::remove_duplicates`]).
+    /// applied once all lines are in ([`Cleaner::remove_duplicates`], or per spilled
+    /// partition).
     keys: Vec<u64>,
+    /// Kept lines are spilled to disk when there are this many in memory.
+    max_kept_lines: usize,
+    /// The kept lines spilled so far, by customer; `None` while they fit in memory.
+    pub(crate) spilled: Option<RawPartitions>,
     /// Lines given to [`Cleaner::push`] and not merged yet.
     pending: TypedBatch,
 }
@@ -542,8 +581,17 @@ impl Cleaner {
             strings: Strings::default(),
             columns: Columns::default(),
             keys: Vec::new(),
+            max_kept_lines: DEFAULT_MEMORY_BUDGET / BYTES_PER_KEPT_LINE,
+            spilled: None,
             pending: TypedBatch::default(),
         }
+    }
+
+    /// Keeps at most about `bytes` of clean lines in memory: beyond that they are
+    /// spilled to temporary files by customer (default [`DEFAULT_MEMORY_BUDGET`]).
+    pub fn with_memory_budget(mut self, bytes: usize) -> Self {
+        self.max_kept_lines = (bytes / BYTES_PER_KEPT_LINE).max(1);
+        self
     }
 
     pub fn rules(&self) -> &CleaningRules {
@@ -582,14 +630,30 @@ impl Cleaner {
             self.columns.push(line);
             self.keys.push(line.key);
         }
+        if self.columns.len() >= self.max_kept_lines {
+            self.spill()?;
+        }
         Ok(())
     }
 
-    /// Applies the duplicate rule to all lines merged so far (once, after the last).
+    /// Applies the duplicate rule to the lines in memory (once, after the last merge,
+    /// when nothing was spilled).
     pub(crate) fn remove_duplicates(&mut self) {
         let keys = std::mem::take(&mut self.keys);
         self.dropped[Rule::Duplicate.index()] +=
             duplicates::remove_exact_duplicates(&mut self.columns, keys);
+    }
+
+    /// Moves the kept lines to the spill files, duplicates included: the rule is
+    /// applied per partition when cleaning ends, with keys made again from the run's
+    /// interners ([`Strings::keys_of`]).
+    pub(crate) fn spill(&mut self) -> Result<()> {
+        let spilled = match &mut self.spilled {
+            Some(spilled) => spilled,
+            None => self.spilled.insert(RawPartitions::create()?),
+        };
+        self.keys = Vec::new();
+        spilled.write(std::mem::take(&mut self.columns))
     }
 }
 
@@ -697,14 +761,6 @@ pub(crate) fn strict_line_error(location: Location<'_>, detail: String) -> Error
     }
 }
 
-/// A line's duplicate key from its fields' hashes and values.
-fn line_key(parts: [u64; 8]) -> u64 {
-    let mut bytes = [0u8; 64];
-    for (chunk, part) in bytes.chunks_exact_mut(8).zip(parts) {
-        chunk.copy_from_slice(&part.to_le_bytes());
-    }
-    xxhash_rust::xxh3::xxh3_64(&bytes)
-}
 
 fn role_position(role: Role) -> usize {
     Role::ALL.iter().position(|r| *r == role).unwrap_or(0)

@@ -23,6 +23,7 @@ pub mod parse;
 pub mod quality;
 pub mod read;
 pub mod schema;
+mod spill;
 pub mod transactions;
 mod write;
 
@@ -33,4 +34,5 @@ pub use parse::DayOrder;
 pub use quality::{QualityReport, Rule};
 pub use read::{Format, ReadOptions, ReadProgress, detect_format, read_transactions};
 pub use schema::ColumnMapping;
-pub use transactions::{LineTable, Transactions, format_timestamp};
+pub use spill::{DEFAULT_MEMORY_BUDGET, SpilledLines};
+pub use transactions::{LineTable, Lines, Transactions, format_timestamp};

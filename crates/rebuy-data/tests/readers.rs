@@ -7,7 +7,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use proptest::prelude::*;
-use rebuy_data::{ColumnMapping, Error, ReadOptions, Rule, Transactions, read_transactions};
+use rebuy_data::{ColumnMapping, Error, Lines, ReadOptions, Rule, Transactions, read_transactions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -424,6 +424,7 @@ fn chunked_csv_reading_equals_line_by_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "many.csv", text.as_bytes());
     let chunked = read(std::slice::from_ref(&path)).unwrap();
+    spilling_gives_the_same_report_and_lines(&path, &chunked);
 
     let header: Vec<&str> = HEADER_II.split(',').collect();
     let column_name =
@@ -450,6 +451,25 @@ fn chunked_csv_reading_equals_line_by_line() {
     assert_eq!(chunked.quality().parse_issues.len(), 10);
     assert!(chunked.quality().dropped_by(Rule::Duplicate) > 1000);
     assert_eq!(chunked.customer_ids(), one_by_one.customer_ids());
-    let table = |t: Transactions| t.into_line_table(1 << 20, 1).unwrap().partitions;
+    let table = |t: Transactions| match t.into_line_table(1 << 20, 1).unwrap().lines {
+        Lines::InMemory(batches) => batches,
+        Lines::Spilled(_) => panic!("a small input stays in memory"),
+    };
     assert_eq!(table(chunked), table(one_by_one));
+}
+
+/// A memory budget of a few hundred lines spills the kept lines to the customer
+/// partitions many times: duplicates across spills are still found, and the report and
+/// the lines (as a set) are those of the run in memory.
+fn spilling_gives_the_same_report_and_lines(path: &Path, in_memory: &Transactions) {
+    let options = ReadOptions {
+        memory_budget: 20_000,
+        ..Default::default()
+    };
+    let spilled = read_transactions(&[path.to_path_buf()], &options, &mut |_| {}).unwrap();
+    assert!(spilled.is_spilled() && !in_memory.is_spilled());
+    let json = |t: &Transactions| serde_json::to_string(t.quality()).unwrap();
+    assert_eq!(json(&spilled), json(in_memory));
+    assert_eq!(spilled.len(), in_memory.len());
+    assert_eq!(spilled.customer_ids(), in_memory.customer_ids());
 }

@@ -8,7 +8,9 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, UInt32Type};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use rebuy_data::{CleaningRules, ColumnMapping, LineTable, QualityReport, Transactions};
+use rebuy_data::{
+    CleaningRules, ColumnMapping, LineTable, Lines, QualityReport, SpilledLines, Transactions,
+};
 use std::sync::Arc;
 
 /// The first day that features do not see: features use the lines of days before it,
@@ -66,6 +68,14 @@ enum Backend {
         context: SessionContext,
         customer_ids: Vec<Box<str>>,
     },
+    /// DataFusion over the clean lines spilled by customer, one partition at a time.
+    /// A query's result is the concatenation of its results on each partition: right
+    /// for per-customer queries (every customer is in one partition); the callers of
+    /// the others (date range, revenue by day) combine the rows themselves.
+    Partitioned {
+        lines: SpilledLines,
+        customer_ids: Vec<Box<str>>,
+    },
     /// A temporary table of a PostgreSQL session; `customer` holds the ids.
     Postgres(tokio_postgres::Client),
 }
@@ -74,6 +84,7 @@ impl std::fmt::Debug for FeatureEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let engine = match self.backend {
             Backend::Embedded { .. } => "datafusion",
+            Backend::Partitioned { .. } => "datafusion, by customer partition",
             Backend::Postgres(_) => "postgres",
         };
         f.debug_struct("FeatureEngine")
@@ -87,14 +98,16 @@ impl std::fmt::Debug for FeatureEngine {
 impl FeatureEngine {
     /// DataFusion over the clean lines of a run.
     pub fn new(table: LineTable) -> Result<Self> {
-        let partitions = table.partitions.len().max(1);
-        let config = SessionConfig::new().with_target_partitions(partitions);
-        let context = SessionContext::new_with_config(config);
-        let memory = MemTable::try_new(Transactions::schema(), table.partitions)?;
-        context.register_table("lines", Arc::new(memory))?;
-        let backend = Backend::Embedded {
-            context,
-            customer_ids: table.customer_ids,
+        let customer_ids = table.customer_ids;
+        let backend = match table.lines {
+            Lines::InMemory(batches) => Backend::Embedded {
+                context: lines_context(batches)?,
+                customer_ids,
+            },
+            Lines::Spilled(lines) => Backend::Partitioned {
+                lines,
+                customer_ids,
+            },
         };
         Self::with_backend(runtime()?, backend, table.quality)
     }
@@ -124,25 +137,24 @@ impl FeatureEngine {
             last_day: 0,
             btyd_time_unit: TimeUnit::Days,
         };
+        // One row, or one per partition (NULL where a partition has no sale).
         let range = engine.query(
             "SELECT MIN(day) AS first_day, MAX(day) AS last_day FROM lines WHERE NOT is_return",
         )?;
-        let batch = range
-            .first()
-            .ok_or_else(|| Error::Invalid("no sale in the data".into()))?;
-        let day = |name: &str| -> Result<i32> {
-            let column = batch
-                .column_by_name(name)
-                .ok_or_else(|| Error::Invalid(format!("missing {name}")))?;
-            let days = datafusion::arrow::compute::cast(column, &DataType::Int32)?;
-            let days = days.as_primitive::<Int32Type>();
-            if days.is_null(0) {
-                return Err(Error::Invalid("no sale in the data".into()));
+        let days = |name: &str| -> Result<Vec<i32>> {
+            let mut out = Vec::new();
+            for batch in &range {
+                let column = batch
+                    .column_by_name(name)
+                    .ok_or_else(|| Error::Invalid(format!("missing {name}")))?;
+                let days = datafusion::arrow::compute::cast(column, &DataType::Int32)?;
+                out.extend(days.as_primitive::<Int32Type>().iter().flatten());
             }
-            Ok(days.value(0))
+            Ok(out)
         };
-        engine.first_day = day("first_day")?;
-        engine.last_day = day("last_day")?;
+        let no_sale = || Error::Invalid("no sale in the data".into());
+        engine.first_day = days("first_day")?.into_iter().min().ok_or_else(no_sale)?;
+        engine.last_day = days("last_day")?.into_iter().max().ok_or_else(no_sale)?;
         Ok(engine)
     }
 
@@ -234,20 +246,24 @@ impl FeatureEngine {
     }
 
     /// Revenue per calendar month (`YYYY-MM`) of the clean sales, for the overview.
-    /// The SQL sums by day (portable to every engine); days are put into months here.
+    /// The SQL sums by day (portable to every engine); the sums of a day from several
+    /// partitions are added, rounded as money, and days are put into months here.
     pub fn monthly_revenue(&self) -> Result<Vec<(String, f64)>> {
         let batches = self.query(
             "SELECT day, SUM(amount) AS revenue FROM lines WHERE NOT is_return \
              GROUP BY day ORDER BY day",
         )?;
-        let mut months = std::collections::BTreeMap::<String, f64>::new();
+        let mut days = std::collections::BTreeMap::<i64, f64>::new();
         for batch in &batches {
-            let days = int_column(batch, "day")?;
-            let revenue = money_column(batch, "revenue")?;
-            for (day, revenue) in days.into_iter().zip(revenue) {
-                let month = AsOf(day as i32).date().format("%Y-%m").to_string();
-                *months.entry(month).or_default() += revenue;
+            let revenue = float_column(batch, "revenue")?;
+            for (day, revenue) in int_column(batch, "day")?.into_iter().zip(revenue) {
+                *days.entry(day).or_default() += revenue;
             }
+        }
+        let mut months = std::collections::BTreeMap::<String, f64>::new();
+        for (day, revenue) in days {
+            let month = AsOf(day as i32).date().format("%Y-%m").to_string();
+            *months.entry(month).or_default() += round_money(revenue);
         }
         Ok(months.into_iter().collect())
     }
@@ -256,7 +272,9 @@ impl FeatureEngine {
     /// `customer` column holds the ids).
     fn customer_ids(&self) -> &[Box<str>] {
         match &self.backend {
-            Backend::Embedded { customer_ids, .. } => customer_ids,
+            Backend::Embedded { customer_ids, .. } | Backend::Partitioned { customer_ids, .. } => {
+                customer_ids
+            }
             Backend::Postgres(_) => &[],
         }
     }
@@ -265,10 +283,27 @@ impl FeatureEngine {
         self.runtime.block_on(async {
             match &self.backend {
                 Backend::Embedded { context, .. } => Ok(context.sql(sql).await?.collect().await?),
+                Backend::Partitioned { lines, .. } => {
+                    let mut results = Vec::new();
+                    for partition in 0..lines.partitions() {
+                        let context = lines_context(lines.read(partition)?)?;
+                        results.extend(context.sql(sql).await?.collect().await?);
+                    }
+                    Ok(results)
+                }
                 Backend::Postgres(client) => crate::postgres::query(client, sql).await,
             }
         })
     }
+}
+
+/// A DataFusion session whose table `lines` is `batches`, one scan partition per group.
+fn lines_context(batches: Vec<Vec<RecordBatch>>) -> Result<SessionContext> {
+    let config = SessionConfig::new().with_target_partitions(batches.len().max(1));
+    let context = SessionContext::new_with_config(config);
+    let memory = MemTable::try_new(Transactions::schema(), batches)?;
+    context.register_table("lines", Arc::new(memory))?;
+    Ok(context)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -325,8 +360,13 @@ pub(crate) fn int_column(batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
 pub(crate) fn money_column(batch: &RecordBatch, name: &str) -> Result<Vec<f64>> {
     Ok(float_column(batch, name)?
         .into_iter()
-        .map(|sum| (sum * 1e6).round() / 1e6)
+        .map(round_money)
         .collect())
+}
+
+/// A sum of money rounded to a millionth of the currency unit.
+fn round_money(sum: f64) -> f64 {
+    (sum * 1e6).round() / 1e6
 }
 
 /// Reads a float column, with NULL as 0.

@@ -227,13 +227,17 @@ pub struct CustomerFeatures {
 }
 
 impl CustomerFeatures {
-    pub(crate) fn derive(a: CustomerAggregates, as_of: AsOf, btyd_time_unit: TimeUnit) -> Self {
+    pub(crate) fn derive(mut a: CustomerAggregates, as_of: AsOf, btyd_time_unit: TimeUnit) -> Self {
         let day = f64::from(as_of.day());
         let order = a.order();
         let mut f = CustomerFeatures {
             as_of: Some(as_of),
             btyd_time_unit,
-            customer_id: order.iter().map(|&i| a.customer_id[i].clone()).collect(),
+            // Moved, not copied: one id string per customer is a large part of the table.
+            customer_id: order
+                .iter()
+                .map(|&i| std::mem::take(&mut a.customer_id[i]))
+                .collect(),
             ..Default::default()
         };
         for &i in &order {

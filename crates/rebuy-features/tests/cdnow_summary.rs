@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, UInt32Array,
 };
-use rebuy_data::{LineTable, ReadOptions, Rule, Transactions, read_transactions};
+use rebuy_data::{LineTable, Lines, ReadOptions, Rule, Transactions, read_transactions};
 use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
 use rebuy_models::btyd::{BetaGeoParams, CustomerSummary};
 use std::collections::HashMap;
@@ -96,9 +96,9 @@ fn line_table(lines: &[CdnowLine], quality: rebuy_data::QualityReport) -> LineTa
         Arc::new(BooleanArray::from(vec![false; n])),
     ];
     LineTable {
-        partitions: vec![vec![
+        lines: Lines::InMemory(vec![vec![
             RecordBatch::try_new(Transactions::schema(), columns).unwrap(),
-        ]],
+        ]]),
         customer_ids: ids.iter().map(|id| id.to_string().into()).collect(),
         quality,
     }

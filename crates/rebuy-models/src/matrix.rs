@@ -74,9 +74,12 @@ impl Matrix {
                 columns[bad].len()
             )));
         }
-        let values = (0..n_rows)
-            .flat_map(|row| columns.iter().map(move |column| column[row]))
-            .collect();
+        // Allocated once at its size: collecting a flat_map grows by doubling, which
+        // for 10M customers x 28 features asked for 3.5 GiB on top of the copy.
+        let mut values = Vec::with_capacity(n_rows * columns.len());
+        for row in 0..n_rows {
+            values.extend(columns.iter().map(|column| column[row]));
+        }
         Self::new(n_rows, columns.len(), values)
     }
 

@@ -91,6 +91,36 @@ pub struct ReadArgs {
     /// Comma-separated stock codes that are not products (a trailing * matches a prefix)
     #[arg(long, value_name = "CODES", default_value_t = rebuy_data::DEFAULT_NON_PRODUCT_CODES.join(","))]
     pub non_product_codes: String,
+    /// Memory for the clean lines (e.g. 512MiB, 2GiB); beyond it they are spilled to
+    /// temporary files in $TMPDIR by customer, and the features computed one customer
+    /// partition at a time
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub memory_budget: usize,
+}
+
+/// A size in bytes: a number with an optional binary unit (KiB, MiB, GiB; K, M, G).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "expected a size such as 512MiB or 2GiB, not {text:?}"
+            ));
+        }
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("expected a size such as 512MiB or 2GiB, not {text:?}"))
 }
 
 #[derive(Debug, Args)]

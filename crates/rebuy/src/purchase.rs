@@ -105,10 +105,7 @@ pub fn purchase_stage(
 /// they bought in the `horizon_days` days from `as_of` on.
 struct Window {
     as_of: AsOf,
-    features: Matrix,
-    labels: Vec<bool>,
-    purchase_days: Vec<f64>,
-    recency_days: Vec<f64>,
+    part: Part,
 }
 
 impl Window {
@@ -127,16 +124,18 @@ impl Window {
         let purchase_days = engine.purchase_days(&features.customer_id, as_of, horizon_days)?;
         Ok(Window {
             as_of,
-            features: model_matrix(&features.columns())?,
-            labels: purchase_days.iter().map(|&days| days > 0).collect(),
-            purchase_days: purchase_days.into_iter().map(f64::from).collect(),
-            recency_days: features.recency_days,
+            part: Part {
+                features: model_matrix(&features.columns())?,
+                labels: purchase_days.iter().map(|&days| days > 0).collect(),
+                purchase_days: purchase_days.into_iter().map(f64::from).collect(),
+                recency_days: features.recency_days,
+            },
         })
     }
 
     fn check_trainable(&self, horizon_days: u32) -> Result<()> {
-        let buyers = self.labels.iter().filter(|&&b| b).count();
-        let others = self.labels.len() - buyers;
+        let buyers = self.part.labels.iter().filter(|&&b| b).count();
+        let others = self.part.labels.len() - buyers;
         let advice = "choose an earlier --as-of or a shorter --horizon-days";
         if buyers == 0 {
             return Err(Skip(format!(
@@ -163,15 +162,6 @@ impl Window {
             .into());
         }
         Ok(())
-    }
-
-    fn all(&self) -> Part {
-        Part {
-            features: self.features.clone(),
-            labels: self.labels.clone(),
-            purchase_days: self.purchase_days.clone(),
-            recency_days: self.recency_days.clone(),
-        }
     }
 }
 
@@ -408,23 +398,25 @@ fn fit_and_score(
         complete
     };
     let latest = Window::at(engine, test_as_of, horizon_days)?;
-    let (train_as_of, train, test) = match evaluation {
+    // The customer tables are the largest objects of a run with many customers: the
+    // windows are moved or borrowed, never copied whole.
+    let (train_as_of, train, held_out) = match evaluation {
         Evaluation::OutOfTime => {
             let window = Window::at(engine, test_as_of.plus_days(-horizon), horizon_days)?;
             window.check_trainable(horizon_days)?;
-            (window.as_of, window.all(), latest.all())
+            (window.as_of, window.part, None)
         }
         Evaluation::Random => {
             latest.check_trainable(horizon_days)?;
-            let (kept, held_out) = stratified_split(&latest.labels, HOLD_OUT, seed);
-            let everyone = latest.all();
+            let (kept, held_out) = stratified_split(&latest.part.labels, HOLD_OUT, seed);
             (
                 test_as_of,
-                everyone.select(&kept)?,
-                everyone.select(&held_out)?,
+                latest.part.select(&kept)?,
+                Some(latest.part.select(&held_out)?),
             )
         }
     };
+    let test = held_out.as_ref().unwrap_or(&latest.part);
     if !test.labels.iter().any(|&b| b) || test.labels.iter().all(|&b| b) {
         return Err(Skip(format!(
             "the test customers at {test_as_of} are all buyers or all non-buyers in the next \
@@ -435,6 +427,7 @@ fn fit_and_score(
     let (fit_rows, valid_rows) = stratified_split(&train.labels, HOLD_OUT, seed);
     let fit_part = train.select(&fit_rows)?;
     let valid_part = train.select(&valid_rows)?;
+    drop(train);
 
     let mut reports = Vec::new();
     let mut boosting_rounds = None;
@@ -492,14 +485,14 @@ fn fit_and_score(
         train_as_of,
         test_as_of,
     };
-    if let Some(report) = bg_nbd_report(&fit_part, &valid_part, &test, &bg_nbd, folder)? {
+    if let Some(report) = bg_nbd_report(&fit_part, &valid_part, test, &bg_nbd, folder)? {
         reports.push(report);
     }
     reports.push(baseline);
 
     // The final models: refit on every customer of the most recent complete window.
     latest.check_trainable(horizon_days)?;
-    let final_part = latest.all();
+    let final_part = &latest.part;
     let training_window = TrainingWindow {
         as_of: latest.as_of.to_string(),
         horizon_days,
@@ -510,7 +503,7 @@ fn fit_and_score(
     let scored_matrix = model_matrix(&scored.columns())?;
     let mut probability = Vec::new();
     for (name, report) in MODELS.iter().zip(&reports) {
-        let model = fit_model(name, &final_part, None, boosting_rounds, seed)?;
+        let model = fit_model(name, final_part, None, boosting_rounds, seed)?;
         let json = match &model {
             AnyClassifier::Logistic(m) => m.to_json()?,
             AnyClassifier::Forest(m) => m.to_json()?,

@@ -52,6 +52,7 @@ pub fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
             day_order,
             args.strict,
         ),
+        memory_budget: args.memory_budget,
     })
 }
 

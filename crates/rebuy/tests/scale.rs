@@ -110,6 +110,54 @@ fn convert_then_run_gives_the_run_on_the_original() {
     }
 }
 
+/// A memory budget of 2 KiB (about 40 lines) spills the clean lines to the 64 customer
+/// partitions many times over: the run gives the folder of the run in memory, byte for
+/// byte (customers.csv in the same row order, quality.json with the same duplicate
+/// count and sums, months.csv), and leaves no spill file behind.
+#[test]
+fn spilled_run_gives_the_run_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spill_tmp = d.join("tmp");
+    std::fs::create_dir(&spill_tmp).unwrap();
+    for (i, input) in [cli_fixture(), generated(d, 20_000)].iter().enumerate() {
+        let (in_memory, spilled) = (
+            d.join(format!("memory-{i}")),
+            d.join(format!("spilled-{i}")),
+        );
+        run(path(input), &[], &in_memory);
+        must(
+            Command::new(env!("CARGO_BIN_EXE_rebuy"))
+                .args(["run", "--input", path(input), "--out", path(&spilled)])
+                .args(["--memory-budget", "2KiB"])
+                .env("RAYON_NUM_THREADS", "1")
+                .env("TMPDIR", &spill_tmp)
+                .output()
+                .unwrap(),
+        );
+        for file in ["customers.csv", "quality.json", "months.csv"] {
+            let read = |run: &Path| std::fs::read(run.join(file)).unwrap();
+            assert!(
+                read(&in_memory) == read(&spilled),
+                "{file} of {} differs when spilled",
+                input.display()
+            );
+        }
+        if i == 0 {
+            let quality = json(&spilled.join("quality.json"));
+            let duplicates = quality["dropped"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|count| count["rule"] == "duplicate")
+                .unwrap()["lines"]
+                .as_u64();
+            assert!(duplicates > Some(0), "the fixture has duplicates to find");
+        }
+        assert_eq!(std::fs::read_dir(&spill_tmp).unwrap().count(), 0);
+    }
+}
+
 #[test]
 fn convert_refuses_bad_input_with_exit_65() {
     let dir = tempfile::tempdir().unwrap();

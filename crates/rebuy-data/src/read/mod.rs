@@ -17,13 +17,27 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// How inputs are read and cleaned.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// Explicit `role=column` pairs; the rest is detected from the header.
     pub mapping: ColumnMapping,
     /// CSV delimiter; detected from the header line when `None`.
     pub delimiter: Option<u8>,
     pub rules: CleaningRules,
+    /// Bytes of clean lines kept in memory; beyond, they are spilled to temporary
+    /// files by customer ([`crate::DEFAULT_MEMORY_BUDGET`] unless set).
+    pub memory_budget: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            mapping: ColumnMapping::default(),
+            delimiter: None,
+            rules: CleaningRules::default(),
+            memory_budget: crate::DEFAULT_MEMORY_BUDGET,
+        }
+    }
 }
 
 /// Where reading is, for progress bars.
@@ -96,7 +110,7 @@ pub fn read_transactions(
     options: &ReadOptions,
     progress: &mut dyn FnMut(ReadProgress),
 ) -> Result<Transactions> {
-    let mut cleaner = Cleaner::new(options.rules.clone());
+    let mut cleaner = Cleaner::new(options.rules.clone()).with_memory_budget(options.memory_budget);
     let inputs = read_lines(paths, options, &mut cleaner, progress)?;
     Transactions::finish(cleaner, inputs)
 }
