@@ -285,7 +285,12 @@ impl Strings {
                     columns.customer[i],
                     columns.country[i],
                 ];
-                self.line_key(ids, columns.timestamp[i], columns.quantity[i], columns.price[i])
+                self.line_key(
+                    ids,
+                    columns.timestamp[i],
+                    columns.quantity[i],
+                    columns.price[i],
+                )
             })
             .collect()
     }
@@ -760,7 +765,6 @@ pub(crate) fn strict_line_error(location: Location<'_>, detail: String) -> Error
         detail: format!("{detail} (--strict stops at the first unreadable line)"),
     }
 }
-
 
 fn role_position(role: Role) -> usize {
     Role::ALL.iter().position(|r| *r == role).unwrap_or(0)
