@@ -187,6 +187,9 @@ fn convert_refuses_bad_input_with_exit_65() {
 /// A throwaway PostgreSQL server on a free loopback port, its data and socket in a
 /// temporary folder; stopped when dropped. Run as the `postgres` user when the test
 /// runs as root (PostgreSQL refuses to run as root).
+/// The password of the test server's `postgres` user over TCP.
+const PASSWORD: &str = "rebuy-test-secret";
+
 struct Server {
     bin: PathBuf,
     dir: tempfile::TempDir,
@@ -227,6 +230,8 @@ impl Server {
             as_user,
         };
         let data = server.dir.path().join("data");
+        let password_file = server.dir.path().join("password");
+        std::fs::write(&password_file, PASSWORD).map_err(|e| e.to_string())?;
         server.tool(
             "initdb",
             &[
@@ -234,7 +239,12 @@ impl Server {
                 path(&data),
                 "-U",
                 "postgres",
-                "--auth=trust",
+                // Local socket connections (psql here) are trusted; TCP connections,
+                // rebuy's, must give the password.
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "--pwfile",
+                path(&password_file),
                 "--no-sync",
                 "-E",
                 "UTF8",
@@ -284,7 +294,7 @@ impl Server {
 
     fn url(&self, parameters: &str) -> String {
         format!(
-            "postgres://postgres@127.0.0.1:{}/postgres{parameters}",
+            "postgres://postgres:{PASSWORD}@127.0.0.1:{}/postgres{parameters}",
             self.port
         )
     }
@@ -310,6 +320,7 @@ impl Server {
                 "-c",
                 commands,
             ])
+            .env("PGPASSWORD", PASSWORD)
             .output()
             .expect("psql runs");
         assert!(
@@ -452,6 +463,10 @@ fn postgres_errors_are_one_clear_line_with_exit_65() {
         listener.local_addr().unwrap().port()
     };
     let refused = format!("postgres://postgres@127.0.0.1:{closed}/postgres?table=transactions");
+    let wrong_password = format!(
+        "postgres://postgres:not-the-password@127.0.0.1:{}/postgres?table=transactions",
+        server.port
+    );
     let missing_table = server.url("?table=nowhere");
     let no_price = server.url("?table=no_price");
     let text_quantity = server.url("?table=text_quantity");
@@ -460,6 +475,11 @@ fn postgres_errors_are_one_clear_line_with_exit_65() {
     let out = dir.path().join("run");
     for (input, extra, says) in [
         (refused.as_str(), None, "cannot connect"),
+        (
+            wrong_password.as_str(),
+            None,
+            "password authentication failed",
+        ),
         (missing_table.as_str(), None, "does not exist"),
         (no_price.as_str(), None, "no column for price"),
         (text_quantity.as_str(), None, "expected a number type"),
@@ -480,6 +500,10 @@ fn postgres_errors_are_one_clear_line_with_exit_65() {
         assert_eq!(output.status.code(), Some(65), "{input}: {stderr}");
         assert!(stderr.contains(says), "{input}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(
+            !stderr.contains("not-the-password"),
+            "a password is never shown"
+        );
         assert!(started.elapsed().as_secs() < 30, "{input}: no hang");
         assert!(!out.exists());
     }
