@@ -2,7 +2,8 @@
 //!
 //! Synthetic problem (the speed benchmark of docs/benchmarks.md):
 //! `cargo run --release -p rebuy-models --example bench_classifiers -- [--rows N] [--forest-trees N] [--write DIR]`
-//! (defaults: 1 000 000 training rows, 200 forest trees); `--models forest` (or any
+//! (defaults: 1 000 000 training rows, 200 forest trees; with `--write` the forest's test
+//! probabilities go to `DIR/forest_test_proba.f64`); `--models forest` (or any
 //! comma-separated subset of `boosted,forest,logistic`) fits only those. `--write DIR` also saves the
 //! generated sets as raw little-endian `f64` rows and `u8` labels, so that
 //! docs/reference/trees/bench_python.py times scikit-learn and XGBoost on the same numbers.
@@ -248,12 +249,19 @@ fn main() {
             .n_trees(trees)
             .validate()
             .expect("valid");
-        report(
+        let model = report(
             &format!("random forest ({trees} trees)"),
             || forest.fit(&train, &train_labels).expect("fit"),
             &test,
             &test_labels,
         );
+        if let Some(dir) = &options.write {
+            // Kept so a change to the learner can be checked for bit-identical output.
+            let probabilities = model.predict_proba(&test).expect("test set matches");
+            let bytes: Vec<u8> = probabilities.iter().flat_map(|p| p.to_le_bytes()).collect();
+            std::fs::write(Path::new(dir).join("forest_test_proba.f64"), bytes)
+                .expect("data dir is writable");
+        }
     }
     if options.wants("logistic") {
         let imputed = mean_imputed(&train);

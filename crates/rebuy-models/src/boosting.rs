@@ -338,6 +338,7 @@ impl<'a> Rounds<'a> {
             min_split_gain: params.min_split_gain,
             features_per_split: None,
             leaf_scale: params.learning_rate,
+            label_weights: false,
         };
         let grown = grow(data, &self.grads, rows, &tree_features, &grow_params, rng);
         let in_sample = grown.rows.len() == self.labels.len();

@@ -140,6 +140,7 @@ impl Fit for RandomForestValidParams {
             min_split_gain: 0.0,
             features_per_split: (per_split < n_features).then_some(per_split),
             leaf_scale: 1.0,
+            label_weights: true,
         };
         let mut master = ChaCha8Rng::seed_from_u64(params.seed);
         let seeds: Vec<u64> = (0..params.n_trees).map(|_| master.random()).collect();

@@ -54,6 +54,11 @@ pub(crate) struct GrowParams {
     pub(crate) features_per_split: Option<usize>,
     /// Multiplies every leaf value (the learning rate of boosting).
     pub(crate) leaf_scale: f64,
+    /// Gradient pairs are the forest's integer weights (`g = -copies` for a buyer, `0`
+    /// otherwise; `h = copies`): sums are exact, and a node of only buyers (`G = -H`) or
+    /// only non-buyers (`G = 0`) has gain exactly 0 for every split, so its search is
+    /// skipped (its features are still drawn, keeping the random stream and the trees).
+    pub(crate) label_weights: bool,
 }
 
 /// The inputs every tree of a model shares.
@@ -380,6 +385,9 @@ impl Grower<'_> {
         total: GradPair,
     ) -> Option<Split> {
         let features = self.node_features();
+        if self.params.label_weights && (total.g == 0.0 || total.g == -total.h) {
+            return None;
+        }
         let n_features = self.data.binned.n_features;
         let mut best: Option<Split> = None;
         let mut slots = std::mem::take(&mut self.scratch_slots);
@@ -497,31 +505,38 @@ impl Grower<'_> {
     }
 
     /// Stable partition of the node's rows by its split; returns where the right child starts.
+    /// Every row is written to both sides and only the side it belongs to advances: the
+    /// direction is data, not a branch, which a split near the median would mispredict
+    /// half of the time.
     fn partition(&mut self, node: &Open) -> usize {
         let split = node.split;
         let n_features = self.data.binned.n_features;
         let bins = &self.data.binned.bins;
-        let missing_bin = self.data.cuts.has_missing[split.feature].then_some(MISSING_BIN);
+        // A bin that never occurs when the feature has no missing values.
+        let missing_bin = if self.data.cuts.has_missing[split.feature] {
+            usize::from(MISSING_BIN)
+        } else {
+            usize::MAX
+        };
         let rows = &mut self.rows[node.start..node.end];
         let right = &mut self.scratch_rows;
         right.clear();
-        let mut n_left = 0;
+        right.resize(rows.len(), 0);
+        let (mut n_left, mut n_right) = (0, 0);
         for i in 0..rows.len() {
             let row = rows[i];
             let bin = bins[row as usize * n_features + split.feature];
-            let go_left = if missing_bin == Some(bin) {
+            let go_left = if usize::from(bin) == missing_bin {
                 split.missing_left
             } else {
                 bin <= split.bin
             };
-            if go_left {
-                rows[n_left] = row;
-                n_left += 1;
-            } else {
-                right.push(row);
-            }
+            rows[n_left] = row;
+            right[n_right] = row;
+            n_left += usize::from(go_left);
+            n_right += usize::from(!go_left);
         }
-        rows[n_left..].copy_from_slice(right);
+        rows[n_left..].copy_from_slice(&right[..n_right]);
         node.start + n_left
     }
 }
