@@ -16,7 +16,7 @@ use crate::classifier::{self, Classifier, Fit, require, setters};
 use crate::matrix::Matrix;
 use crate::tree::Tree;
 use crate::tree::bins::{BinCuts, BinnedMatrix};
-use crate::tree::grow::{GradPair, GrowParams, TrainingSet, grow};
+use crate::tree::grow::{GradPair, GrowParams, GrownTree, TrainingSet, grow};
 
 /// Rows per prediction task (fixed, so results do not depend on the thread count).
 const PREDICT_CHUNK: usize = 4096;
@@ -127,30 +127,13 @@ impl Fit for RandomForestValidParams {
             cuts: &cuts,
         };
         let n_features = features.n_cols();
-        let per_split = match params.max_features {
-            MaxFeatures::Sqrt => ((n_features as f64).sqrt().floor() as usize).max(1),
-            MaxFeatures::All => n_features,
-            MaxFeatures::Count(count) => count.min(n_features),
-        };
-        let grow_params = GrowParams {
-            max_depth: params.max_depth.unwrap_or(u32::MAX),
-            max_leaves: usize::MAX,
-            min_child_weight: params.min_samples_leaf as f64,
-            l2: 0.0,
-            min_split_gain: 0.0,
-            features_per_split: (per_split < n_features).then_some(per_split),
-            leaf_scale: 1.0,
-            label_weights: true,
-        };
+        let grow_params = grow_params(params, n_features);
         let mut master = ChaCha8Rng::seed_from_u64(params.seed);
         let seeds: Vec<u64> = (0..params.n_trees).map(|_| master.random()).collect();
-        let all_features: Vec<usize> = (0..n_features).collect();
         let grown: Vec<(Tree, Vec<f64>)> = seeds
             .par_iter()
             .map(|&seed| {
-                let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                let (grads, rows) = sample(labels, params.bootstrap, &mut rng);
-                let tree = grow(&data, &grads, rows, &all_features, &grow_params, &mut rng);
+                let tree = grow_one(&data, labels, params.bootstrap, &grow_params, seed);
                 (tree.tree, tree.feature_gain)
             })
             .collect();
@@ -168,6 +151,39 @@ impl Fit for RandomForestValidParams {
             feature_gain,
         })
     }
+}
+
+/// The tree learner's settings for a forest on `n_features` features.
+fn grow_params(params: &RandomForestParams, n_features: usize) -> GrowParams {
+    let per_split = match params.max_features {
+        MaxFeatures::Sqrt => ((n_features as f64).sqrt().floor() as usize).max(1),
+        MaxFeatures::All => n_features,
+        MaxFeatures::Count(count) => count.min(n_features),
+    };
+    GrowParams {
+        max_depth: params.max_depth.unwrap_or(u32::MAX),
+        max_leaves: usize::MAX,
+        min_child_weight: params.min_samples_leaf as f64,
+        l2: 0.0,
+        min_split_gain: 0.0,
+        features_per_split: (per_split < n_features).then_some(per_split),
+        leaf_scale: 1.0,
+        label_weights: true,
+    }
+}
+
+/// One tree of the forest, from its own seed (bootstrap sample, then feature draws).
+fn grow_one(
+    data: &TrainingSet<'_>,
+    labels: &[bool],
+    bootstrap: bool,
+    grow_params: &GrowParams,
+    seed: u64,
+) -> GrownTree {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (grads, rows) = sample(labels, bootstrap, &mut rng);
+    let all_features: Vec<usize> = (0..data.binned.n_features).collect();
+    grow(data, &grads, rows, &all_features, grow_params, &mut rng)
 }
 
 /// Bootstrap weights as gradient pairs (`g = -bought * copies`, `h = copies`, so a leaf's
@@ -281,6 +297,26 @@ mod tests {
         let importance = model.feature_importance();
         // Recency drives buying here; the basket value itself is noise.
         assert!(importance[0] > importance[2], "{importance:?}");
+    }
+
+    #[test]
+    fn skipping_pure_nodes_grows_the_same_trees() {
+        let (features, labels) = noisy_customers(2000, 7);
+        let cuts = BinCuts::fit(&features, 256);
+        let binned = BinnedMatrix::new(&features, &cuts);
+        let data = TrainingSet {
+            binned: &binned,
+            cuts: &cuts,
+        };
+        let skipping = grow_params(&RandomForestParams::default(), features.n_cols());
+        let searching = GrowParams {
+            label_weights: false,
+            ..skipping.clone()
+        };
+        for seed in 0..5 {
+            let tree = |params| grow_one(&data, &labels, true, params, seed).tree;
+            assert_eq!(tree(&skipping), tree(&searching));
+        }
     }
 
     #[test]
