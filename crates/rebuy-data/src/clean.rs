@@ -631,9 +631,14 @@ impl Cleaner {
                 "more than 4 billion clean lines in one run".to_string(),
             ));
         }
+        // Once lines go to disk, their keys are made again per partition at the end
+        // (`Strings::keys_of`): keeping them here would only hold memory.
+        let keep_keys = self.spilled.is_none();
         for line in &lines {
             self.columns.push(line);
-            self.keys.push(line.key);
+            if keep_keys {
+                self.keys.push(line.key);
+            }
         }
         if self.columns.len() >= self.max_kept_lines {
             self.spill()?;
