@@ -8,6 +8,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, UInt32Type};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
 use rebuy_data::{
     CleaningRules, ColumnMapping, LineTable, Lines, QualityReport, SpilledLines, Transactions,
 };
@@ -187,19 +188,31 @@ impl FeatureEngine {
     /// Features of every customer with at least one purchase before `as_of`, from
     /// lines before `as_of` only.
     pub fn customer_features(&self, as_of: AsOf) -> Result<CustomerFeatures> {
+        self.customer_features_of(as_of, |_| true)
+    }
+
+    /// [`Self::customer_features`] of the customers whose id `keep` accepts (a sample
+    /// of a large customer base). Each result batch of the query is turned into
+    /// feature rows as it comes and dropped, so the memory is that of the kept rows.
+    pub fn customer_features_of(
+        &self,
+        as_of: AsOf,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<CustomerFeatures> {
         if as_of.day() <= self.first_day {
             return Err(Error::Invalid(format!(
                 "as-of date {as_of} is not after the first sale ({}): no customer has a history yet",
                 AsOf(self.first_day)
             )));
         }
-        let batches = self.query(&CustomerAggregates::sql(as_of))?;
-        let aggregates = CustomerAggregates::from_batches(&batches, self.customer_ids())?;
-        Ok(CustomerFeatures::derive(
-            aggregates,
-            as_of,
-            self.btyd_time_unit,
-        ))
+        let mut features = CustomerFeatures::new(as_of, self.btyd_time_unit);
+        self.query_each(&CustomerAggregates::sql(as_of), |batch| {
+            let aggregates = CustomerAggregates::from_batch(&batch, self.customer_ids())?;
+            features.push_rows(aggregates, &keep);
+            Ok(())
+        })?;
+        features.sort_by_id();
+        Ok(features)
     }
 
     /// For each of `customer_ids`, whether they buy at least once in the `horizon_days`
@@ -219,7 +232,8 @@ impl FeatureEngine {
 
     /// For each of `customer_ids`, the number of distinct days they buy on in the
     /// `horizon_days` days from `as_of` on (`as_of` included): their purchases in a
-    /// hold-out period, counted as `btyd_frequency` counts them.
+    /// hold-out period, counted as `btyd_frequency` counts them. Only the rows of
+    /// `customer_ids` are kept from the query's result.
     pub fn purchase_days(
         &self,
         customer_ids: &[String],
@@ -227,22 +241,29 @@ impl FeatureEngine {
         horizon_days: u32,
     ) -> Result<Vec<u32>> {
         let end = as_of.day() + horizon_days as i32;
-        let batches = self.query(&format!(
-            "SELECT customer, COUNT(DISTINCT day) AS days FROM lines \
-             WHERE NOT is_return AND day >= {} AND day < {end} GROUP BY customer",
-            as_of.day()
-        ))?;
-        let mut purchase_days = std::collections::HashMap::new();
-        for batch in &batches {
-            let customers = customer_id_column(batch, self.customer_ids())?;
-            for (customer, days) in customers.into_iter().zip(int_column(batch, "days")?) {
-                purchase_days.insert(customer, u32::try_from(days).unwrap_or(u32::MAX));
-            }
-        }
-        Ok(customer_ids
+        let row_of: std::collections::HashMap<&str, usize> = customer_ids
             .iter()
-            .map(|id| purchase_days.get(id).copied().unwrap_or(0))
-            .collect())
+            .enumerate()
+            .map(|(row, id)| (id.as_str(), row))
+            .collect();
+        let mut purchase_days = vec![0; customer_ids.len()];
+        self.query_each(
+            &format!(
+                "SELECT customer, COUNT(DISTINCT day) AS days FROM lines \
+                 WHERE NOT is_return AND day >= {} AND day < {end} GROUP BY customer",
+                as_of.day()
+            ),
+            |batch| {
+                let customers = customer_id_column(&batch, self.customer_ids())?;
+                for (customer, days) in customers.iter().zip(int_column(&batch, "days")?) {
+                    if let Some(&row) = row_of.get(customer.as_str()) {
+                        purchase_days[row] = u32::try_from(days).unwrap_or(u32::MAX);
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Ok(purchase_days)
     }
 
     /// Revenue per calendar month (`YYYY-MM`) of the clean sales, for the overview.
@@ -280,21 +301,49 @@ impl FeatureEngine {
     }
 
     fn query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        let mut batches = Vec::new();
+        self.query_each(sql, |batch| {
+            batches.push(batch);
+            Ok(())
+        })?;
+        Ok(batches)
+    }
+
+    /// Runs `sql` and hands each result batch to `each` as the engine produces it, so
+    /// that a large result (one row per customer) is never held whole.
+    fn query_each(&self, sql: &str, mut each: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
         self.runtime.block_on(async {
             match &self.backend {
-                Backend::Embedded { context, .. } => Ok(context.sql(sql).await?.collect().await?),
+                Backend::Embedded { context, .. } => stream_into(context, sql, &mut each).await,
                 Backend::Partitioned { lines, .. } => {
-                    let mut results = Vec::new();
                     for partition in 0..lines.partitions() {
                         let context = lines_context(lines.read(partition)?)?;
-                        results.extend(context.sql(sql).await?.collect().await?);
+                        stream_into(&context, sql, &mut each).await?;
                     }
-                    Ok(results)
+                    Ok(())
                 }
-                Backend::Postgres(client) => crate::postgres::query(client, sql).await,
+                Backend::Postgres(client) => {
+                    for batch in crate::postgres::query(client, sql).await? {
+                        each(batch)?;
+                    }
+                    Ok(())
+                }
             }
         })
     }
+}
+
+/// Runs `sql` on `context` and hands each result batch to `each` as it comes.
+async fn stream_into(
+    context: &SessionContext,
+    sql: &str,
+    each: &mut impl FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
+    let mut stream = context.sql(sql).await?.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        each(batch?)?;
+    }
+    Ok(())
 }
 
 /// A DataFusion session whose table `lines` is `batches`, one scan partition per group.

@@ -24,7 +24,7 @@ struct WindowSales {
 }
 
 /// Per-customer aggregates of the lines before an as-of date, in query order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CustomerAggregates {
     customer_id: Vec<String>,
     invoices: Vec<i64>,
@@ -104,54 +104,39 @@ impl CustomerAggregates {
         )
     }
 
-    /// Reads the query result.
-    pub(crate) fn from_batches(batches: &[RecordBatch], customer_ids: &[Box<str>]) -> Result<Self> {
-        let mut rows = CustomerAggregates::default();
-        for batch in batches {
-            rows.customer_id
-                .extend(customer_id_column(batch, customer_ids)?);
-            rows.invoices.extend(int_column(batch, "invoices")?);
-            rows.monetary.extend(money_column(batch, "monetary")?);
-            rows.distinct_products
-                .extend(int_column(batch, "distinct_products")?);
-            rows.purchase_days
-                .extend(int_column(batch, "purchase_days")?);
-            rows.first_day.extend(int_column(batch, "first_day")?);
-            rows.last_day.extend(int_column(batch, "last_day")?);
-            rows.gap_square_sum
-                .extend(int_column(batch, "gap_square_sum")?);
-            rows.repeat_spend
-                .extend(money_column(batch, "repeat_spend")?);
-            let window = |name: &str| -> Result<Vec<WindowSales>> {
-                let spend = money_column(batch, &format!("spend_{name}"))?;
-                let orders = int_column(batch, &format!("orders_{name}"))?;
-                Ok(spend
-                    .into_iter()
-                    .zip(orders)
-                    .map(|(spend, orders)| WindowSales { spend, orders })
-                    .collect())
-            };
-            let recent = RECENT_WINDOWS
-                .map(|days| window(&format!("{days}d")))
+    /// Reads one batch of the query's result.
+    pub(crate) fn from_batch(batch: &RecordBatch, customer_ids: &[Box<str>]) -> Result<Self> {
+        let window = |name: &str| -> Result<Vec<WindowSales>> {
+            let spend = money_column(batch, &format!("spend_{name}"))?;
+            let orders = int_column(batch, &format!("orders_{name}"))?;
+            Ok(spend
                 .into_iter()
-                .collect::<Result<Vec<_>>>()?;
-            rows.recent
-                .extend((0..batch.num_rows()).map(|i| [recent[0][i], recent[1][i], recent[2][i]]));
-            rows.season.extend(window("season")?);
-            rows.returns_value
-                .extend(money_column(batch, "returns_value")?);
-            rows.return_invoices
-                .extend(int_column(batch, "return_invoices")?);
-            rows.return_lines.extend(int_column(batch, "return_lines")?);
-        }
-        Ok(rows)
-    }
-
-    /// Row indices in customer id order.
-    fn order(&self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.customer_id.len()).collect();
-        order.sort_by(|&a, &b| compare_ids(&self.customer_id[a], &self.customer_id[b]));
-        order
+                .zip(orders)
+                .map(|(spend, orders)| WindowSales { spend, orders })
+                .collect())
+        };
+        let recent = RECENT_WINDOWS
+            .map(|days| window(&format!("{days}d")))
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CustomerAggregates {
+            customer_id: customer_id_column(batch, customer_ids)?,
+            invoices: int_column(batch, "invoices")?,
+            monetary: money_column(batch, "monetary")?,
+            distinct_products: int_column(batch, "distinct_products")?,
+            purchase_days: int_column(batch, "purchase_days")?,
+            first_day: int_column(batch, "first_day")?,
+            last_day: int_column(batch, "last_day")?,
+            gap_square_sum: int_column(batch, "gap_square_sum")?,
+            repeat_spend: money_column(batch, "repeat_spend")?,
+            recent: (0..batch.num_rows())
+                .map(|i| [recent[0][i], recent[1][i], recent[2][i]])
+                .collect(),
+            season: window("season")?,
+            returns_value: money_column(batch, "returns_value")?,
+            return_invoices: int_column(batch, "return_invoices")?,
+            return_lines: int_column(batch, "return_lines")?,
+        })
     }
 }
 
@@ -227,20 +212,27 @@ pub struct CustomerFeatures {
 }
 
 impl CustomerFeatures {
-    pub(crate) fn derive(mut a: CustomerAggregates, as_of: AsOf, btyd_time_unit: TimeUnit) -> Self {
-        let day = f64::from(as_of.day());
-        let order = a.order();
-        let mut f = CustomerFeatures {
+    /// A table with no row yet, at `as_of`.
+    pub(crate) fn new(as_of: AsOf, btyd_time_unit: TimeUnit) -> Self {
+        CustomerFeatures {
             as_of: Some(as_of),
             btyd_time_unit,
-            // Moved, not copied: one id string per customer is a large part of the table.
-            customer_id: order
-                .iter()
-                .map(|&i| std::mem::take(&mut a.customer_id[i]))
-                .collect(),
             ..Default::default()
-        };
-        for &i in &order {
+        }
+    }
+
+    /// Derives the feature rows of the customers in `a` whose id `keep` accepts and
+    /// appends them in `a`'s order (see [`Self::sort_by_id`]).
+    pub(crate) fn push_rows(&mut self, mut a: CustomerAggregates, keep: impl Fn(&str) -> bool) {
+        let day = f64::from(self.as_of.map_or(0, AsOf::day));
+        let btyd_time_unit = self.btyd_time_unit;
+        let f = self;
+        for i in 0..a.customer_id.len() {
+            if !keep(&a.customer_id[i]) {
+                continue;
+            }
+            // Moved, not copied: one id string per customer is a large part of the table.
+            f.customer_id.push(std::mem::take(&mut a.customer_id[i]));
             let (first, last) = (a.first_day[i] as f64, a.last_day[i] as f64);
             let invoices = a.invoices[i] as f64;
             let repeat_days = (a.purchase_days[i] - 1) as f64;
@@ -307,7 +299,20 @@ impl CustomerFeatures {
             f.returned_orders.push(a.return_invoices[i] as f64);
             f.returned_lines.push(a.return_lines[i] as f64);
         }
-        f
+    }
+
+    /// Puts the rows in customer id order (numeric ids in numeric order), one column at
+    /// a time: the extra memory is one column, not a second table.
+    pub(crate) fn sort_by_id(&mut self) {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by(|&a, &b| compare_ids(&self.customer_id[a], &self.customer_id[b]));
+        self.customer_id = order
+            .iter()
+            .map(|&i| std::mem::take(&mut self.customer_id[i]))
+            .collect();
+        for column in self.columns_mut() {
+            *column = order.iter().map(|&i| column[i]).collect();
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -377,6 +382,40 @@ impl CustomerFeatures {
             ("returned_lines", &self.returned_lines),
         ]
     }
+
+    /// Every feature column, to reorder the rows.
+    fn columns_mut(&mut self) -> [&mut Vec<f64>; 28] {
+        [
+            &mut self.recency_days,
+            &mut self.frequency,
+            &mut self.monetary,
+            &mut self.tenure_days,
+            &mut self.avg_order_value,
+            &mut self.distinct_products,
+            &mut self.return_rate,
+            &mut self.mean_days_between_purchases,
+            &mut self.returns_value,
+            &mut self.btyd_frequency,
+            &mut self.btyd_recency,
+            &mut self.btyd_t,
+            &mut self.btyd_monetary_value,
+            &mut self.std_days_between_purchases,
+            &mut self.cv_days_between_purchases,
+            &mut self.recency_over_mean_gap,
+            &mut self.spend_30d,
+            &mut self.orders_30d,
+            &mut self.spend_90d,
+            &mut self.orders_90d,
+            &mut self.spend_180d,
+            &mut self.orders_180d,
+            &mut self.spend_trend_90d,
+            &mut self.orders_trend_90d,
+            &mut self.orders_same_season_last_year,
+            &mut self.same_season_spend_share,
+            &mut self.returned_orders,
+            &mut self.returned_lines,
+        ]
+    }
 }
 
 /// RFM scores 1-5 and segment names, aligned with the customer rows.
@@ -386,4 +425,24 @@ pub struct RfmScores {
     pub f: Vec<u8>,
     pub m: Vec<u8>,
     pub segment: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting_reorders_every_feature_column() {
+        let mut features = CustomerFeatures::default();
+        for (k, column) in features.columns_mut().into_iter().enumerate() {
+            column.extend([k as f64, 100.0 + k as f64]);
+        }
+        features.customer_id = vec!["20".into(), "3".into()];
+        features.sort_by_id();
+        assert_eq!(features.customer_id, ["3", "20"]);
+        let mut firsts: Vec<f64> = features.columns().iter().map(|(_, c)| c[0]).collect();
+        firsts.sort_by(f64::total_cmp);
+        let expected: Vec<f64> = (0..firsts.len()).map(|k| 100.0 + k as f64).collect();
+        assert_eq!(firsts, expected, "a column of columns() was not reordered");
+    }
 }

@@ -103,23 +103,24 @@ impl ModelFile {
 /// applied.
 pub fn model_matrix(columns: &[(&str, &[f64])]) -> Result<Matrix> {
     let names: Vec<String> = columns.iter().map(|(name, _)| name.to_string()).collect();
-    let values: Vec<&[f64]> = columns.iter().map(|(_, values)| *values).collect();
-    let mut matrix = Matrix::from_columns(&values)?;
+    let mut values: Vec<&[f64]> = columns.iter().map(|(_, values)| *values).collect();
     let gap = names
         .iter()
         .position(|n| n == "mean_days_between_purchases");
     let tenure = names.iter().position(|n| n == "tenure_days");
+    // The filled gap column is the one copy made besides the matrix itself.
+    let filled: Vec<f64>;
     if let (Some(gap), Some(tenure)) = (gap, tenure) {
-        let n_cols = matrix.n_cols();
-        let mut cells = matrix.values().to_vec();
-        for row in cells.chunks_exact_mut(n_cols) {
-            if row[gap].is_nan() {
-                row[gap] = row[tenure];
-            }
+        if values[gap].len() == values[tenure].len() {
+            filled = values[gap]
+                .iter()
+                .zip(values[tenure])
+                .map(|(&g, &t)| if g.is_nan() { t } else { g })
+                .collect();
+            values[gap] = &filled;
         }
-        matrix = Matrix::new(matrix.n_rows(), n_cols, cells)?;
     }
-    matrix.with_column_names(names)
+    Matrix::from_columns(&values)?.with_column_names(names)
 }
 
 /// How likely a customer is to lapse: the run's customers in thirds of purchase

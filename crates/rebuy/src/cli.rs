@@ -174,6 +174,11 @@ pub struct RunArgs {
     /// as-of) or `random` (a seeded stratified 80/20 split at one as-of date)
     #[arg(long, value_enum, default_value_t = crate::purchase::Evaluation::OutOfTime)]
     pub evaluation: crate::purchase::Evaluation,
+    /// Most customers of a window the purchase models are fitted and tested on: beyond
+    /// it, a seeded sample of about this many customers (the same ones in every
+    /// window; every customer is still scored), so memory and time stay bounded
+    #[arg(long, default_value_t = crate::purchase::DEFAULT_MAX_MODEL_CUSTOMERS, value_parser = clap::value_parser!(u64).range(100..))]
+    pub max_model_customers: u64,
     /// Time unit of the buy-till-you-die summary (`btyd_recency_<unit>`, `btyd_t_<unit>`)
     /// and of its models: `days` or `weeks` (days / 7; purchases are still counted per day)
     #[arg(long, default_value_t = rebuy_features::TimeUnit::Days)]

@@ -96,6 +96,7 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
         horizon_days: 90,
         seed,
         evaluation: crate::purchase::Evaluation::OutOfTime,
+        max_model_customers: crate::purchase::DEFAULT_MAX_MODEL_CUSTOMERS,
         time_unit: rebuy_features::TimeUnit::Days,
         segments: None,
         k: rebuy_models::segment::KChoice::Auto,

@@ -36,6 +36,10 @@ const EARLY_STOPPING_ROUNDS: usize = 30;
 /// ROC-AUC on the real sheet (docs/classifiers.md, "Forest size").
 const FOREST_MIN_SAMPLES_LEAF: usize = 20;
 const FOREST_MAX_DEPTH: u32 = 8;
+/// The default of `--max-model-customers`.
+pub const DEFAULT_MAX_MODEL_CUSTOMERS: u64 = 1_000_000;
+/// Rows of the scored customers' model matrix built and scored at a time.
+const SCORING_CHUNK_ROWS: usize = 1 << 16;
 /// The name of the naive baseline row in `metrics.json`.
 pub const BASELINE: &str = "baseline_recency";
 /// How the models are tested.
@@ -79,17 +83,67 @@ impl Purchase {
     }
 }
 
+/// How the purchase models are fitted and tested.
+#[derive(Debug, Clone, Copy)]
+pub struct PurchaseSettings {
+    pub horizon_days: u32,
+    pub evaluation: Evaluation,
+    /// Most customers in a window the models are fitted or tested on (see [`Sample`]).
+    pub max_customers: u64,
+    pub seed: u64,
+}
+
+/// The customers of each window the models see: every customer when the run has at
+/// most `max_customers` scored customers, else each one with probability
+/// max_customers / scored customers, by a seeded hash of their id. The same customers
+/// are then drawn in every window, and the windows' tables stay a bounded size
+/// whatever the number of customers (every customer is still scored).
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    share: f64,
+    threshold: u64,
+    seed: u64,
+}
+
+impl Sample {
+    fn new(max_customers: u64, scored_customers: usize, seed: u64) -> Self {
+        let share = if scored_customers as u64 <= max_customers {
+            1.0
+        } else {
+            max_customers as f64 / scored_customers as f64
+        };
+        Sample {
+            share,
+            // 2^64 * share, computed as a float: exact enough for a sampling rate.
+            threshold: (share * 18_446_744_073_709_551_616.0) as u64,
+            seed,
+        }
+    }
+
+    fn keeps(&self, customer_id: &str) -> bool {
+        self.share >= 1.0 || id_hash(customer_id, self.seed) < self.threshold
+    }
+}
+
+/// FNV-1a of the id's bytes, seeded and mixed by splitmix64: the same on every platform.
+fn id_hash(customer_id: &str, seed: u64) -> u64 {
+    let mut hash = 0xCBF2_9CE4_8422_2325 ^ seed;
+    for byte in customer_id.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01B3);
+    }
+    splitmix64(&mut hash)
+}
+
 /// Fits, evaluates and saves the models, then scores `scored` (features at the run's
 /// as-of date). Data that cannot train a model give [`Purchase::Skipped`], not an error.
 pub fn purchase_stage(
     engine: &FeatureEngine,
     scored: &CustomerFeatures,
-    horizon_days: u32,
-    evaluation: Evaluation,
-    seed: u64,
+    settings: PurchaseSettings,
     folder: &RunFolder,
 ) -> Result<Purchase> {
-    match fit_and_score(engine, scored, horizon_days, evaluation, seed, folder) {
+    match fit_and_score(engine, scored, settings, folder) {
         Ok(purchase) => Ok(purchase),
         Err(error) => match error.downcast::<Skip>() {
             Ok(Skip(reason)) => {
@@ -109,7 +163,7 @@ struct Window {
 }
 
 impl Window {
-    fn at(engine: &FeatureEngine, as_of: AsOf, horizon_days: u32) -> Result<Self> {
+    fn at(engine: &FeatureEngine, as_of: AsOf, horizon_days: u32, sample: Sample) -> Result<Self> {
         if as_of.day() <= engine.first_sale().day() {
             return Err(Skip(format!(
                 "the purchase models need customers with history before {as_of} and \
@@ -120,7 +174,7 @@ impl Window {
             ))
             .into());
         }
-        let features = engine.customer_features(as_of)?;
+        let features = engine.customer_features_of(as_of, |id| sample.keeps(id))?;
         let purchase_days = engine.purchase_days(&features.customer_id, as_of, horizon_days)?;
         Ok(Window {
             as_of,
@@ -374,6 +428,10 @@ struct MetricsFile {
     chosen_by: &'static str,
     missing_values: &'static str,
     preprocessing: &'static str,
+    /// Share of the customers of each window the models were fitted and tested on (1:
+    /// all of them; below 1 for runs with more than `max_model_customers`).
+    model_customer_share: f64,
+    max_model_customers: u64,
     models: Vec<ModelReport>,
     chosen: String,
     final_model: TrainingWindow,
@@ -383,11 +441,16 @@ struct MetricsFile {
 fn fit_and_score(
     engine: &FeatureEngine,
     scored: &CustomerFeatures,
-    horizon_days: u32,
-    evaluation: Evaluation,
-    seed: u64,
+    settings: PurchaseSettings,
     folder: &RunFolder,
 ) -> Result<Purchase> {
+    let PurchaseSettings {
+        horizon_days,
+        evaluation,
+        seed,
+        ..
+    } = settings;
+    let sample = Sample::new(settings.max_customers, scored.len(), seed);
     let horizon = i32::try_from(horizon_days).unwrap_or(i32::MAX);
     let scored_as_of = scored.as_of.unwrap_or_else(|| engine.default_as_of());
     // The latest as-of whose labels are complete: the horizon ends on the last sale day.
@@ -397,12 +460,12 @@ fn fit_and_score(
     } else {
         complete
     };
-    let latest = Window::at(engine, test_as_of, horizon_days)?;
+    let latest = Window::at(engine, test_as_of, horizon_days, sample)?;
     // The customer tables are the largest objects of a run with many customers: the
     // windows are moved or borrowed, never copied whole.
     let (train_as_of, train, held_out) = match evaluation {
         Evaluation::OutOfTime => {
-            let window = Window::at(engine, test_as_of.plus_days(-horizon), horizon_days)?;
+            let window = Window::at(engine, test_as_of.plus_days(-horizon), horizon_days, sample)?;
             window.check_trainable(horizon_days)?;
             (window.as_of, window.part, None)
         }
@@ -500,7 +563,6 @@ fn fit_and_score(
         buyers: final_part.labels.iter().filter(|&&b| b).count(),
     };
     std::fs::create_dir_all(folder.path("models"))?;
-    let scored_matrix = model_matrix(&scored.columns())?;
     let mut probability = Vec::new();
     for (name, report) in MODELS.iter().zip(&reports) {
         let model = fit_model(name, final_part, None, boosting_rounds, seed)?;
@@ -528,7 +590,7 @@ fn fit_and_score(
         };
         folder.write_json_compact(&format!("models/{name}.json"), &file)?;
         if *name == chosen {
-            probability = model.predict_proba(&scored_matrix)?;
+            probability = score_in_chunks(&model, scored)?;
         }
     }
 
@@ -548,6 +610,8 @@ fn fit_and_score(
                     window, held out from fitting",
         missing_values: MISSING_VALUES,
         preprocessing: PREPROCESSING,
+        model_customer_share: sample.share,
+        max_model_customers: settings.max_customers,
         models: reports,
         chosen,
         final_model: training_window,
@@ -556,6 +620,23 @@ fn fit_and_score(
     folder.write_json("metrics.json", &file)?;
     print_table(&file);
     Ok(Purchase::Scored(probability))
+}
+
+/// The purchase probability of every customer of `scored`, from model matrices of
+/// [`SCORING_CHUNK_ROWS`] rows: a matrix of every customer would be as large as the
+/// feature table itself.
+fn score_in_chunks(model: &AnyClassifier, scored: &CustomerFeatures) -> Result<Vec<f64>> {
+    let columns = scored.columns();
+    let mut probability = Vec::with_capacity(scored.len());
+    for start in (0..scored.len()).step_by(SCORING_CHUNK_ROWS) {
+        let end = (start + SCORING_CHUNK_ROWS).min(scored.len());
+        let chunk: Vec<(&str, &[f64])> = columns
+            .iter()
+            .map(|&(name, values)| (name, &values[start..end]))
+            .collect();
+        probability.extend(model.predict_proba(&model_matrix(&chunk)?)?);
+    }
+    Ok(probability)
 }
 
 /// Where the BG/NBD row sits: its horizon, the unit of the summary, the as-of dates of

@@ -228,9 +228,12 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     let purchase = purchase::purchase_stage(
         &engine,
         &features,
-        args.horizon_days,
-        args.evaluation,
-        args.seed,
+        purchase::PurchaseSettings {
+            horizon_days: args.horizon_days,
+            evaluation: args.evaluation,
+            max_customers: args.max_model_customers,
+            seed: args.seed,
+        },
         &folder,
     )?;
     spinner.finish_and_clear();

@@ -446,6 +446,39 @@ fn random_evaluation_is_deterministic_for_a_seed() {
 }
 
 #[test]
+fn many_customers_fit_on_a_seeded_sample_and_score_everyone() {
+    let (sampled, _) = run("sampled", &["--max-model-customers", "500"]);
+    let metrics = json(&sampled.join("metrics.json"));
+    let customers = column(&sampled.join("customers.csv"), "customer_id").len();
+    let share = metrics["model_customer_share"].as_f64().unwrap();
+    assert!((share - 500.0 / customers as f64).abs() < 1e-12, "{share}");
+    assert_eq!(metrics["max_model_customers"], 500);
+    // The test window holds about `share` of its customers: within 5 standard errors.
+    let everyone = json(&default_run().join("metrics.json"))["n_test"]
+        .as_f64()
+        .unwrap();
+    let expected = everyone * share;
+    let n_test = metrics["n_test"].as_f64().unwrap();
+    assert!(
+        (n_test - expected).abs() < 5.0 * (expected * (1.0 - share)).sqrt(),
+        "{n_test} test customers, expected about {expected}"
+    );
+    // Every customer is still scored.
+    let probability = column(&sampled.join("customers.csv"), "purchase_probability");
+    assert!(probability.iter().all(|p| p.parse::<f64>().is_ok()));
+    // The same seed draws the same customers; another seed others.
+    let (again, _) = run("sampled-again", &["--max-model-customers", "500"]);
+    assert_close(&metrics, &json(&again.join("metrics.json")), "metrics");
+    let (other, _) = run("sampled-seed", &["--max-model-customers", "500", "--seed", "5"]);
+    assert_ne!(json(&other.join("metrics.json"))["n_test"], metrics["n_test"]);
+    // Without the cap, every customer of the window is tested.
+    assert_eq!(
+        json(&default_run().join("metrics.json"))["model_customer_share"],
+        1.0
+    );
+}
+
+#[test]
 fn too_little_history_skips_the_models_but_writes_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
