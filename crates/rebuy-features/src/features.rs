@@ -324,7 +324,7 @@ impl CustomerFeatures {
     }
 
     /// RFM quintile scores and the segment names of `map`.
-    pub fn rfm(&self, map: &SegmentMap) -> RfmScores {
+    pub fn rfm<'map>(&self, map: &'map SegmentMap) -> RfmScores<'map> {
         let r = quintile_scores(&self.recency_days, true);
         let f = quintile_scores(&self.frequency, false);
         let m = quintile_scores(&self.monetary, false);
@@ -332,7 +332,6 @@ impl CustomerFeatures {
             .map(|i| {
                 map.segment(r[i], f[i], m[i])
                     .unwrap_or("Unassigned")
-                    .to_string()
             })
             .collect();
         RfmScores { r, f, m, segment }
@@ -418,13 +417,14 @@ impl CustomerFeatures {
     }
 }
 
-/// RFM scores 1-5 and segment names, aligned with the customer rows.
+/// RFM scores 1-5 and segment names, aligned with the customer rows. The names are
+/// borrowed from the segment map: a few distinct names, not a string per customer.
 #[derive(Debug, Clone)]
-pub struct RfmScores {
+pub struct RfmScores<'map> {
     pub r: Vec<u8>,
     pub f: Vec<u8>,
     pub m: Vec<u8>,
-    pub segment: Vec<String>,
+    pub segment: Vec<&'map str>,
 }
 
 #[cfg(test)]

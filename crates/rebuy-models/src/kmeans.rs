@@ -247,7 +247,7 @@ impl KMeans {
 
 /// Distinct rows of `data`, counting stops once `limit` is reached (usually after a few
 /// rows), so checking `k` against the data is cheap even for millions of customers.
-pub(crate) fn count_distinct_rows(data: &Matrix, limit: usize) -> usize {
+pub fn count_distinct_rows(data: &Matrix, limit: usize) -> usize {
     let mut seen = HashSet::new();
     for row in data.rows() {
         // `+ 0.0` turns -0.0 into 0.0, which is the same point.

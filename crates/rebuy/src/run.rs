@@ -431,7 +431,7 @@ fn write_customers(
         row.push(features.customer_id[i].clone());
         row.extend(columns.iter().map(|(_, values)| format_value(values[i])));
         row.extend([rfm.r[i], rfm.f[i], rfm.m[i]].map(|s| s.to_string()));
-        row.push(rfm.segment[i].clone());
+        row.push(rfm.segment[i].to_string());
         row.extend(extra.iter().map(|(_, values)| values[i].clone()));
         writer.write_record(&row)?;
     }

@@ -6,7 +6,7 @@ use crate::run_folder::RunFolder;
 use anyhow::Result;
 use rebuy_features::features::RfmScores;
 use rebuy_features::{CustomerFeatures, SegmentMap, rfm};
-use rebuy_models::kmeans::KMeans;
+use rebuy_models::kmeans::{KMeans, count_distinct_rows};
 use rebuy_models::matrix::Matrix;
 use rebuy_models::scale::Scaler;
 use rebuy_models::segment::{ClusterProfile, KChoice, KSweep, KSweepParams, profile_clusters};
@@ -76,7 +76,14 @@ pub fn segment_customers(
     .with_column_names(CLUSTER_FEATURES.iter().map(|s| s.to_string()).collect())?;
     let scaler = Scaler::fit(&raw, &[true, true, true])?;
     let scaled = scaler.transform(&raw)?;
-    let distinct = distinct_rows(&scaled);
+    drop(raw);
+    // Enough to choose k: counting stops there (a full count of 10M customers sorted
+    // a copy of every row).
+    let enough = match choice {
+        KChoice::Fixed(k) => MAX_K.max(k),
+        KChoice::Auto => MAX_K,
+    } + 1;
+    let distinct = count_distinct_rows(&scaled, enough);
     let max_k = MAX_K.min(distinct.saturating_sub(1));
     if let KChoice::Fixed(k) = choice
         && k > distinct
@@ -115,16 +122,6 @@ pub fn segment_customers(
         assignments,
         profiles,
     })))
-}
-
-fn distinct_rows(data: &Matrix) -> usize {
-    let mut rows: Vec<Vec<u64>> = data
-        .rows()
-        .map(|r| r.iter().map(|v| v.to_bits()).collect())
-        .collect();
-    rows.sort_unstable();
-    rows.dedup();
-    rows.len()
 }
 
 #[derive(Serialize)]
@@ -225,11 +222,11 @@ pub fn rfm_summary(features: &CustomerFeatures, scores: &RfmScores) -> Vec<RfmSe
     let n = features.len().max(1) as f64;
     let mut out: Vec<RfmSegmentSummary> = Vec::new();
     for (i, name) in scores.segment.iter().enumerate() {
-        let index = match out.iter().position(|s| &s.name == name) {
+        let index = match out.iter().position(|s| s.name == *name) {
             Some(index) => index,
             None => {
                 out.push(RfmSegmentSummary {
-                    name: name.clone(),
+                    name: name.to_string(),
                     customers: 0,
                     customer_share: 0.0,
                     revenue_share: 0.0,
