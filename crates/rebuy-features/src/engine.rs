@@ -67,7 +67,7 @@ enum Backend {
     /// `customer_ids`.
     Embedded {
         context: SessionContext,
-        customer_ids: Vec<Box<str>>,
+        customer_ids: Vec<Arc<str>>,
     },
     /// DataFusion over the clean lines spilled by customer, one partition at a time.
     /// A query's result is the concatenation of its results on each partition: right
@@ -75,7 +75,7 @@ enum Backend {
     /// the others (date range, revenue by day) combine the rows themselves.
     Partitioned {
         lines: SpilledLines,
-        customer_ids: Vec<Box<str>>,
+        customer_ids: Vec<Arc<str>>,
     },
     /// A temporary table of a PostgreSQL session; `customer` holds the ids.
     Postgres(tokio_postgres::Client),
@@ -99,7 +99,8 @@ impl std::fmt::Debug for FeatureEngine {
 impl FeatureEngine {
     /// DataFusion over the clean lines of a run.
     pub fn new(table: LineTable) -> Result<Self> {
-        let customer_ids = table.customer_ids;
+        // Shared: every customer table points into this list instead of copying ids.
+        let customer_ids = table.customer_ids.into_iter().map(Arc::from).collect();
         let backend = match table.lines {
             Lines::InMemory(batches) => Backend::Embedded {
                 context: lines_context(batches)?,
@@ -219,7 +220,7 @@ impl FeatureEngine {
     /// days from `as_of` on (`as_of` included).
     pub fn purchase_labels(
         &self,
-        customer_ids: &[String],
+        customer_ids: &[impl AsRef<str>],
         as_of: AsOf,
         horizon_days: u32,
     ) -> Result<Vec<bool>> {
@@ -236,7 +237,7 @@ impl FeatureEngine {
     /// `customer_ids` are kept from the query's result.
     pub fn purchase_days(
         &self,
-        customer_ids: &[String],
+        customer_ids: &[impl AsRef<str>],
         as_of: AsOf,
         horizon_days: u32,
     ) -> Result<Vec<u32>> {
@@ -244,7 +245,7 @@ impl FeatureEngine {
         let row_of: std::collections::HashMap<&str, usize> = customer_ids
             .iter()
             .enumerate()
-            .map(|(row, id)| (id.as_str(), row))
+            .map(|(row, id)| (id.as_ref(), row))
             .collect();
         let mut purchase_days = vec![0; customer_ids.len()];
         self.query_each(
@@ -256,7 +257,7 @@ impl FeatureEngine {
             |batch| {
                 let customers = customer_id_column(&batch, self.customer_ids())?;
                 for (customer, days) in customers.iter().zip(int_column(&batch, "days")?) {
-                    if let Some(&row) = row_of.get(customer.as_str()) {
+                    if let Some(&row) = row_of.get(&**customer) {
                         purchase_days[row] = u32::try_from(days).unwrap_or(u32::MAX);
                     }
                 }
@@ -291,7 +292,7 @@ impl FeatureEngine {
 
     /// The embedded engine's customer ids by key (empty for a database, whose
     /// `customer` column holds the ids).
-    fn customer_ids(&self) -> &[Box<str>] {
+    fn customer_ids(&self) -> &[Arc<str>] {
         match &self.backend {
             Backend::Embedded { customer_ids, .. } | Backend::Partitioned { customer_ids, .. } => {
                 customer_ids
@@ -366,8 +367,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// embedded engine's interned ids) or the ids themselves as text (a database).
 pub(crate) fn customer_id_column(
     batch: &RecordBatch,
-    customer_ids: &[Box<str>],
-) -> Result<Vec<String>> {
+    customer_ids: &[Arc<str>],
+) -> Result<Vec<Arc<str>>> {
     let column = batch
         .column_by_name("customer")
         .ok_or_else(|| Error::Invalid("query result has no customer column".into()))?;
@@ -375,7 +376,7 @@ pub(crate) fn customer_id_column(
         DataType::Utf8 => Ok(column
             .as_string::<i32>()
             .iter()
-            .map(|id| id.unwrap_or_default().to_string())
+            .map(|id| Arc::from(id.unwrap_or_default()))
             .collect()),
         _ => {
             let keys = datafusion::arrow::compute::cast(column, &DataType::UInt32)?;
@@ -385,7 +386,7 @@ pub(crate) fn customer_id_column(
                 .map(|&key| {
                     customer_ids
                         .get(key as usize)
-                        .map(|id| id.to_string())
+                        .cloned()
                         .ok_or_else(|| Error::Invalid(format!("unknown customer key {key}")))
                 })
                 .collect()

@@ -8,6 +8,7 @@ use crate::engine::{AsOf, customer_id_column, int_column, money_column};
 use crate::{Result, TimeUnit};
 use datafusion::arrow::array::RecordBatch;
 use rebuy_models::rfm::{SegmentMap, quintile_scores};
+use std::sync::Arc;
 
 /// Lengths of the recent-activity windows before the as-of date, in days.
 const RECENT_WINDOWS: [i32; 3] = [30, 90, 180];
@@ -26,7 +27,7 @@ struct WindowSales {
 /// Per-customer aggregates of the lines before an as-of date, in query order.
 #[derive(Debug)]
 pub(crate) struct CustomerAggregates {
-    customer_id: Vec<String>,
+    customer_id: Vec<Arc<str>>,
     invoices: Vec<i64>,
     monetary: Vec<f64>,
     distinct_products: Vec<i64>,
@@ -105,7 +106,7 @@ impl CustomerAggregates {
     }
 
     /// Reads one batch of the query's result.
-    pub(crate) fn from_batch(batch: &RecordBatch, customer_ids: &[Box<str>]) -> Result<Self> {
+    pub(crate) fn from_batch(batch: &RecordBatch, customer_ids: &[Arc<str>]) -> Result<Self> {
         let window = |name: &str| -> Result<Vec<WindowSales>> {
             let spend = money_column(batch, &format!("spend_{name}"))?;
             let orders = int_column(batch, &format!("orders_{name}"))?;
@@ -154,7 +155,8 @@ fn compare_ids(a: &str, b: &str) -> std::cmp::Ordering {
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFeatures {
     pub as_of: Option<AsOf>,
-    pub customer_id: Vec<String>,
+    /// Shared with the engine's id list: a pointer per row, not a string.
+    pub customer_id: Vec<Arc<str>>,
     /// Days from the last purchase day to the as-of date (1 = bought the day before).
     pub recency_days: Vec<f64>,
     /// Distinct sales invoices.
@@ -231,7 +233,6 @@ impl CustomerFeatures {
             if !keep(&a.customer_id[i]) {
                 continue;
             }
-            // Moved, not copied: one id string per customer is a large part of the table.
             f.customer_id.push(std::mem::take(&mut a.customer_id[i]));
             let (first, last) = (a.first_day[i] as f64, a.last_day[i] as f64);
             let invoices = a.invoices[i] as f64;
@@ -439,7 +440,7 @@ mod tests {
         }
         features.customer_id = vec!["20".into(), "3".into()];
         features.sort_by_id();
-        assert_eq!(features.customer_id, ["3", "20"]);
+        assert_eq!(features.customer_id, ["3".into(), "20".into()]);
         let mut firsts: Vec<f64> = features.columns().iter().map(|(_, c)| c[0]).collect();
         firsts.sort_by(f64::total_cmp);
         let expected: Vec<f64> = (0..firsts.len()).map(|k| 100.0 + k as f64).collect();

@@ -104,7 +104,10 @@ fn labels_look_at_the_horizon_only() {
     let engine = engine_of(&lines);
     let as_of = AsOf::from_date(NaiveDate::from_ymd_opt(2010, 1, 21).unwrap()); // day 20
     let features = engine.customer_features(as_of).unwrap();
-    assert_eq!(features.customer_id, vec!["12000", "12001", "12002"]);
+    assert_eq!(
+        features.customer_id,
+        ["12000", "12001", "12002"].map(std::sync::Arc::<str>::from)
+    );
     assert_eq!(features.recency_days, vec![20.0, 20.0, 20.0]);
     let labels = engine
         .purchase_labels(&features.customer_id, as_of, 90)

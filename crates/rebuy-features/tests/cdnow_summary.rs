@@ -201,7 +201,7 @@ fn weeks_are_days_divided_by_seven() {
 fn assert_equals_published(features: &CustomerFeatures, published: &HashMap<String, Vec<f64>>) {
     let (_, spend) = read_table(SPEND);
     for i in 0..features.len() {
-        let id = &features.customer_id[i];
+        let id: &str = &features.customer_id[i];
         let want = &published[id];
         let (frequency, recency, t) = (
             features.btyd_frequency[i],

@@ -428,7 +428,7 @@ fn write_customers(
     let mut row: Vec<String> = Vec::with_capacity(header.len());
     for i in 0..features.len() {
         row.clear();
-        row.push(features.customer_id[i].clone());
+        row.push(features.customer_id[i].to_string());
         row.extend(columns.iter().map(|(_, values)| format_value(values[i])));
         row.extend([rfm.r[i], rfm.f[i], rfm.m[i]].map(|s| s.to_string()));
         row.push(rfm.segment[i].to_string());
