@@ -330,10 +330,7 @@ impl CustomerFeatures {
         let f = quintile_scores(&self.frequency, false);
         let m = quintile_scores(&self.monetary, false);
         let segment = (0..self.len())
-            .map(|i| {
-                map.segment(r[i], f[i], m[i])
-                    .unwrap_or("Unassigned")
-            })
+            .map(|i| map.segment(r[i], f[i], m[i]).unwrap_or("Unassigned"))
             .collect();
         RfmScores { r, f, m, segment }
     }

@@ -121,6 +121,21 @@ impl Matrix {
         self.values.chunks_exact(self.n_cols)
     }
 
+    /// A copy of the given rows, in the given order, with the column names; panics when
+    /// a row is out of range.
+    pub fn select_rows(&self, rows: &[usize]) -> Matrix {
+        let mut values = Vec::with_capacity(rows.len() * self.n_cols);
+        for &row in rows {
+            values.extend_from_slice(self.row(row));
+        }
+        Matrix {
+            n_rows: rows.len(),
+            n_cols: self.n_cols,
+            values,
+            column_names: self.column_names.clone(),
+        }
+    }
+
     /// A copy of column `index`; panics when `index >= n_cols()`.
     pub fn column(&self, index: usize) -> Vec<f64> {
         self.rows().map(|row| row[index]).collect()

@@ -110,15 +110,15 @@ pub fn model_matrix(columns: &[(&str, &[f64])]) -> Result<Matrix> {
     let tenure = names.iter().position(|n| n == "tenure_days");
     // The filled gap column is the one copy made besides the matrix itself.
     let filled: Vec<f64>;
-    if let (Some(gap), Some(tenure)) = (gap, tenure) {
-        if values[gap].len() == values[tenure].len() {
-            filled = values[gap]
-                .iter()
-                .zip(values[tenure])
-                .map(|(&g, &t)| if g.is_nan() { t } else { g })
-                .collect();
-            values[gap] = &filled;
-        }
+    if let (Some(gap), Some(tenure)) = (gap, tenure)
+        && values[gap].len() == values[tenure].len()
+    {
+        filled = values[gap]
+            .iter()
+            .zip(values[tenure])
+            .map(|(&g, &t)| if g.is_nan() { t } else { g })
+            .collect();
+        values[gap] = &filled;
     }
     Matrix::from_columns(&values)?.with_column_names(names)
 }

@@ -174,9 +174,10 @@ pub struct RunArgs {
     /// as-of) or `random` (a seeded stratified 80/20 split at one as-of date)
     #[arg(long, value_enum, default_value_t = crate::purchase::Evaluation::OutOfTime)]
     pub evaluation: crate::purchase::Evaluation,
-    /// Most customers of a window the purchase models are fitted and tested on: beyond
-    /// it, a seeded sample of about this many customers (the same ones in every
-    /// window; every customer is still scored), so memory and time stay bounded
+    /// Most customers the clusters and the purchase models are fitted on (and the
+    /// purchase models tested on, per window): beyond it, a seeded sample of about this
+    /// many customers (the same ones everywhere; every customer is still assigned a
+    /// cluster and scored), so memory and time stay bounded
     #[arg(long, default_value_t = crate::purchase::DEFAULT_MAX_MODEL_CUSTOMERS, value_parser = clap::value_parser!(u64).range(100..))]
     pub max_model_customers: u64,
     /// Time unit of the buy-till-you-die summary (`btyd_recency_<unit>`, `btyd_t_<unit>`)

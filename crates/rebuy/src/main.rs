@@ -13,6 +13,7 @@ mod progress;
 mod purchase;
 mod run;
 mod run_folder;
+mod sample;
 mod segments;
 mod serve;
 

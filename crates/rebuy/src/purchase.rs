@@ -8,6 +8,7 @@
 use crate::btyd;
 use crate::plots;
 use crate::run_folder::RunFolder;
+use crate::sample::{Sample, splitmix64};
 use anyhow::{Context, Result};
 use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
 use rebuy_models::boosting::BoostedTreesParams;
@@ -91,48 +92,6 @@ pub struct PurchaseSettings {
     /// Most customers in a window the models are fitted or tested on (see [`Sample`]).
     pub max_customers: u64,
     pub seed: u64,
-}
-
-/// The customers of each window the models see: every customer when the run has at
-/// most `max_customers` scored customers, else each one with probability
-/// max_customers / scored customers, by a seeded hash of their id. The same customers
-/// are then drawn in every window, and the windows' tables stay a bounded size
-/// whatever the number of customers (every customer is still scored).
-#[derive(Debug, Clone, Copy)]
-struct Sample {
-    share: f64,
-    threshold: u64,
-    seed: u64,
-}
-
-impl Sample {
-    fn new(max_customers: u64, scored_customers: usize, seed: u64) -> Self {
-        let share = if scored_customers as u64 <= max_customers {
-            1.0
-        } else {
-            max_customers as f64 / scored_customers as f64
-        };
-        Sample {
-            share,
-            // 2^64 * share, computed as a float: exact enough for a sampling rate.
-            threshold: (share * 18_446_744_073_709_551_616.0) as u64,
-            seed,
-        }
-    }
-
-    fn keeps(&self, customer_id: &str) -> bool {
-        self.share >= 1.0 || id_hash(customer_id, self.seed) < self.threshold
-    }
-}
-
-/// FNV-1a of the id's bytes, seeded and mixed by splitmix64: the same on every platform.
-fn id_hash(customer_id: &str, seed: u64) -> u64 {
-    let mut hash = 0xCBF2_9CE4_8422_2325 ^ seed;
-    for byte in customer_id.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01B3);
-    }
-    splitmix64(&mut hash)
 }
 
 /// Fits, evaluates and saves the models, then scores `scored` (features at the run's
@@ -231,21 +190,12 @@ struct Part {
 impl Part {
     fn select(&self, rows: &[usize]) -> Result<Part> {
         Ok(Part {
-            features: select_rows(&self.features, rows)?,
+            features: self.features.select_rows(rows),
             labels: rows.iter().map(|&i| self.labels[i]).collect(),
             purchase_days: rows.iter().map(|&i| self.purchase_days[i]).collect(),
             recency_days: rows.iter().map(|&i| self.recency_days[i]).collect(),
         })
     }
-}
-
-fn select_rows(matrix: &Matrix, rows: &[usize]) -> Result<Matrix> {
-    let mut values = Vec::with_capacity(rows.len() * matrix.n_cols());
-    for &row in rows {
-        values.extend_from_slice(matrix.row(row));
-    }
-    Ok(Matrix::new(rows.len(), matrix.n_cols(), values)?
-        .with_column_names(matrix.column_names().to_vec())?)
 }
 
 /// A seeded stratified split: `(kept, held_out)` row indices, `share` of each class
@@ -270,14 +220,6 @@ fn stratified_split(labels: &[bool], share: f64, seed: u64) -> (Vec<usize>, Vec<
     kept.sort_unstable();
     held_out.sort_unstable();
     (kept, held_out)
-}
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The classifiers compared, by their name in `metrics.json`.

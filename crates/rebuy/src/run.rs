@@ -219,7 +219,8 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
 
     stages.start();
     let spinner = progress::spinner("clusters (k sweep)");
-    let clustering = segments::segment_customers(&features, &rfm, args.k, args.seed)?;
+    let clustering =
+        segments::segment_customers(&features, &rfm, args.k, args.max_model_customers, args.seed)?;
     spinner.finish_and_clear();
     stages.end("clusters");
 

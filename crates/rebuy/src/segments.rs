@@ -3,6 +3,7 @@
 
 use crate::exit::InputError;
 use crate::run_folder::RunFolder;
+use crate::sample::Sample;
 use anyhow::Result;
 use rebuy_features::features::RfmScores;
 use rebuy_features::{CustomerFeatures, SegmentMap, rfm};
@@ -23,6 +24,8 @@ pub struct Segmentation {
     pub scaler: Scaler,
     pub assignments: Vec<usize>,
     pub profiles: Vec<ClusterProfile>,
+    /// Share of the customers k was chosen and the centres fitted on (1: all).
+    pub fit_customer_share: f64,
 }
 
 impl Segmentation {
@@ -66,6 +69,7 @@ pub fn segment_customers(
     features: &CustomerFeatures,
     rfm: &RfmScores,
     choice: KChoice,
+    max_customers: u64,
     seed: u64,
 ) -> Result<Clustering> {
     let raw = Matrix::from_columns(&[
@@ -77,13 +81,23 @@ pub fn segment_customers(
     let scaler = Scaler::fit(&raw, &[true, true, true])?;
     let scaled = scaler.transform(&raw)?;
     drop(raw);
+    // Many customers: the clusters are chosen and fitted on a seeded sample, then every
+    // customer is assigned to the nearest centre.
+    let sample = Sample::new(max_customers, features.len(), seed);
+    let sampled = (sample.share < 1.0).then(|| {
+        let rows: Vec<usize> = (0..features.len())
+            .filter(|&i| sample.keeps(&features.customer_id[i]))
+            .collect();
+        scaled.select_rows(&rows)
+    });
+    let fit_data = sampled.as_ref().unwrap_or(&scaled);
     // Enough to choose k: counting stops there (a full count of 10M customers sorted
     // a copy of every row).
     let enough = match choice {
         KChoice::Fixed(k) => MAX_K.max(k),
         KChoice::Auto => MAX_K,
     } + 1;
-    let distinct = count_distinct_rows(&scaled, enough);
+    let distinct = count_distinct_rows(fit_data, enough);
     let max_k = MAX_K.min(distinct.saturating_sub(1));
     if let KChoice::Fixed(k) = choice
         && k > distinct
@@ -107,7 +121,7 @@ pub fn segment_customers(
         .choice(choice)
         .seed(seed)
         .validate()?
-        .sweep(&scaled)?;
+        .sweep(fit_data)?;
     let assignments = sweep.model.predict_all(&scaled)?;
     let profiles = profile_clusters(
         &features.recency_days,
@@ -121,6 +135,7 @@ pub fn segment_customers(
         scaler,
         assignments,
         profiles,
+        fit_customer_share: sample.share,
     })))
 }
 
@@ -152,6 +167,7 @@ struct ClusteringSummary<'a> {
     chosen_k: usize,
     knee: Option<usize>,
     reason: &'a str,
+    fit_customer_share: f64,
     sweep: &'a [rebuy_models::segment::KScore],
     clusters: &'a [ClusterProfile],
 }
@@ -188,6 +204,7 @@ pub fn write(
             chosen_k: s.sweep.chosen_k,
             knee: s.sweep.knee,
             reason: &s.sweep.reason,
+            fit_customer_share: s.fit_customer_share,
             sweep: &s.sweep.scores,
             clusters: &s.profiles,
         }),

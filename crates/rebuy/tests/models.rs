@@ -463,14 +463,30 @@ fn many_customers_fit_on_a_seeded_sample_and_score_everyone() {
         (n_test - expected).abs() < 5.0 * (expected * (1.0 - share)).sqrt(),
         "{n_test} test customers, expected about {expected}"
     );
-    // Every customer is still scored.
+    // Every customer is still scored, and put in a cluster fitted on the sample.
     let probability = column(&sampled.join("customers.csv"), "purchase_probability");
     assert!(probability.iter().all(|p| p.parse::<f64>().is_ok()));
+    let clusters = column(&sampled.join("customers.csv"), "cluster");
+    assert!(
+        clusters
+            .iter()
+            .all(|c| c.parse::<usize>().is_ok_and(|c| c < 4))
+    );
+    let segments = json(&sampled.join("segments.json"));
+    assert_eq!(segments["clustering"]["fit_customer_share"], share);
+    let everyone_segments = json(&default_run().join("segments.json"));
+    assert_eq!(everyone_segments["clustering"]["fit_customer_share"], 1.0);
     // The same seed draws the same customers; another seed others.
     let (again, _) = run("sampled-again", &["--max-model-customers", "500"]);
     assert_close(&metrics, &json(&again.join("metrics.json")), "metrics");
-    let (other, _) = run("sampled-seed", &["--max-model-customers", "500", "--seed", "5"]);
-    assert_ne!(json(&other.join("metrics.json"))["n_test"], metrics["n_test"]);
+    let (other, _) = run(
+        "sampled-seed",
+        &["--max-model-customers", "500", "--seed", "5"],
+    );
+    assert_ne!(
+        json(&other.join("metrics.json"))["n_test"],
+        metrics["n_test"]
+    );
     // Without the cap, every customer of the window is tested.
     assert_eq!(
         json(&default_run().join("metrics.json"))["model_customer_share"],
