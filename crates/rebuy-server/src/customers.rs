@@ -109,9 +109,11 @@ impl NumberColumn {
         }
     }
 
-    /// The value of a row; `None` when missing.
+    /// The value of a row; `None` when missing (or past the last row).
     pub fn get(&self, row: usize) -> Option<f64> {
-        Some(self.values.get(row)).filter(|v| !v.is_nan())
+        (row < self.values.len())
+            .then(|| self.values.get(row))
+            .filter(|v| !v.is_nan())
     }
 
     /// The values that are not missing, in row order.
@@ -464,6 +466,7 @@ mod tests {
         assert!(monetary_values[1].is_some_and(|v| v.is_sign_negative()));
         assert_eq!(monetary.ascending(), [1, 0, 2, 3]);
         assert_eq!(customers.value("frequency", 2), None);
+        assert_eq!(customers.value("frequency", 4), None);
         let frequency: Vec<f64> = customers.required("frequency").iter().collect();
         assert_eq!(frequency, [2.0, 2.0, 0.0, 4.0]);
         let absent: Vec<f64> = customers.required("tenure_days").iter().collect();

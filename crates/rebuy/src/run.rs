@@ -190,7 +190,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
         &folder,
         &segment_map,
         &options,
-        &database,
+        database.as_ref(),
         &mut stages,
     )?;
     let quality = &tables.quality;
@@ -248,7 +248,7 @@ fn write_tables(
     folder: &RunFolder,
     segment_map: &SegmentMap,
     options: &ReadOptions,
-    database: &Option<PostgresSource>,
+    database: Option<&PostgresSource>,
     stages: &mut Stages,
 ) -> Result<Written> {
     stages.start();
