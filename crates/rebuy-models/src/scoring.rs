@@ -27,6 +27,7 @@ use crate::time_unit::TimeUnit;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Layout version of `models/<name>.json` (the envelope around the classifier's file).
 pub const MODEL_FILE_VERSION: u32 = 1;
@@ -133,6 +134,9 @@ pub enum ChurnRisk {
 }
 
 impl ChurnRisk {
+    /// The bands in declaration order: `band as usize` indexes this.
+    pub const ALL: [ChurnRisk; 3] = [ChurnRisk::High, ChurnRisk::Medium, ChurnRisk::Low];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChurnRisk::High => "High",
@@ -181,23 +185,20 @@ impl Population {
     }
 }
 
-/// `churn_risk` and `probability_percentile` (one decimal) of customers scored together,
-/// each against all of them (the customers.csv columns of a run); empty cells when no
-/// probability is finite.
-pub fn risk_columns(probability: &[f64]) -> (Vec<String>, Vec<String>) {
-    let Ok(population) = Population::new(probability) else {
-        return (
-            vec![String::new(); probability.len()],
-            vec![String::new(); probability.len()],
-        );
-    };
-    probability
-        .iter()
-        .map(|&p| {
-            let (percentile, risk) = population.rank(p);
-            (risk.as_str().to_string(), format!("{percentile:.1}"))
-        })
-        .unzip()
+/// `churn_risk` and `probability_percentile` of customers scored together, each against
+/// all of them (the customers.csv columns of a run); `None` when no probability is
+/// finite.
+pub fn risk_columns(probability: &[f64]) -> Option<(Vec<ChurnRisk>, Vec<f64>)> {
+    let population = Population::new(probability).ok()?;
+    Some(
+        probability
+            .iter()
+            .map(|&p| {
+                let (percentile, risk) = population.rank(p);
+                (risk, percentile)
+            })
+            .unzip(),
+    )
 }
 
 /// A run's customers' recency, frequency and spend, and its segment map: scores a new
@@ -219,12 +220,13 @@ pub struct RfmScores {
 }
 
 impl RfmReference {
-    /// `columns` are the run's recency_days, frequency and monetary values.
-    pub fn new(columns: [&[f64]; 3], segment_map: SegmentMap) -> Self {
-        let sorted = columns.map(|values| {
-            let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-            sorted.sort_by(f64::total_cmp);
-            sorted
+    /// `columns` are the run's recency_days, frequency and monetary values (sorted in
+    /// place: a run of millions of customers is not copied).
+    pub fn new(columns: [Vec<f64>; 3], segment_map: SegmentMap) -> Self {
+        let sorted = columns.map(|mut values| {
+            values.retain(|v| v.is_finite());
+            values.sort_by(f64::total_cmp);
+            values
         });
         RfmReference {
             sorted,
@@ -404,7 +406,8 @@ const LIFETIME_NO_MODEL: &str = "the run has no buy-till-you-die model (models/b
 pub struct Scorer {
     pub file: ModelFile,
     model: AnyClassifier,
-    pub rfm: RfmReference,
+    /// Shared with the run's other readers: it holds three sorted columns.
+    pub rfm: Arc<RfmReference>,
     pub clusters: Option<ClusterModel>,
     pub lifetime: Option<LifetimeModel>,
     population: Population,
@@ -428,7 +431,7 @@ impl Scorer {
     pub fn new(
         file: ModelFile,
         model: AnyClassifier,
-        rfm: RfmReference,
+        rfm: Arc<RfmReference>,
         clusters: Option<ClusterModel>,
         lifetime: Option<LifetimeModel>,
         population: Population,
@@ -609,11 +612,13 @@ mod tests {
 
     #[test]
     fn risk_bands_put_the_lowest_third_at_high_risk() {
-        let (risk, percentile) = risk_columns(&[0.9, 0.1, 0.5, 0.5, 0.2, 0.8]);
+        let (risk, percentile) = risk_columns(&[0.9, 0.1, 0.5, 0.5, 0.2, 0.8]).unwrap();
+        let risk: Vec<&str> = risk.into_iter().map(ChurnRisk::as_str).collect();
         assert_eq!(risk, ["Low", "High", "Medium", "Medium", "High", "Low"]);
-        assert_eq!(percentile[1], "16.7");
-        assert_eq!(percentile[2], "66.7");
-        assert_eq!(percentile[0], "100.0");
+        assert_eq!(format!("{:.1}", percentile[1]), "16.7");
+        assert_eq!(format!("{:.1}", percentile[2]), "66.7");
+        assert_eq!(percentile[0], 100.0);
+        assert!(risk_columns(&[f64::NAN]).is_none());
     }
 
     #[test]
@@ -640,7 +645,10 @@ mod tests {
     #[test]
     fn rfm_scores_use_the_runs_quintiles() {
         let recency: Vec<f64> = (0..100).map(f64::from).collect();
-        let reference = RfmReference::new([&recency, &recency, &recency], SegmentMap::default());
+        let reference = RfmReference::new(
+            [recency.clone(), recency.clone(), recency],
+            SegmentMap::default(),
+        );
         let best = reference.score(0.0, 1000.0, 1000.0);
         assert_eq!((best.r_score, best.f_score, best.m_score), (5, 5, 5));
         assert_eq!(best.segment, "Champions");

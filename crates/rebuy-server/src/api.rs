@@ -139,19 +139,19 @@ impl Customer {
     pub fn at(run: &RunData, row: usize) -> Customer {
         let table = &run.customers;
         Customer {
-            customer_id: table.customer_id[row].clone(),
-            rfm_segment: table.rfm_segment[row].clone(),
+            customer_id: table.customer_id[row].to_string(),
+            rfm_segment: table.rfm_segment[row].to_string(),
             action: segment_action(&table.rfm_segment[row]),
-            cluster_name: table.cluster_name.as_ref().map(|c| c[row].clone()),
+            cluster_name: table.cluster_name.as_ref().map(|c| c[row].to_string()),
             values: table
                 .numbers
                 .iter()
-                .map(|c| (c.name.clone(), c.values[row]))
+                .map(|c| (c.name.clone(), c.get(row)))
                 .collect(),
             labels: table
                 .labels
                 .iter()
-                .map(|(name, values)| (name.clone(), values[row].clone()))
+                .map(|(name, values)| (name.clone(), values[row].to_string()))
                 .collect(),
         }
     }
@@ -246,21 +246,21 @@ async fn customers_csv(
         |e: csv::Error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string());
     writer.write_record(&header).map_err(internal)?;
     for row in 0..table.len() {
-        if segment.is_some_and(|s| s != table.rfm_segment[row]) {
+        if segment.is_some_and(|s| s != &table.rfm_segment[row]) {
             continue;
         }
         let mut record = vec![
-            table.customer_id[row].clone(),
-            table.rfm_segment[row].clone(),
+            table.customer_id[row].to_string(),
+            table.rfm_segment[row].to_string(),
         ];
         if let Some(clusters) = &table.cluster_name {
-            record.push(clusters[row].clone());
+            record.push(clusters[row].to_string());
         }
         record.extend(
             table
                 .numbers
                 .iter()
-                .map(|c| c.values[row].map_or_else(String::new, |v| v.to_string())),
+                .map(|c| c.get(row).map_or_else(String::new, |v| v.to_string())),
         );
         writer.write_record(&record).map_err(internal)?;
     }

@@ -121,13 +121,13 @@ pub fn list_customers(run: &RunData, query: &CustomerQuery) -> Listing {
         };
     };
     let present = column
-        .ascending
+        .ascending()
         .iter()
-        .filter(|&&row| column.values[row as usize].is_some());
+        .filter(|&&row| column.get(row as usize).is_some());
     let missing = column
-        .ascending
+        .ascending()
         .iter()
-        .filter(|&&row| column.values[row as usize].is_none());
+        .filter(|&&row| column.get(row as usize).is_none());
     // Missing values stay last in both orders.
     let ordered: Box<dyn Iterator<Item = &u32>> = if query.descending {
         Box::new(present.rev().chain(missing))

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Purchase window of the run when the manifest does not state one (days).
 const DEFAULT_HORIZON_DAYS: u32 = 90;
@@ -164,7 +165,7 @@ pub struct RunData {
     /// Empty when `customers.csv` has no `cluster_name` column.
     pub cluster_points: Vec<ClusterPoints>,
     /// The run's quintiles and segment map, to score a new customer as the run did.
-    pub rfm: RfmReference,
+    pub rfm: Arc<RfmReference>,
     /// The chosen purchase model and all it needs to score a customer, or why the run
     /// has none (a sentence).
     pub scorer: Result<Scorer, String>,
@@ -205,11 +206,10 @@ impl RunData {
         let revenue_by_month = read_months(&dir.join("months.csv"))?;
         let overview = overview(&manifest, &customers);
         let segments = segment_summaries(&customers);
-        let rfm_columns = RFM_FIELDS.map(|name| customers.required(name));
-        let rfm = RfmReference::new(
-            [&rfm_columns[0], &rfm_columns[1], &rfm_columns[2]],
+        let rfm = Arc::new(RfmReference::new(
+            RFM_FIELDS.map(|name| customers.required(name).iter().collect()),
             segment_map.unwrap_or_default(),
-        );
+        ));
         let scorer = load_scorer(dir, comparison.as_ref(), &customers, &rfm)?;
         let rf_cells = rf_cells(&customers);
         let cluster_points = cluster_points(&customers);
@@ -260,7 +260,7 @@ fn load_scorer(
     dir: &Path,
     comparison: Option<&Comparison>,
     customers: &Customers,
-    rfm: &RfmReference,
+    rfm: &Arc<RfmReference>,
 ) -> Result<Result<Scorer, String>, ServerError> {
     let Some(comparison) = comparison else {
         return Ok(Err(
@@ -294,7 +294,7 @@ fn load_scorer(
         .transpose()?;
     let probabilities: Vec<f64> = customers
         .column("purchase_probability")
-        .map(|c| c.values.iter().flatten().copied().collect())
+        .map(|c| c.present().collect())
         .unwrap_or_default();
     let population = match Population::new(&probabilities) {
         Ok(population) => population,
@@ -415,10 +415,10 @@ fn overview(manifest: &Manifest, customers: &Customers) -> Overview {
                 .map(|d| d.format("%Y-%m").to_string())
         };
         for (row, days) in recency.iter().enumerate() {
-            if let Some(last) = month(*days) {
+            if let Some(last) = month(days) {
                 first_and_last_purchases.entry(last).or_default().1 += 1;
             }
-            if let Some(first) = tenure.values[row].and_then(month) {
+            if let Some(first) = tenure.get(row).and_then(month) {
                 first_and_last_purchases.entry(first).or_default().0 += 1;
             }
         }
@@ -430,10 +430,10 @@ fn overview(manifest: &Manifest, customers: &Customers) -> Overview {
         orders: frequency.iter().sum(),
         active: recency
             .iter()
-            .filter(|&&d| d <= f64::from(horizon_days))
+            .filter(|&d| d <= f64::from(horizon_days))
             .count(),
         horizon_days,
-        repeat_rate: frequency.iter().filter(|&&f| f >= 2.0).count() as f64 / count.max(1) as f64,
+        repeat_rate: frequency.iter().filter(|&f| f >= 2.0).count() as f64 / count.max(1) as f64,
         first_and_last_purchases,
     }
 }
@@ -445,7 +445,7 @@ fn segment_summaries(customers: &Customers) -> Vec<SegmentSummary> {
     let mut by_name: HashMap<&str, SegmentSummary> = HashMap::new();
     for (row, name) in customers.rfm_segment.iter().enumerate() {
         let summary = by_name.entry(name).or_insert_with(|| SegmentSummary {
-            name: name.clone(),
+            name: name.to_string(),
             customers: 0,
             revenue: 0.0,
             mean_recency_days: 0.0,
@@ -453,9 +453,9 @@ fn segment_summaries(customers: &Customers) -> Vec<SegmentSummary> {
             mean_monetary: 0.0,
         });
         summary.customers += 1;
-        summary.revenue += monetary[row];
-        summary.mean_recency_days += recency[row];
-        summary.mean_frequency += frequency[row];
+        summary.revenue += monetary.get(row);
+        summary.mean_recency_days += recency.get(row);
+        summary.mean_frequency += frequency.get(row);
     }
     let mut summaries: Vec<SegmentSummary> = by_name
         .into_values()
@@ -476,7 +476,7 @@ fn rf_cells(customers: &Customers) -> Vec<RfCell> {
     let f_scores = customers.required("f_score");
     let mut names: HashMap<(u8, u8), HashMap<&str, usize>> = HashMap::new();
     for (row, segment) in customers.rfm_segment.iter().enumerate() {
-        let cell = (r_scores[row] as u8, f_scores[row] as u8);
+        let cell = (r_scores.get(row) as u8, f_scores.get(row) as u8);
         *names.entry(cell).or_default().entry(segment).or_default() += 1;
     }
     let mut cells: Vec<RfCell> = names
@@ -517,7 +517,7 @@ fn cluster_points(customers: &Customers) -> Vec<ClusterPoints> {
                 points: rows
                     .iter()
                     .step_by(step)
-                    .map(|&row| [0, 1, 2].map(|i| columns[i][row]))
+                    .map(|&row| [0, 1, 2].map(|i| columns[i].get(row)))
                     .collect(),
             }
         })

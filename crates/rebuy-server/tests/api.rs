@@ -516,9 +516,9 @@ async fn a_real_run_folder_loads_and_its_segments_agree() {
             score("m_score", row),
         );
         assert_eq!(
-            segment, table.rfm_segment[row],
+            segment, &table.rfm_segment[row],
             "customer {}",
-            table.customer_id[row]
+            &table.customer_id[row]
         );
     }
     let base = common::serve_run(run).await;

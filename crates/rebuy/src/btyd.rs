@@ -3,6 +3,7 @@
 //! expected purchases, expected order value, CLV and expected next purchase date
 //! (MBG/NBD + Gamma-Gamma, in the run's BTYD time unit; horizons are given in days).
 
+use crate::customers_csv::CustomerColumn;
 use crate::plots;
 use crate::run_folder::RunFolder;
 use anyhow::Result;
@@ -11,6 +12,7 @@ use rebuy_models::btyd::{
     BetaGeoModel, BetaGeoParams, CalibrationHoldoutRow, CustomerSummary, GammaGammaParams,
 };
 use rebuy_models::scoring::{LIFETIME_FILE_VERSION, LifetimeModel};
+use std::borrow::Cow;
 
 /// The name of the BG/NBD row in `metrics.json`.
 pub const BG_NBD: &str = "bg_nbd";
@@ -75,7 +77,7 @@ pub fn customer_columns(
     as_of: AsOf,
     horizon_days: u32,
     folder: &RunFolder,
-) -> Result<Vec<(String, Vec<String>)>> {
+) -> Result<Vec<(String, CustomerColumn<'static>)>> {
     let summary = match CustomerSummary::new(
         &features.btyd_frequency,
         &features.btyd_recency,
@@ -124,20 +126,25 @@ pub fn customer_columns(
     std::fs::create_dir_all(folder.path("models"))?;
     folder.write_json("models/btyd.json", &model)?;
     let mut columns = vec![
-        ("p_alive".to_string(), strings(&scores.p_alive)),
+        ("p_alive".to_string(), numbers(scores.p_alive)),
         (
             format!("expected_purchases_{horizon_days}d"),
-            strings(&scores.expected_purchases),
+            numbers(scores.expected_purchases),
         ),
         (
             "expected_next_purchase_date".to_string(),
-            next_purchase_dates(&model.transactions, &summary, as_of, unit)?,
+            CustomerColumn::Dates(next_purchase_dates(
+                &model.transactions,
+                &summary,
+                as_of,
+                unit,
+            )?),
         ),
     ];
     match scores.spend {
         Some(Ok((order_value, clv))) => columns.extend([
-            ("expected_order_value".to_string(), strings(&order_value)),
-            ("clv_12m".to_string(), strings(&clv)),
+            ("expected_order_value".to_string(), numbers(order_value)),
+            ("clv_12m".to_string(), numbers(clv)),
         ]),
         Some(Err(error)) => println!("\nno expected order value or CLV: Gamma-Gamma: {error}"),
         None => {}
@@ -146,24 +153,22 @@ pub fn customer_columns(
 }
 
 /// The expected date of the next purchase of customers likely to buy within a year
-/// (empty for the others).
+/// (none for the others).
 fn next_purchase_dates(
     model: &BetaGeoModel,
     summary: &CustomerSummary<'_>,
     as_of: AsOf,
     unit: TimeUnit,
-) -> Result<Vec<String>> {
+) -> Result<Vec<Option<AsOf>>> {
     let buys_within_year =
         model.purchase_probability(summary, unit.days_to_units(NEXT_DATE_HORIZON_DAYS))?;
     Ok((0..summary.len())
         .map(|i| {
             if buys_within_year[i] < 0.5 {
-                return String::new();
+                return None;
             }
             let wait = median_wait(model, summary.frequency()[i], summary.t()[i]) * unit.days();
-            as_of
-                .plus_days(wait.floor().min(f64::from(i32::MAX / 2)) as i32)
-                .to_string()
+            Some(as_of.plus_days(wait.floor().min(f64::from(i32::MAX / 2)) as i32))
         })
         .collect())
 }
@@ -175,6 +180,6 @@ fn median_wait(model: &BetaGeoModel, frequency: f64, t: f64) -> f64 {
     (model.alpha + t) * (2f64.powf(1.0 / (model.r + frequency)) - 1.0)
 }
 
-fn strings(values: &[f64]) -> Vec<String> {
-    values.iter().map(f64::to_string).collect()
+fn numbers(values: Vec<f64>) -> CustomerColumn<'static> {
+    CustomerColumn::Numbers(Cow::Owned(values))
 }

@@ -4,6 +4,7 @@
 mod btyd;
 mod cli;
 mod convert;
+mod customers_csv;
 mod demo;
 mod exit;
 mod healthcheck;

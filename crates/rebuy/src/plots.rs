@@ -11,6 +11,9 @@ use rebuy_models::btyd::{
 };
 
 const SIZE: (u32, u32) = (800, 500);
+/// Most customers drawn per cluster in clusters.svg (every n-th beyond it): the picture
+/// is built in memory, ~95 bytes a point, and a million points draw no better.
+const MAX_SCATTER_POINTS_PER_CLUSTER: usize = 20_000;
 /// Colour-blind-safe categorical palette (Okabe-Ito), then greys.
 const PALETTE: [RGBColor; 10] = [
     RGBColor(0, 114, 178),
@@ -137,8 +140,13 @@ fn cluster_scatter(
         .map_err(plot_error)?;
     for profile in &s.profiles {
         let colour = PALETTE[profile.cluster % PALETTE.len()];
+        let step = profile
+            .customers
+            .div_ceil(MAX_SCATTER_POINTS_PER_CLUSTER)
+            .max(1);
         let members = (0..features.len())
             .filter(|&i| s.assignments[i] == profile.cluster)
+            .step_by(step)
             .map(|i| {
                 (
                     features.recency_days[i].max(1.0),

@@ -6,6 +6,7 @@
 //! Writes `metrics.json` and `models/<name>.json` (see docs/definitions.md).
 
 use crate::btyd;
+use crate::customers_csv::CustomerColumn;
 use crate::plots;
 use crate::run_folder::RunFolder;
 use crate::sample::{Sample, splitmix64};
@@ -18,10 +19,11 @@ use rebuy_models::logistic::LogisticRegressionParams;
 use rebuy_models::matrix::Matrix;
 use rebuy_models::metrics::{self, ClassifierMetrics, Confusion};
 use rebuy_models::scoring::{
-    MISSING_VALUES, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, TestMetrics, TrainingWindow,
-    model_matrix, risk_columns,
+    ChurnRisk, MISSING_VALUES, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, TestMetrics,
+    TrainingWindow, model_matrix, risk_columns,
 };
 use serde::Serialize;
+use std::borrow::Cow;
 use std::time::Instant;
 
 /// Fewest buyers and fewest non-buyers a training window needs (a stratified 20 %
@@ -67,19 +69,38 @@ pub enum Purchase {
 
 impl Purchase {
     /// The customers.csv columns: `purchase_probability`, `churn_risk`,
-    /// `probability_percentile` (none when skipped).
-    pub fn customer_columns(&self) -> Vec<(&'static str, Vec<String>)> {
+    /// `probability_percentile` (none when skipped; empty cells when no probability is
+    /// finite).
+    pub fn customer_columns(&self) -> Vec<(&'static str, CustomerColumn<'_>)> {
         let Purchase::Scored(probability) = self else {
             return Vec::new();
         };
-        let (risk, percentile) = risk_columns(probability);
+        let (risk, percentile) = match risk_columns(probability) {
+            Some((risk, percentile)) => (
+                CustomerColumn::Labels {
+                    names: ChurnRisk::ALL.map(|r| r.as_str().to_string()).into(),
+                    index: Cow::Owned(risk.into_iter().map(|r| r as usize).collect()),
+                },
+                percentile,
+            ),
+            None => (
+                CustomerColumn::Labels {
+                    names: vec![String::new()],
+                    index: Cow::Owned(vec![0; probability.len()]),
+                },
+                vec![f64::NAN; probability.len()],
+            ),
+        };
         vec![
             (
                 "purchase_probability",
-                probability.iter().map(f64::to_string).collect(),
+                CustomerColumn::Numbers(Cow::Borrowed(probability)),
             ),
             ("churn_risk", risk),
-            ("probability_percentile", percentile),
+            (
+                "probability_percentile",
+                CustomerColumn::OneDecimal(percentile),
+            ),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::btyd;
 use crate::cli::{InspectArgs, ReadArgs, RunArgs};
+use crate::customers_csv::{CustomerColumn, format_value, write_customers};
 use crate::exit::InputError;
 use crate::progress;
 use crate::purchase::{self, Purchase};
@@ -9,7 +10,7 @@ use crate::run_folder::{MANIFEST, RunFolder};
 use crate::segments::{self, Clustering};
 use anyhow::{Context, Result};
 use rebuy_data::{
-    CleaningRules, ColumnMapping, DayOrder, ReadOptions, ReadProgress, Transactions,
+    CleaningRules, ColumnMapping, DayOrder, QualityReport, ReadOptions, ReadProgress, Transactions,
     read_transactions,
 };
 use rebuy_features::features::RfmScores;
@@ -18,6 +19,7 @@ use rebuy_features::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::fmt::Write;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -110,7 +112,7 @@ struct InputFile {
     sha256: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Stage {
     name: &'static str,
     seconds: f64,
@@ -183,16 +185,81 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
         None => InputHashing::Files(spawn_hashing(args.inputs.clone())),
     };
     let mut stages = Stages::default();
-
+    let tables = write_tables(
+        args,
+        &folder,
+        &segment_map,
+        &options,
+        database.as_ref(),
+        &mut stages,
+    )?;
+    let quality = &tables.quality;
+    let mut manifest = Manifest {
+        rebuy_version: env!("CARGO_PKG_VERSION"),
+        command: "run",
+        inputs: hashing.finish()?,
+        as_of: tables.as_of.to_string(),
+        horizon_days: args.horizon_days,
+        btyd_time_unit: args.time_unit,
+        seed: args.seed,
+        first_sale: quality.first_sale.clone(),
+        last_sale: quality.last_sale.clone(),
+        stages: stages.done.clone(),
+        counts: Counts {
+            lines_read: quality.lines_read,
+            sales_lines: quality.sales_lines,
+            returns_kept: quality.returns_kept,
+            customers: tables.customers,
+            invoices: quality.invoices,
+        },
+        files: folder.files()?,
+    };
+    folder.write_json(MANIFEST, &manifest)?;
     stages.start();
-    let loaded = match &database {
+    write_report(&folder)?;
+    stages.end("report");
+    manifest.stages = stages.done;
+    manifest.files = folder.files()?;
+    folder.write_json(MANIFEST, &manifest)?;
+    print!("{}", quality.to_text());
+    println!();
+    print!("{}", tables.summary);
+    let folder = folder.commit()?;
+    println!("\nrun folder: {}", folder.display());
+    Ok(RunOutcome {
+        folder,
+        customers: tables.customers,
+    })
+}
+
+/// What a run keeps once its tables are written: the per-customer tables are dropped
+/// by then, before `report.html` reads the run folder back.
+struct Written {
+    quality: QualityReport,
+    as_of: AsOf,
+    customers: usize,
+    /// The segments, clusters and purchase-model lines printed at the end of the run.
+    summary: String,
+}
+
+/// The stages from reading to the written run folder (all but `report.html`).
+fn write_tables(
+    args: &RunArgs,
+    folder: &RunFolder,
+    segment_map: &SegmentMap,
+    options: &ReadOptions,
+    database: Option<&PostgresSource>,
+    stages: &mut Stages,
+) -> Result<Written> {
+    stages.start();
+    let loaded = match database {
         Some(source) => {
             let spinner = progress::spinner("cleaning in PostgreSQL");
             let engine = FeatureEngine::postgres(source, &options.rules, &options.mapping)?;
             spinner.finish_and_clear();
             Loaded::Database(engine)
         }
-        None => Loaded::Files(read_inputs(&args.inputs, &options)?),
+        None => Loaded::Files(read_inputs(&args.inputs, options)?),
     };
     stages.end("read_and_clean");
 
@@ -213,7 +280,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
         rebuy_features::Error::Invalid(text) => anyhow::Error::from(InputError(text)),
         other => other.into(),
     })?;
-    let rfm = features.rfm(&segment_map);
+    let rfm = features.rfm(segment_map);
     spinner.finish_and_clear();
     stages.end("features_and_rfm");
 
@@ -235,77 +302,44 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
             max_customers: args.max_model_customers,
             seed: args.seed,
         },
-        &folder,
+        folder,
     )?;
     spinner.finish_and_clear();
     stages.end("purchase_models");
 
     stages.start();
-    let mut extra = Vec::new();
-    if let Clustering::Fitted(segmentation) = &clustering {
-        extra.push((
-            "cluster",
-            segmentation
-                .assignments
+    let cluster_columns = match &clustering {
+        Clustering::Fitted(segmentation) => segmentation.customer_columns().into(),
+        Clustering::Skipped(_) => Vec::new(),
+    };
+    let purchase_columns = purchase.customer_columns();
+    let btyd_columns = btyd::customer_columns(&features, as_of, args.horizon_days, folder)?;
+    let extra: Vec<(&str, &CustomerColumn<'_>)> = cluster_columns
+        .iter()
+        .chain(&purchase_columns)
+        .map(|(name, column)| (*name, column))
+        .chain(
+            btyd_columns
                 .iter()
-                .map(usize::to_string)
-                .collect(),
-        ));
-        extra.push(("cluster_name", segmentation.names()));
-    }
-    extra.extend(purchase.customer_columns());
-    let btyd_columns = btyd::customer_columns(&features, as_of, args.horizon_days, &folder)?;
-    extra.extend(
-        btyd_columns
-            .iter()
-            .map(|(name, values)| (name.as_str(), values.clone())),
-    );
+                .map(|(name, column)| (name.as_str(), column)),
+        )
+        .collect();
     write_customers(&folder.path("customers.csv"), &features, &rfm, &extra)?;
-    segments::write(&folder, &features, &rfm, &segment_map, &args.k, &clustering)?;
+    segments::write(folder, &features, &rfm, segment_map, &args.k, &clustering)?;
     folder.write_json("quality.json", engine.quality())?;
     write_months(&folder.path("months.csv"), &engine.monthly_revenue()?)?;
     stages.end("write");
 
-    let quality = engine.quality();
-    let manifest = Manifest {
-        rebuy_version: env!("CARGO_PKG_VERSION"),
-        command: "run",
-        inputs: hashing.finish()?,
-        as_of: as_of.to_string(),
-        horizon_days: args.horizon_days,
-        btyd_time_unit: args.time_unit,
-        seed: args.seed,
-        first_sale: quality.first_sale.clone(),
-        last_sale: quality.last_sale.clone(),
-        stages: stages.done,
-        counts: Counts {
-            lines_read: quality.lines_read,
-            sales_lines: quality.sales_lines,
-            returns_kept: quality.returns_kept,
-            customers: features.len(),
-            invoices: quality.invoices,
-        },
-        files: folder.files()?,
-    };
-    folder.write_json(MANIFEST, &manifest)?;
-    write_report(&folder)?;
-    let manifest = Manifest {
-        files: folder.files()?,
-        ..manifest
-    };
-    folder.write_json(MANIFEST, &manifest)?;
-    print!("{}", quality.to_text());
-    println!();
-    print_segments(&features, &rfm, as_of);
-    print_clusters(&clustering);
+    let mut summary = segments_text(&features, &rfm, as_of);
+    summary.push_str(&clusters_text(&clustering));
     if let Purchase::Skipped(reason) = &purchase {
-        println!("\nno purchase models: {reason}");
+        summary.push_str(&format!("\nno purchase models: {reason}\n"));
     }
-    let folder = folder.commit()?;
-    println!("\nrun folder: {}", folder.display());
-    Ok(RunOutcome {
-        folder,
+    Ok(Written {
+        quality: engine.quality().clone(),
+        as_of,
         customers: features.len(),
+        summary,
     })
 }
 
@@ -410,36 +444,6 @@ fn spawn_hashing(paths: Vec<PathBuf>) -> std::thread::JoinHandle<Result<Vec<Inpu
     })
 }
 
-/// `customers.csv`: the features, the RFM scores, then `extra` columns (one value per
-/// customer each).
-fn write_customers(
-    path: &Path,
-    features: &CustomerFeatures,
-    rfm: &RfmScores,
-    extra: &[(&str, Vec<String>)],
-) -> Result<()> {
-    let mut writer =
-        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let columns = features.columns();
-    let mut header = vec!["customer_id"];
-    header.extend(columns.iter().map(|(name, _)| *name));
-    header.extend(["r_score", "f_score", "m_score", "rfm_segment"]);
-    header.extend(extra.iter().map(|(name, _)| *name));
-    writer.write_record(&header)?;
-    let mut row: Vec<String> = Vec::with_capacity(header.len());
-    for i in 0..features.len() {
-        row.clear();
-        row.push(features.customer_id[i].to_string());
-        row.extend(columns.iter().map(|(_, values)| format_value(values[i])));
-        row.extend([rfm.r[i], rfm.f[i], rfm.m[i]].map(|s| s.to_string()));
-        row.push(rfm.segment[i].to_string());
-        row.extend(extra.iter().map(|(_, values)| values[i].clone()));
-        writer.write_record(&row)?;
-    }
-    writer.flush()?;
-    Ok(())
-}
-
 /// `months.csv`: revenue of the clean sales by calendar month (`YYYY-MM`).
 fn write_months(path: &Path, months: &[(String, f64)]) -> Result<()> {
     let mut writer =
@@ -452,23 +456,17 @@ fn write_months(path: &Path, months: &[(String, f64)]) -> Result<()> {
     Ok(())
 }
 
-/// Shortest text that reads back to the same number; empty for NaN.
-fn format_value(value: f64) -> String {
-    if value.is_nan() {
-        String::new()
-    } else {
-        value.to_string()
-    }
-}
-
-fn print_segments(features: &CustomerFeatures, rfm: &RfmScores, as_of: AsOf) {
-    println!("RFM segments at {as_of} ({} customers):", features.len());
-    println!(
+/// The RFM segments table printed at the end of a run.
+fn segments_text(features: &CustomerFeatures, rfm: &RfmScores, as_of: AsOf) -> String {
+    let mut text = format!("RFM segments at {as_of} ({} customers):\n", features.len());
+    let _ = writeln!(
+        text,
         "  {:<22} {:>9} {:>10} {:>10}",
         "segment", "customers", "% cust.", "% revenue"
     );
     for segment in segments::rfm_summary(features, rfm) {
-        println!(
+        let _ = writeln!(
+            text,
             "  {:<22} {:>9} {:>9.1}% {:>9.1}%",
             segment.name,
             segment.customers,
@@ -476,22 +474,30 @@ fn print_segments(features: &CustomerFeatures, rfm: &RfmScores, as_of: AsOf) {
             100.0 * segment.revenue_share
         );
     }
+    text
 }
 
-fn print_clusters(clustering: &Clustering) {
+/// The clusters table (or why there are none) printed at the end of a run.
+fn clusters_text(clustering: &Clustering) -> String {
+    let mut text = String::new();
     match clustering {
-        Clustering::Skipped(reason) => println!("\nno clusters: {reason}"),
+        Clustering::Skipped(reason) => {
+            let _ = writeln!(text, "\nno clusters: {reason}");
+        }
         Clustering::Fitted(s) => {
-            println!(
+            let _ = writeln!(
+                text,
                 "\nKMeans clusters (k = {}): {}",
                 s.sweep.chosen_k, s.sweep.reason
             );
-            println!(
+            let _ = writeln!(
+                text,
                 "  {:<28} {:>9} {:>10} {:>10} {:>10} {:>12}",
                 "cluster", "customers", "% revenue", "recency", "frequency", "monetary"
             );
             for p in &s.profiles {
-                println!(
+                let _ = writeln!(
+                    text,
                     "  {:<28} {:>9} {:>9.1}% {:>10.0} {:>10.1} {:>12.2}",
                     p.name,
                     p.customers,
@@ -501,9 +507,10 @@ fn print_clusters(clustering: &Clustering) {
                     p.median_monetary
                 );
             }
-            println!("  (recency, frequency, monetary: medians)");
+            text.push_str("  (recency, frequency, monetary: medians)\n");
         }
     }
+    text
 }
 
 /// `report.html`: the run folder as the dashboard shows it, in one self-contained file.

@@ -1,6 +1,7 @@
 //! Behavioural clusters: KMeans on log1p-standardised recency, frequency and monetary,
 //! with k chosen by a sweep (or forced), profiles and names a marketer can read.
 
+use crate::customers_csv::CustomerColumn;
 use crate::exit::InputError;
 use crate::run_folder::RunFolder;
 use crate::sample::Sample;
@@ -12,6 +13,7 @@ use rebuy_models::matrix::Matrix;
 use rebuy_models::scale::Scaler;
 use rebuy_models::segment::{ClusterProfile, KChoice, KSweep, KSweepParams, profile_clusters};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The features the clusters are made of, in this order.
 pub const CLUSTER_FEATURES: [&str; 3] = ["recency_days", "frequency", "monetary"];
@@ -29,11 +31,24 @@ pub struct Segmentation {
 }
 
 impl Segmentation {
-    /// The name of each customer's cluster.
-    pub fn names(&self) -> Vec<String> {
-        self.assignments
-            .iter()
-            .map(|c| self.name_of(*c).to_string())
+    /// The customers.csv columns `cluster` and `cluster_name`, read from the
+    /// assignments as rows are written.
+    pub fn customer_columns(&self) -> [(&'static str, CustomerColumn<'_>); 2] {
+        let labels = |names| CustomerColumn::Labels {
+            names,
+            index: Cow::Borrowed(&self.assignments),
+        };
+        let clusters = 0..self.sweep.model.n_clusters();
+        [
+            ("cluster", labels(clusters.map(|c| c.to_string()).collect())),
+            ("cluster_name", labels(self.cluster_names())),
+        ]
+    }
+
+    /// The name of each cluster of the model, in cluster order.
+    fn cluster_names(&self) -> Vec<String> {
+        (0..self.sweep.model.n_clusters())
+            .map(|c| self.name_of(c).to_string())
             .collect()
     }
 
@@ -215,9 +230,7 @@ pub fn write(
     folder.write_json("segments.json", &file)?;
     if let Some(segmentation) = fitted {
         std::fs::create_dir_all(folder.path("models"))?;
-        let cluster_names = (0..segmentation.sweep.chosen_k)
-            .map(|c| segmentation.name_of(c).to_string())
-            .collect();
+        let cluster_names = segmentation.cluster_names();
         folder.write_json(
             "models/kmeans.json",
             &SavedKMeans {

@@ -83,6 +83,23 @@ fn run_matches_the_pandas_reference_on_the_fixture() {
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["as_of"], expected["as_of"]);
     assert_eq!(manifest["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    let stages: Vec<&str> = manifest["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "read_and_clean",
+            "features_and_rfm",
+            "clusters",
+            "purchase_models",
+            "write",
+            "report"
+        ]
+    );
 
     let customers = read_csv(&out.join("customers.csv"));
     let reference = expected["features"].as_object().unwrap();

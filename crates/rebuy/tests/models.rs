@@ -179,6 +179,55 @@ fn customers_get_probabilities_risk_bands_and_percentiles() {
     }));
 }
 
+/// Every customers.csv cell in its written form: numbers as the shortest text that
+/// reads back the same, the percentile with one decimal, bands and cluster names from
+/// their few values, dates as YYYY-MM-DD.
+#[test]
+fn customers_csv_cells_are_written_in_their_forms() {
+    let run = default_run();
+    let mut reader = csv::Reader::from_path(run.join("customers.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let kmeans = json(&run.join("models/kmeans.json"));
+    let cluster_names: Vec<&str> = kmeans["cluster_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let mut rows = 0;
+    for record in reader.records() {
+        let record = record.unwrap();
+        let cell = |name: &str| &record[header.iter().position(|h| h == name).unwrap()];
+        for (name, text) in header.iter().zip(&record) {
+            match name.as_str() {
+                "customer_id" | "rfm_segment" | "cluster_name" => {}
+                "churn_risk" => assert!(["High", "Medium", "Low"].contains(&text), "{text}"),
+                "probability_percentile" => {
+                    let p: f64 = text.parse().unwrap();
+                    assert_eq!(format!("{p:.1}"), text);
+                }
+                "expected_next_purchase_date" => assert!(
+                    text.is_empty()
+                        || chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                            .is_ok_and(|d| d.to_string() == text),
+                    "{text}"
+                ),
+                _ => assert!(
+                    text.is_empty() || text.parse::<f64>().unwrap().to_string() == text,
+                    "{name}: {text}"
+                ),
+            }
+        }
+        let cluster: usize = cell("cluster").parse().unwrap();
+        assert_eq!(cell("cluster_name"), cluster_names[cluster]);
+        rows += 1;
+    }
+    assert_eq!(
+        rows,
+        json(&run.join("manifest.json"))["counts"]["customers"]
+    );
+}
+
 #[test]
 fn customers_get_buy_till_you_die_scores() {
     let run = default_run();

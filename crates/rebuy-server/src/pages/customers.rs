@@ -48,12 +48,7 @@ pub async fn customers(
 <input id=\"customer-id\" name=\"id\" value=\"{}\" placeholder=\"e.g. {}\">\
 <button type=\"submit\">Look up</button></form>",
         escape(searched),
-        escape(
-            run.customers
-                .customer_id
-                .first()
-                .map_or("12346", String::as_str)
-        ),
+        escape(run.customers.customer_id.first().unwrap_or("12346")),
     );
     let table = match CustomerQuery::parse(&run, &params) {
         Ok(query) => top_customers(&run, &query),
@@ -77,7 +72,8 @@ fn customer_card(run: &RunData, row: usize) -> String {
         .numbers
         .iter()
         .map(|c| {
-            let value = c.values[row]
+            let value = c
+                .get(row)
                 .map_or_else(|| "<span class=\"muted\">none</span>".to_string(), short);
             format!(
                 "<dt>{}</dt><dd>{value}</dd>",
