@@ -72,7 +72,7 @@ pub fn write_customers(
             let _ = write!(cell, "{score}");
             writer.write_field(&cell)?;
         }
-        writer.write_field(&rfm.segment[i])?;
+        writer.write_field(rfm.segment[i])?;
         for (_, column) in extra {
             column.format(i, &mut cell);
             writer.write_field(&cell)?;
