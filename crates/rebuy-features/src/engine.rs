@@ -189,7 +189,8 @@ impl FeatureEngine {
     /// Features of every customer with at least one purchase before `as_of`, from
     /// lines before `as_of` only.
     pub fn customer_features(&self, as_of: AsOf) -> Result<CustomerFeatures> {
-        self.customer_features_of(as_of, |_| true)
+        // Every customer has a row at most: the exact size for the default as-of date.
+        self.features_where(as_of, |_| true, self.customer_ids().len())
     }
 
     /// [`Self::customer_features`] of the customers whose id `keep` accepts (a sample
@@ -200,6 +201,16 @@ impl FeatureEngine {
         as_of: AsOf,
         keep: impl Fn(&str) -> bool,
     ) -> Result<CustomerFeatures> {
+        self.features_where(as_of, keep, 0)
+    }
+
+    /// The features of the kept customers, with room for `expected_rows` made first.
+    fn features_where(
+        &self,
+        as_of: AsOf,
+        keep: impl Fn(&str) -> bool,
+        expected_rows: usize,
+    ) -> Result<CustomerFeatures> {
         if as_of.day() <= self.first_day {
             return Err(Error::Invalid(format!(
                 "as-of date {as_of} is not after the first sale ({}): no customer has a history yet",
@@ -207,6 +218,7 @@ impl FeatureEngine {
             )));
         }
         let mut features = CustomerFeatures::new(as_of, self.btyd_time_unit);
+        features.reserve(expected_rows);
         self.query_each(&CustomerAggregates::sql(as_of), |batch| {
             let aggregates = CustomerAggregates::from_batch(&batch, self.customer_ids())?;
             features.push_rows(aggregates, &keep);

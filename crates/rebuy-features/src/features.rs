@@ -226,13 +226,14 @@ impl CustomerFeatures {
     /// Derives the feature rows of the customers in `a` whose id `keep` accepts and
     /// appends them in `a`'s order (see [`Self::sort_by_id`]).
     pub(crate) fn push_rows(&mut self, mut a: CustomerAggregates, keep: impl Fn(&str) -> bool) {
+        let kept: Vec<usize> = (0..a.customer_id.len())
+            .filter(|&i| keep(&a.customer_id[i]))
+            .collect();
+        self.reserve(kept.len());
         let day = f64::from(self.as_of.map_or(0, AsOf::day));
         let btyd_time_unit = self.btyd_time_unit;
         let f = self;
-        for i in 0..a.customer_id.len() {
-            if !keep(&a.customer_id[i]) {
-                continue;
-            }
+        for i in kept {
             f.customer_id.push(std::mem::take(&mut a.customer_id[i]));
             let (first, last) = (a.first_day[i] as f64, a.last_day[i] as f64);
             let invoices = a.invoices[i] as f64;
@@ -299,6 +300,20 @@ impl CustomerFeatures {
                 .push(share(a.season[i].spend, a.monetary[i]));
             f.returned_orders.push(a.return_invoices[i] as f64);
             f.returned_lines.push(a.return_lines[i] as f64);
+        }
+    }
+
+    /// Room for `additional` more rows. Grows by an eighth, not by doubling: with 10M
+    /// customers a doubled column is up to 80 MB of unused room, times 28 columns.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let len = self.len();
+        if self.customer_id.capacity() - len >= additional {
+            return;
+        }
+        let grow = additional.max(len / 8);
+        self.customer_id.reserve_exact(grow);
+        for column in self.columns_mut() {
+            column.reserve_exact(grow);
         }
     }
 

@@ -108,10 +108,11 @@ impl Scaler {
     pub fn transform(&self, data: &Matrix) -> Result<Matrix> {
         self.check_width(data.n_cols())?;
         data.check_finite()?;
-        let values = data
-            .rows()
-            .flat_map(|row| row.iter().zip(&self.columns).map(|(&v, c)| c.apply(v)))
-            .collect();
+        // Allocated once at its size (collecting a flat_map grows by doubling).
+        let mut values = Vec::with_capacity(data.values().len());
+        for row in data.rows() {
+            values.extend(row.iter().zip(&self.columns).map(|(&v, c)| c.apply(v)));
+        }
         let scaled = Matrix::new(data.n_rows(), data.n_cols(), values)?;
         match data.column_names() {
             [] => Ok(scaled),

@@ -549,20 +549,34 @@ pub fn profile_clusters<S: AsRef<str>>(
     rfm_segments: &[S],
 ) -> Result<Vec<ClusterProfile>> {
     let columns = [recency_days, frequency, monetary];
-    let rfm = Matrix::from_columns(&columns)?.with_column_names(vec![
-        "recency_days".into(),
-        "frequency".into(),
-        "monetary".into(),
-    ])?;
-    rfm.check_finite()?;
-    let n = rfm.n_rows();
-    if assignments.len() != n || rfm_segments.len() != n || n == 0 {
+    let n = recency_days.len();
+    if frequency.len() != n
+        || monetary.len() != n
+        || assignments.len() != n
+        || rfm_segments.len() != n
+        || n == 0
+    {
         return Err(Error::InvalidInput(format!(
-            "profiles need the same non-zero number of customers in every column: {n} RFM rows, \
-             {} assignments, {} segments",
+            "profiles need the same non-zero number of customers in every column: {n} recency, \
+             {} frequency, {} monetary, {} assignments, {} segments",
+            frequency.len(),
+            monetary.len(),
             assignments.len(),
             rfm_segments.len()
         )));
+    }
+    // Row by row, as `Matrix::check_finite` reports it, without a copy of the columns.
+    let names = ["recency_days", "frequency", "monetary"];
+    for row in 0..n {
+        for (name, column) in names.iter().zip(columns) {
+            if !column[row].is_finite() {
+                return Err(Error::NonFinite {
+                    feature: name.to_string(),
+                    row,
+                    value: column[row],
+                });
+            }
+        }
     }
     let slots = assignments.iter().max().map_or(0, |&m| m + 1);
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); slots];

@@ -40,7 +40,7 @@ const EARLY_STOPPING_ROUNDS: usize = 30;
 const FOREST_MIN_SAMPLES_LEAF: usize = 20;
 const FOREST_MAX_DEPTH: u32 = 8;
 /// The default of `--max-model-customers`.
-pub const DEFAULT_MAX_MODEL_CUSTOMERS: u64 = 1_000_000;
+pub const DEFAULT_MAX_MODEL_CUSTOMERS: u64 = 500_000;
 /// Rows of the scored customers' model matrix built and scored at a time.
 const SCORING_CHUNK_ROWS: usize = 1 << 16;
 /// The name of the naive baseline row in `metrics.json`.

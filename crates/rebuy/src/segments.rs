@@ -138,6 +138,8 @@ pub fn segment_customers(
         .validate()?
         .sweep(fit_data)?;
     let assignments = sweep.model.predict_all(&scaled)?;
+    drop(sampled);
+    drop(scaled);
     let profiles = profile_clusters(
         &features.recency_days,
         &features.frequency,
