@@ -1,5 +1,6 @@
 //! The query engine over the clean lines, and the as-of date that bounds every query.
 
+use crate::ballista::BallistaSource;
 use crate::features::{CustomerAggregates, CustomerFeatures};
 use crate::postgres::PostgresSource;
 use crate::{Error, Result, TimeUnit};
@@ -49,8 +50,8 @@ fn epoch() -> NaiveDate {
 }
 
 /// The clean lines as the table `lines` (schema: [`Transactions::schema`]) of a SQL
-/// engine: DataFusion in process, or a PostgreSQL session. Every query is the same
-/// SQL text on both.
+/// engine: DataFusion in process, a PostgreSQL session, or a Ballista cluster. Every
+/// query is the same SQL text on all of them.
 pub struct FeatureEngine {
     runtime: tokio::runtime::Runtime,
     backend: Backend,
@@ -78,6 +79,12 @@ enum Backend {
     },
     /// A temporary table of a PostgreSQL session; `customer` holds the ids.
     Postgres(tokio_postgres::Client),
+    /// A view over Parquet files of a Ballista session (queries run on the cluster,
+    /// each cancelled after `statement_timeout`); `customer` holds the ids.
+    Ballista {
+        context: SessionContext,
+        statement_timeout: std::time::Duration,
+    },
 }
 
 impl std::fmt::Debug for FeatureEngine {
@@ -86,6 +93,7 @@ impl std::fmt::Debug for FeatureEngine {
             Backend::Embedded { .. } => "datafusion",
             Backend::Partitioned { .. } => "datafusion, by customer partition",
             Backend::Postgres(_) => "postgres",
+            Backend::Ballista { .. } => "ballista",
         };
         f.debug_struct("FeatureEngine")
             .field("engine", &engine)
@@ -122,6 +130,23 @@ impl FeatureEngine {
         let runtime = runtime()?;
         let (client, quality) = runtime.block_on(source.open(rules, mapping))?;
         Self::with_backend(runtime, Backend::Postgres(client), quality)
+    }
+
+    /// Parquet files read by a Ballista cluster: the cleaning rules run on its
+    /// executors (each counted there), and so does every later query; only their
+    /// results come back.
+    pub fn ballista(
+        source: &BallistaSource,
+        rules: &CleaningRules,
+        mapping: &ColumnMapping,
+    ) -> Result<Self> {
+        let runtime = runtime()?;
+        let (context, quality) = runtime.block_on(source.open(rules, mapping))?;
+        let backend = Backend::Ballista {
+            context,
+            statement_timeout: source.statement_timeout(),
+        };
+        Self::with_backend(runtime, backend, quality)
     }
 
     fn with_backend(
@@ -275,7 +300,7 @@ impl FeatureEngine {
             Backend::Embedded { customer_ids, .. } | Backend::Partitioned { customer_ids, .. } => {
                 customer_ids
             }
-            Backend::Postgres(_) => &[],
+            Backend::Postgres(_) | Backend::Ballista { .. } => &[],
         }
     }
 
@@ -292,6 +317,10 @@ impl FeatureEngine {
                     Ok(results)
                 }
                 Backend::Postgres(client) => crate::postgres::query(client, sql).await,
+                Backend::Ballista {
+                    context,
+                    statement_timeout,
+                } => crate::ballista::query(context, sql, *statement_timeout).await,
             }
         })
     }
@@ -314,7 +343,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// The customer ids of a result's `customer` column: keys into `customer_ids` (the
-/// embedded engine's interned ids) or the ids themselves as text (a database).
+/// embedded engine's interned ids) or the ids themselves as text (a database, a
+/// cluster).
 pub(crate) fn customer_id_column(
     batch: &RecordBatch,
     customer_ids: &[Box<str>],
@@ -323,11 +353,14 @@ pub(crate) fn customer_id_column(
         .column_by_name("customer")
         .ok_or_else(|| Error::Invalid("query result has no customer column".into()))?;
     match column.data_type() {
-        DataType::Utf8 => Ok(column
-            .as_string::<i32>()
-            .iter()
-            .map(|id| id.unwrap_or_default().to_string())
-            .collect()),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let ids = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+            Ok(ids
+                .as_string::<i32>()
+                .iter()
+                .map(|id| id.unwrap_or_default().to_string())
+                .collect())
+        }
         _ => {
             let keys = datafusion::arrow::compute::cast(column, &DataType::UInt32)?;
             keys.as_primitive::<UInt32Type>()
