@@ -174,19 +174,19 @@ pub(crate) fn source_sql(source: &str, typed: &[String; 8], rules: &CleaningRule
 }
 
 /// The `SELECT` of `lines` over `rebuy_source`: the kept lines less exact duplicates,
-/// in the columns the feature SQL reads (plus `invoice_ts` for the report).
+/// in the columns the feature SQL reads (plus `invoice_ts` for the report). Every
+/// output column is a function of the duplicate key, so one row per distinct key is
+/// the de-duplication (a hash aggregate, cheaper on a cluster than a window).
 pub(crate) const LINES_SQL: &str = "
-    SELECT customer, invoice, stock_code, country, day, quantity, amount, is_return, invoice_ts
-    FROM (SELECT customer, invoice, stock_code, country,
-                 CAST(floor(extract(epoch FROM invoice_ts) / 86400) AS integer) AS day,
-                 abs(quantity) AS quantity,
-                 abs(quantity) * price AS amount,
-                 left(invoice, 1) IN ('C', 'c') AS is_return,
-                 invoice_ts,
-                 row_number() OVER (PARTITION BY invoice, stock_code, description, customer,
-                                    country, invoice_ts, abs(quantity), price) AS copy
-          FROM rebuy_source WHERE rule = 0) AS kept
-    WHERE copy = 1";
+    SELECT customer, invoice, stock_code, country,
+           CAST(floor(extract(epoch FROM invoice_ts) / 86400) AS integer) AS day,
+           quantity,
+           quantity * price AS amount,
+           left(invoice, 1) IN ('C', 'c') AS is_return,
+           invoice_ts
+    FROM (SELECT DISTINCT invoice, stock_code, description, customer, country, invoice_ts,
+                          abs(quantity) AS quantity, price
+          FROM rebuy_source WHERE rule = 0) AS kept";
 
 /// Lines per cleaning rule (0: kept).
 const RULE_COUNTS_SQL: &str = "SELECT rule, COUNT(*) AS lines FROM rebuy_source GROUP BY rule";
