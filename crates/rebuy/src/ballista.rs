@@ -67,6 +67,7 @@ async fn executor(args: &ExecutorArgs) -> Result<()> {
     if let Some(tasks) = args.concurrent_tasks {
         config.vcores = tasks;
     }
+    config.memory_pool_size = args.memory_pool.map(|bytes| bytes as u64);
     println!(
         "Ballista executor on {}:{} (gRPC {}), scheduler {}",
         args.bind_host, args.port, args.grpc_port, args.scheduler

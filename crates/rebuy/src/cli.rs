@@ -85,6 +85,11 @@ pub struct ExecutorArgs {
     /// Tasks run at once (default: the number of cores)
     #[arg(long)]
     pub concurrent_tasks: Option<usize>,
+    /// Memory the executor's tasks share (e.g. 2GiB); past it their aggregations and
+    /// sorts spill to --work-dir (default: Ballista's, 70% of the machine's memory for
+    /// each executor)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_pool: Option<usize>,
     /// Folder for the shuffle files (default: a new temporary folder)
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
