@@ -41,7 +41,7 @@ async fn scheduler(args: &SchedulerArgs) -> Result<()> {
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .context("cannot set up the scheduler's state")?;
-    println!("Ballista scheduler listening on {}", args.bind);
+    println!("Ballista scheduler starting on {}", args.bind);
     start_server(cluster, args.bind, Arc::new(config))
         .await
         .with_context(|| format!("Ballista scheduler on {}", args.bind))
@@ -69,7 +69,7 @@ async fn executor(args: &ExecutorArgs) -> Result<()> {
     }
     config.memory_pool_size = args.memory_pool.map(|bytes| bytes as u64);
     println!(
-        "Ballista executor on {}:{} (gRPC {}), scheduler {}",
+        "Ballista executor starting on {}:{} (gRPC {}), scheduler {}",
         args.bind_host, args.port, args.grpc_port, args.scheduler
     );
     start_executor_process(Arc::new(config))
