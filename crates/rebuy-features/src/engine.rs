@@ -1,5 +1,6 @@
 //! The query engine over the clean lines, and the as-of date that bounds every query.
 
+use crate::ballista::BallistaSource;
 use crate::features::{CustomerAggregates, CustomerFeatures};
 use crate::postgres::PostgresSource;
 use crate::{Error, Result, TimeUnit};
@@ -50,8 +51,8 @@ fn epoch() -> NaiveDate {
 }
 
 /// The clean lines as the table `lines` (schema: [`Transactions::schema`]) of a SQL
-/// engine: DataFusion in process, or a PostgreSQL session. Every query is the same
-/// SQL text on both.
+/// engine: DataFusion in process, a PostgreSQL session, or a Ballista cluster. Every
+/// query is the same SQL text on all of them.
 pub struct FeatureEngine {
     runtime: tokio::runtime::Runtime,
     backend: Backend,
@@ -79,6 +80,12 @@ enum Backend {
     },
     /// A temporary table of a PostgreSQL session; `customer` holds the ids.
     Postgres(tokio_postgres::Client),
+    /// A view over Parquet files of a Ballista session (queries run on the cluster,
+    /// each cancelled after `statement_timeout`); `customer` holds the ids.
+    Ballista {
+        context: SessionContext,
+        statement_timeout: std::time::Duration,
+    },
 }
 
 impl std::fmt::Debug for FeatureEngine {
@@ -87,6 +94,7 @@ impl std::fmt::Debug for FeatureEngine {
             Backend::Embedded { .. } => "datafusion",
             Backend::Partitioned { .. } => "datafusion, by customer partition",
             Backend::Postgres(_) => "postgres",
+            Backend::Ballista { .. } => "ballista",
         };
         f.debug_struct("FeatureEngine")
             .field("engine", &engine)
@@ -124,6 +132,23 @@ impl FeatureEngine {
         let runtime = runtime()?;
         let (client, quality) = runtime.block_on(source.open(rules, mapping))?;
         Self::with_backend(runtime, Backend::Postgres(client), quality)
+    }
+
+    /// Parquet files read by a Ballista cluster: the cleaning rules run on its
+    /// executors (each counted there), and so does every later query; only their
+    /// results come back.
+    pub fn ballista(
+        source: &BallistaSource,
+        rules: &CleaningRules,
+        mapping: &ColumnMapping,
+    ) -> Result<Self> {
+        let runtime = runtime()?;
+        let (context, quality) = runtime.block_on(source.open(rules, mapping))?;
+        let backend = Backend::Ballista {
+            context,
+            statement_timeout: source.statement_timeout(),
+        };
+        Self::with_backend(runtime, backend, quality)
     }
 
     fn with_backend(
@@ -309,7 +334,7 @@ impl FeatureEngine {
             Backend::Embedded { customer_ids, .. } | Backend::Partitioned { customer_ids, .. } => {
                 customer_ids
             }
-            Backend::Postgres(_) => &[],
+            Backend::Postgres(_) | Backend::Ballista { .. } => &[],
         }
     }
 
@@ -337,6 +362,15 @@ impl FeatureEngine {
                 }
                 Backend::Postgres(client) => {
                     for batch in crate::postgres::query(client, sql).await? {
+                        each(batch)?;
+                    }
+                    Ok(())
+                }
+                Backend::Ballista {
+                    context,
+                    statement_timeout,
+                } => {
+                    for batch in crate::ballista::query(context, sql, *statement_timeout).await? {
                         each(batch)?;
                     }
                     Ok(())
@@ -376,7 +410,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// The customer ids of a result's `customer` column: keys into `customer_ids` (the
-/// embedded engine's interned ids) or the ids themselves as text (a database).
+/// embedded engine's interned ids) or the ids themselves as text (a database, a
+/// cluster).
 pub(crate) fn customer_id_column(
     batch: &RecordBatch,
     customer_ids: &[Arc<str>],
@@ -385,11 +420,14 @@ pub(crate) fn customer_id_column(
         .column_by_name("customer")
         .ok_or_else(|| Error::Invalid("query result has no customer column".into()))?;
     match column.data_type() {
-        DataType::Utf8 => Ok(column
-            .as_string::<i32>()
-            .iter()
-            .map(|id| Arc::from(id.unwrap_or_default()))
-            .collect()),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let ids = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+            Ok(ids
+                .as_string::<i32>()
+                .iter()
+                .map(|id| Arc::from(id.unwrap_or_default()))
+                .collect())
+        }
         _ => {
             let keys = datafusion::arrow::compute::cast(column, &DataType::UInt32)?;
             keys.as_primitive::<UInt32Type>()

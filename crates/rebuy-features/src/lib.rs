@@ -1,5 +1,6 @@
 //! Per-customer features, purchase labels and RFM segments for rebuy, computed at an
-//! as-of date with SQL over DataFusion, or pushed down to PostgreSQL ([`postgres`]).
+//! as-of date with SQL over DataFusion, or pushed down to PostgreSQL ([`postgres`]) or
+//! a Ballista cluster ([`ballista`]).
 //!
 //! The features API cannot see the future: [`FeatureEngine::customer_features`]
 //! takes an [`AsOf`] and its query reads only the view of lines before that day. The
@@ -15,10 +16,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod ballista;
 mod engine;
 pub mod features;
 pub mod postgres;
+mod pushdown;
 
+pub use ballista::{BallistaSource, is_ballista_url};
 pub use engine::{AsOf, FeatureEngine};
 pub use features::CustomerFeatures;
 pub use postgres::{PostgresSource, is_postgres_url};

@@ -4,19 +4,23 @@
 //! The clean lines become the session's temporary table `lines`, with the columns of
 //! [`rebuy_data::Transactions::schema`] (text instead of interned keys), so the very
 //! SQL the embedded engine runs ([`crate::features`], labels, date range, months) runs
-//! here unchanged. The only dialect adaptation is in [`PostgresSource::query`]: result
-//! columns of type `numeric` are read as `double precision`.
+//! here unchanged. The cleaning SQL is shared with the Ballista engine
+//! ([`crate::pushdown`]); the one adaptation of results is in [`query`]: columns of
+//! type `numeric` are read as `double precision`.
 //!
 //! Plain TCP or a unix socket, no TLS (`sslmode=require` is refused by the client).
 
+use crate::pushdown::{
+    self, ColumnKind, Dialect, LINES_SQL, SourceColumn, quote_identifier, source_sql, typed_columns,
+};
 use crate::{Error, Result};
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::datatypes::{Field, Schema};
-use rebuy_data::quality::{InputReport, RuleCount};
-use rebuy_data::schema::{ColumnMap, Role};
-use rebuy_data::{CleaningRules, ColumnMapping, QualityReport, Rule};
+use rebuy_data::quality::InputReport;
+use rebuy_data::schema::ColumnMap;
+use rebuy_data::{CleaningRules, ColumnMapping, QualityReport};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -28,9 +32,7 @@ use tokio_postgres::{Client, NoTls, Row};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Every statement is cancelled by the server after this long unless the URL sets
 /// `statement_timeout` (seconds).
-const STATEMENT_TIMEOUT_SECONDS: u64 = 600;
-/// ASCII white space, as the readers trim it.
-const WHITE_SPACE: &str = r"E' \t\n\r\f'";
+pub(crate) const STATEMENT_TIMEOUT_SECONDS: u64 = 600;
 
 /// Where the transaction lines are: a table, or the result of a query.
 #[derive(Debug, Clone)]
@@ -176,84 +178,35 @@ impl PostgresSource {
             .collect();
         let place = self.describe();
         let map = ColumnMap::resolve(&header, mapping, Path::new(&place), None)?;
-        let typed = typed_columns(&map, &header, &types, &place)?;
+        let columns: Vec<SourceColumn> = header
+            .into_iter()
+            .zip(types)
+            .map(|(name, type_)| SourceColumn {
+                name,
+                kind: column_kind(&type_),
+                type_name: type_.name().to_string(),
+            })
+            .collect();
+        let typed = typed_columns(Dialect::Postgres, &map, &columns, &place, |column| {
+            format!("cast it in --query, e.g. CAST({column} AS ...)")
+        })?;
         client
-            .batch_execute(&cleaning_sql(&source, &typed, rules))
+            .batch_execute(&format!(
+                "CREATE TEMPORARY TABLE rebuy_source AS {};
+                 CREATE TEMPORARY TABLE lines AS {LINES_SQL};
+                 ANALYZE lines;",
+                source_sql(&source, &typed, rules)
+            ))
             .await
             .map_err(|e| database_error("cleaning the lines", e))?;
-        let quality = self.quality(&client).await?;
-        Ok((client, quality))
-    }
-
-    async fn quality(&self, client: &Client) -> Result<QualityReport> {
-        let error = |e| database_error("counting the cleaning rules", e);
-        let mut dropped = [0u64; Rule::ALL.len()];
-        let mut lines_read = 0;
-        for row in client
-            .query(
-                "SELECT rule, COUNT(*) AS lines FROM rebuy_source GROUP BY rule",
-                &[],
-            )
-            .await
-            .map_err(error)?
-        {
-            let (rule, lines): (i32, i64) = (row.get(0), row.get(1));
-            lines_read += lines as u64;
-            if let Some(slot) = usize::try_from(rule - 1)
-                .ok()
-                .and_then(|i| dropped.get_mut(i))
-            {
-                *slot = lines as u64;
-            }
-        }
-        let summary = client
-            .query_one(
-                "SELECT COUNT(*) FILTER (WHERE NOT is_return) AS sales_lines,
-                        COUNT(*) FILTER (WHERE is_return) AS returns_kept,
-                        COUNT(DISTINCT customer) FILTER (WHERE NOT is_return) AS customers,
-                        COUNT(DISTINCT invoice) FILTER (WHERE NOT is_return) AS invoices,
-                        to_char(MIN(invoice_ts) FILTER (WHERE NOT is_return), 'YYYY-MM-DD HH24:MI:SS'),
-                        to_char(MAX(invoice_ts) FILTER (WHERE NOT is_return), 'YYYY-MM-DD HH24:MI:SS'),
-                        COALESCE(SUM(amount) FILTER (WHERE NOT is_return), 0) AS revenue,
-                        COALESCE(SUM(amount) FILTER (WHERE is_return), 0) AS returns_value
-                 FROM lines",
-                &[],
-            )
-            .await
-            .map_err(error)?;
-        let count = |i: usize| summary.get::<_, i64>(i) as u64;
-        let (sales_lines, returns_kept) = (count(0), count(1));
-        let kept_before_duplicates = lines_read - dropped.iter().sum::<u64>();
-        dropped[Rule::ALL.len() - 1] = kept_before_duplicates - sales_lines - returns_kept;
-        let quality = QualityReport {
-            inputs: vec![InputReport {
-                path: self.describe(),
-                format: "postgres".into(),
-                detail: "cleaning rules and aggregation run in the database".into(),
-                lines: lines_read,
-            }],
-            lines_read,
-            dropped: Rule::ALL
-                .iter()
-                .zip(dropped)
-                .map(|(&rule, lines)| RuleCount {
-                    rule,
-                    description: rule.description().to_string(),
-                    lines,
-                })
-                .collect(),
-            returns_kept,
-            sales_lines,
-            parse_issues: Vec::new(),
-            customers: count(2),
-            invoices: count(3),
-            first_sale: summary.get(4),
-            last_sale: summary.get(5),
-            revenue: summary.get(6),
-            returns_value: summary.get(7),
+        let input = InputReport {
+            path: self.describe(),
+            format: "postgres".into(),
+            detail: "cleaning rules and aggregation run in the database".into(),
+            lines: 0,
         };
-        quality.require_sales()?;
-        Ok(quality)
+        let quality = pushdown::quality(|sql| query(&client, sql), input).await?;
+        Ok((client, quality))
     }
 }
 
@@ -310,6 +263,19 @@ pub(crate) async fn query(client: &Client, sql: &str) -> Result<Vec<RecordBatch>
     )?])
 }
 
+/// What a PostgreSQL column type holds, for the cleaning rules.
+fn column_kind(type_: &Type) -> ColumnKind {
+    match *type_ {
+        Type::INT2 | Type::INT4 | Type::INT8 | Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => {
+            ColumnKind::Number
+        }
+        Type::TIMESTAMP => ColumnKind::Timestamp,
+        Type::TIMESTAMPTZ => ColumnKind::TimestampUtc,
+        Type::DATE => ColumnKind::Date,
+        _ => ColumnKind::Text,
+    }
+}
+
 /// One result column as an Arrow array: integers, floats, booleans or text.
 fn column_array(rows: &[Row], i: usize, type_: &Type) -> std::result::Result<ArrayRef, String> {
     fn values<'a, T: FromSql<'a>>(
@@ -340,144 +306,6 @@ fn column_array(rows: &[Row], i: usize, type_: &Type) -> std::result::Result<Arr
         }
         _ => return Err(format!("type {}, which rebuy does not read", type_.name())),
     })
-}
-
-/// The SQL expression of each role over the source's columns, typed as the readers
-/// type a line: numbers as `double precision`, the date as a `timestamp` (whole
-/// seconds, no time zone), text trimmed, customer ids normalised (`13085.0` is
-/// `13085`; empty, `nan`, `null`, `none`, `na`, `n/a` are missing). A column whose type
-/// cannot hold its role is an error naming it.
-fn typed_columns(
-    map: &ColumnMap,
-    header: &[String],
-    types: &[Type],
-    place: &str,
-) -> Result<[String; 8]> {
-    let mut out: [String; 8] = Default::default();
-    for (slot, role) in out.iter_mut().zip(Role::ALL) {
-        let Some(index) = map.get(role) else {
-            *slot = "CAST(NULL AS text)".into();
-            continue;
-        };
-        let column = quote_identifier(&header[index]);
-        let type_ = &types[index];
-        let numeric = matches!(
-            *type_,
-            Type::INT2 | Type::INT4 | Type::INT8 | Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC
-        );
-        let wrong = |expected: &str| {
-            Error::Database(format!(
-                "{place}: column {:?} ({role}) has type {}; expected {expected} (cast it in --query, e.g. CAST({column} AS ...))",
-                header[index],
-                type_.name()
-            ))
-        };
-        *slot = match role {
-            Role::Quantity | Role::Price if numeric => {
-                format!("CAST({column} AS double precision)")
-            }
-            Role::Quantity | Role::Price => return Err(wrong("a number type")),
-            Role::InvoiceDate => match *type_ {
-                Type::TIMESTAMP => format!("date_trunc('second', {column})"),
-                Type::TIMESTAMPTZ => format!("date_trunc('second', {column} AT TIME ZONE 'UTC')"),
-                Type::DATE => format!("CAST({column} AS timestamp)"),
-                _ => return Err(wrong("timestamp or date")),
-            },
-            Role::Customer if numeric => format!(
-                "CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e18
-                      THEN CAST(CAST({column} AS bigint) AS text) ELSE CAST({column} AS text) END"
-            ),
-            Role::Customer => {
-                let text = format!("btrim(CAST({column} AS text), {WHITE_SPACE})");
-                format!(
-                    "CASE WHEN lower({text}) IN ('', 'nan', 'null', 'none', 'na', 'n/a') THEN NULL
-                          WHEN {text} ~ '^[0-9]+\\.0*$' THEN split_part({text}, '.', 1)
-                          ELSE {text} END"
-                )
-            }
-            _ => format!("btrim(CAST({column} AS text), {WHITE_SPACE})"),
-        };
-    }
-    Ok(out)
-}
-
-/// Two temporary tables: `rebuy_source`, every line typed with the first cleaning rule
-/// that removes it (0: kept), and `lines`, the kept lines less exact duplicates, in
-/// the columns the feature SQL reads (plus `invoice_ts` for the report).
-fn cleaning_sql(source: &str, typed: &[String; 8], rules: &CleaningRules) -> String {
-    let [
-        invoice,
-        stock_code,
-        description,
-        quantity,
-        invoice_date,
-        price,
-        customer,
-        country,
-    ] = typed;
-    let (exact, prefixes) = rules.non_product_codes();
-    let mut non_product: Vec<String> = Vec::new();
-    if !exact.is_empty() {
-        let codes: Vec<String> = exact.iter().map(|c| quote_literal(c)).collect();
-        non_product.push(format!("upper(stock_code) IN ({})", codes.join(", ")));
-    }
-    for prefix in prefixes {
-        let pattern = prefix
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        non_product.push(format!(
-            "upper(stock_code) LIKE {}",
-            quote_literal(&format!("{pattern}%"))
-        ));
-    }
-    let non_product = if non_product.is_empty() {
-        "FALSE".to_string()
-    } else {
-        non_product.join(" OR ")
-    };
-    let not_finite = "('NaN', 'Infinity', '-Infinity')";
-    format!(
-        "CREATE TEMPORARY TABLE rebuy_source AS
-         SELECT *,
-                CASE WHEN invoice IS NULL OR invoice = '' OR quantity IS NULL OR price IS NULL
-                          OR invoice_ts IS NULL OR quantity IN {not_finite} OR price IN {not_finite} THEN 1
-                     WHEN customer IS NULL THEN 2
-                     WHEN {non_product} THEN 3
-                     WHEN price <= 0 THEN 4
-                     WHEN quantity = 0 OR (quantity < 0 AND left(invoice, 1) NOT IN ('C', 'c')) THEN 5
-                     ELSE 0 END AS rule
-         FROM (SELECT {invoice} AS invoice,
-                      COALESCE({stock_code}, '') AS stock_code,
-                      COALESCE({description}, '') AS description,
-                      {quantity} AS quantity,
-                      {invoice_date} AS invoice_ts,
-                      {price} AS price,
-                      {customer} AS customer,
-                      COALESCE({country}, '') AS country
-               FROM ({source}) AS source) AS typed;
-         CREATE TEMPORARY TABLE lines AS
-         SELECT customer, invoice, stock_code, country, day, quantity, amount, is_return, invoice_ts
-         FROM (SELECT customer, invoice, stock_code, country,
-                      CAST(floor(extract(epoch FROM invoice_ts) / 86400) AS integer) AS day,
-                      abs(quantity) AS quantity,
-                      abs(quantity) * price AS amount,
-                      left(invoice, 1) IN ('C', 'c') AS is_return,
-                      invoice_ts,
-                      row_number() OVER (PARTITION BY invoice, stock_code, description, customer,
-                                         country, invoice_ts, abs(quantity), price) AS copy
-               FROM rebuy_source WHERE rule = 0) AS kept
-         WHERE copy = 1;
-         ANALYZE lines;"
-    )
-}
-
-fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// The URL without its password, for messages.

@@ -40,6 +40,59 @@ pub enum Command {
     Score(ScoreArgs),
     /// Check that a running `rebuy serve` answers its health endpoint (exit 0 when it does)
     Healthcheck(HealthcheckArgs),
+    /// Start a process of a Ballista cluster (scheduler or executor), for
+    /// `rebuy run --engine ballista://HOST:PORT` (docs/scaling.md)
+    #[command(subcommand)]
+    Ballista(BallistaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BallistaCommand {
+    /// Run a Ballista scheduler: it plans the queries of `rebuy run --engine` and hands
+    /// their tasks to the executors registered with it (stop it with Ctrl+C)
+    Scheduler(SchedulerArgs),
+    /// Run a Ballista executor: it registers with the scheduler and runs tasks, reading
+    /// the input files at the paths `rebuy run` names (stop it with Ctrl+C)
+    Executor(ExecutorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on for clients and executors; 0.0.0.0:50050 accepts
+    /// connections from other machines
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub bind: std::net::SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler's address (HOST:PORT)
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub scheduler: String,
+    /// Host to listen on; 0.0.0.0 accepts connections from other machines
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind_host: String,
+    /// The host name other machines reach this executor by (default: the address the
+    /// scheduler sees it connect from)
+    #[arg(long)]
+    pub external_host: Option<String>,
+    /// Port of the Arrow Flight service (shuffle data and results)
+    #[arg(long, default_value_t = 50051)]
+    pub port: u16,
+    /// Port of the gRPC service the scheduler hands tasks to
+    #[arg(long, default_value_t = 50052)]
+    pub grpc_port: u16,
+    /// Tasks run at once (default: the number of cores)
+    #[arg(long)]
+    pub concurrent_tasks: Option<usize>,
+    /// Memory the executor's tasks share (e.g. 2GiB); past it their aggregations and
+    /// sorts spill to --work-dir (default: Ballista's, 70% of the machine's memory for
+    /// each executor)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_pool: Option<usize>,
+    /// Folder for the shuffle files (default: a new temporary folder)
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +207,12 @@ pub struct RunArgs {
     /// the cleaning rules and the aggregation then run in the database (docs/scaling.md)
     #[arg(long = "input", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
+    /// Run the cleaning rules and the aggregation on a Ballista cluster,
+    /// `ballista://HOST:PORT` (its scheduler; `?statement_timeout=SECONDS`, default 600,
+    /// bounds each query): the --input files must be Parquet, readable at the same path
+    /// here and on every executor (docs/scaling.md)
+    #[arg(long, value_name = "URL")]
+    pub engine: Option<String>,
     /// With a postgres:// input: the SQL query whose rows are the transaction lines
     /// (instead of ?table=NAME)
     #[arg(long, value_name = "SQL")]

@@ -91,6 +91,7 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
     let run_args = RunArgs {
         inputs: vec![data],
         query: None,
+        engine: None,
         out: dir.join("run"),
         as_of: None,
         horizon_days: 90,

@@ -1,6 +1,7 @@
 //! `rebuy`: customer segments and purchase predictions from an online store's
 //! transaction log. See `rebuy --help` and the README.
 
+mod ballista;
 mod btyd;
 mod cli;
 mod convert;
@@ -32,6 +33,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Predict(a) => predict::predict(&a),
         cli::Command::Score(a) => predict::score(&a),
         cli::Command::Healthcheck(a) => healthcheck::healthcheck(a.addr),
+        cli::Command::Ballista(a) => ballista::ballista(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -15,7 +15,8 @@ use rebuy_data::{
 };
 use rebuy_features::features::RfmScores;
 use rebuy_features::{
-    AsOf, CustomerFeatures, FeatureEngine, PostgresSource, SegmentMap, TimeUnit, is_postgres_url,
+    AsOf, BallistaSource, CustomerFeatures, FeatureEngine, PostgresSource, SegmentMap, TimeUnit,
+    is_ballista_url, is_postgres_url,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -179,20 +180,17 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     let folder = RunFolder::create(&args.out)?;
     let segment_map = load_segment_map(args.segments.as_deref())?;
     let options = read_options(&args.read)?;
-    let database = database_source(args)?;
-    let hashing = match &database {
-        Some(source) => InputHashing::Database(source.describe(), source.relation_sql()),
-        None => InputHashing::Files(spawn_hashing(args.inputs.clone())),
+    let source = source(args)?;
+    let hashing = match &source {
+        Source::Postgres(database) => {
+            InputHashing::Database(database.describe(), database.relation_sql())
+        }
+        Source::Files | Source::Ballista(_) => {
+            InputHashing::Files(spawn_hashing(args.inputs.clone()))
+        }
     };
     let mut stages = Stages::default();
-    let tables = write_tables(
-        args,
-        &folder,
-        &segment_map,
-        &options,
-        database.as_ref(),
-        &mut stages,
-    )?;
+    let tables = write_tables(args, &folder, &segment_map, &options, &source, &mut stages)?;
     let quality = &tables.quality;
     let mut manifest = Manifest {
         rebuy_version: env!("CARGO_PKG_VERSION"),
@@ -248,18 +246,24 @@ fn write_tables(
     folder: &RunFolder,
     segment_map: &SegmentMap,
     options: &ReadOptions,
-    database: Option<&PostgresSource>,
+    source: &Source,
     stages: &mut Stages,
 ) -> Result<Written> {
     stages.start();
-    let loaded = match database {
-        Some(source) => {
+    let loaded = match source {
+        Source::Files => Loaded::Files(read_inputs(&args.inputs, options)?),
+        Source::Postgres(database) => {
             let spinner = progress::spinner("cleaning in PostgreSQL");
-            let engine = FeatureEngine::postgres(source, &options.rules, &options.mapping)?;
+            let engine = FeatureEngine::postgres(database, &options.rules, &options.mapping)?;
             spinner.finish_and_clear();
             Loaded::Database(engine)
         }
-        None => Loaded::Files(read_inputs(&args.inputs, options)?),
+        Source::Ballista(cluster) => {
+            let spinner = progress::spinner("cleaning on the Ballista cluster");
+            let engine = FeatureEngine::ballista(cluster, &options.rules, &options.mapping)?;
+            spinner.finish_and_clear();
+            Loaded::Database(engine)
+        }
     };
     stages.end("read_and_clean");
 
@@ -343,10 +347,41 @@ fn write_tables(
     })
 }
 
-/// The clean lines of a run: read from files, or already in a database engine.
+/// The clean lines of a run: read from files, or already in a database or cluster.
 enum Loaded {
     Files(Transactions),
     Database(FeatureEngine),
+}
+
+/// Where a run's lines are cleaned and aggregated.
+enum Source {
+    /// Files read here, by the embedded engine.
+    Files,
+    /// A database that cleans and aggregates its own lines.
+    Postgres(Box<PostgresSource>),
+    /// A cluster that cleans and aggregates Parquet files.
+    Ballista(BallistaSource),
+}
+
+/// The source the inputs and `--engine` name.
+fn source(args: &RunArgs) -> Result<Source> {
+    let Some(engine) = args.engine.as_deref() else {
+        return Ok(database_source(args)?.map_or(Source::Files, |database| {
+            Source::Postgres(Box::new(database))
+        }));
+    };
+    if !is_ballista_url(engine) {
+        return Err(InputError(format!("--engine {engine}: expected ballista://HOST:PORT")).into());
+    }
+    if args.query.is_some() || database_source(args)?.is_some() {
+        return Err(InputError(
+            "--engine ballista:// reads Parquet files, not a database: drop --query and the postgres:// input".into(),
+        )
+        .into());
+    }
+    BallistaSource::parse(engine, &args.inputs)
+        .map(Source::Ballista)
+        .map_err(|e| InputError(e.to_string()).into())
 }
 
 /// A postgres:// input (alone), or `None` for files.

@@ -3,37 +3,14 @@
 //! and a PostgreSQL source with the cleaning rules and the aggregation pushed down,
 //! against a throwaway PostgreSQL server started by the test (docs/scaling.md).
 
+mod common;
+
+use common::{
+    assert_same_quality, cli_fixture, json, metrics, must, path, quality_counts, rebuy_cmd,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
-
-/// Runs the binary with one model thread, so that two runs on the same customer table
-/// give the same numbers to the last bit.
-fn rebuy_cmd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rebuy"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", "1")
-        .output()
-        .expect("the rebuy binary runs")
-}
-
-fn must(output: Output) -> Output {
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn cli_fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/retail_sample.csv")
-}
 
 fn generated(dir: &Path, lines: u64) -> PathBuf {
     let file = dir.join(format!("generated-{lines}.csv"));
@@ -57,20 +34,6 @@ fn run(input: &str, extra: &[&str], out: &Path) -> f64 {
     args.extend_from_slice(extra);
     must(rebuy_cmd(&args));
     started.elapsed().as_secs_f64()
-}
-
-fn json(file: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
-}
-
-/// quality.json without what names the input (paths, formats, where unreadable
-/// values were): the counts, dates and sums.
-fn quality_counts(run: &Path) -> serde_json::Value {
-    let mut quality = json(&run.join("quality.json"));
-    let object = quality.as_object_mut().unwrap();
-    object.remove("inputs");
-    object.remove("parse_issues");
-    quality
 }
 
 #[test]
@@ -380,38 +343,6 @@ fn assert_same_customers(file: &Path, database: &Path, what: &str) {
         std::fs::read_to_string(database.join("customers.csv")).unwrap(),
         "{what}: customers.csv"
     );
-}
-
-/// metrics.json without the timings.
-fn metrics(run: &Path) -> serde_json::Value {
-    fn strip(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(object) => {
-                object.retain(|key, _| !key.ends_with("_seconds"));
-                object.values_mut().for_each(strip);
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut metrics = json(&run.join("metrics.json"));
-    strip(&mut metrics);
-    metrics
-}
-
-/// The counts identical; revenue and returns value (summed line by line in rebuy, by
-/// the database in its own order) to 1e-9.
-fn assert_same_quality(file: &Path, database: &Path) {
-    let (want, got) = (quality_counts(file), quality_counts(database));
-    for (key, value) in want.as_object().unwrap() {
-        match (value.as_f64(), key.as_str()) {
-            (Some(x), "revenue" | "returns_value") => {
-                let y = got[key].as_f64().unwrap();
-                assert!((x - y).abs() <= 1e-9 * x.abs(), "{key}: {x} vs {y}");
-            }
-            _ => assert_eq!(value, &got[key], "quality.json {key}"),
-        }
-    }
 }
 
 #[test]
