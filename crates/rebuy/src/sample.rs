@@ -42,13 +42,12 @@ fn id_hash(customer_id: &str, seed: u64) -> u64 {
     splitmix64(&mut hash)
 }
 
-/// splitmix64 (Steele, Lea and Flood 2014): a fast, well-mixed step of a 64-bit state.
+/// One step of splitmix64: the output for `state`, which then advances by the golden
+/// gamma.
 pub fn splitmix64(state: &mut u64) -> u64 {
+    let out = rebuy_data::generate::splitmix(*state);
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    out
 }
 
 #[cfg(test)]

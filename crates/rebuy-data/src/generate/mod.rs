@@ -37,6 +37,8 @@ mod invoices;
 mod sink;
 mod tables;
 
+pub use tables::splitmix;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::{self, File};

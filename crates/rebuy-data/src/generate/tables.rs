@@ -54,7 +54,9 @@ pub(super) fn stream_rng(seed: u64, stream: Stream, owner: u64, event: u64) -> C
     ChaCha8Rng::seed_from_u64(mixed)
 }
 
-fn splitmix(x: u64) -> u64 {
+/// splitmix64's output for state `x` (Steele, Lea and Flood 2014): `x` plus the golden
+/// gamma, mixed. A fast, well-mixed 64-bit hash; the same on every platform.
+pub fn splitmix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
