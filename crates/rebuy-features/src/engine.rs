@@ -465,7 +465,7 @@ pub(crate) fn money_column(batch: &RecordBatch, name: &str) -> Result<Vec<f64>> 
 }
 
 /// A sum of money rounded to a millionth of the currency unit.
-fn round_money(sum: f64) -> f64 {
+pub(crate) fn round_money(sum: f64) -> f64 {
     (sum * 1e6).round() / 1e6
 }
 

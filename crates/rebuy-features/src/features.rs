@@ -4,7 +4,7 @@
 //! and that any SQL engine computes the same way); ratios and day arithmetic are
 //! derived here once, so every engine gives the same features.
 
-use crate::engine::{AsOf, customer_id_column, int_column, money_column};
+use crate::engine::{AsOf, customer_id_column, int_column, money_column, round_money};
 use crate::{Result, TimeUnit};
 use datafusion::arrow::array::RecordBatch;
 use rebuy_models::rfm::{SegmentMap, quintile_scores};
@@ -29,7 +29,8 @@ struct WindowSales {
 pub(crate) struct CustomerAggregates {
     customer_id: Vec<Arc<str>>,
     invoices: Vec<i64>,
-    monetary: Vec<f64>,
+    /// Sales only: returns are in `returns_value`.
+    gross_spend: Vec<f64>,
     distinct_products: Vec<i64>,
     purchase_days: Vec<i64>,
     first_day: Vec<i64>,
@@ -83,7 +84,7 @@ impl CustomerAggregates {
              spacing AS (SELECT customer, COALESCE(SUM(gap * gap), 0) AS gap_square_sum,
                                 SUM(CASE WHEN gap IS NULL THEN 0 ELSE spend END) AS repeat_spend
                          FROM gaps GROUP BY customer),
-             orders AS (SELECT customer, COUNT(DISTINCT invoice) AS invoices, SUM(amount) AS monetary,
+             orders AS (SELECT customer, COUNT(DISTINCT invoice) AS invoices, SUM(amount) AS gross_spend,
                                COUNT(DISTINCT stock_code) AS distinct_products, {windows}
                                SUM(CASE WHEN {in_season} THEN amount ELSE 0 END) AS spend_season,
                                COUNT(DISTINCT CASE WHEN {in_season} THEN invoice END) AS orders_season
@@ -91,7 +92,7 @@ impl CustomerAggregates {
              returns AS (SELECT customer, SUM(amount) AS returns_value,
                                 COUNT(DISTINCT invoice) AS return_invoices, COUNT(*) AS return_lines
                          FROM history WHERE is_return GROUP BY customer)
-             SELECT o.customer, o.invoices, o.monetary, o.distinct_products, d.purchase_days,
+             SELECT o.customer, o.invoices, o.gross_spend, o.distinct_products, d.purchase_days,
                     d.first_day, d.last_day, s.gap_square_sum, s.repeat_spend, {window_columns},
                     o.spend_season, o.orders_season,
                     COALESCE(x.returns_value, 0) AS returns_value,
@@ -123,7 +124,7 @@ impl CustomerAggregates {
         Ok(CustomerAggregates {
             customer_id: customer_id_column(batch, customer_ids)?,
             invoices: int_column(batch, "invoices")?,
-            monetary: money_column(batch, "monetary")?,
+            gross_spend: money_column(batch, "gross_spend")?,
             distinct_products: int_column(batch, "distinct_products")?,
             purchase_days: int_column(batch, "purchase_days")?,
             first_day: int_column(batch, "first_day")?,
@@ -161,13 +162,18 @@ pub struct CustomerFeatures {
     pub recency_days: Vec<f64>,
     /// Distinct sales invoices.
     pub frequency: Vec<f64>,
-    /// Sum of quantity x price over sales lines.
+    /// Net spend: `gross_spend` minus `returns_value` (zero or below for a customer who
+    /// returned everything they bought).
     pub monetary: Vec<f64>,
+    /// Sum of quantity x price over sales lines.
+    pub gross_spend: Vec<f64>,
     /// Days from the first purchase day to the as-of date.
     pub tenure_days: Vec<f64>,
+    /// Net spend per sales invoice.
     pub avg_order_value: Vec<f64>,
     pub distinct_products: Vec<f64>,
-    /// Returned value / (spend + returned value), in [0, 1].
+    /// Returned value / bought value (`gross_spend`): 1 for a full return; above 1 when
+    /// the customer returned goods bought before the data begin.
     pub return_rate: Vec<f64>,
     /// Mean gap between distinct purchase days; NaN with a single purchase day.
     pub mean_days_between_purchases: Vec<f64>,
@@ -181,7 +187,10 @@ pub struct CustomerFeatures {
     /// Time from the first purchase day to the last day observed (as-of minus one), in
     /// `btyd_time_unit`.
     pub btyd_t: Vec<f64>,
-    /// Mean spend per repeat purchase day (0 without repeat purchases).
+    /// Mean net spend per repeat purchase day (0 without repeat purchases, and 0 when
+    /// the net spend is not positive). The data do not tie a cancellation to the order it
+    /// cancels, so a customer's returns are spread over their purchases in proportion to
+    /// their value: each purchase day's spend times net / gross spend.
     pub btyd_monetary_value: Vec<f64>,
     /// Standard deviation of the gaps between consecutive purchase days (0 with fewer
     /// than two purchase days).
@@ -239,13 +248,16 @@ impl CustomerFeatures {
             let invoices = a.invoices[i] as f64;
             let repeat_days = (a.purchase_days[i] - 1) as f64;
             let (recency, tenure) = (day - last, day - first);
+            let gross = a.gross_spend[i];
+            let net = round_money(gross - a.returns_value[i]);
             f.recency_days.push(recency);
             f.frequency.push(invoices);
-            f.monetary.push(a.monetary[i]);
+            f.monetary.push(net);
+            f.gross_spend.push(gross);
             f.tenure_days.push(tenure);
-            f.avg_order_value.push(a.monetary[i] / invoices);
+            // Money derived by division is rounded like the sums (docs/definitions.md).
+            f.avg_order_value.push(round_money(net / invoices));
             f.distinct_products.push(a.distinct_products[i] as f64);
-            let gross = a.monetary[i] + a.returns_value[i];
             f.return_rate.push(share(a.returns_value[i], gross));
             let mean_gap = (last - first) / repeat_days;
             f.mean_days_between_purchases.push(if repeat_days > 0.0 {
@@ -259,8 +271,8 @@ impl CustomerFeatures {
                 .push(btyd_time_unit.days_to_units(last - first));
             f.btyd_t
                 .push(btyd_time_unit.days_to_units(day - 1.0 - first));
-            f.btyd_monetary_value.push(if repeat_days > 0.0 {
-                a.repeat_spend[i] / repeat_days
+            f.btyd_monetary_value.push(if repeat_days > 0.0 && net > 0.0 {
+                round_money(a.repeat_spend[i] / repeat_days * (net / gross))
             } else {
                 0.0
             });
@@ -291,13 +303,13 @@ impl CustomerFeatures {
             f.orders_180d.push(last_180.orders as f64);
             let recent_days = tenure.min(f64::from(RECENT_WINDOWS[1]));
             f.spend_trend_90d
-                .push(share(last_90.spend / recent_days, a.monetary[i] / tenure));
+                .push(share(last_90.spend / recent_days, gross / tenure));
             f.orders_trend_90d
                 .push(last_90.orders as f64 / recent_days / (invoices / tenure));
             f.orders_same_season_last_year
                 .push(a.season[i].orders as f64);
             f.same_season_spend_share
-                .push(share(a.season[i].spend, a.monetary[i]));
+                .push(share(a.season[i].spend, gross));
             f.returned_orders.push(a.return_invoices[i] as f64);
             f.returned_lines.push(a.return_lines[i] as f64);
         }
@@ -339,11 +351,17 @@ impl CustomerFeatures {
         self.customer_id.is_empty()
     }
 
-    /// RFM quintile scores and the segment names of `map`.
+    /// RFM quintile scores and the segment names of `map`. A customer whose net spend is
+    /// not positive gets the lowest M score, whatever the quintiles say.
     pub fn rfm<'map>(&self, map: &'map SegmentMap) -> RfmScores<'map> {
         let r = quintile_scores(&self.recency_days, true);
         let f = quintile_scores(&self.frequency, false);
-        let m = quintile_scores(&self.monetary, false);
+        let mut m = quintile_scores(&self.monetary, false);
+        for (score, &net) in m.iter_mut().zip(&self.monetary) {
+            if net <= 0.0 {
+                *score = 1;
+            }
+        }
         let segment = (0..self.len())
             .map(|i| map.segment(r[i], f[i], m[i]).unwrap_or("Unassigned"))
             .collect();
@@ -358,6 +376,7 @@ impl CustomerFeatures {
             ("recency_days", &self.recency_days),
             ("frequency", &self.frequency),
             ("monetary", &self.monetary),
+            ("gross_spend", &self.gross_spend),
             ("tenure_days", &self.tenure_days),
             ("avg_order_value", &self.avg_order_value),
             ("distinct_products", &self.distinct_products),
@@ -396,11 +415,12 @@ impl CustomerFeatures {
     }
 
     /// Every feature column, to reorder the rows.
-    fn columns_mut(&mut self) -> [&mut Vec<f64>; 28] {
+    fn columns_mut(&mut self) -> [&mut Vec<f64>; 29] {
         [
             &mut self.recency_days,
             &mut self.frequency,
             &mut self.monetary,
+            &mut self.gross_spend,
             &mut self.tenure_days,
             &mut self.avg_order_value,
             &mut self.distinct_products,

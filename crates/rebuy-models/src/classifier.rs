@@ -116,6 +116,15 @@ impl AnyClassifier {
         }
     }
 
+    /// The model's file, as [`Classifier::to_json`].
+    pub fn to_json(&self) -> Result<String> {
+        match self {
+            Self::Logistic(model) => model.to_json(),
+            Self::Forest(model) => model.to_json(),
+            Self::Boosted(model) => model.to_json(),
+        }
+    }
+
     /// Reads any model saved by [`Classifier::save`].
     pub fn load(path: &Path) -> Result<Self> {
         let json = std::fs::read_to_string(path)

@@ -2,57 +2,92 @@
 //! `rebuy run` (customers.csv), `rebuy predict`, `rebuy score` and the server's
 //! `POST /api/predict` and batch upload.
 //!
-//! A [`Scorer`] holds the chosen purchase model ([`ModelFile`] + classifier), the run's
-//! R/F/M values and segment map ([`RfmReference`]), its KMeans model ([`ClusterModel`])
-//! and the purchase probabilities of its scored customers ([`Population`]). From a
-//! customer's fields it gives the purchase probability, the churn-risk band and
-//! probability percentile (against the run's customers, so a customer's band does not
-//! depend on who else is scored with them), the RFM scores and segment and the cluster.
+//! A [`Scorer`] holds the run's answering models ([`Answering`]: the chosen model on
+//! every feature, and the model fitted on recency, frequency and monetary alone), the
+//! run's R/F/M values and segment map ([`RfmReference`]), its KMeans model
+//! ([`ClusterModel`]), its buy-till-you-die model ([`LifetimeModel`]) and the purchase
+//! probabilities of its scored customers ([`Population`]).
+//!
+//! A prediction is made by a model fitted on exactly the features given: all of them
+//! (the chosen model), or recency, frequency and monetary (the R/F/M-only model).
+//! Nothing is imputed: any other set is refused with the names of the missing features
+//! ([`Scorer::answering`]). Probabilities are calibrated (Platt scaling fitted on the
+//! validation slice of the run) and banded into churn risk by fixed thresholds.
 //!
 //! ```no_run
 //! # fn scorer() -> rebuy_models::scoring::Scorer { unimplemented!() }
 //! let scorer = scorer();
 //! let score = scorer.score(&[("recency_days", 12.0), ("frequency", 5.0), ("monetary", 800.0)])?;
-//! println!("{:.2} ({:?} risk)", score.purchase_probability, score.churn_risk);
+//! println!("{:.2} ({:?} risk, {})", score.purchase_probability, score.churn_risk,
+//!          score.answered_by.model);
 //! # Ok::<(), rebuy_models::Error>(())
 //! ```
 
 use crate::btyd::{BetaGeoModel, ClvParams, CustomerSummary, GammaGammaModel};
+use crate::calibration::{PlattScaling, ProbabilityBands};
 use crate::classifier::AnyClassifier;
 use crate::kmeans::KMeans;
 use crate::matrix::Matrix;
+use crate::monotone::Monotone;
 use crate::rfm::{SegmentMap, score_against};
 use crate::scale::Scaler;
 use crate::time_unit::TimeUnit;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 /// Layout version of `models/<name>.json` (the envelope around the classifier's file).
-pub const MODEL_FILE_VERSION: u32 = 1;
-/// What the models do with features a caller does not give.
-pub const MISSING_VALUES: &str = "missing features are NaN: the trees send them the way \
-     learnt at each split, logistic regression imputes the training mean";
+/// Version 2 added `kind`, `monotone`, `calibration` and `churn_risk_thresholds`, and
+/// dropped mean imputation.
+pub const MODEL_FILE_VERSION: u32 = 2;
 /// Preprocessing applied before every model, at fitting and at scoring.
 pub const PREPROCESSING: &str = "mean_days_between_purchases of a customer with one \
-     purchase day (empty) is their tenure_days; other missing values stay NaN";
-/// The fields every scored customer must have, in R, F, M order.
+     purchase day (empty) is their tenure_days; every other input must be given";
+/// The fields every scored customer must have, in R, F, M order: the inputs of the
+/// R/F/M-only model.
 pub const RFM_FIELDS: [&str; 3] = ["recency_days", "frequency", "monetary"];
+/// The name of the R/F/M-only model (its file `models/rfm_only.json`, its row in
+/// metrics.json).
+pub const RFM_ONLY: &str = "rfm_only";
+/// The default churn-risk thresholds on the calibrated purchase probability: `High`
+/// below the first, `Medium` below the second, `Low` from it on.
+pub const DEFAULT_CHURN_RISK_THRESHOLDS: [f64; 2] = [0.25, 0.5];
+
+/// Whether a feature is an input of the buy-till-you-die block (P(alive), CLV): when
+/// the R/F/M-only model answers, these fields feed only that block, and the answer
+/// says so ([`CustomerScore::not_used_by_model`]).
+pub fn is_lifetime_input(name: &str) -> bool {
+    name == "tenure_days" || name.starts_with("btyd_")
+}
 
 /// `models/<name>.json`, written by `rebuy run`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelFile {
     pub format_version: u32,
     pub rebuy_version: String,
+    /// The model's name in metrics.json (`logistic_regression`, ..., `rfm_only`).
     pub name: String,
+    /// The model kind, named as in metrics.json (`logistic_regression`,
+    /// `random_forest`, `gradient_boosting`).
+    pub kind: String,
+    /// Whether this model answers predictions given every feature.
     pub chosen: bool,
     /// The window the saved model was fitted on: features at `as_of`, labels from the
     /// `horizon_days` days from `as_of` on.
     pub training_window: TrainingWindow,
     pub feature_names: Vec<String>,
+    /// Features the probability may only fall (`decreasing`) or rise (`increasing`)
+    /// with, all else equal.
+    pub monotone: BTreeMap<String, Monotone>,
     pub preprocessing: String,
-    pub missing_values: String,
+    /// Platt scaling of the model's probability, fitted on the run's validation slice;
+    /// `None` when it could not be fitted (then the raw probability is used).
+    pub calibration: Option<PlattScaling>,
+    /// `High` churn risk below the first calibrated probability, `Medium` below the
+    /// second, `Low` from it on.
+    pub churn_risk_thresholds: [f64; 2],
     /// Test metrics of this model in the evaluation (see metrics.json).
     pub test_metrics: TestMetrics,
     /// The classifier's own file (format version, kind, parameters, fitted state).
@@ -67,7 +102,7 @@ pub struct TrainingWindow {
     pub buyers: usize,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestMetrics {
     pub roc_auc: f64,
     pub pr_auc: f64,
@@ -96,6 +131,9 @@ impl ModelFile {
             serde_json::from_value(value).map_err(|e| at(format!("damaged: {e}")))?;
         let model = AnyClassifier::from_json(&file.model.to_string())
             .map_err(|e| at(format!("the model inside: {e}")))?;
+        if model.feature_names() != file.feature_names.as_slice() {
+            return Err(at("feature_names differ from the model's own".to_string()));
+        }
         Ok((file, model))
     }
 }
@@ -124,8 +162,8 @@ pub fn model_matrix(columns: &[(&str, &[f64])]) -> Result<Matrix> {
     Matrix::from_columns(&values)?.with_column_names(names)
 }
 
-/// How likely a customer is to lapse: the run's customers in thirds of purchase
-/// probability, the lowest third at `High` risk.
+/// How likely a customer is to lapse, from their calibrated purchase probability and
+/// the run's fixed thresholds ([`ModelFile::churn_risk_thresholds`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChurnRisk {
     High,
@@ -142,6 +180,29 @@ impl ChurnRisk {
             ChurnRisk::High => "High",
             ChurnRisk::Medium => "Medium",
             ChurnRisk::Low => "Low",
+        }
+    }
+
+    /// The bands of `thresholds` (`[low, high]`, checked: in (0, 1), ascending).
+    pub fn bands(thresholds: [f64; 2]) -> Result<ProbabilityBands> {
+        ProbabilityBands::new(thresholds.to_vec())
+    }
+
+    /// The band of a purchase probability in [0, 1]: `High` below the first threshold,
+    /// `Medium` below the second, `Low` from it on.
+    pub fn of(probability: f64, bands: &ProbabilityBands) -> Result<ChurnRisk> {
+        Ok(ChurnRisk::ALL[bands.band(probability)?])
+    }
+
+    /// What the band means, with its thresholds, in a few words.
+    pub fn meaning(self, thresholds: [f64; 2]) -> String {
+        let [low, high] = thresholds.map(|t| 100.0 * t);
+        match self {
+            ChurnRisk::High => format!("high churn risk: below a {low:.0}% chance"),
+            ChurnRisk::Medium => {
+                format!("medium churn risk: a {low:.0}% to {high:.0}% chance")
+            }
+            ChurnRisk::Low => format!("low churn risk: a {high:.0}% chance or more"),
         }
     }
 }
@@ -169,36 +230,99 @@ impl Population {
         Ok(Population { sorted })
     }
 
-    /// Share of the customers scored at or below `probability` (in %), and the band:
-    /// `High` risk up to a third, `Medium` up to two thirds, `Low` above.
-    pub fn rank(&self, probability: f64) -> (f64, ChurnRisk) {
-        let n = self.sorted.len();
+    /// Share of the customers scored at or below `probability`, in %.
+    pub fn percentile(&self, probability: f64) -> f64 {
         let at_or_below = self.sorted.partition_point(|p| *p <= probability);
-        let risk = if 3 * at_or_below <= n {
-            ChurnRisk::High
-        } else if 3 * at_or_below <= 2 * n {
-            ChurnRisk::Medium
-        } else {
-            ChurnRisk::Low
-        };
-        (100.0 * at_or_below as f64 / n as f64, risk)
+        100.0 * at_or_below as f64 / self.sorted.len() as f64
     }
 }
 
-/// `churn_risk` and `probability_percentile` of customers scored together, each against
-/// all of them (the customers.csv columns of a run); `None` when no probability is
-/// finite.
-pub fn risk_columns(probability: &[f64]) -> Option<(Vec<ChurnRisk>, Vec<f64>)> {
+/// `probability_percentile` of customers scored together, each against all of them
+/// (the customers.csv column of a run); `None` when no probability is finite.
+pub fn percentile_column(probability: &[f64]) -> Option<Vec<f64>> {
     let population = Population::new(probability).ok()?;
     Some(
         probability
             .iter()
             .map(|&p| {
-                let (percentile, risk) = population.rank(p);
-                (risk, percentile)
+                if p.is_finite() {
+                    population.percentile(p)
+                } else {
+                    f64::NAN
+                }
             })
-            .unzip(),
+            .collect(),
     )
+}
+
+/// A saved model that answers predictions, with its file.
+#[derive(Debug)]
+pub struct Answering {
+    pub file: ModelFile,
+    model: AnyClassifier,
+}
+
+/// Which model answered a prediction, on which inputs, and how well it tested: every
+/// answer carries this.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnsweredBy {
+    /// `rfm_only`, or the chosen model's name.
+    pub model: String,
+    /// The classifier's kind.
+    pub kind: String,
+    /// The features it was fitted on, and so reads.
+    pub inputs: Vec<String>,
+    /// Its ROC-AUC on the run's test customers (out of time by default).
+    pub test_roc_auc: f64,
+    /// The as-of date of its training window.
+    pub trained_as_of: String,
+}
+
+impl Answering {
+    pub fn new(file: ModelFile, model: AnyClassifier) -> Self {
+        Answering { file, model }
+    }
+
+    pub fn feature_names(&self) -> &[String] {
+        &self.file.feature_names
+    }
+
+    pub fn answered_by(&self) -> AnsweredBy {
+        AnsweredBy {
+            model: self.file.name.clone(),
+            kind: self.file.kind.clone(),
+            inputs: self.file.feature_names.clone(),
+            test_roc_auc: self.file.test_metrics.roc_auc,
+            trained_as_of: self.file.training_window.as_of.clone(),
+        }
+    }
+
+    /// Calibrated purchase probabilities of `rows` customers given as named columns;
+    /// every input of the model must be among them, finite (the gap column excepted,
+    /// see [`PREPROCESSING`]).
+    pub fn probabilities(&self, rows: usize, given: &[(&str, &[f64])]) -> Result<Vec<f64>> {
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let columns = self
+            .feature_names()
+            .iter()
+            .map(|name| {
+                given
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| (name.as_str(), *v))
+                    .ok_or_else(|| Error::InvalidInput(format!("{name} is not given")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let matrix = model_matrix(&columns)?;
+        matrix.check_finite()?;
+        let raw = self.model.predict_proba(&matrix)?;
+        Ok(match &self.file.calibration {
+            Some(platt) => raw.iter().map(|&p| platt.calibrate(p)).collect(),
+            None => raw,
+        })
+    }
 }
 
 /// A run's customers' recency, frequency and spend, and its segment map: scores a new
@@ -239,11 +363,16 @@ impl RfmReference {
         self.sorted[0].len()
     }
 
-    /// Scores against the run's quintiles (recency reversed: most recent = 5).
+    /// Scores against the run's quintiles (recency reversed: most recent = 5); a net
+    /// spend of zero or less is always M score 1, as in the run.
     pub fn score(&self, recency_days: f64, frequency: f64, monetary: f64) -> RfmScores {
         let r_score = score_against(&self.sorted[0], recency_days, true);
         let f_score = score_against(&self.sorted[1], frequency, false);
-        let m_score = score_against(&self.sorted[2], monetary, false);
+        let m_score = if monetary <= 0.0 {
+            1
+        } else {
+            score_against(&self.sorted[2], monetary, false)
+        };
         RfmScores {
             r_score,
             f_score,
@@ -353,16 +482,24 @@ impl LifetimeModel {
     }
 
     /// Scores of customers given their BTYD summary (`btyd_frequency`,
-    /// `btyd_recency_<unit>`, `btyd_t_<unit>`) and `btyd_monetary_value`.
+    /// `btyd_recency_<unit>`, `btyd_t_<unit>`), `btyd_monetary_value` and net spend
+    /// (`monetary`): a customer whose net spend is not positive gets an order value and
+    /// a CLV of 0 ([`NET_SPEND_NOT_POSITIVE`]).
     pub fn scores(
         &self,
         summary: &CustomerSummary<'_>,
         monetary_value: &[f64],
+        net_spend: &[f64],
     ) -> Result<LifetimeColumns> {
         let model = &self.transactions;
         let spend = self.spend.as_ref().map(|spend| {
-            let order_value =
-                spend.expected_average_order_value(summary.frequency(), monetary_value)?;
+            let spenders = spend_frequency(summary.frequency(), net_spend);
+            let mut order_value = spend.expected_average_order_value(&spenders, monetary_value)?;
+            for (value, &net) in order_value.iter_mut().zip(net_spend) {
+                if net <= 0.0 {
+                    *value = 0.0;
+                }
+            }
             let clv = ClvParams::new(self.time_unit.days_to_units(self.days_per_month))
                 .months(self.clv_months)
                 .monthly_discount_rate(self.monthly_discount_rate)
@@ -381,6 +518,16 @@ impl LifetimeModel {
     }
 }
 
+/// The repeat purchases the spend model sees: those of customers whose net spend is
+/// positive (the others have no positive order value to model, and are left out).
+pub fn spend_frequency(frequency: &[f64], net_spend: &[f64]) -> Vec<f64> {
+    frequency
+        .iter()
+        .zip(net_spend)
+        .map(|(&x, &net)| if net > 0.0 { x } else { 0.0 })
+        .collect()
+}
+
 /// One customer's buy-till-you-die scores.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Lifetime {
@@ -394,6 +541,9 @@ pub struct Lifetime {
     pub expected_order_value: Option<f64>,
     pub clv: Option<f64>,
     pub clv_months: u32,
+    /// Why the order value and CLV are 0, when they are ([`NET_SPEND_NOT_POSITIVE`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clv_note: Option<String>,
 }
 
 /// Why a customer has no [`Lifetime`] scores: fields missing, or no model.
@@ -404,23 +554,32 @@ const LIFETIME_NO_MODEL: &str = "the run has no buy-till-you-die model (models/b
 /// Everything needed to score a customer against one run; built once, then only read.
 #[derive(Debug)]
 pub struct Scorer {
-    pub file: ModelFile,
-    model: AnyClassifier,
+    /// The chosen model, on every feature.
+    pub full: Answering,
+    /// The model on recency, frequency and monetary alone (runs before it existed
+    /// lack it).
+    pub rfm_only: Option<Answering>,
     /// Shared with the run's other readers: it holds three sorted columns.
     pub rfm: Arc<RfmReference>,
     pub clusters: Option<ClusterModel>,
     pub lifetime: Option<LifetimeModel>,
     population: Population,
+    /// The churn-risk bands of the chosen model's thresholds.
+    bands: ProbabilityBands,
 }
 
 /// One scored customer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomerScore {
-    /// Probability of at least one purchase in the model's horizon.
+    /// Probability of at least one purchase in the model's horizon (calibrated).
     pub purchase_probability: f64,
     pub churn_risk: ChurnRisk,
     /// Share of the run's customers scored at or below this one, in %.
     pub probability_percentile: f64,
+    pub answered_by: AnsweredBy,
+    /// Fields given that the answering model does not read: with the R/F/M-only model,
+    /// the buy-till-you-die inputs (they feed P(alive) and CLV only).
+    pub not_used_by_model: Vec<String>,
     pub rfm: RfmScores,
     pub cluster: Option<Cluster>,
     /// P(alive) and CLV, or why there are none (a sentence).
@@ -429,72 +588,108 @@ pub struct CustomerScore {
 
 impl Scorer {
     pub fn new(
-        file: ModelFile,
-        model: AnyClassifier,
+        full: Answering,
+        rfm_only: Option<Answering>,
         rfm: Arc<RfmReference>,
         clusters: Option<ClusterModel>,
         lifetime: Option<LifetimeModel>,
         population: Population,
-    ) -> Self {
-        Scorer {
-            file,
-            model,
+    ) -> Result<Self> {
+        Ok(Scorer {
+            bands: ChurnRisk::bands(full.file.churn_risk_thresholds)?,
+            full,
+            rfm_only,
             rfm,
             clusters,
             lifetime,
             population,
-        }
+        })
     }
 
-    /// The model's features, in its column order.
+    /// Every feature a caller may give: the chosen model's.
     pub fn feature_names(&self) -> &[String] {
-        &self.file.feature_names
+        self.full.feature_names()
     }
 
     pub fn horizon_days(&self) -> u32 {
-        self.file.training_window.horizon_days
+        self.full.file.training_window.horizon_days
     }
 
-    /// `purchase_probability` of `rows` customers given as named columns of that length;
-    /// model features not given are NaN ([`MISSING_VALUES`]), names that are not model
-    /// features are ignored.
+    /// The run's churn-risk thresholds.
+    pub fn churn_risk_thresholds(&self) -> [f64; 2] {
+        self.full.file.churn_risk_thresholds
+    }
+
+    /// The model fitted on exactly the features `given` (names that are no model
+    /// feature are ignored): the chosen model when every feature is given, the
+    /// R/F/M-only model when recency, frequency and monetary are given with nothing
+    /// else but buy-till-you-die inputs; otherwise an error naming what is missing.
+    pub fn answering(&self, given: &[&str]) -> Result<&Answering> {
+        let has = |name: &String| given.contains(&name.as_str());
+        let missing: Vec<&str> = self
+            .feature_names()
+            .iter()
+            .filter(|name| !has(name))
+            .map(String::as_str)
+            .collect();
+        if missing.is_empty() {
+            return Ok(&self.full);
+        }
+        let rfm_given = RFM_FIELDS.iter().all(|name| given.contains(name));
+        let beyond: Vec<&str> = self
+            .feature_names()
+            .iter()
+            .filter(|name| has(name))
+            .map(String::as_str)
+            .filter(|name| !RFM_FIELDS.contains(name) && !is_lifetime_input(name))
+            .collect();
+        if let Some(rfm_only) = &self.rfm_only
+            && rfm_given
+            && beyond.is_empty()
+        {
+            return Ok(rfm_only);
+        }
+        let rfm_advice = if self.rfm_only.is_some() {
+            "; or only recency_days, frequency and monetary (answered by the model fitted on \
+             those three alone, with tenure_days and btyd_* used for P(alive) and CLV)"
+        } else {
+            ""
+        };
+        Err(Error::InvalidInput(format!(
+            "no model of this run was fitted on exactly these features, and none is \
+             imputed: the chosen model ({}) also needs {}{rfm_advice}{}",
+            self.full.file.name,
+            missing.join(", "),
+            if beyond.is_empty() || self.rfm_only.is_none() {
+                String::new()
+            } else {
+                format!(" (without {})", beyond.join(", "))
+            }
+        )))
+    }
+
+    /// Calibrated `purchase_probability` of `rows` customers given as named columns of
+    /// that length, from the model [`Self::answering`] picks, and that model.
     pub fn purchase_probabilities(
         &self,
         rows: usize,
         given: &[(&str, &[f64])],
-    ) -> Result<Vec<f64>> {
-        if rows == 0 {
-            return Ok(Vec::new());
-        }
-        let missing = vec![f64::NAN; rows];
-        let columns: Vec<(&str, &[f64])> = self
-            .feature_names()
-            .iter()
-            .map(|name| {
-                let values = given
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map_or(missing.as_slice(), |(_, v)| *v);
-                (name.as_str(), values)
-            })
-            .collect();
-        self.model.predict_proba(&model_matrix(&columns)?)
+    ) -> Result<(Vec<f64>, &Answering)> {
+        let names: Vec<&str> = given.iter().map(|(name, _)| *name).collect();
+        let answering = self.answering(&names)?;
+        Ok((answering.probabilities(rows, given)?, answering))
     }
 
-    /// Churn-risk band and percentile of a probability among the run's customers.
-    pub fn rank(&self, probability: f64) -> (f64, ChurnRisk) {
-        self.population.rank(probability)
+    /// Percentile among the run's customers and churn-risk band of a probability.
+    pub fn rank(&self, probability: f64) -> Result<(f64, ChurnRisk)> {
+        Ok((
+            self.population.percentile(probability),
+            ChurnRisk::of(probability, &self.bands)?,
+        ))
     }
 
-    /// Scores one customer from named fields; [`RFM_FIELDS`] are required, other model
-    /// features are optional.
+    /// Scores one customer from named fields; [`RFM_FIELDS`] are required.
     pub fn score(&self, given: &[(&str, f64)]) -> Result<CustomerScore> {
-        let [recency_days, frequency, monetary] = RFM_FIELDS.map(|name| {
-            given
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or(f64::NAN, |(_, v)| *v)
-        });
         if let Some((name, value)) = given.iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::NonFinite {
                 feature: name.to_string(),
@@ -502,22 +697,40 @@ impl Scorer {
                 value: *value,
             });
         }
+        let field = |name: &str| given.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let [recency_days, frequency, monetary] = RFM_FIELDS.map(|name| field(name));
+        let (Some(recency_days), Some(frequency), Some(monetary)) =
+            (recency_days, frequency, monetary)
+        else {
+            return Err(Error::InvalidInput(
+                "recency_days, frequency and monetary are required".into(),
+            ));
+        };
         let values: Vec<[f64; 1]> = given.iter().map(|(_, v)| [*v]).collect();
         let columns: Vec<(&str, &[f64])> = given
             .iter()
             .zip(&values)
             .map(|((name, _), value)| (*name, value.as_slice()))
             .collect();
-        let purchase_probability = self.purchase_probabilities(1, &columns)?[0];
-        let (probability_percentile, churn_risk) = self.rank(purchase_probability);
+        let (probability, answering) = self.purchase_probabilities(1, &columns)?;
+        let purchase_probability = probability[0];
+        let (probability_percentile, churn_risk) = self.rank(purchase_probability)?;
         let cluster = match &self.clusters {
             Some(clusters) => Some(clusters.assign(recency_days, frequency, monetary)?),
             None => None,
         };
+        let not_used_by_model = given
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| !answering.feature_names().iter().any(|f| f == name))
+            .map(str::to_string)
+            .collect();
         Ok(CustomerScore {
             purchase_probability,
             churn_risk,
             probability_percentile,
+            answered_by: answering.answered_by(),
+            not_used_by_model,
             rfm: self.rfm.score(recency_days, frequency, monetary),
             cluster,
             lifetime: self.lifetime(given)?,
@@ -529,7 +742,8 @@ impl Scorer {
     /// converted to that unit: `btyd_t` = tenure_days - 1,
     /// `btyd_recency` = tenure_days - recency_days, `btyd_frequency` = frequency - 1
     /// (exact when no two orders fall on one day), `btyd_monetary_value` = monetary /
-    /// frequency for a repeat customer, else 0.
+    /// frequency for a repeat customer, else 0. Net spend (`monetary`) of zero or less
+    /// gives an order value and CLV of 0.
     fn lifetime(&self, given: &[(&str, f64)]) -> Result<std::result::Result<Lifetime, String>> {
         let Some(model) = &self.lifetime else {
             return Ok(Err(LIFETIME_NO_MODEL.to_string()));
@@ -548,8 +762,9 @@ impl Scorer {
         let repeats = field("btyd_frequency")
             .or(frequency.map(|f| f - 1.0))
             .unwrap_or(0.0);
+        let net_spend = monetary.unwrap_or(f64::NAN);
         let monetary_value = field("btyd_monetary_value").unwrap_or(match (frequency, monetary) {
-            (Some(f), Some(m)) if repeats > 0.0 => m / f,
+            (Some(f), Some(m)) if repeats > 0.0 && m > 0.0 => m / f,
             _ => 0.0,
         });
         let recency = if repeats > 0.0 { recency } else { 0.0 };
@@ -558,7 +773,7 @@ impl Scorer {
             Ok(summary) => summary,
             Err(e) => return Ok(Err(format!("P(alive) and CLV not computed: {e}"))),
         };
-        let scores = model.scores(&summary, &[monetary_value])?;
+        let scores = model.scores(&summary, &[monetary_value], &[net_spend])?;
         let spend = scores.spend.and_then(|s| s.ok());
         Ok(Ok(Lifetime {
             p_alive: scores.p_alive[0],
@@ -567,37 +782,36 @@ impl Scorer {
             expected_order_value: spend.as_ref().map(|s| s.0[0]),
             clv: spend.as_ref().map(|s| s.1[0]),
             clv_months: model.clv_months,
+            clv_note: (net_spend <= 0.0).then(|| NET_SPEND_NOT_POSITIVE.to_string()),
         }))
-    }
-
-    /// Model features a caller did not give (they are NaN for the model).
-    pub fn missing_features<'a>(&'a self, given: &[(&str, f64)]) -> Vec<&'a str> {
-        self.feature_names()
-            .iter()
-            .filter(|name| !given.iter().any(|(n, _)| n == name))
-            .map(String::as_str)
-            .collect()
     }
 }
 
+/// Why a customer's expected order value and CLV are 0.
+pub const NET_SPEND_NOT_POSITIVE: &str = "net spend (sales minus returns) is zero or less: \
+     expected order value and CLV are 0, and the customer is left out of the spend model's fit";
+
 impl CustomerScore {
     /// What the score means, in two or three plain sentences.
-    pub fn explanation(&self, horizon_days: u32) -> String {
-        let risk = match self.churn_risk {
-            ChurnRisk::High => "high churn risk: among the least likely third of customers",
-            ChurnRisk::Medium => "medium churn risk: in the middle third of customers",
-            ChurnRisk::Low => "low churn risk: among the likeliest third of customers",
-        };
+    pub fn explanation(&self, horizon_days: u32, thresholds: [f64; 2]) -> String {
         let cluster = self
             .cluster
             .as_ref()
             .map_or_else(String::new, |c| format!(", cluster \"{}\"", c.name));
+        let model = if self.answered_by.model == RFM_ONLY {
+            "the model fitted on recency, frequency and monetary alone".to_string()
+        } else {
+            format!("the run's chosen model on all {} features", self.answered_by.inputs.len())
+        };
         format!(
-            "A {:.0}% chance of buying again in the next {horizon_days} days, as likely as \
-             or likelier than {:.0}% of this run's customers: {risk}. RFM scores R{} F{} M{} \
-             put the customer in \"{}\"{cluster}.",
+            "A {:.0}% chance of buying again in the next {horizon_days} days ({}), as likely \
+             as or likelier than {:.0}% of this run's customers. Answered by {model} ({}, \
+             test ROC-AUC {:.3}). RFM scores R{} F{} M{} put the customer in \"{}\"{cluster}.",
             100.0 * self.purchase_probability,
+            self.churn_risk.meaning(thresholds),
             self.probability_percentile,
+            self.answered_by.kind.replace('_', " "),
+            self.answered_by.test_roc_auc,
             self.rfm.r_score,
             self.rfm.f_score,
             self.rfm.m_score,
@@ -611,23 +825,142 @@ mod tests {
     use super::*;
 
     #[test]
-    fn risk_bands_put_the_lowest_third_at_high_risk() {
-        let (risk, percentile) = risk_columns(&[0.9, 0.1, 0.5, 0.5, 0.2, 0.8]).unwrap();
-        let risk: Vec<&str> = risk.into_iter().map(ChurnRisk::as_str).collect();
-        assert_eq!(risk, ["Low", "High", "Medium", "Medium", "High", "Low"]);
+    fn risk_bands_follow_the_fixed_thresholds_not_the_ranking() {
+        let bands = ChurnRisk::bands(DEFAULT_CHURN_RISK_THRESHOLDS).unwrap();
+        let risk: Vec<&str> = [0.0, 0.2499, 0.25, 0.4999, 0.5, 1.0]
+            .map(|p| ChurnRisk::of(p, &bands).unwrap().as_str())
+            .into();
+        assert_eq!(risk, ["High", "High", "Medium", "Medium", "Low", "Low"]);
+        // Everyone likely to buy is at low risk: no third is forced into `High`.
+        let all_likely = [0.8, 0.9, 0.95];
+        assert!(
+            all_likely
+                .iter()
+                .all(|&p| ChurnRisk::of(p, &bands).unwrap() == ChurnRisk::Low)
+        );
+        assert!(ChurnRisk::of(f64::NAN, &bands).is_err());
+        assert!(ChurnRisk::bands([0.5, 0.25]).is_err());
+        let percentile = percentile_column(&[0.9, 0.1, 0.5, 0.5, 0.2, 0.8]).unwrap();
         assert_eq!(format!("{:.1}", percentile[1]), "16.7");
         assert_eq!(format!("{:.1}", percentile[2]), "66.7");
         assert_eq!(percentile[0], 100.0);
-        assert!(risk_columns(&[f64::NAN]).is_none());
+        assert!(percentile_column(&[f64::NAN]).is_none());
     }
 
     #[test]
     fn a_new_probability_is_ranked_against_the_run() {
         let population = Population::new(&[0.1, 0.2, 0.3, f64::NAN]).unwrap();
-        assert_eq!(population.rank(0.0), (0.0, ChurnRisk::High));
-        assert_eq!(population.rank(0.25).1, ChurnRisk::Medium);
-        assert_eq!(population.rank(0.99), (100.0, ChurnRisk::Low));
+        assert_eq!(population.percentile(0.0), 0.0);
+        assert_eq!(population.percentile(0.25), 200.0 / 3.0);
+        assert_eq!(population.percentile(0.99), 100.0);
         assert!(Population::new(&[f64::NAN]).is_err());
+    }
+
+    /// A scorer over two logistic models fitted on made-up customers: all of
+    /// `FEATURES`, and R/F/M alone.
+    fn scorer() -> Scorer {
+        use crate::classifier::Fit;
+        use crate::logistic::LogisticRegressionParams;
+        const FEATURES: [&str; 4] = ["recency_days", "frequency", "monetary", "returns_value"];
+        let rows = 200;
+        let columns: Vec<Vec<f64>> = (0..4)
+            .map(|c| (0..rows).map(|i| ((i * (c + 3)) % 97) as f64 + 1.0).collect())
+            .collect();
+        let labels: Vec<bool> = (0..rows).map(|i| columns[0][i] < 40.0).collect();
+        let answering = |names: &[&str], name: &str| {
+            let chosen: Vec<(&str, &[f64])> = names
+                .iter()
+                .map(|n| (*n, columns[FEATURES.iter().position(|f| f == n).unwrap()].as_slice()))
+                .collect();
+            let matrix = model_matrix(&chosen).unwrap();
+            let model = AnyClassifier::Logistic(
+                LogisticRegressionParams::default()
+                    .validate()
+                    .unwrap()
+                    .fit(&matrix, &labels)
+                    .unwrap(),
+            );
+            let file = ModelFile {
+                format_version: MODEL_FILE_VERSION,
+                rebuy_version: String::new(),
+                name: name.to_string(),
+                kind: "logistic_regression".to_string(),
+                chosen: name != RFM_ONLY,
+                training_window: TrainingWindow {
+                    as_of: "2010-01-01".into(),
+                    horizon_days: 90,
+                    customers: rows,
+                    buyers: 80,
+                },
+                feature_names: model.feature_names().to_vec(),
+                monotone: BTreeMap::new(),
+                preprocessing: PREPROCESSING.into(),
+                calibration: None,
+                churn_risk_thresholds: DEFAULT_CHURN_RISK_THRESHOLDS,
+                test_metrics: TestMetrics {
+                    roc_auc: 0.75,
+                    pr_auc: 0.5,
+                    log_loss: 0.5,
+                    brier: 0.2,
+                },
+                model: serde_json::from_str(&model.to_json().unwrap()).unwrap(),
+            };
+            Answering::new(file, model)
+        };
+        Scorer::new(
+            answering(&FEATURES, "logistic_regression"),
+            Some(answering(&RFM_FIELDS, RFM_ONLY)),
+            Arc::new(RfmReference::new(
+                [columns[0].clone(), columns[1].clone(), columns[2].clone()],
+                SegmentMap::default(),
+            )),
+            None,
+            None,
+            Population::new(&[0.1, 0.5, 0.9]).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_prediction_is_made_by_a_model_fitted_on_exactly_the_given_features() {
+        let scorer = scorer();
+        let rfm = [("recency_days", 5.0), ("frequency", 3.0), ("monetary", 50.0)];
+        let score = scorer.score(&rfm).unwrap();
+        assert_eq!(score.answered_by.model, RFM_ONLY);
+        assert_eq!(score.answered_by.inputs, RFM_FIELDS);
+        assert_eq!(score.answered_by.test_roc_auc, 0.75);
+        // A buy-till-you-die input is used for P(alive) only, and the answer says so.
+        let with_tenure = [rfm.as_slice(), &[("tenure_days", 300.0)]].concat();
+        let score = scorer.score(&with_tenure).unwrap();
+        assert_eq!(score.answered_by.model, RFM_ONLY);
+        assert_eq!(score.not_used_by_model, ["tenure_days"]);
+        // Every feature: the chosen model.
+        let all = [rfm.as_slice(), &[("returns_value", 4.0)]].concat();
+        let score = scorer.score(&all).unwrap();
+        assert_eq!(score.answered_by.model, "logistic_regression");
+        assert!(score.not_used_by_model.is_empty());
+        // Any other subset is refused, naming what is missing; never imputed.
+        let error = scorer
+            .score(&[("recency_days", 5.0), ("frequency", 3.0)])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("monetary"), "{error}");
+        let without_rfm_only = Scorer {
+            rfm_only: None,
+            ..scorer
+        };
+        let error = without_rfm_only.score(&rfm).unwrap_err().to_string();
+        assert!(error.contains("also needs returns_value"), "{error}");
+    }
+
+    #[test]
+    fn a_net_spend_of_zero_or_less_is_the_lowest_m_score() {
+        let values: Vec<f64> = (0..100).map(f64::from).collect();
+        let reference =
+            RfmReference::new([values.clone(), values.clone(), values], SegmentMap::default());
+        assert_eq!(reference.score(0.0, 99.0, 0.0).m_score, 1);
+        assert_eq!(reference.score(0.0, 99.0, -50.0).m_score, 1);
+        assert_eq!(reference.score(0.0, 99.0, 99.0).m_score, 5);
     }
 
     #[test]

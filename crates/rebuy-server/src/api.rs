@@ -11,7 +11,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rebuy_models::scoring::{Cluster, Lifetime, RFM_FIELDS, Scorer};
+use crate::prediction::Prediction;
+use rebuy_models::scoring::{RFM_FIELDS, Scorer};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -407,43 +408,6 @@ async fn rfm_score(
     }))
 }
 
-/// One scored customer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Prediction {
-    /// Probability of at least one purchase in the next `horizon_days`.
-    pub purchase_probability: f64,
-    pub horizon_days: u32,
-    /// `High`, `Medium` or `Low`: the run's customers in thirds of probability, the
-    /// lowest third at high risk.
-    pub churn_risk: &'static str,
-    /// Share of the run's customers scored at or below this one, in %.
-    pub probability_percentile: f64,
-    pub r_score: u8,
-    pub f_score: u8,
-    pub m_score: u8,
-    pub rfm_segment: String,
-    /// What a marketer does for this segment.
-    pub action: &'static str,
-    /// `{"cluster": 0, "name": ...}`: the nearest centroid of the run's KMeans; null
-    /// when the run has no clusters.
-    #[schema(value_type = Option<Object>)]
-    pub cluster: Option<Cluster>,
-    /// Buy-till-you-die scores (MBG/NBD + Gamma-Gamma) when the run has
-    /// `models/btyd.json` and the customer's tenure is known: `p_alive`,
-    /// `expected_purchases` in `horizon_days`, `expected_order_value` and `clv` over
-    /// `clv_months` (null without a spend model); else null, and `lifetime_note` says why.
-    #[schema(value_type = Option<Object>)]
-    pub lifetime: Option<Lifetime>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lifetime_note: Option<String>,
-    /// Model features not given (NaN for the model).
-    pub features_missing: Vec<String>,
-    /// The result in plain words.
-    pub explanation: String,
-    /// The served model.
-    pub model: String,
-}
-
 /// The run's scorer, or a 409 saying why it has none.
 fn scorer_of(run: &RunData) -> Result<&Scorer, ApiError> {
     run.scorer
@@ -453,31 +417,7 @@ fn scorer_of(run: &RunData) -> Result<&Scorer, ApiError> {
 
 fn predict_one(scorer: &Scorer, value: &serde_json::Value) -> Result<Prediction, ApiError> {
     let given = crate::validate::numbers(value, &RFM_FIELDS, scorer.feature_names())?;
-    let score = scorer
-        .score(&given)
-        .map_err(|e| ApiError::field("body", e.to_string()))?;
-    let features_missing = scorer
-        .missing_features(&given)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    Ok(Prediction {
-        purchase_probability: score.purchase_probability,
-        horizon_days: scorer.horizon_days(),
-        churn_risk: score.churn_risk.as_str(),
-        probability_percentile: score.probability_percentile,
-        r_score: score.rfm.r_score,
-        f_score: score.rfm.f_score,
-        m_score: score.rfm.m_score,
-        action: segment_action(&score.rfm.segment),
-        explanation: score.explanation(scorer.horizon_days()),
-        rfm_segment: score.rfm.segment,
-        cluster: score.cluster,
-        lifetime_note: score.lifetime.as_ref().err().cloned(),
-        lifetime: score.lifetime.ok(),
-        features_missing,
-        model: scorer.file.name.clone(),
-    })
+    crate::prediction::predict(scorer, &given).map_err(|e| ApiError::field("body", e.to_string()))
 }
 
 /// One prediction for one customer object, a list for a list.
@@ -491,7 +431,7 @@ pub enum PredictResponse {
 #[utoipa::path(
     post,
     path = "/api/predict",
-    request_body(content = RfmScoreRequest, description = "One customer, or a list of up to 1000 (body up to 256 KiB): recency_days, frequency and monetary, plus optionally any other feature of the served model (`GET /api/models` lists them; missing ones are NaN for the model)"),
+    request_body(content = RfmScoreRequest, description = "One customer, or a list of up to 1000 (body up to 256 KiB): recency_days, frequency and monetary (net spend) alone, answered by the run's R/F/M-only model (tenure_days and btyd_* may be added: they feed P(alive) and CLV only); or every feature of the chosen model (`GET /api/models` lists them), answered by it. Any other set is refused (422) naming the missing features: none is imputed"),
     responses(
         (status = 200, body = PredictResponse, description = "A prediction, or a list in the request's order"),
         (status = 400, description = "Not JSON", body = ErrorBody),
@@ -588,14 +528,18 @@ pub struct ModelRow {
 /// The served model and the comparison it was chosen from.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Models {
-    /// The model `/api/predict` uses; null when the run has none.
+    /// The model `/api/predict` uses given every feature; null when the run has none.
     pub served: Option<String>,
+    /// The model it uses given recency_days, frequency and monetary alone (`rfm_only`),
+    /// when the run has one.
+    pub served_rfm_only: Option<String>,
     /// The selection rule the run used.
     pub chosen_by: String,
     /// Why there is no served model, when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
-    /// The served model's features, in its order.
+    /// The served model's features, in its order (give all of them, or only
+    /// recency_days, frequency and monetary).
     pub features: Vec<String>,
     pub horizon_days: u32,
     /// `out_of_time` or `random`.
@@ -614,7 +558,11 @@ async fn models(State(run): State<Arc<RunData>>) -> Json<Models> {
     let c = run.comparison.as_ref().unwrap_or(&empty);
     let scorer = run.scorer.as_ref();
     Json(Models {
-        served: scorer.ok().map(|s| s.file.name.clone()),
+        served: scorer.ok().map(|s| s.full.file.name.clone()),
+        served_rfm_only: scorer
+            .ok()
+            .and_then(|s| s.rfm_only.as_ref())
+            .map(|m| m.file.name.clone()),
         chosen_by: c.chosen_by.clone(),
         unavailable: scorer.err().cloned(),
         features: scorer.map_or_else(|_| Vec::new(), |s| s.feature_names().to_vec()),
@@ -628,7 +576,10 @@ async fn models(State(run): State<Arc<RunData>>) -> Json<Models> {
             .models
             .iter()
             .map(|m| ModelRow {
-                served: scorer.is_ok_and(|s| s.file.name == m.summary.name),
+                served: scorer.is_ok_and(|s| {
+                    s.full.file.name == m.summary.name
+                        || s.rfm_only.as_ref().is_some_and(|r| r.file.name == m.summary.name)
+                }),
                 metrics: m.summary.clone(),
             })
             .collect(),

@@ -1,27 +1,34 @@
 //! Scoring a CSV of customers with a run's chosen model: `rebuy score` and the
 //! server's batch upload (`POST /api/score.csv`) both call [`score_csv`].
 //!
-//! Input: a header line, then one customer per line; the model's feature columns are
-//! read by name (any order, missing columns and empty cells are NaN for the model),
-//! every other column is passed through. Output: the same rows with
-//! `purchase_probability`, `churn_risk` and `probability_percentile` (ranked against
-//! the run's customers) appended, replacing those columns when the input has them.
+//! Input: a header line, then one customer per line. The model features among the
+//! columns choose the answering model ([`Scorer::answering`]: every feature, or
+//! recency_days, frequency and monetary alone); its inputs are read by name, in any
+//! order, and every other column is passed through. Output: the same rows with
+//! `purchase_probability`, `churn_risk`, `probability_percentile` (ranked against the
+//! run's customers), `model` and `model_test_roc_auc` appended, replacing those columns
+//! when the input has them.
 
-use rebuy_models::scoring::Scorer;
+use rebuy_models::scoring::{AnsweredBy, Scorer};
 use std::io::{Read, Write};
 
 /// Columns the scoring writes (and replaces when the input already has them, e.g. a
 /// run's own customers.csv).
-pub const SCORE_COLUMNS: [&str; 3] = [
+pub const SCORE_COLUMNS: [&str; 5] = [
     "purchase_probability",
     "churn_risk",
     "probability_percentile",
+    "model",
+    "model_test_roc_auc",
 ];
 
 /// Smallest accepted value of the fields with a range; other model features need only
-/// be finite numbers.
-pub const FIELD_MINIMUMS: [(&str, f64); 3] =
-    [("recency_days", 0.0), ("frequency", 1.0), ("monetary", 0.0)];
+/// be finite numbers (net spend, `monetary`, may be negative).
+pub const FIELD_MINIMUMS: [(&str, f64); 2] = [("recency_days", 0.0), ("frequency", 1.0)];
+
+/// The one input that may be empty: a customer with a single purchase day has no gap
+/// between purchases (the models take their tenure instead).
+const MAY_BE_EMPTY: &str = "mean_days_between_purchases";
 
 /// A CSV the scoring refuses: where, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -37,16 +44,22 @@ pub struct CsvFault {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredCsv {
     pub customers: usize,
-    /// Model features with no column in the input (NaN for every customer).
-    pub missing_columns: Vec<String>,
+    /// The model that scored every customer of the file.
+    pub answered_by: AnsweredBy,
+    /// Model-feature columns of the input that model does not read.
+    pub not_used_by_model: Vec<String>,
 }
 
-/// Checks one cell of a model feature: empty is missing (NaN), otherwise a finite
-/// number at least the field's minimum.
+/// Checks one cell of a model feature: a finite number at least the field's minimum;
+/// empty only for `mean_days_between_purchases` (no gap: one purchase day).
 pub fn parse_feature(name: &str, cell: &str) -> Result<f64, String> {
     let cell = cell.trim();
     if cell.is_empty() {
-        return Ok(f64::NAN);
+        return if name == MAY_BE_EMPTY {
+            Ok(f64::NAN)
+        } else {
+            Err("empty: the model reads this column, and no value is imputed".to_string())
+        };
     }
     let value: f64 = cell
         .parse()
@@ -91,7 +104,16 @@ pub fn score_csv(
     let kept: Vec<usize> = (0..headers.len())
         .filter(|&i| !SCORE_COLUMNS.contains(&&headers[i]))
         .collect();
-    let features: Vec<(&str, usize)> = scorer
+    let present: Vec<&str> = scorer
+        .feature_names()
+        .iter()
+        .map(String::as_str)
+        .filter(|name| headers.iter().any(|h| h == *name))
+        .collect();
+    let answering = scorer
+        .answering(&present)
+        .map_err(|e| fault(1, None, e.to_string()))?;
+    let features: Vec<(&str, usize)> = answering
         .feature_names()
         .iter()
         .filter_map(|name| Some((name.as_str(), headers.iter().position(|h| h == name)?)))
@@ -119,19 +141,24 @@ pub fn score_csv(
         .zip(&values)
         .map(|((name, _), v)| (*name, v.as_slice()))
         .collect();
-    let probability = scorer
-        .purchase_probabilities(rows.len(), &columns)
+    let probability = answering
+        .probabilities(rows.len(), &columns)
         .map_err(|e| fault(1, None, e.to_string()))?;
+    let answered_by = answering.answered_by();
     let write_fault = |e: csv::Error| fault(1, None, format!("cannot write the result: {e}"));
     let mut writer = csv::Writer::from_writer(output);
     let header = kept.iter().map(|&c| &headers[c]).chain(SCORE_COLUMNS);
     writer.write_record(header).map_err(write_fault)?;
     for (row, &p) in rows.iter().zip(&probability) {
-        let (percentile, risk) = scorer.rank(p);
+        let (percentile, risk) = scorer
+            .rank(p)
+            .map_err(|e| fault(1, None, e.to_string()))?;
         let scores = [
             p.to_string(),
             risk.as_str().to_string(),
             format!("{percentile:.1}"),
+            answered_by.model.clone(),
+            answered_by.test_roc_auc.to_string(),
         ];
         let cells = kept
             .iter()
@@ -144,12 +171,12 @@ pub fn score_csv(
         .map_err(|e| fault(1, None, format!("cannot write the result: {e}")))?;
     Ok(ScoredCsv {
         customers: rows.len(),
-        missing_columns: scorer
-            .feature_names()
+        not_used_by_model: present
             .iter()
-            .filter(|name| !features.iter().any(|(n, _)| n == name))
-            .cloned()
+            .filter(|name| !answered_by.inputs.iter().any(|i| i == *name))
+            .map(|name| name.to_string())
             .collect(),
+        answered_by,
     })
 }
 
@@ -158,8 +185,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cells_are_numbers_in_range_or_empty() {
-        assert!(parse_feature("recency_days", "").unwrap().is_nan());
+    fn cells_are_numbers_in_range_never_imputed() {
+        assert!(parse_feature("recency_days", "").is_err());
+        assert!(parse_feature("mean_days_between_purchases", "").unwrap().is_nan());
+        assert_eq!(parse_feature("monetary", "-2.5"), Ok(-2.5));
         assert_eq!(parse_feature("recency_days", " 3 "), Ok(3.0));
         assert!(parse_feature("recency_days", "ten").is_err());
         assert!(parse_feature("recency_days", "-1").is_err());

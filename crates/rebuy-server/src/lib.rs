@@ -48,6 +48,7 @@ mod error;
 mod html;
 mod listing;
 mod pages;
+pub mod prediction;
 mod report;
 mod run;
 mod validate;

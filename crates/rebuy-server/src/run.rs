@@ -5,7 +5,8 @@ use crate::comparison::Comparison;
 use crate::customers::Customers;
 use rebuy_models::rfm::{self, SegmentMap};
 use rebuy_models::scoring::{
-    ClusterModel, LifetimeModel, ModelFile, Population, RFM_FIELDS, RfmReference, Scorer,
+    Answering, ClusterModel, LifetimeModel, ModelFile, Population, RFM_FIELDS, RFM_ONLY,
+    RfmReference, Scorer,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -279,13 +280,19 @@ fn load_scorer(
         file: file.display().to_string(),
         detail,
     };
-    let model_path = dir.join("models").join(format!("{chosen}.json"));
-    let (file, model) =
-        ModelFile::load(&model_path).map_err(|e| invalid(model_path.clone(), e.to_string()))?;
+    let answering = |path: PathBuf| {
+        ModelFile::load(&path)
+            .map(|(file, model)| Answering::new(file, model))
+            .map_err(|e| invalid(path, e.to_string()))
+    };
+    let full = answering(dir.join("models").join(format!("{chosen}.json")))?;
     let optional_model = |name: &str| {
         let path = dir.join("models").join(name);
         path.is_file().then_some(path)
     };
+    let rfm_only = optional_model(&format!("{RFM_ONLY}.json"))
+        .map(answering)
+        .transpose()?;
     let clusters = optional_model("kmeans.json")
         .map(|path| ClusterModel::load(&path).map_err(|e| invalid(path, e.to_string())))
         .transpose()?;
@@ -305,14 +312,9 @@ fn load_scorer(
             ));
         }
     };
-    Ok(Ok(Scorer::new(
-        file,
-        model,
-        rfm.clone(),
-        clusters,
-        lifetime,
-        population,
-    )))
+    let scorer = Scorer::new(full, rfm_only, rfm.clone(), clusters, lifetime, population)
+        .map_err(|e| invalid(dir.join("models").join(format!("{chosen}.json")), e.to_string()))?;
+    Ok(Ok(scorer))
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, ServerError> {

@@ -11,7 +11,7 @@ use rebuy_features::{AsOf, CustomerFeatures, TimeUnit};
 use rebuy_models::btyd::{
     BetaGeoModel, BetaGeoParams, CalibrationHoldoutRow, CustomerSummary, GammaGammaParams,
 };
-use rebuy_models::scoring::{LIFETIME_FILE_VERSION, LifetimeModel};
+use rebuy_models::scoring::{LIFETIME_FILE_VERSION, LifetimeModel, spend_frequency};
 use std::borrow::Cow;
 
 /// The name of the BG/NBD row in `metrics.json`.
@@ -101,9 +101,11 @@ pub fn customer_columns(
     };
     let unit = features.btyd_time_unit;
     plots::write_btyd_matrices(folder, &transactions, &summary, horizon_days, unit)?;
+    // Customers whose net spend is not positive have no order value to model.
+    let spenders = spend_frequency(&features.btyd_frequency, &features.monetary);
     let spend = GammaGammaParams::new()
         .validate()
-        .and_then(|p| p.fit(&features.btyd_frequency, &features.btyd_monetary_value));
+        .and_then(|p| p.fit(&spenders, &features.btyd_monetary_value));
     let model = LifetimeModel {
         format_version: LIFETIME_FILE_VERSION,
         horizon_days,
@@ -116,7 +118,7 @@ pub fn customer_columns(
         monthly_discount_rate: MONTHLY_DISCOUNT_RATE,
         days_per_month: DAYS_PER_MONTH,
     };
-    let scores = match model.scores(&summary, &features.btyd_monetary_value) {
+    let scores = match model.scores(&summary, &features.btyd_monetary_value, &features.monetary) {
         Ok(scores) => scores,
         Err(error) => {
             println!("\nno P(alive) or expected purchases: {error}");

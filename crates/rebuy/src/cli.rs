@@ -151,6 +151,31 @@ pub struct ReadArgs {
     pub memory_budget: usize,
 }
 
+/// Two ascending probabilities strictly between 0 and 1, `LOW,HIGH`.
+fn parse_thresholds(text: &str) -> Result<[f64; 2], String> {
+    let expected = || format!("expected two probabilities LOW,HIGH with 0 < LOW < HIGH < 1, such as 0.25,0.5, not {text:?}");
+    let (low, high) = text.split_once(',').ok_or_else(expected)?;
+    let parse = |t: &str| t.trim().parse::<f64>().map_err(|_| expected());
+    let (low, high) = (parse(low)?, parse(high)?);
+    if 0.0 < low && low < high && high < 1.0 {
+        Ok([low, high])
+    } else {
+        Err(expected())
+    }
+}
+
+/// A currency code of 3 letters (ISO 4217, such as GBP), in capitals.
+fn parse_currency(text: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(format!(
+            "expected a three-letter currency code such as GBP, EUR or USD, not {text:?}"
+        ))
+    }
+}
+
 /// A size in bytes: a number with an optional binary unit (KiB, MiB, GiB; K, M, G).
 fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
@@ -247,6 +272,17 @@ pub struct RunArgs {
     /// silhouette) or a number
     #[arg(long, default_value = "auto", value_parser = crate::segments::parse_k)]
     pub k: rebuy_models::segment::KChoice,
+    /// Churn-risk bands on the calibrated purchase probability, `LOW,HIGH`: `High` risk
+    /// below LOW, `Medium` from LOW to below HIGH, `Low` from HIGH on (recorded in
+    /// metrics.json with each band's observed buy rate on the test customers)
+    #[arg(long, value_name = "LOW,HIGH", default_value = "0.25,0.5", value_parser = parse_thresholds)]
+    // The default is rebuy_models::scoring::DEFAULT_CHURN_RISK_THRESHOLDS (a test keeps
+    // them equal).
+    pub churn_risk_thresholds: [f64; 2],
+    /// Currency of the money columns (e.g. GBP, EUR, USD), written in manifest.json and
+    /// shown on the pages; default: none
+    #[arg(long, value_name = "CODE", value_parser = parse_currency)]
+    pub currency: Option<String>,
     /// A JSON segment map: {"rules": [{"name": ..., "r": [lo, hi], "f": [lo, hi], "m": [lo, hi]}]},
     /// first match wins, must name all 125 RFM cells (default: the R x F grid map)
     #[arg(long, value_name = "FILE")]
@@ -306,11 +342,14 @@ pub struct PredictArgs {
     /// Number of purchases (distinct invoices)
     #[arg(long)]
     pub frequency: f64,
-    /// Total spend
-    #[arg(long)]
+    /// Net spend: sales minus returns (may be zero or negative)
+    #[arg(long, allow_hyphen_values = true)]
     pub monetary: f64,
-    /// Any other model feature (see docs/definitions.md), e.g. `tenure_days=400`;
-    /// features not given are missing (NaN)
+    /// Another model feature (see docs/definitions.md), e.g. `tenure_days=400`. With
+    /// recency, frequency and monetary alone, the run's R/F/M-only model answers
+    /// (`tenure_days` and `btyd_*` then feed only P(alive) and CLV); with every
+    /// feature, the chosen model; any other set is refused, naming what is missing:
+    /// nothing is imputed
     #[arg(long = "feature", value_name = "NAME=VALUE")]
     pub features: Vec<String>,
 }
@@ -320,12 +359,32 @@ pub struct ScoreArgs {
     /// The run folder whose chosen purchase model is used
     #[arg(long)]
     pub run: PathBuf,
-    /// A CSV of customers with the feature columns of the run's customers.csv (missing
-    /// columns are NaN; other columns are kept)
+    /// A CSV of customers: every feature column of the run's customers.csv (scored by
+    /// the chosen model), or recency_days, frequency and monetary (scored by the
+    /// R/F/M-only model); other columns are kept
     #[arg(long)]
     pub input: PathBuf,
-    /// The scored CSV to write: the input columns plus purchase_probability, churn_risk
-    /// and probability_percentile
+    /// The scored CSV to write: the input columns plus purchase_probability, churn_risk,
+    /// probability_percentile, and the answering model and its test ROC-AUC
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn churn_risk_thresholds_default_to_the_scorers_and_are_checked() {
+        assert_eq!(
+            parse_thresholds("0.25,0.5"),
+            Ok(rebuy_models::scoring::DEFAULT_CHURN_RISK_THRESHOLDS)
+        );
+        assert_eq!(parse_thresholds(" 0.1 , 0.9 "), Ok([0.1, 0.9]));
+        for bad in ["0.5,0.25", "0,0.5", "0.2,1", "0.3", "a,b", "0.3,0.3"] {
+            assert!(parse_thresholds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_currency("gbp"), Ok("GBP".to_string()));
+        assert!(parse_currency("£").is_err());
+    }
 }

@@ -13,7 +13,8 @@ use std::path::Path;
 /// One customers.csv column after the RFM segment, one value per customer.
 #[derive(Debug)]
 pub enum CustomerColumn<'a> {
-    /// Shortest text that reads back to the same number (`NaN` for NaN).
+    /// Shortest text that reads back to the same number; empty for NaN (no output file
+    /// holds the text `NaN`).
     Numbers(Cow<'a, [f64]>),
     /// With one decimal; empty for NaN.
     OneDecimal(Vec<f64>),
@@ -32,7 +33,10 @@ impl CustomerColumn<'_> {
         cell.clear();
         // Writing into a String cannot fail.
         let _ = match self {
-            CustomerColumn::Numbers(values) => write!(cell, "{}", values[row]),
+            CustomerColumn::Numbers(values) => {
+                format_value_into(values[row], cell);
+                Ok(())
+            }
             CustomerColumn::OneDecimal(values) if values[row].is_nan() => Ok(()),
             CustomerColumn::OneDecimal(values) => write!(cell, "{:.1}", values[row]),
             CustomerColumn::Labels { names, index } => cell.write_str(&names[index[row]]),
@@ -115,7 +119,7 @@ mod tests {
         let numbers = [0.1 + 0.2, f64::NAN, 3.0];
         assert_eq!(
             cells(&CustomerColumn::Numbers(Cow::Borrowed(&numbers)), 3),
-            [(0.1 + 0.2).to_string(), "NaN".into(), "3".into()]
+            [(0.1 + 0.2).to_string(), String::new(), "3".into()]
         );
         assert_eq!(
             cells(&CustomerColumn::OneDecimal(vec![16.66, f64::NAN, 100.0]), 3),

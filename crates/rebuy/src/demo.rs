@@ -99,6 +99,8 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
         evaluation: crate::purchase::Evaluation::OutOfTime,
         max_model_customers: crate::purchase::DEFAULT_MAX_MODEL_CUSTOMERS,
         time_unit: rebuy_features::TimeUnit::Days,
+        churn_risk_thresholds: rebuy_models::scoring::DEFAULT_CHURN_RISK_THRESHOLDS,
+        currency: None,
         segments: None,
         k: rebuy_models::segment::KChoice::Auto,
         read: ReadArgs {

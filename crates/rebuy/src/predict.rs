@@ -6,11 +6,9 @@
 use crate::cli::{PredictArgs, ScoreArgs};
 use crate::exit::InputError;
 use anyhow::{Context, Result};
-use rebuy_models::rfm::suggested_action;
-use rebuy_models::scoring::{CLUSTER_EXPLANATION, MISSING_VALUES, Scorer};
+use rebuy_models::scoring::Scorer;
 use rebuy_server::RunData;
 use rebuy_server::batch::{check_value, score_csv};
-use serde_json::json;
 use std::path::Path;
 
 /// The run folder, which must have a purchase model.
@@ -72,36 +70,10 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
         check_value(name, *value).map_err(|message| InputError(format!("{name}: {message}")))?;
     }
     let pairs: Vec<(&str, f64)> = given.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-    let score = scorer.score(&pairs)?;
-    let file = &scorer.file;
-    let output = json!({
-        "purchase_probability": score.purchase_probability,
-        "churn_risk": score.churn_risk.as_str(),
-        "probability_percentile": score.probability_percentile,
-        "horizon_days": file.training_window.horizon_days,
-        "model": file.name,
-        "model_training_as_of": file.training_window.as_of,
-        "features_given": given.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
-        "features_missing": scorer.missing_features(&pairs),
-        "missing_values": MISSING_VALUES,
-        "rfm": {
-            "r_score": score.rfm.r_score,
-            "f_score": score.rfm.f_score,
-            "m_score": score.rfm.m_score,
-            "segment": score.rfm.segment,
-            "suggested_action": suggested_action(&score.rfm.segment),
-            "scored_against": format!("the quintiles of the run's {} customers", scorer.rfm.customers()),
-        },
-        "cluster": score.cluster.as_ref().map(|c| json!({
-            "cluster": c.cluster,
-            "name": c.name,
-            "explanation": CLUSTER_EXPLANATION,
-        })),
-        "lifetime": score.lifetime.as_ref().ok(),
-        "lifetime_note": score.lifetime.as_ref().err(),
-        "explanation": score.explanation(file.training_window.horizon_days),
-    });
-    println!("{}", serde_json::to_string_pretty(&output)?);
+    // The same answer, field for field, as `POST /api/predict`.
+    let prediction = rebuy_server::prediction::predict(scorer, &pairs)
+        .map_err(|e| InputError(e.to_string()))?;
+    println!("{}", serde_json::to_string_pretty(&prediction)?);
     Ok(())
 }
 
@@ -117,17 +89,22 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
         .map_err(|fault| InputError(format!("{} {fault}", input.display())))?;
     std::fs::write(&args.out, scored)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let model = &summary.answered_by;
     println!(
-        "scored {} customers with {} (purchase in the next {} days) into {}",
+        "scored {} customers with {} ({} on {}; test ROC-AUC {:.3}; purchase in the next {} \
+         days) into {}",
         summary.customers,
-        scorer.file.name,
+        model.model,
+        model.kind,
+        model.inputs.join(", "),
+        model.test_roc_auc,
         scorer.horizon_days(),
         args.out.display()
     );
-    if !summary.missing_columns.is_empty() {
+    if !summary.not_used_by_model.is_empty() {
         println!(
-            "missing feature columns (NaN for every customer): {}",
-            summary.missing_columns.join(", ")
+            "columns that model does not read: {}",
+            summary.not_used_by_model.join(", ")
         );
     }
     Ok(())

@@ -13,17 +13,20 @@ use crate::sample::{Sample, splitmix64};
 use anyhow::{Context, Result};
 use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
 use rebuy_models::boosting::BoostedTreesParams;
-use rebuy_models::classifier::{AnyClassifier, Classifier, Fit};
+use rebuy_models::calibration::PlattScaling;
+use rebuy_models::classifier::{AnyClassifier, Fit};
 use rebuy_models::forest::RandomForestParams;
 use rebuy_models::logistic::LogisticRegressionParams;
 use rebuy_models::matrix::Matrix;
 use rebuy_models::metrics::{self, ClassifierMetrics, Confusion};
 use rebuy_models::scoring::{
-    ChurnRisk, MISSING_VALUES, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, TestMetrics,
-    TrainingWindow, model_matrix, risk_columns,
+    ChurnRisk, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, RFM_FIELDS, RFM_ONLY, TestMetrics,
+    TrainingWindow, model_matrix, percentile_column,
 };
+use rebuy_models::monotone::{Monotone, MonotoneConstraints};
 use serde::Serialize;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// Fewest buyers and fewest non-buyers a training window needs (a stratified 20 %
@@ -62,8 +65,12 @@ struct Skip(String);
 
 /// The purchase stage of a run.
 pub enum Purchase {
-    /// `purchase_probability` of every scored customer, from the chosen model.
-    Scored(Vec<f64>),
+    /// `purchase_probability` of every scored customer, from the chosen model
+    /// (calibrated), and the run's churn-risk thresholds.
+    Scored {
+        probability: Vec<f64>,
+        thresholds: [f64; 2],
+    },
     Skipped(String),
 }
 
@@ -72,14 +79,18 @@ impl Purchase {
     /// `probability_percentile` (none when skipped; empty cells when no probability is
     /// finite).
     pub fn customer_columns(&self) -> Vec<(&'static str, CustomerColumn<'_>)> {
-        let Purchase::Scored(probability) = self else {
+        let Purchase::Scored {
+            probability,
+            thresholds,
+        } = self
+        else {
             return Vec::new();
         };
-        let (risk, percentile) = match risk_columns(probability) {
-            Some((risk, percentile)) => (
+        let (risk, percentile) = match percentile_column(probability) {
+            Some(percentile) => (
                 CustomerColumn::Labels {
                     names: ChurnRisk::ALL.map(|r| r.as_str().to_string()).into(),
-                    index: Cow::Owned(risk.into_iter().map(|r| r as usize).collect()),
+                    index: Cow::Owned(risk_index(probability, *thresholds)),
                 },
                 percentile,
             ),
@@ -105,11 +116,24 @@ impl Purchase {
     }
 }
 
+/// Each probability's churn-risk band as an index into [`ChurnRisk::ALL`] (a NaN, which
+/// no model gives, falls in `High`).
+fn risk_index(probability: &[f64], thresholds: [f64; 2]) -> Vec<usize> {
+    let bands = ChurnRisk::bands(thresholds).expect("--churn-risk-thresholds are checked");
+    probability
+        .iter()
+        .map(|&p| ChurnRisk::of(p, &bands).map_or(0, |risk| risk as usize))
+        .collect()
+}
+
 /// How the purchase models are fitted and tested.
 #[derive(Debug, Clone, Copy)]
 pub struct PurchaseSettings {
     pub horizon_days: u32,
     pub evaluation: Evaluation,
+    /// `High` churn risk below the first calibrated probability, `Medium` below the
+    /// second.
+    pub churn_risk_thresholds: [f64; 2],
     /// Most customers in a window the models are fitted or tested on (see [`Sample`]).
     pub max_customers: u64,
     pub seed: u64,
@@ -209,6 +233,27 @@ struct Part {
 }
 
 impl Part {
+    /// The same customers with only the feature columns `names`.
+    fn only_features(&self, names: &[&str]) -> Result<Part> {
+        let all = self.features.column_names();
+        let columns = names
+            .iter()
+            .map(|name| {
+                all.iter()
+                    .position(|n| n == name)
+                    .map(|i| (*name, self.features.column(i)))
+                    .with_context(|| format!("the model features lack {name}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let columns: Vec<(&str, &[f64])> = columns.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+        Ok(Part {
+            features: model_matrix(&columns)?,
+            labels: self.labels.clone(),
+            purchase_days: self.purchase_days.clone(),
+            recency_days: self.recency_days.clone(),
+        })
+    }
+
     fn select(&self, rows: &[usize]) -> Result<Part> {
         Ok(Part {
             features: self.features.select_rows(rows),
@@ -246,8 +291,26 @@ fn stratified_split(labels: &[bool], share: f64, seed: u64) -> (Vec<usize>, Vec<
 /// The classifiers compared, by their name in `metrics.json`.
 const MODELS: [&str; 3] = ["logistic_regression", "random_forest", "gradient_boosting"];
 
-/// Fits model `name`; boosting stops early on `validation` when given and otherwise
-/// trains `boosting_rounds` trees.
+/// The probability never rises with recency, all else equal: a customer who has been
+/// silent longer is never more likely to buy. Frequency is left free: a frequent buyer
+/// who went silent is rightly less likely to be alive (the BG/NBD effect).
+const MONOTONE: [(&str, Monotone); 1] = [("recency_days", Monotone::Decreasing)];
+
+/// The constraints as the classifiers take them.
+fn monotone_constraints() -> MonotoneConstraints {
+    MONOTONE.into_iter().collect()
+}
+
+/// The constraints as metrics.json and the model files record them.
+fn monotone_record() -> BTreeMap<String, Monotone> {
+    MONOTONE
+        .iter()
+        .map(|&(name, direction)| (name.to_string(), direction))
+        .collect()
+}
+
+/// Fits model `name` with the [`MONOTONE`] constraints; boosting stops early on
+/// `validation` when given and otherwise trains `boosting_rounds` trees.
 fn fit_model(
     name: &str,
     train: &Part,
@@ -259,6 +322,7 @@ fn fit_model(
     Ok(match name {
         "logistic_regression" => AnyClassifier::Logistic(
             LogisticRegressionParams::default()
+                .monotone_constraints(monotone_constraints())
                 .validate()?
                 .fit(features, labels)?,
         ),
@@ -266,12 +330,13 @@ fn fit_model(
             RandomForestParams::default()
                 .min_samples_leaf(FOREST_MIN_SAMPLES_LEAF)
                 .max_depth(Some(FOREST_MAX_DEPTH))
+                .monotone_constraints(monotone_constraints())
                 .seed(seed)
                 .validate()?
                 .fit(features, labels)?,
         ),
         _ => {
-            let mut params = BoostedTreesParams::default().seed(seed);
+            let mut params = BoostedTreesParams::default().monotone_constraints(monotone_constraints()).seed(seed);
             if let Some(rounds) = boosting_rounds {
                 params = params.n_trees(rounds.max(1));
             }
@@ -303,11 +368,80 @@ struct FeatureImportance {
     importance: f64,
 }
 
+/// How a model's probabilities were calibrated, and what it changed on the test
+/// customers.
+#[derive(Debug, Clone, Serialize)]
+struct CalibrationReport {
+    method: &'static str,
+    fitted_on: &'static str,
+    /// sigmoid(slope * logit(p) + intercept); absent when the fit was refused (then
+    /// `note` says why and the raw probabilities are used).
+    platt: Option<PlattScaling>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    /// Expected calibration error (10 equal-width bins) of the test probabilities
+    /// before and after.
+    test_ece_before: f64,
+    test_ece_after: f64,
+    test_brier_before: f64,
+    test_brier_after: f64,
+}
+
+/// Bins of the expected calibration error.
+const ECE_BINS: usize = 10;
+
+/// Platt scaling fitted on a model's validation probabilities, and the test
+/// probabilities before and after it. A fit whose slope is not positive (the model
+/// ranks the validation customers backwards) is not used: it would reverse the order.
+fn calibrate(
+    validation: (&[bool], &[f64]),
+    test: (&[bool], &[f64]),
+) -> Result<(CalibrationReport, Vec<f64>)> {
+    let (platt, note) = match PlattScaling::fit(validation.0, validation.1) {
+        Ok(platt) if platt.slope > 0.0 => (Some(platt), None),
+        Ok(platt) => (
+            None,
+            Some(format!(
+                "Platt slope {} is not positive: raw probabilities kept",
+                platt.slope
+            )),
+        ),
+        Err(error) => (None, Some(format!("not calibrated: {error}"))),
+    };
+    let after: Vec<f64> = match &platt {
+        Some(platt) => test.1.iter().map(|&p| platt.calibrate(p)).collect(),
+        None => test.1.to_vec(),
+    };
+    let report = CalibrationReport {
+        method: "platt",
+        fitted_on: "the validation slice of the training window",
+        platt,
+        note,
+        test_ece_before: metrics::expected_calibration_error(test.0, test.1, ECE_BINS)?,
+        test_ece_after: metrics::expected_calibration_error(test.0, &after, ECE_BINS)?,
+        test_brier_before: metrics::brier_score(test.0, test.1)?,
+        test_brier_after: metrics::brier_score(test.0, &after)?,
+    };
+    Ok((report, after))
+}
+
+/// One candidate of the model choice: its validation ROC-AUC.
+#[derive(Debug, Clone, Serialize)]
+struct Candidate {
+    kind: String,
+    validation_roc_auc: f64,
+}
+
 /// One row of `metrics.json`'s `models`: test metrics, plus the validation ROC-AUC the
-/// choice was made on.
+/// choice was made on. A classifier's metrics are those of its calibrated
+/// probabilities (what customers.csv and the API give).
 #[derive(Debug, Serialize)]
 struct ModelReport {
     name: String,
+    /// The model kind (the classifier's name; for `rfm_only`, the kind chosen for it).
+    kind: String,
+    /// The features it reads.
+    inputs: Vec<String>,
     validation_roc_auc: f64,
     accuracy: f64,
     roc_auc: f64,
@@ -318,6 +452,11 @@ struct ModelReport {
     confusion_matrix_best_f1: Confusion,
     fit_seconds: f64,
     predict_seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probability_calibration: Option<CalibrationReport>,
+    /// For `rfm_only`: every kind tried on its inputs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    candidates: Vec<Candidate>,
     feature_importance: Vec<FeatureImportance>,
     roc_curve: Vec<metrics::RocPoint>,
     pr_curve: Vec<metrics::PrPoint>,
@@ -326,9 +465,17 @@ struct ModelReport {
 }
 
 impl ModelReport {
-    fn new(name: &str, validation_roc_auc: f64, test: ClassifierMetrics, timing: [f64; 2]) -> Self {
+    fn new(
+        name: &str,
+        inputs: &[String],
+        validation_roc_auc: f64,
+        test: ClassifierMetrics,
+        timing: [f64; 2],
+    ) -> Self {
         ModelReport {
             name: name.to_string(),
+            kind: name.to_string(),
+            inputs: inputs.to_vec(),
             validation_roc_auc,
             accuracy: test.accuracy,
             roc_auc: test.roc_auc,
@@ -339,6 +486,8 @@ impl ModelReport {
             confusion_matrix_best_f1: (&test.confusion_at_best_f1).into(),
             fit_seconds: timing[0],
             predict_seconds: timing[1],
+            probability_calibration: None,
+            candidates: Vec::new(),
             feature_importance: Vec::new(),
             roc_curve: thinned(test.roc_curve),
             pr_curve: thinned(test.pr_curve),
@@ -391,14 +540,183 @@ struct MetricsFile {
     chosen_by: &'static str,
     missing_values: &'static str,
     preprocessing: &'static str,
+    /// Features the probability may only fall (or rise) with, all else equal.
+    monotone: BTreeMap<String, Monotone>,
     /// Share of the customers of each window the models were fitted and tested on (1:
     /// all of them; below 1 for runs with more than `max_model_customers`).
     model_customer_share: f64,
     max_model_customers: u64,
     models: Vec<ModelReport>,
     chosen: String,
+    churn_risk_bands: RiskBands,
     final_model: TrainingWindow,
     scored_as_of: String,
+}
+
+/// The churn-risk bands: fixed thresholds on the chosen model's calibrated
+/// probability, and how each band's test customers actually behaved.
+#[derive(Debug, Serialize)]
+struct RiskBands {
+    thresholds: [f64; 2],
+    on: &'static str,
+    bands: Vec<RiskBand>,
+}
+
+#[derive(Debug, Serialize)]
+struct RiskBand {
+    band: &'static str,
+    /// The band holds calibrated probabilities in [from, to).
+    from: f64,
+    to: f64,
+    test_customers: u64,
+    test_buyers: u64,
+    /// Share of the band's test customers who bought in the horizon (0 for an empty
+    /// band, whose `test_customers` is 0).
+    observed_buy_rate: f64,
+    mean_probability: f64,
+}
+
+impl RiskBands {
+    fn new(thresholds: [f64; 2], labels: &[bool], probability: &[f64]) -> Result<Self> {
+        let bands = ChurnRisk::bands(thresholds)?;
+        let summary = bands.summarise(labels, probability)?;
+        let index = risk_index(probability, thresholds);
+        let bands = summary
+            .into_iter()
+            .zip(ChurnRisk::ALL)
+            .map(|(band, risk)| {
+                let members: Vec<f64> = (0..labels.len())
+                    .filter(|&i| index[i] == band.band)
+                    .map(|i| probability[i])
+                    .collect();
+                RiskBand {
+                    band: risk.as_str(),
+                    from: band.lower,
+                    to: band.upper,
+                    test_customers: band.customers,
+                    test_buyers: band.buyers,
+                    observed_buy_rate: band.observed_rate,
+                    mean_probability: if members.is_empty() {
+                        0.0
+                    } else {
+                        members.iter().sum::<f64>() / members.len() as f64
+                    },
+                }
+            })
+            .collect();
+        Ok(RiskBands {
+            thresholds,
+            on: "the chosen model's calibrated purchase probability of the test customers",
+            bands,
+        })
+    }
+}
+
+/// A model fitted on the fitting part, its calibration on the validation part, and
+/// its report on the test part.
+struct Evaluated {
+    report: ModelReport,
+    /// Calibration learnt on the validation slice, applied to the final model too.
+    platt: Option<PlattScaling>,
+    /// Calibrated test probabilities.
+    test_probability: Vec<f64>,
+    /// Trees early stopping kept (boosting only).
+    boosting_rounds: Option<usize>,
+}
+
+/// Fits `kind` on `fit`, chooses its stopping point and calibration on `valid`, and
+/// reports it on `test` under `name`.
+fn evaluate(
+    name: &str,
+    kind: &str,
+    parts: [&Part; 3],
+    seed: u64,
+) -> Result<Evaluated> {
+    let [fit, valid, test] = parts;
+    let started = Instant::now();
+    let model = fit_model(kind, fit, Some(valid), None, seed)?;
+    let fit_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let raw_test = model.predict_proba(&test.features)?;
+    let predict_seconds = started.elapsed().as_secs_f64();
+    let raw_valid = model.predict_proba(&valid.features)?;
+    let (calibration, test_probability) =
+        calibrate((&valid.labels, &raw_valid), (&test.labels, &raw_test))?;
+    let mut report = ModelReport::new(
+        name,
+        model.feature_names(),
+        metrics::roc_auc(&valid.labels, &raw_valid)?,
+        metrics::evaluate(&test.labels, &test_probability)?,
+        [fit_seconds, predict_seconds],
+    );
+    report.kind = kind.to_string();
+    report.feature_importance = model
+        .feature_names()
+        .iter()
+        .zip(model.feature_importance())
+        .map(|(feature, importance)| FeatureImportance {
+            feature: feature.clone(),
+            importance,
+        })
+        .collect();
+    let platt = calibration.platt.clone();
+    report.probability_calibration = Some(calibration);
+    Ok(Evaluated {
+        report,
+        platt,
+        test_probability,
+        boosting_rounds: match &model {
+            AnyClassifier::Boosted(boosted) => Some(boosted.trees.len()),
+            _ => None,
+        },
+    })
+}
+
+/// The candidate with the best validation ROC-AUC (the first of equals).
+fn best(candidates: &[Evaluated]) -> usize {
+    let mut best = 0;
+    for (i, c) in candidates.iter().enumerate() {
+        if c.report.validation_roc_auc > candidates[best].report.validation_roc_auc {
+            best = i;
+        }
+    }
+    best
+}
+
+/// What a saved model needs beside its classifier.
+struct Saved<'a> {
+    name: &'a str,
+    chosen: bool,
+    report: &'a ModelReport,
+    platt: Option<PlattScaling>,
+    thresholds: [f64; 2],
+    window: &'a TrainingWindow,
+}
+
+/// Writes `models/<name>.json`.
+fn save_model(folder: &RunFolder, model: &AnyClassifier, saved: Saved<'_>) -> Result<()> {
+    let report = saved.report;
+    let file = ModelFile {
+        format_version: MODEL_FILE_VERSION,
+        rebuy_version: env!("CARGO_PKG_VERSION").to_string(),
+        name: saved.name.to_string(),
+        kind: report.kind.clone(),
+        chosen: saved.chosen,
+        training_window: saved.window.clone(),
+        feature_names: model.feature_names().to_vec(),
+        monotone: monotone_record(),
+        preprocessing: PREPROCESSING.to_string(),
+        calibration: saved.platt,
+        churn_risk_thresholds: saved.thresholds,
+        test_metrics: TestMetrics {
+            roc_auc: report.roc_auc,
+            pr_auc: report.pr_auc,
+            log_loss: report.log_loss,
+            brier: report.brier,
+        },
+        model: serde_json::from_str(&model.to_json()?)?,
+    };
+    folder.write_json_compact(&format!("models/{}.json", saved.name), &file)
 }
 
 fn fit_and_score(
@@ -411,6 +729,7 @@ fn fit_and_score(
         horizon_days,
         evaluation,
         seed,
+        churn_risk_thresholds: thresholds,
         ..
     } = settings;
     let sample = Sample::new(settings.max_customers, scored.len(), seed);
@@ -455,45 +774,33 @@ fn fit_and_score(
     let valid_part = train.select(&valid_rows)?;
     drop(train);
 
-    let mut reports = Vec::new();
-    let mut boosting_rounds = None;
-    for name in MODELS {
-        let started = Instant::now();
-        let model = fit_model(name, &fit_part, Some(&valid_part), None, seed)?;
-        let fit_seconds = started.elapsed().as_secs_f64();
-        let started = Instant::now();
-        let test_probability = model.predict_proba(&test.features)?;
-        let predict_seconds = started.elapsed().as_secs_f64();
-        let validation = metrics::roc_auc(
-            &valid_part.labels,
-            &model.predict_proba(&valid_part.features)?,
-        )?;
-        if let AnyClassifier::Boosted(boosted) = &model {
-            boosting_rounds = Some(boosted.trees.len());
-        }
-        let mut report = ModelReport::new(
-            name,
-            validation,
-            metrics::evaluate(&test.labels, &test_probability)?,
-            [fit_seconds, predict_seconds],
-        );
-        report.feature_importance = model
-            .feature_names()
-            .iter()
-            .zip(model.feature_importance())
-            .map(|(feature, importance)| FeatureImportance {
-                feature: feature.clone(),
-                importance,
-            })
-            .collect();
-        reports.push(report);
-    }
-    let chosen = reports
+    // Every feature: each kind is a candidate of its own.
+    let full: Vec<Evaluated> = MODELS
         .iter()
-        .max_by(|a, b| a.validation_roc_auc.total_cmp(&b.validation_roc_auc))
-        .map_or_else(|| MODELS[0].to_string(), |r| r.name.clone());
+        .map(|kind| evaluate(kind, kind, [&fit_part, &valid_part, test], seed))
+        .collect::<Result<_>>()?;
+    let chosen = best(&full);
+    // Recency, frequency and monetary alone: the best kind answers as `rfm_only`.
+    let rfm_parts = [&fit_part, &valid_part, test].map(|part| part.only_features(&RFM_FIELDS));
+    let [rfm_fit, rfm_valid, rfm_test] = rfm_parts;
+    let (rfm_fit, rfm_valid, rfm_test) = (rfm_fit?, rfm_valid?, rfm_test?);
+    let mut rfm: Vec<Evaluated> = MODELS
+        .iter()
+        .map(|kind| evaluate(RFM_ONLY, kind, [&rfm_fit, &rfm_valid, &rfm_test], seed))
+        .collect::<Result<_>>()?;
+    let rfm_candidates: Vec<Candidate> = rfm
+        .iter()
+        .map(|c| Candidate {
+            kind: c.report.kind.clone(),
+            validation_roc_auc: c.report.validation_roc_auc,
+        })
+        .collect();
+    let rfm_chosen = rfm.swap_remove(best(&rfm));
+    let churn_risk_bands = RiskBands::new(thresholds, &test.labels, &full[chosen].test_probability)?;
+
     let mut baseline = ModelReport::new(
         BASELINE,
+        &["recency_days".to_string()],
         metrics::roc_auc(
             &valid_part.labels,
             &baseline_scores(&valid_part.recency_days),
@@ -511,12 +818,10 @@ fn fit_and_score(
         train_as_of,
         test_as_of,
     };
-    if let Some(report) = bg_nbd_report(&fit_part, &valid_part, test, &bg_nbd, folder)? {
-        reports.push(report);
-    }
-    reports.push(baseline);
+    let bg_nbd_report = bg_nbd_report(&fit_part, &valid_part, test, &bg_nbd, folder)?;
 
-    // The final models: refit on every customer of the most recent complete window.
+    // The final models: refit on every customer of the most recent complete window,
+    // with the calibration learnt on the validation slice.
     latest.check_trainable(horizon_days)?;
     let final_part = &latest.part;
     let training_window = TrainingWindow {
@@ -527,36 +832,52 @@ fn fit_and_score(
     };
     std::fs::create_dir_all(folder.path("models"))?;
     let mut probability = Vec::new();
-    for (name, report) in MODELS.iter().zip(&reports) {
-        let model = fit_model(name, final_part, None, boosting_rounds, seed)?;
-        let json = match &model {
-            AnyClassifier::Logistic(m) => m.to_json()?,
-            AnyClassifier::Forest(m) => m.to_json()?,
-            AnyClassifier::Boosted(m) => m.to_json()?,
-        };
-        let file = ModelFile {
-            format_version: MODEL_FILE_VERSION,
-            rebuy_version: env!("CARGO_PKG_VERSION").to_string(),
-            name: name.to_string(),
-            chosen: *name == chosen,
-            training_window: training_window.clone(),
-            feature_names: model.feature_names().to_vec(),
-            preprocessing: PREPROCESSING.to_string(),
-            missing_values: MISSING_VALUES.to_string(),
-            test_metrics: TestMetrics {
-                roc_auc: report.roc_auc,
-                pr_auc: report.pr_auc,
-                log_loss: report.log_loss,
-                brier: report.brier,
+    for (i, (name, evaluated)) in MODELS.iter().zip(&full).enumerate() {
+        let model = fit_model(name, final_part, None, evaluated.boosting_rounds, seed)?;
+        save_model(
+            folder,
+            &model,
+            Saved {
+                name,
+                chosen: i == chosen,
+                report: &evaluated.report,
+                platt: evaluated.platt.clone(),
+                thresholds,
+                window: &training_window,
             },
-            model: serde_json::from_str(&json)?,
-        };
-        folder.write_json_compact(&format!("models/{name}.json"), &file)?;
-        if *name == chosen {
-            probability = score_in_chunks(&model, scored)?;
+        )?;
+        if i == chosen {
+            probability = score_in_chunks(&model, evaluated.platt.as_ref(), scored)?;
         }
     }
+    let rfm_final = final_part.only_features(&RFM_FIELDS)?;
+    let model = fit_model(
+        &rfm_chosen.report.kind,
+        &rfm_final,
+        None,
+        rfm_chosen.boosting_rounds,
+        seed,
+    )?;
+    save_model(
+        folder,
+        &model,
+        Saved {
+            name: RFM_ONLY,
+            chosen: false,
+            report: &rfm_chosen.report,
+            platt: rfm_chosen.platt.clone(),
+            thresholds,
+            window: &training_window,
+        },
+    )?;
 
+    let chosen_name = MODELS[chosen].to_string();
+    let mut reports: Vec<ModelReport> = full.into_iter().map(|e| e.report).collect();
+    let mut rfm_report = rfm_chosen.report;
+    rfm_report.candidates = rfm_candidates;
+    reports.push(rfm_report);
+    reports.extend(bg_nbd_report);
+    reports.push(baseline);
     let positives = test.labels.iter().filter(|&&b| b).count();
     let file = MetricsFile {
         as_of: test_as_of.to_string(),
@@ -570,25 +891,40 @@ fn fit_and_score(
         baseline: "score = -recency_days (as 1 / (1 + recency_days), a probability-shaped \
                    score with the same ranking)",
         chosen_by: "best validation ROC-AUC: a seeded stratified 20 % of the training \
-                    window, held out from fitting",
+                    window, held out from fitting (also the slice the probabilities are \
+                    calibrated on and boosting stops early on)",
         missing_values: MISSING_VALUES,
         preprocessing: PREPROCESSING,
+        monotone: monotone_record(),
         model_customer_share: sample.share,
         max_model_customers: settings.max_customers,
         models: reports,
-        chosen,
+        chosen: chosen_name,
+        churn_risk_bands,
         final_model: training_window,
         scored_as_of: scored_as_of.to_string(),
     };
     folder.write_json("metrics.json", &file)?;
     print_table(&file);
-    Ok(Purchase::Scored(probability))
+    Ok(Purchase::Scored {
+        probability,
+        thresholds,
+    })
 }
 
-/// The purchase probability of every customer of `scored`, from model matrices of
-/// [`SCORING_CHUNK_ROWS`] rows: a matrix of every customer would be as large as the
-/// feature table itself.
-fn score_in_chunks(model: &AnyClassifier, scored: &CustomerFeatures) -> Result<Vec<f64>> {
+/// What the models do with features a caller does not give.
+const MISSING_VALUES: &str = "none are imputed: a prediction is made by a model fitted on \
+     exactly the features given (every feature: the chosen model; recency_days, frequency \
+     and monetary alone: rfm_only); any other set is refused";
+
+/// The calibrated purchase probability of every customer of `scored`, from model
+/// matrices of [`SCORING_CHUNK_ROWS`] rows: a matrix of every customer would be as large
+/// as the feature table itself.
+fn score_in_chunks(
+    model: &AnyClassifier,
+    platt: Option<&PlattScaling>,
+    scored: &CustomerFeatures,
+) -> Result<Vec<f64>> {
     let columns = scored.columns();
     let mut probability = Vec::with_capacity(scored.len());
     for start in (0..scored.len()).step_by(SCORING_CHUNK_ROWS) {
@@ -597,7 +933,8 @@ fn score_in_chunks(model: &AnyClassifier, scored: &CustomerFeatures) -> Result<V
             .iter()
             .map(|&(name, values)| (name, &values[start..end]))
             .collect();
-        probability.extend(model.predict_proba(&model_matrix(&chunk)?)?);
+        let raw = model.predict_proba(&model_matrix(&chunk)?)?;
+        probability.extend(raw.into_iter().map(|p| platt.map_or(p, |c| c.calibrate(p))));
     }
     Ok(probability)
 }
@@ -648,6 +985,7 @@ fn bg_nbd_report(
             )?;
             Ok(Some(ModelReport::new(
                 btyd::BG_NBD,
+                &summary_names(setting.unit),
                 metrics::roc_auc(&valid_part.labels, &probability[0])?,
                 metrics::evaluate(&test.labels, &probability[1])?,
                 [seconds, 0.0],
@@ -661,6 +999,12 @@ BG/NBD left out of the comparison: {error}"
             Ok(None)
         }
     }
+}
+
+/// The names of the BTYD summary columns in `unit`.
+fn summary_names(unit: TimeUnit) -> Vec<String> {
+    let [recency, t] = unit.column_names();
+    ["btyd_frequency", recency, t].map(str::to_string).into()
 }
 
 /// The BTYD summary (frequency, recency, T in `unit`) of some customers.
@@ -695,9 +1039,14 @@ fn print_table(file: &MetricsFile) {
         "model", "valid AUC", "ROC-AUC", "PR-AUC", "log loss", "Brier", "fit s"
     );
     for m in &file.models {
+        let name = if m.name == RFM_ONLY {
+            format!("{RFM_ONLY} ({})", m.kind)
+        } else {
+            m.name.clone()
+        };
         println!(
             "  {:<22} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>8.2}{}",
-            m.name,
+            name,
             m.validation_roc_auc,
             m.roc_auc,
             m.pr_auc,
@@ -711,6 +1060,40 @@ fn print_table(file: &MetricsFile) {
             }
         );
     }
+    println!("  (classifiers' metrics on their calibrated probabilities)");
+    if let Some(c) = file
+        .models
+        .iter()
+        .find(|m| m.name == file.chosen)
+        .and_then(|m| m.probability_calibration.as_ref())
+    {
+        println!(
+            "Calibration of {} (Platt scaling on the validation slice): expected calibration \
+             error on the test customers {:.4} -> {:.4}, Brier {:.4} -> {:.4}{}",
+            file.chosen,
+            c.test_ece_before,
+            c.test_ece_after,
+            c.test_brier_before,
+            c.test_brier_after,
+            c.note.as_ref().map_or_else(String::new, |n| format!(" ({n})"))
+        );
+    }
+    let bands: Vec<String> = file
+        .churn_risk_bands
+        .bands
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {:.0}-{:.0}%: {} customers, {:.1}% bought",
+                b.band,
+                100.0 * b.from,
+                100.0 * b.to,
+                b.test_customers,
+                100.0 * b.observed_buy_rate
+            )
+        })
+        .collect();
+    println!("Churn risk on the test customers: {}", bands.join("; "));
 }
 
 #[cfg(test)]

@@ -98,6 +98,8 @@ struct Manifest {
     horizon_days: u32,
     /// Unit of the BTYD recency and T columns and of the BTYD models' time.
     btyd_time_unit: TimeUnit,
+    /// Currency of the money columns (`--currency`), or null.
+    currency: Option<String>,
     seed: u64,
     first_sale: Option<String>,
     last_sale: Option<String>,
@@ -199,6 +201,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
         as_of: tables.as_of.to_string(),
         horizon_days: args.horizon_days,
         btyd_time_unit: args.time_unit,
+        currency: args.currency.clone(),
         seed: args.seed,
         first_sale: quality.first_sale.clone(),
         last_sale: quality.last_sale.clone(),
@@ -280,6 +283,7 @@ fn write_tables(
         Some(date) => AsOf::from_date(date),
         None => engine.default_as_of(),
     };
+    warn_if_lapsed(as_of, engine.default_as_of(), args.horizon_days);
     let features = engine.customer_features(as_of).map_err(|e| match e {
         rebuy_features::Error::Invalid(text) => anyhow::Error::from(InputError(text)),
         other => other.into(),
@@ -303,6 +307,7 @@ fn write_tables(
         purchase::PurchaseSettings {
             horizon_days: args.horizon_days,
             evaluation: args.evaluation,
+            churn_risk_thresholds: args.churn_risk_thresholds,
             max_customers: args.max_model_customers,
             seed: args.seed,
         },
@@ -317,9 +322,10 @@ fn write_tables(
         Clustering::Skipped(_) => Vec::new(),
     };
     let purchase_columns = purchase.customer_columns();
+    let net_flag = net_spend_flag(&features);
     let btyd_columns = btyd::customer_columns(&features, as_of, args.horizon_days, folder)?;
-    let extra: Vec<(&str, &CustomerColumn<'_>)> = cluster_columns
-        .iter()
+    let extra: Vec<(&str, &CustomerColumn<'_>)> = std::iter::once(&net_flag)
+        .chain(&cluster_columns)
         .chain(&purchase_columns)
         .map(|(name, column)| (*name, column))
         .chain(
@@ -345,6 +351,37 @@ fn write_tables(
         customers: features.len(),
         summary,
     })
+}
+
+/// The customers.csv column `net_spend_not_positive`: `true` for a customer whose
+/// returns cancel their purchases (M score 1, CLV 0, left out of the spend model).
+fn net_spend_flag(features: &CustomerFeatures) -> (&'static str, CustomerColumn<'static>) {
+    (
+        "net_spend_not_positive",
+        CustomerColumn::Labels {
+            names: vec!["false".into(), "true".into()],
+            index: std::borrow::Cow::Owned(
+                features
+                    .monetary
+                    .iter()
+                    .map(|&net| usize::from(net <= 0.0))
+                    .collect(),
+            ),
+        },
+    )
+}
+
+/// Says so when an `--as-of` date lies more than the horizon past the last sale: every
+/// customer then looks lapsed, and no label window holds a sale.
+fn warn_if_lapsed(as_of: AsOf, after_last_sale: AsOf, horizon_days: u32) {
+    let gap = as_of.day() - after_last_sale.day();
+    if gap > i32::try_from(horizon_days).unwrap_or(i32::MAX) {
+        eprintln!(
+            "warning: --as-of {as_of} is {gap} days after the last sale ({}), more than the \
+             {horizon_days}-day horizon: every customer will look lapsed",
+            after_last_sale.plus_days(-1)
+        );
+    }
 }
 
 /// The clean lines of a run: read from files, or already in a database or cluster.

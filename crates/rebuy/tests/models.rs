@@ -101,6 +101,7 @@ fn metrics_follow_the_contract_and_the_models_load_back() {
             "logistic_regression",
             "random_forest",
             "gradient_boosting",
+            "rfm_only",
             "bg_nbd",
             "baseline_recency"
         ]
@@ -137,20 +138,49 @@ fn metrics_follow_the_contract_and_the_models_load_back() {
         Some(best_validation)
     );
     let auc = chosen_row["roc_auc"].as_f64().unwrap();
-    let baseline = models[4]["roc_auc"].as_f64().unwrap();
+    let baseline = models[5]["roc_auc"].as_f64().unwrap();
     assert!(
         auc > 0.6 || auc > baseline,
         "chosen AUC {auc}, baseline {baseline}"
     );
 
-    for name in &names[..3] {
+    for name in &names[..4] {
         let file = json(&run.join(format!("models/{name}.json")));
-        assert_eq!(file["format_version"], 1);
+        assert_eq!(file["format_version"], 2);
         assert_eq!(file["chosen"], *name == chosen);
-        assert_eq!(file["feature_names"].as_array().unwrap().len(), 28);
+        let features = if *name == "rfm_only" { 3 } else { 29 };
+        assert_eq!(file["feature_names"].as_array().unwrap().len(), features);
         assert!(file["training_window"]["as_of"].is_string());
+        assert_eq!(file["monotone"]["recency_days"], "decreasing");
+        assert_eq!(file["churn_risk_thresholds"], serde_json::json!([0.25, 0.5]));
         let model = AnyClassifier::from_json(&file["model"].to_string()).unwrap();
-        assert_eq!(model.feature_names().len(), 28);
+        assert_eq!(model.feature_names().len(), features);
+    }
+    // The R/F/M-only model is the kind with the best validation ROC-AUC on R, F, M.
+    let rfm_only = &models[3];
+    let candidates = rfm_only["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 3);
+    let best = candidates
+        .iter()
+        .max_by(|a, b| {
+            let auc = |c: &Value| c["validation_roc_auc"].as_f64().unwrap();
+            auc(a).total_cmp(&auc(b))
+        })
+        .unwrap();
+    assert_eq!(rfm_only["kind"], best["kind"]);
+    assert_eq!(
+        rfm_only["inputs"],
+        serde_json::json!(["recency_days", "frequency", "monetary"])
+    );
+    // Calibration on the validation slice, with its effect on the test customers.
+    for model in &models[..4] {
+        let calibration = &model["probability_calibration"];
+        assert_eq!(calibration["method"], "platt", "{}", model["name"]);
+        for key in ["test_ece_before", "test_ece_after", "test_brier_before", "test_brier_after"] {
+            let value = calibration[key].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&value), "{key}: {value}");
+        }
+        assert_eq!(calibration["test_brier_after"].as_f64(), model["brier"].as_f64());
     }
     let manifest = json(&run.join("manifest.json"));
     let files = manifest["files"].as_array().unwrap();
@@ -165,13 +195,32 @@ fn customers_get_probabilities_risk_bands_and_percentiles() {
         .map(|p| p.parse().unwrap())
         .collect();
     assert!(probability.iter().all(|p| (0.0..=1.0).contains(p)));
+    // Bands from the fixed thresholds on the calibrated probability, not terciles.
     let risk = column(&customers, "churn_risk");
-    let high = risk.iter().filter(|r| *r == "High").count();
-    assert!((high as f64 / risk.len() as f64 - 1.0 / 3.0).abs() < 0.01);
-    let lowest = (0..probability.len())
-        .min_by(|&a, &b| probability[a].total_cmp(&probability[b]))
-        .unwrap();
-    assert_eq!(risk[lowest], "High");
+    for (p, band) in probability.iter().zip(&risk) {
+        let expected = if *p < 0.25 {
+            "High"
+        } else if *p < 0.5 {
+            "Medium"
+        } else {
+            "Low"
+        };
+        assert_eq!(band, expected, "probability {p}");
+    }
+    // metrics.json records the thresholds and what each band's test customers did:
+    // the bands are ordered by what actually happened.
+    let bands = json(&default_run().join("metrics.json"))["churn_risk_bands"].clone();
+    assert_eq!(bands["thresholds"], serde_json::json!([0.25, 0.5]));
+    let bands = bands["bands"].as_array().unwrap();
+    let names: Vec<&str> = bands.iter().map(|b| b["band"].as_str().unwrap()).collect();
+    assert_eq!(names, ["High", "Medium", "Low"]);
+    let total: u64 = bands.iter().map(|b| b["test_customers"].as_u64().unwrap()).sum();
+    assert_eq!(
+        total,
+        json(&default_run().join("metrics.json"))["n_test"].as_u64().unwrap()
+    );
+    let rate = |i: usize| bands[i]["observed_buy_rate"].as_f64().unwrap();
+    assert!(rate(0) < rate(2), "High risk bought less than Low risk: {bands:?}");
     let percentile = column(&customers, "probability_percentile");
     assert!(percentile.iter().all(|p| {
         let p: f64 = p.parse().unwrap();
@@ -201,6 +250,7 @@ fn customers_csv_cells_are_written_in_their_forms() {
         for (name, text) in header.iter().zip(&record) {
             match name.as_str() {
                 "customer_id" | "rfm_segment" | "cluster_name" => {}
+                "net_spend_not_positive" => assert!(["true", "false"].contains(&text), "{text}"),
                 "churn_risk" => assert!(["High", "Medium", "Low"].contains(&text), "{text}"),
                 "probability_percentile" => {
                     let p: f64 = text.parse().unwrap();
@@ -240,8 +290,20 @@ fn customers_get_buy_till_you_die_scores() {
     };
     assert!(numbers("p_alive").iter().all(|p| (0.0..=1.0).contains(p)));
     assert!(numbers("expected_purchases_90d").iter().all(|e| *e >= 0.0));
-    assert!(numbers("expected_order_value").iter().all(|v| *v > 0.0));
-    assert!(numbers("clv_12m").iter().all(|v| *v >= 0.0));
+    // Net spend of zero or less: order value and CLV 0; every other customer's are
+    // positive.
+    let net = numbers("monetary");
+    for (name, values) in [
+        ("expected_order_value", numbers("expected_order_value")),
+        ("clv_12m", numbers("clv_12m")),
+    ] {
+        for (value, net) in values.iter().zip(&net) {
+            assert!(
+                if *net <= 0.0 { *value == 0.0 } else { *value > 0.0 },
+                "{name} {value} at net spend {net}"
+            );
+        }
+    }
     let as_of = json(&run.join("manifest.json"))["as_of"]
         .as_str()
         .unwrap()
@@ -352,52 +414,86 @@ fn weeks_as_the_time_unit_scale_the_summary_not_the_predictions() {
     assert!(text(&bad.stderr).contains("days or weeks"));
 }
 
-#[test]
-fn predict_with_only_recency_frequency_and_monetary() {
-    let run = default_run();
-    let result = rebuy(&[
+fn predict(run: &Path, recency: &str, frequency: &str, monetary: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
         "predict",
         "--run",
         run.to_str().unwrap(),
         "--recency-days",
-        "12",
+        recency,
         "--frequency",
-        "5",
+        frequency,
         "--monetary",
-        "800",
-    ]);
-    assert!(result.status.success(), "{}", text(&result.stderr));
-    let output: Value = serde_json::from_slice(&result.stdout).unwrap();
+        monetary,
+    ];
+    args.extend(extra);
+    let out = rebuy(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn predict_with_only_recency_frequency_and_monetary() {
+    let run = default_run();
+    let output = predict(run, "12", "5", "800", &[]);
     let probability = output["purchase_probability"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&probability), "{output}");
-    assert!(output["rfm"]["segment"].is_string(), "{output}");
-    assert!((1..=5).contains(&output["rfm"]["r_score"].as_u64().unwrap()));
+    assert!(output["rfm_segment"].is_string(), "{output}");
+    assert!((1..=5).contains(&output["r_score"].as_u64().unwrap()));
     assert!(output["cluster"]["name"].is_string(), "{output}");
-    assert_eq!(output["features_missing"].as_array().unwrap().len(), 25);
-    assert!(output["missing_values"].as_str().unwrap().contains("NaN"));
+    // Answered by the model fitted on exactly these three, and the answer says so.
+    assert_eq!(output["model"], "rfm_only");
+    assert_eq!(
+        output["answered_by"]["inputs"],
+        serde_json::json!(["recency_days", "frequency", "monetary"])
+    );
+    let metrics = json(&run.join("metrics.json"));
+    let rfm_row = metrics["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "rfm_only")
+        .unwrap()
+        .clone();
+    assert_eq!(output["answered_by"]["test_roc_auc"], rfm_row["roc_auc"]);
+    assert_eq!(output["answered_by"]["kind"], rfm_row["kind"]);
+    assert!(output["explanation"].as_str().unwrap().contains("test ROC-AUC"));
 
+    // tenure_days feeds P(alive) and CLV only: the probability is the R/F/M model's.
+    let with_tenure = predict(run, "12", "5", "800", &["--feature", "tenure_days=700"]);
+    assert_eq!(with_tenure["model"], "rfm_only");
+    assert_eq!(with_tenure["purchase_probability"], output["purchase_probability"]);
+    assert_eq!(with_tenure["not_used_by_model"], serde_json::json!(["tenure_days"]));
+    assert!(with_tenure["lifetime"]["p_alive"].is_number(), "{with_tenure}");
     let recent = |days: &str| {
-        let out = rebuy(&[
-            "predict",
-            "--run",
-            run.to_str().unwrap(),
-            "--recency-days",
-            days,
-            "--frequency",
-            "5",
-            "--monetary",
-            "800",
-            "--feature",
-            "tenure_days=400",
-        ]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()["purchase_probability"]
+        predict(run, days, "5", "800", &["--feature", "tenure_days=400"])["purchase_probability"]
             .as_f64()
             .unwrap()
     };
     assert!(
         recent("3") > recent("380"),
         "a recent buyer is likelier to buy"
+    );
+
+    // A subset no model was fitted on is refused, naming what is missing.
+    let partial = rebuy(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--recency-days",
+        "3",
+        "--frequency",
+        "5",
+        "--monetary",
+        "800",
+        "--feature",
+        "returns_value=10",
+    ]);
+    assert_eq!(partial.status.code(), Some(65));
+    let message = text(&partial.stderr);
+    assert!(
+        message.contains("also needs") && message.contains("spend_30d"),
+        "{message}"
     );
 
     let unknown = rebuy(&[
@@ -415,6 +511,70 @@ fn predict_with_only_recency_frequency_and_monetary() {
     ]);
     assert_eq!(unknown.status.code(), Some(65));
     assert!(text(&unknown.stderr).contains("shoe_size"));
+}
+
+/// The grid of the issue that found the form answering backwards.
+const GRID_RECENCY: [f64; 7] = [0.0, 7.0, 30.0, 90.0, 180.0, 365.0, 730.0];
+const GRID_FREQUENCY: [f64; 5] = [1.0, 2.0, 5.0, 10.0, 40.0];
+const GRID_MONETARY: [f64; 4] = [50.0, 500.0, 5_000.0, 50_000.0];
+
+/// Scores the R/F/M grid with `rebuy score` (one call), and checks that the
+/// probability never rises with recency at fixed frequency and monetary; returns the
+/// probabilities by (recency, frequency, monetary).
+fn check_recency_grid(rebuy_bin: &Path, run: &Path, dir: &Path) -> Vec<((f64, f64, f64), f64)> {
+    let grid = dir.join("grid.csv");
+    let mut text_out = String::from("recency_days,frequency,monetary\n");
+    for f in GRID_FREQUENCY {
+        for m in GRID_MONETARY {
+            for r in GRID_RECENCY {
+                text_out.push_str(&format!("{r},{f},{m}\n"));
+            }
+        }
+    }
+    std::fs::write(&grid, text_out).unwrap();
+    let scored = dir.join("grid-scored.csv");
+    let out = Command::new(rebuy_bin)
+        .args(["score", "--run", run.to_str().unwrap(), "--input", grid.to_str().unwrap(), "--out", scored.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut reader = csv::Reader::from_path(&scored).unwrap();
+    let rows: Vec<((f64, f64, f64), f64)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let n = |i: usize| r[i].parse::<f64>().unwrap();
+            ((n(0), n(1), n(2)), n(3))
+        })
+        .collect();
+    assert!(rows.iter().all(|(_, p)| (0.0..=1.0).contains(p)));
+    for line in rows.chunks(GRID_RECENCY.len()) {
+        for pair in line.windows(2) {
+            assert!(
+                pair[1].1 <= pair[0].1,
+                "the probability rose with recency: {:?} -> {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+    rows
+}
+
+#[test]
+fn the_probability_never_rises_with_recency_on_the_grid() {
+    let run = default_run();
+    let dir = work_dir().join("grid");
+    std::fs::create_dir_all(&dir).unwrap();
+    check_recency_grid(Path::new(env!("CARGO_BIN_EXE_rebuy")), run, &dir);
+    let champion = predict(run, "2", "40", "20000", &[]);
+    let lapsed = predict(run, "400", "1", "100", &[]);
+    let (p_champion, p_lapsed) = (
+        champion["purchase_probability"].as_f64().unwrap(),
+        lapsed["purchase_probability"].as_f64().unwrap(),
+    );
+    assert!(p_champion > p_lapsed + 0.2, "{p_champion} vs {p_lapsed}");
+    assert_eq!(lapsed["churn_risk"], "High", "{lapsed}");
 }
 
 #[test]
@@ -440,9 +600,15 @@ fn score_round_trips_the_runs_customers() {
         column(&scored, "rfm_segment"),
         column(&customers, "rfm_segment")
     );
+    let chosen = json(&run.join("metrics.json"))["chosen"].as_str().unwrap().to_string();
+    assert!(column(&scored, "model").iter().all(|m| *m == chosen));
 
     let bad = work_dir().join("bad.csv");
-    std::fs::write(&bad, "customer_id,recency_days,frequency\n1,3,2\n2,ten,1\n").unwrap();
+    std::fs::write(
+        &bad,
+        "customer_id,recency_days,frequency,monetary\n1,3,2,10\n2,ten,1,5\n",
+    )
+    .unwrap();
     let result = rebuy(&[
         "score",
         "--run",

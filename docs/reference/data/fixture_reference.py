@@ -45,7 +45,7 @@ g = sales.groupby("cust")
 feat = pd.DataFrame({
     "recency_days": (as_of - g["day"].max()).dt.days,
     "frequency": g["Invoice"].nunique(),
-    "monetary": g["amount"].sum(),
+    "gross_spend": g["amount"].sum(),
     "tenure_days": (as_of - g["day"].min()).dt.days,
     "distinct_products": g["StockCode"].nunique(),
 })
@@ -55,8 +55,11 @@ feat["btyd_frequency"] = pd_g.size() - 1
 feat["btyd_t_days"] = (as_of - pd.Timedelta(days=1) - g["day"].min()).dt.days
 first = pd_g["amount"].first()
 feat["btyd_monetary_value"] = ((pd_g["amount"].sum() - first) / feat["btyd_frequency"]).where(feat["btyd_frequency"] > 0, 0.0)
-ret = (returns["q"].abs() * returns["p"]).groupby(returns["cust"]).sum()
-feat["return_rate"] = (ret.reindex(feat.index).fillna(0) / (feat["monetary"] + ret.reindex(feat.index).fillna(0)))
+ret = (returns["q"].abs() * returns["p"]).groupby(returns["cust"]).sum().reindex(feat.index).fillna(0)
+# Net spend: sales minus returns; returns spread over the purchases in proportion to value.
+feat["monetary"] = (feat["gross_spend"] - ret).round(6)
+feat["return_rate"] = ret / feat["gross_spend"]
+feat["btyd_monetary_value"] = (feat["btyd_monetary_value"] * feat["monetary"] / feat["gross_spend"]).where(feat["monetary"] > 0, 0.0)
 # Issue 4 features: gaps between purchase days, recent windows, season, returns.
 gaps = per_day.groupby("cust")["day"].diff().dt.days.groupby(per_day["cust"])
 mean_gap = gaps.mean()
@@ -68,12 +71,12 @@ for w in (30, 90, 180):
     feat[f"spend_{w}d"] = recent["amount"].sum().reindex(feat.index).fillna(0.0)
     feat[f"orders_{w}d"] = recent["Invoice"].nunique().reindex(feat.index).fillna(0)
 recent_days = feat["tenure_days"].clip(upper=90)
-feat["spend_trend_90d"] = feat["spend_90d"] / recent_days / (feat["monetary"] / feat["tenure_days"])
+feat["spend_trend_90d"] = feat["spend_90d"] / recent_days / (feat["gross_spend"] / feat["tenure_days"])
 feat["orders_trend_90d"] = feat["orders_90d"] / recent_days / (feat["frequency"] / feat["tenure_days"])
 in_season = (sales["day"] >= as_of - pd.Timedelta(days=365)) & (sales["day"] < as_of - pd.Timedelta(days=275))
 season = sales[in_season].groupby("cust")
 feat["orders_same_season_last_year"] = season["Invoice"].nunique().reindex(feat.index).fillna(0)
-feat["same_season_spend_share"] = season["amount"].sum().reindex(feat.index).fillna(0) / feat["monetary"]
+feat["same_season_spend_share"] = season["amount"].sum().reindex(feat.index).fillna(0) / feat["gross_spend"]
 past_returns = returns[returns["t"].dt.normalize() < as_of].groupby("cust")
 feat["returned_orders"] = past_returns["Invoice"].nunique().reindex(feat.index).fillna(0)
 feat["returned_lines"] = past_returns.size().reindex(feat.index).fillna(0)
@@ -81,5 +84,6 @@ feat = feat.sort_index(key=lambda s: s.str.len() * 10**9 + pd.to_numeric(s, erro
 feat["r_score"] = pd.qcut(feat["recency_days"].rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(int)
 feat["f_score"] = pd.qcut(feat["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
 feat["m_score"] = pd.qcut(feat["monetary"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
+feat.loc[feat["monetary"] <= 0, "m_score"] = 1
 print(json.dumps({"counts": counts, "as_of": str(as_of.date()),
                   "features": json.loads(feat.round(6).to_json(orient="index"))}, indent=1))

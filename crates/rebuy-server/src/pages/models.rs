@@ -59,11 +59,21 @@ fn comparison(run: &RunData) -> String {
     let served = match &run.scorer {
         Ok(scorer) => format!(
             "Served: <span class=\"pill\" id=\"served-model\">{}</span>, fitted again on the \
-             latest complete window ({} customers at {}). Chosen by {}; the <code>bg_nbd</code> and \
-             recency-baseline rows are there for comparison and are never served.",
-            escape(&scorer.file.name),
-            whole(scorer.file.training_window.customers as f64),
-            escape(&scorer.file.training_window.as_of),
+             latest complete window ({} customers at {}), answers a customer given every \
+             feature; {} Chosen by {}; the <code>bg_nbd</code> and recency-baseline rows are \
+             there for comparison and are never served.",
+            escape(&scorer.full.file.name),
+            whole(scorer.full.file.training_window.customers as f64),
+            escape(&scorer.full.file.training_window.as_of),
+            scorer.rfm_only.as_ref().map_or_else(
+                || "this run has no R/F/M-only model.".to_string(),
+                |m| format!(
+                    "<span class=\"pill\">{}</span> ({}) answers one given recency, frequency \
+                     and monetary alone (the Predict form).",
+                    escape(&m.file.name),
+                    escape(&m.file.kind.replace('_', " "))
+                )
+            ),
             escape(&c.chosen_by)
         ),
         Err(reason) => format!("No model served: {}", escape(reason)),

@@ -17,7 +17,11 @@ const REQUIRED: [(&str, &str, &str); 3] = [
         "5",
         "distinct orders so far, at least 1",
     ),
-    ("Monetary (total spend)", "800", "net spend so far"),
+    (
+        "Monetary (net spend)",
+        "800",
+        "sales minus returns so far (may be 0 or less)",
+    ),
 ];
 
 pub async fn predict(State(run): State<Arc<RunData>>) -> Html<String> {
@@ -29,31 +33,44 @@ pub async fn predict(State(run): State<Arc<RunData>>) -> Html<String> {
                 .zip(REQUIRED)
                 .map(|(name, (label, example, hint))| field(name, label, Some(example), hint, true))
                 .collect();
-            let optional: String = scorer
-                .feature_names()
-                .iter()
-                .filter(|name| !RFM_FIELDS.contains(&name.as_str()))
-                .map(|name| field(name, name, None, "optional", false))
-                .collect();
+            let tenure = field(
+                "tenure_days",
+                "Tenure (days)",
+                None,
+                "optional: days since the first purchase, for P(alive) and CLV",
+                false,
+            );
+            let answering = match &scorer.rfm_only {
+                Some(model) => format!(
+                    "<span class=\"pill\">{}</span> ({}, fitted on recency, frequency and net \
+spend alone; test ROC-AUC {:.3})",
+                    escape(&model.file.name),
+                    escape(&model.file.kind.replace('_', " ")),
+                    model.file.test_metrics.roc_auc
+                ),
+                None => "none: this run has no R/F/M-only model (run `rebuy run` again)".into(),
+            };
             format!(
-                "<p class=\"lead\">Score a customer with the served model <span class=\"pill\">{model}</span> \
-(purchase in the next {h} days), ranked against this run's {n} customers.</p>\
+                "<p class=\"lead\">Score a customer typed in: the model answering recency, frequency \
+and monetary is {answering}; purchase in the next {h} days, ranked against this run's {n} \
+customers.</p>\
 <div class=\"two\"><div class=\"panel\"><h2 style=\"margin-top:4px\">One customer</h2>\
-<form id=\"predict-form\" class=\"fields\">{required}\
-<details><summary>More features of the model (optional; empty = unknown)</summary><div class=\"fields\">{optional}</div></details>\
+<form id=\"predict-form\" class=\"fields\">{required}{tenure}\
 <div><button type=\"submit\" id=\"predict-button\">Predict</button></div></form></div>\
 <div class=\"panel\" id=\"result\" data-state=\"empty\"><h2 style=\"margin-top:4px\">Result</h2>\
 <p class=\"muted\">Fill in the form and press Predict.</p></div></div>\
 <div class=\"panel\"><h2 style=\"margin-top:4px\">A file of customers</h2>\
 <p class=\"muted\">A CSV with a header line and the columns <code>recency_days</code>, <code>frequency</code>, \
-<code>monetary</code> (and optionally the other model features; other columns such as <code>customer_id</code> \
-are kept), as <code>rebuy score</code> reads it; up to {max_mb} MB and {max_rows} customers. The result \
-adds <code>purchase_probability</code>, <code>churn_risk</code> and <code>probability_percentile</code>.</p>\
+<code>monetary</code> (scored by the R/F/M-only model), or every feature column of this run's customers.csv \
+(scored by the chosen model <span class=\"pill\">{model}</span>); other columns such as <code>customer_id</code> \
+are kept, as <code>rebuy score</code> reads it; up to {max_mb} MB and {max_rows} customers. The result \
+adds <code>purchase_probability</code>, <code>churn_risk</code>, <code>probability_percentile</code>, \
+<code>model</code> and <code>model_test_roc_auc</code>.</p>\
 <form id=\"batch-form\" class=\"inline\"><input type=\"file\" id=\"batch-file\" accept=\".csv,text/csv\">\
 <button type=\"submit\" id=\"batch-button\">Score the file</button></form>\
 <div id=\"batch-result\" data-state=\"empty\"></div></div>\
 <script>{SCRIPT}</script>",
-                model = escape(&scorer.file.name),
+                model = escape(&scorer.full.file.name),
                 h = scorer.horizon_days(),
                 n = whole(scorer.rfm.customers() as f64),
                 max_mb = MAX_UPLOAD_BYTES / (1024 * 1024),
@@ -76,7 +93,7 @@ fn field(name: &str, label: &str, example: Option<&str>, hint: &str, required: b
 <input id=\"f-{name}\" name=\"{name}\" type=\"number\" step=\"any\"{min}{value}{required}>",
         min = match name.as_str() {
             "frequency" => " min=\"1\"",
-            "recency_days" | "monetary" => " min=\"0\"",
+            "recency_days" | "tenure_days" => " min=\"0\"",
             _ => "",
         },
         value = example.map_or_else(String::new, |v| format!(" value=\"{v}\"")),
@@ -102,11 +119,11 @@ document.getElementById('predict-form').addEventListener('submit',function(ev){
     if(!ok){out.appendChild(rebuyText('div',rebuyFault(p),'note error'));out.setAttribute('data-state','error');return;}
     var cards=document.createElement('div');cards.className='cards';
     [['Purchase probability',(100*p.purchase_probability).toFixed(1)+'%','in the next '+p.horizon_days+' days','out-probability'],
-     ['Churn risk',p.churn_risk,p.probability_percentile.toFixed(1)+' percentile','out-risk'],
+     ['Churn risk',p.churn_risk,'above '+p.probability_percentile.toFixed(1)+'% of customers or level','out-risk'],
      ['RFM segment',p.rfm_segment,'R'+p.r_score+' F'+p.f_score+' M'+p.m_score,'out-segment'],
      ['Cluster',p.cluster?p.cluster.name:'none','behavioural group','out-cluster']]
     .concat(p.lifetime?[['P(alive)',(100*p.lifetime.p_alive).toFixed(0)+'%',p.lifetime.expected_purchases.toFixed(2)+' purchases expected in '+p.lifetime.horizon_days+' days','out-alive'],
-      ['CLV',p.lifetime.clv===null?'n/a':p.lifetime.clv.toFixed(2),'next '+p.lifetime.clv_months+' months, discounted','out-clv']]:[])
+      ['CLV',p.lifetime.clv===null?'n/a':p.lifetime.clv.toFixed(2),p.lifetime.clv_note?p.lifetime.clv_note:'next '+p.lifetime.clv_months+' months, discounted','out-clv']]:[])
     .forEach(function(c){
       var card=document.createElement('div');card.className='card';
       card.appendChild(rebuyText('div',c[0],'label'));
@@ -114,9 +131,12 @@ document.getElementById('predict-form').addEventListener('submit',function(ev){
       card.appendChild(rebuyText('div',c[2],'sub'));cards.appendChild(card);});
     out.appendChild(cards);
     out.appendChild(rebuyText('p',p.explanation));
+    var by=p.answered_by;
+    var model=rebuyText('p','Answered by '+by.model+' ('+by.kind.replace(/_/g,' ')+' on '+by.inputs.join(', ')+'; test ROC-AUC '+by.test_roc_auc.toFixed(3)+', trained at '+by.trained_as_of+').','muted');
+    model.id='out-model';out.appendChild(model);
+    if(p.not_used_by_model.length){out.appendChild(rebuyText('p','Used for P(alive) and CLV only: '+p.not_used_by_model.join(', '),'muted'));}
     out.appendChild(rebuyText('p','Suggested action: '+p.action,'muted'));
     if(p.lifetime_note){out.appendChild(rebuyText('p',p.lifetime_note,'muted'));}
-    if(p.features_missing.length){out.appendChild(rebuyText('p','Not given (unknown to the model): '+p.features_missing.join(', '),'muted'));}
     out.setAttribute('data-state','done');
   });
 });

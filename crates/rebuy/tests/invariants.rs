@@ -1,0 +1,389 @@
+//! Invariants of a whole run, checked on generated data and, when it is beside the
+//! project (`../shared/data`, as on CI), on the real Online Retail II sheet: the
+//! numbers a marketer reads must agree with each other and behave the right way.
+//!
+//! - the purchase probability never rises with recency on the R x F x M grid, and the
+//!   two reference customers (a Champion, a lapsed one-timer) land where they must;
+//! - `rebuy predict`, `POST /api/predict` and `rebuy score` give the same answer;
+//! - the customers' gross spend adds up to quality.json's revenue, and net spend is
+//!   gross minus returns;
+//! - RFM segments partition the customers; every probability is in [0, 1]; CLV is
+//!   never negative and is 0 where net spend is not positive; no NaN or infinity in
+//!   any output file.
+
+// Each test binary uses a part of the shared helpers.
+#[allow(dead_code)]
+mod common;
+
+use common::{json, must, path, rebuy_cmd as rebuy};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::OnceLock;
+
+fn work_dir() -> PathBuf {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("invariants-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A run on 3,000 generated customers, made once per test process.
+fn generated_run() -> &'static Path {
+    static RUN: OnceLock<PathBuf> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let dir = work_dir();
+        let data = dir.join("generated.csv.gz");
+        must(rebuy(&[
+            "generate",
+            "--customers",
+            "3000",
+            "--seed",
+            "11",
+            "--out",
+            path(&data),
+        ]));
+        let out = dir.join("generated-run");
+        must(rebuy(&["run", "--input", path(&data), "--out", path(&out)]));
+        out
+    })
+}
+
+/// The real sheet, when the shared data folder is beside the project (CI has it).
+fn real_sheet() -> Option<PathBuf> {
+    let sheet = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/online_retail_II_2009_2010.csv.gz");
+    if sheet.is_file() {
+        Some(sheet)
+    } else {
+        eprintln!(
+            "{} is not there: the real-sheet checks are skipped",
+            sheet.display()
+        );
+        None
+    }
+}
+
+/// A run of the real sheet, made once per test process.
+fn real_run() -> Option<&'static Path> {
+    static RUN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let sheet = real_sheet()?;
+        let out = work_dir().join("real-run");
+        must(rebuy(&["run", "--input", path(&sheet), "--out", path(&out)]));
+        Some(out)
+    })
+    .as_deref()
+}
+
+fn read_csv(file: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(file).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn numbers(header: &[String], rows: &[Vec<String>], name: &str) -> Vec<f64> {
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    rows.iter()
+        .map(|r| r[i].parse().unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// `rebuy predict` with R, F, M.
+fn predict(run: &Path, r: f64, f: f64, m: f64) -> Value {
+    let out = must(rebuy(&[
+        "predict",
+        "--run",
+        path(run),
+        "--recency-days",
+        &r.to_string(),
+        "--frequency",
+        &f.to_string(),
+        "--monetary",
+        &m.to_string(),
+    ]));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Scores the issue's R x F x M grid with `rebuy score` and checks that the
+/// probability never rises with recency at fixed frequency and monetary.
+fn check_grid(run: &Path) {
+    const RECENCY: [f64; 7] = [0.0, 7.0, 30.0, 90.0, 180.0, 365.0, 730.0];
+    let mut grid = String::from("recency_days,frequency,monetary\n");
+    for f in [1.0, 2.0, 5.0, 10.0, 40.0] {
+        for m in [50.0, 500.0, 5_000.0, 50_000.0] {
+            for r in RECENCY {
+                grid.push_str(&format!("{r},{f},{m}\n"));
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (input, scored) = (dir.path().join("grid.csv"), dir.path().join("scored.csv"));
+    std::fs::write(&input, grid).unwrap();
+    must(rebuy(&[
+        "score",
+        "--run",
+        path(run),
+        "--input",
+        path(&input),
+        "--out",
+        path(&scored),
+    ]));
+    let (header, rows) = read_csv(&scored);
+    let probability = numbers(&header, &rows, "purchase_probability");
+    assert_eq!(probability.len(), 140);
+    assert!(probability.iter().all(|p| (0.0..=1.0).contains(p)));
+    let models: Vec<&String> = rows
+        .iter()
+        .map(|r| &r[header.iter().position(|h| h == "model").unwrap()])
+        .collect();
+    assert!(models.iter().all(|m| *m == "rfm_only"), "{:?}", models[0]);
+    for (line, cells) in probability.chunks(RECENCY.len()).zip(rows.chunks(RECENCY.len())) {
+        for i in 1..line.len() {
+            assert!(
+                line[i] <= line[i - 1],
+                "{}: the probability rose with recency: {:?} {} -> {:?} {}",
+                run.display(),
+                cells[i - 1],
+                line[i - 1],
+                cells[i],
+                line[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn recency_never_raises_the_probability_on_generated_data() {
+    let run = generated_run();
+    check_grid(run);
+    let champion = predict(run, 2.0, 40.0, 20_000.0)["purchase_probability"]
+        .as_f64()
+        .unwrap();
+    let lapsed = predict(run, 400.0, 1.0, 100.0)["purchase_probability"]
+        .as_f64()
+        .unwrap();
+    assert!(champion > lapsed, "{champion} vs {lapsed}");
+}
+
+#[test]
+fn the_reference_customers_of_the_real_sheet_land_where_they_must() {
+    let Some(run) = real_run() else { return };
+    check_grid(run);
+    let champion = predict(run, 2.0, 40.0, 20_000.0);
+    let lapsed = predict(run, 400.0, 1.0, 100.0);
+    let p = |v: &Value| v["purchase_probability"].as_f64().unwrap();
+    println!(
+        "real sheet: Champion (2, 40, 20000) {:.3} {}, lapsed one-timer (400, 1, 100) {:.3} {}",
+        p(&champion),
+        champion["churn_risk"],
+        p(&lapsed),
+        lapsed["churn_risk"]
+    );
+    assert!(p(&champion) > 0.6, "{champion}");
+    assert!(p(&lapsed) < 0.2, "{lapsed}");
+    assert_eq!(champion["churn_risk"], "Low");
+    assert_eq!(lapsed["churn_risk"], "High");
+}
+
+/// A server on `run`, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(run: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_rebuy"))
+            .args(["serve", "--run", path(run), "--addr", &addr])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { child, addr };
+        for _ in 0..200 {
+            if server.request("GET", "/api/health", "").is_some() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the server did not answer");
+    }
+
+    /// One HTTP/1.1 request; the status and body, or None when nothing listens yet.
+    fn request(&self, method: &str, target: &str, json: &str) -> Option<(u16, String)> {
+        let mut stream = std::net::TcpStream::connect(&self.addr).ok()?;
+        write!(
+            stream,
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{json}",
+            self.addr,
+            json.len()
+        )
+        .ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        let (head, body) = answer.split_once("\r\n\r\n")?;
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        Some((status, body.to_string()))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn cli_api_and_score_give_the_same_answer() {
+    let run = generated_run();
+    let server = Server::start(run);
+    for (r, f, m) in [(3.0, 12.0, 2_400.0), (200.0, 1.0, 35.0), (45.0, 4.0, -20.0)] {
+        let cli = predict(run, r, f, m);
+        let (status, body) = server
+            .request(
+                "POST",
+                "/api/predict",
+                &format!(r#"{{"recency_days": {r}, "frequency": {f}, "monetary": {m}}}"#),
+            )
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+        let api: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(cli, api, "one shape, one answer");
+
+        let dir = tempfile::tempdir().unwrap();
+        let (input, scored) = (dir.path().join("one.csv"), dir.path().join("scored.csv"));
+        std::fs::write(&input, format!("recency_days,frequency,monetary\n{r},{f},{m}\n")).unwrap();
+        must(rebuy(&[
+            "score",
+            "--run",
+            path(run),
+            "--input",
+            path(&input),
+            "--out",
+            path(&scored),
+        ]));
+        let (header, rows) = read_csv(&scored);
+        let cell = |name: &str| &rows[0][header.iter().position(|h| h == name).unwrap()];
+        assert_eq!(
+            cell("purchase_probability").parse::<f64>().unwrap(),
+            cli["purchase_probability"].as_f64().unwrap()
+        );
+        assert_eq!(cell("churn_risk"), cli["churn_risk"].as_str().unwrap());
+        assert_eq!(cell("model"), cli["model"].as_str().unwrap());
+    }
+}
+
+/// The invariants of one run folder's files.
+fn check_files(run: &Path) {
+    let (header, rows) = read_csv(&run.join("customers.csv"));
+    let quality = json(&run.join("quality.json"));
+    let manifest = json(&run.join("manifest.json"));
+    assert_eq!(rows.len() as u64, manifest["counts"]["customers"].as_u64().unwrap());
+
+    // Money reconciles: every sale of the run belongs to one customer's gross spend.
+    let gross = numbers(&header, &rows, "gross_spend");
+    let returns = numbers(&header, &rows, "returns_value");
+    let net = numbers(&header, &rows, "monetary");
+    let revenue = quality["revenue"].as_f64().unwrap();
+    let total: f64 = gross.iter().sum();
+    assert!(
+        (total - revenue).abs() <= 1e-6 * revenue.abs().max(1.0),
+        "gross spend {total} vs revenue {revenue}"
+    );
+    for i in 0..rows.len() {
+        assert!((net[i] - (gross[i] - returns[i])).abs() < 1e-5, "row {i}");
+    }
+    let customer_returns: f64 = returns.iter().sum();
+    assert!(customer_returns <= quality["returns_value"].as_f64().unwrap() + 1e-6);
+
+    // RFM segments partition the customers.
+    let segments = json(&run.join("segments.json"));
+    let counted: u64 = segments["rfm_segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["customers"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted as usize, rows.len());
+    let segment = header.iter().position(|h| h == "rfm_segment").unwrap();
+    let mut by_segment: HashMap<&str, usize> = HashMap::new();
+    for row in &rows {
+        assert!(!row[segment].is_empty() && row[segment] != "Unassigned");
+        *by_segment.entry(&row[segment]).or_default() += 1;
+    }
+    assert_eq!(by_segment.values().sum::<usize>(), rows.len());
+
+    // A net spend of zero or less: M score 1 and CLV 0; CLV never negative.
+    let m_score = numbers(&header, &rows, "m_score");
+    let clv = numbers(&header, &rows, "clv_12m");
+    for i in 0..rows.len() {
+        assert!(clv[i] >= 0.0, "row {i}: CLV {}", clv[i]);
+        if net[i] <= 0.0 {
+            assert_eq!((m_score[i], clv[i]), (1.0, 0.0), "row {i}");
+        }
+    }
+    for name in ["purchase_probability", "p_alive"] {
+        assert!(
+            numbers(&header, &rows, name)
+                .iter()
+                .all(|p| (0.0..=1.0).contains(p)),
+            "{name}"
+        );
+    }
+
+    // No NaN or infinity in any output file.
+    for entry in std::fs::read_dir(run).unwrap() {
+        let file = entry.unwrap().path();
+        let Some(ext) = file.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        if !["csv", "json"].contains(&ext) {
+            continue;
+        }
+        if ext == "json" {
+            // serde_json refuses NaN and infinity: a file that parses holds none.
+            json(&file);
+            continue;
+        }
+        let (_, rows) = read_csv(&file);
+        for row in &rows {
+            for cell in row {
+                let lower = cell.to_ascii_lowercase();
+                assert!(
+                    !["nan", "inf", "-inf", "infinity", "-infinity"].contains(&lower.as_str()),
+                    "{} holds {cell}",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_files_of_a_generated_run_agree_with_each_other() {
+    check_files(generated_run());
+}
+
+#[test]
+fn the_files_of_the_real_sheet_agree_with_each_other() {
+    if let Some(run) = real_run() {
+        check_files(run);
+    }
+}
