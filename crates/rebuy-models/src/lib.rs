@@ -17,6 +17,7 @@ pub mod kmeans;
 pub mod logistic;
 pub mod matrix;
 pub mod metrics;
+pub mod monotone;
 pub mod rfm;
 pub mod scale;
 pub mod scoring;

@@ -119,15 +119,7 @@ impl LogisticRegressionValidParams {
                 .map(|column| features.rows().all(|row| row[column] >= 0.0))
                 .collect());
         };
-        if let Some(unknown) = chosen.iter().find(|name| !names.contains(name)) {
-            return Err(Error::InvalidParameter {
-                name: "log1p_columns",
-                reason: format!(
-                    "no feature named `{unknown}` (features: {})",
-                    names.join(", ")
-                ),
-            });
-        }
+        classifier::check_feature_names("log1p_columns", chosen.iter().map(String::as_str), names)?;
         Ok(names.iter().map(|name| chosen.contains(name)).collect())
     }
 }
