@@ -10,6 +10,7 @@
 
 pub mod boosting;
 pub mod btyd;
+pub mod calibration;
 pub mod classifier;
 pub mod error;
 pub mod forest;

@@ -396,14 +396,19 @@ fn objective(scaled: &Matrix, labels: &[bool], weights: &[f64], l2_penalty: f64)
                 .zip(labels)
                 .map(|(row, &bought)| {
                     let z = log_odds(row, weights);
-                    // log(1 + e^z) - y z, written to stay finite for large |z|.
-                    z.max(0.0) + (-z.abs()).exp().ln_1p() - if bought { z } else { 0.0 }
+                    softplus(z) - if bought { z } else { 0.0 }
                 })
                 .sum()
         })
         .collect();
     let penalty: f64 = weights[1..].iter().map(|w| w * w).sum();
     chunks.iter().sum::<f64>() + l2_penalty / 2.0 * penalty
+}
+
+/// `ln(1 + e^z)`, written to stay finite for large `|z|`: the log loss of log-odds `z`
+/// is `softplus(z) - y z`.
+pub(crate) fn softplus(z: f64) -> f64 {
+    z.max(0.0) + (-z.abs()).exp().ln_1p()
 }
 
 /// Gradient and Hessian (row-major `dim x dim`) of the objective.
@@ -459,7 +464,11 @@ fn derivatives(
 }
 
 /// Solves `matrix x = rhs` by Cholesky; `None` when `matrix` is not positive definite.
-fn solve_positive_definite(mut matrix: Vec<f64>, rhs: &[f64], dim: usize) -> Option<Vec<f64>> {
+pub(crate) fn solve_positive_definite(
+    mut matrix: Vec<f64>,
+    rhs: &[f64],
+    dim: usize,
+) -> Option<Vec<f64>> {
     for j in 0..dim {
         let diagonal =
             matrix[j * dim + j] - (0..j).map(|k| matrix[j * dim + k].powi(2)).sum::<f64>();
