@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classifier::{self, Classifier, Fit, require, setters};
 use crate::matrix::Matrix;
+use crate::monotone::{Monotone, MonotoneConstraints};
 use crate::tree::bins::{BinCuts, BinnedMatrix};
 use crate::tree::grow::{GradPair, GrowParams, TrainingSet, grow};
 use crate::tree::{CompleteTrees, Tree};
@@ -40,7 +41,7 @@ const PREDICT_CHUNK: usize = 4096;
 /// Hyper-parameters of [`BoostedTrees`]. Defaults: 300 trees, learning rate 0.05, depth 4,
 /// no leaf limit, `min_child_weight` 1, L2 1, minimum split gain 0, no row or column
 /// subsampling, 256 value bins (XGBoost's `max_bin`), no early stopping (when on,
-/// 10 % of rows are held out), seed 0.
+/// 10 % of rows are held out), seed 0, no monotone constraint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoostedTreesParams {
     n_trees: usize,
@@ -56,6 +57,9 @@ pub struct BoostedTreesParams {
     early_stopping_rounds: Option<usize>,
     validation_fraction: f64,
     seed: u64,
+    /// Absent from models saved before constraints existed, and from unconstrained ones.
+    #[serde(default, skip_serializing_if = "MonotoneConstraints::is_empty")]
+    monotone_constraints: MonotoneConstraints,
 }
 
 impl Default for BoostedTreesParams {
@@ -74,6 +78,7 @@ impl Default for BoostedTreesParams {
             early_stopping_rounds: None,
             validation_fraction: 0.1,
             seed: 0,
+            monotone_constraints: MonotoneConstraints::default(),
         }
     }
 }
@@ -112,6 +117,17 @@ impl BoostedTreesParams {
         validation_fraction: f64,
         /// Seed of the row/column subsampling and of the validation hold-out.
         seed: u64,
+        /// Every monotone constraint at once, replacing those set before.
+        monotone_constraints: MonotoneConstraints,
+    }
+
+    /// Constrains `purchase_probability` never to fall ([`Monotone::Increasing`]) or never
+    /// to rise ([`Monotone::Decreasing`]) as `feature` grows, all else equal, as
+    /// XGBoost's `monotone_constraints` ([`crate::tree`]). `feature` is a column name of
+    /// the training matrix (`column {i}` for unnamed columns), checked when fitting.
+    pub fn monotone(mut self, feature: impl Into<String>, direction: Monotone) -> Self {
+        self.monotone_constraints.set(feature, direction);
+        self
     }
 
     /// Checks every setting.
@@ -225,12 +241,14 @@ impl BoostedTreesValidParams {
                 )));
             }
         }
+        let monotone = self.0.monotone_constraints.resolve(&feature_names)?;
         let cuts = BinCuts::fit(features, self.0.max_bins);
         let binned = BinnedMatrix::new(features, &cuts);
         let data = TrainingSet {
             binned: &binned,
             cuts: &cuts,
         };
+        let grow_params = grow_params(&self.0, monotone);
         let buy_rate = labels.iter().filter(|&&bought| bought).count() as f64 / labels.len() as f64;
         let mut model = BoostedTrees {
             feature_names,
@@ -244,7 +262,7 @@ impl BoostedTreesValidParams {
         let mut rng = ChaCha8Rng::seed_from_u64(self.0.seed);
         let mut gains = Vec::new();
         for _ in 0..self.0.n_trees {
-            let (tree, gain) = rounds.boost(&data, &self.0, &mut rng);
+            let (tree, gain) = rounds.boost(&data, &self.0, &grow_params, &mut rng);
             gains.push(gain);
             model.trees.push(tree);
             if let Some(loss) = rounds.validate(model.trees.last(), validation) {
@@ -270,6 +288,21 @@ impl BoostedTreesValidParams {
             return false;
         };
         best_round(losses).is_some_and(|best| losses.len() - 1 - best >= patience)
+    }
+}
+
+/// The tree learner's settings of every round, with the resolved `monotone` constraints.
+fn grow_params(params: &BoostedTreesParams, monotone: Vec<Monotone>) -> GrowParams {
+    GrowParams {
+        max_depth: params.max_depth.unwrap_or(u32::MAX),
+        max_leaves: params.max_leaves.unwrap_or(usize::MAX),
+        min_child_weight: params.min_child_weight,
+        l2: params.l2_regularisation,
+        min_split_gain: params.min_split_gain,
+        features_per_split: None,
+        leaf_scale: params.learning_rate,
+        label_weights: false,
+        monotone,
     }
 }
 
@@ -309,6 +342,7 @@ impl<'a> Rounds<'a> {
         &mut self,
         data: &TrainingSet<'_>,
         params: &BoostedTreesParams,
+        grow_params: &GrowParams,
         rng: &mut ChaCha8Rng,
     ) -> (Tree, Vec<f64>) {
         self.grads
@@ -330,17 +364,7 @@ impl<'a> Rounds<'a> {
             (0..n_rows).collect()
         };
         let tree_features = draw_features(data.binned.n_features, params.column_subsample, rng);
-        let grow_params = GrowParams {
-            max_depth: params.max_depth.unwrap_or(u32::MAX),
-            max_leaves: params.max_leaves.unwrap_or(usize::MAX),
-            min_child_weight: params.min_child_weight,
-            l2: params.l2_regularisation,
-            min_split_gain: params.min_split_gain,
-            features_per_split: None,
-            leaf_scale: params.learning_rate,
-            label_weights: false,
-        };
-        let grown = grow(data, &self.grads, rows, &tree_features, &grow_params, rng);
+        let grown = grow(data, &self.grads, rows, &tree_features, grow_params, rng);
         let in_sample = grown.rows.len() == self.labels.len();
         for &(start, end, value) in &grown.leaves {
             for &row in &grown.rows[start..end] {
@@ -476,7 +500,9 @@ impl Classifier for BoostedTrees {
 mod tests {
     use super::*;
     use crate::Error;
-    use crate::classifier::test_data::{formula_data, noisy_customers};
+    use crate::classifier::test_data::{
+        formula_data, largest_break, noisy_customers, u_shaped_recency,
+    };
 
     // XGBClassifier(n_estimators=3, max_depth=2, learning_rate=0.3, reg_lambda=1,
     // tree_method="hist", base_score=mean label), xgboost 3.2.0, rows 0, 1, 2, 50, 199
@@ -545,6 +571,79 @@ mod tests {
             // XGBoost adds f32 gradients and leaf values: same trees, last digits differ.
             let error = (probabilities[row] - expected).abs();
             assert!(error < 2e-6, "row {row}: {}", probabilities[row]);
+        }
+    }
+
+    /// docs/reference/trees/monotone_reference.py's data: buying U-shaped in
+    /// `recency_days` (missing for every 13th row), rising with `orders`.
+    fn u_shaped_customers() -> (Matrix, Vec<bool>) {
+        let mut values = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..600_u64 {
+            let recency_days = if i % 13 == 0 {
+                f64::NAN
+            } else {
+                (i * 37 % 101) as f64 * 3.0
+            };
+            let orders = (i * 53 % 17) as f64;
+            let noise = (i * 7919 % 97) as f64 / 97.0;
+            let u_shape = if recency_days.is_nan() {
+                0.5
+            } else {
+                (recency_days - 150.0).abs() / 150.0
+            };
+            labels.push(u_shape + orders / 17.0 + 1.2 * (i * 104_729 % 89) as f64 / 89.0 > 1.4);
+            values.extend([recency_days, orders, noise]);
+        }
+        let names = ["recency_days", "orders", "noise"]
+            .map(String::from)
+            .to_vec();
+        let matrix = Matrix::new(600, 3, values).and_then(|m| m.with_column_names(names));
+        (matrix.unwrap(), labels)
+    }
+
+    // XGBClassifier(n_estimators=20, monotone_constraints=(-1, 1, 0), tree_method="hist",
+    // base_score=mean label) of xgboost 3.2.0, depth 3 at learning rate 0.3 and 8 leaves
+    // (lossguide) at 0.2, every row (docs/reference/trees/monotone_reference.py).
+    const XGBOOST_MONOTONE: &str = include_str!("tree/testdata/xgboost_monotone.csv");
+
+    #[test]
+    fn matches_xgboost_with_monotone_constraints() {
+        let (features, labels) = u_shaped_customers();
+        let base = BoostedTreesParams::default().n_trees(20);
+        let depth_limited = base.clone().max_depth(Some(3)).learning_rate(0.3);
+        let leaf_limited = base.max_depth(None).max_leaves(Some(8)).learning_rate(0.2);
+        let fit = |params: &BoostedTreesParams| {
+            let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+            model.predict_proba(&features).unwrap()
+        };
+        let constrained = |params: BoostedTreesParams| {
+            params
+                .monotone("recency_days", Monotone::Decreasing)
+                .monotone("orders", Monotone::Increasing)
+        };
+        for (column, params) in [(1, depth_limited), (2, leaf_limited)] {
+            let expected: Vec<f64> = XGBOOST_MONOTONE
+                .lines()
+                .skip(1)
+                .map(|line| line.split(',').nth(column).unwrap().parse().unwrap())
+                .collect();
+            let probabilities = fit(&constrained(params.clone()));
+            assert_eq!(expected.len(), probabilities.len());
+            for (row, (got, want)) in probabilities.iter().zip(&expected).enumerate() {
+                // Same trees; XGBoost adds f32 leaf values, so the last digits differ.
+                assert!(
+                    (got - want).abs() < 1e-6,
+                    "column {column}, row {row}: {got}"
+                );
+            }
+            // The constraints matter here: without them the model is another one.
+            let free = fit(&params);
+            let moved = free
+                .iter()
+                .zip(&expected)
+                .any(|(got, want)| (got - want).abs() > 0.05);
+            assert!(moved, "column {column}");
         }
     }
 
@@ -685,6 +784,76 @@ mod tests {
             assert_eq!(leaves, 5);
         }
         assert!((model.feature_importance().iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+
+        /// On data where buying rises again for the longest-lapsed customers, the
+        /// unconstrained model rises along `recency_days`; constrained, it never does,
+        /// and never falls along `orders`, whatever the other features.
+        #[test]
+        fn monotone_constraints_are_never_broken(
+            seed in 0_u64..1000,
+            probes in proptest::collection::vec(
+                (0.0_f64..600.0, 0.0_f64..10.0, proptest::prop_oneof![0.0_f64..100.0, proptest::strategy::Just(f64::NAN)]),
+                8,
+            ),
+        ) {
+            let (features, labels) = u_shaped_recency(1500, seed);
+            let params = BoostedTreesParams::default()
+                .n_trees(40)
+                .learning_rate(0.3)
+                .row_subsample(0.8)
+                .seed(seed);
+            let free = params.validate().unwrap().fit(&features, &labels).unwrap();
+            let constrained = params
+                .monotone("recency_days", Monotone::Decreasing)
+                .monotone("orders", Monotone::Increasing)
+                .validate()
+                .unwrap()
+                .fit(&features, &labels)
+                .unwrap();
+            let mut free_rises = false;
+            for (recency_days, orders, basket) in probes {
+                let others = [recency_days, orders.floor(), basket];
+                free_rises |= largest_break(&free, 0, others, Monotone::Decreasing) > 0.05;
+                let rise = largest_break(&constrained, 0, others, Monotone::Decreasing);
+                proptest::prop_assert!(rise <= 0.0, "rises by {rise} along recency at {others:?}");
+                let fall = largest_break(&constrained, 1, others, Monotone::Increasing);
+                proptest::prop_assert!(fall <= 0.0, "falls by {fall} along orders at {others:?}");
+            }
+            proptest::prop_assert!(free_rises);
+        }
+    }
+
+    #[test]
+    fn constraints_are_checked_when_fitting_and_saved_with_the_model() {
+        let (features, labels) = u_shaped_customers();
+        let typo = BoostedTreesParams::default().monotone("recency", Monotone::Decreasing);
+        let err = typo
+            .validate()
+            .unwrap()
+            .fit(&features, &labels)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `monotone`: no feature named `recency` \
+             (features: recency_days, orders, noise)"
+        );
+        let params = BoostedTreesParams::default()
+            .n_trees(5)
+            .monotone("recency_days", Monotone::Decreasing);
+        let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+        let json = model.to_json().unwrap();
+        assert!(json.contains(r#""monotone_constraints":[["recency_days","decreasing"]]"#));
+        assert_eq!(BoostedTrees::from_json(&json).unwrap(), model);
+        // Unconstrained, the file is as before constraints existed, and such files load.
+        let free = BoostedTreesParams::default().n_trees(5).validate().unwrap();
+        let free = free.fit(&features, &labels).unwrap();
+        let json = free.to_json().unwrap();
+        assert!(!json.contains("monotone"));
+        assert_eq!(BoostedTrees::from_json(&json).unwrap(), free);
     }
 
     #[test]

@@ -233,6 +233,26 @@ pub(crate) fn feature_names_of(features: &Matrix) -> Vec<String> {
         .collect()
 }
 
+/// [`Error::InvalidParameter`] `parameter` naming the first of `chosen` that is not one of
+/// `feature_names`, with the known names listed (parameters that name features, checked
+/// when the model fits and the names are known).
+pub(crate) fn check_feature_names<'a>(
+    parameter: &'static str,
+    mut chosen: impl Iterator<Item = &'a str>,
+    feature_names: &[String],
+) -> Result<()> {
+    match chosen.find(|name| !feature_names.iter().any(|known| known == name)) {
+        None => Ok(()),
+        Some(unknown) => Err(Error::InvalidParameter {
+            name: parameter,
+            reason: format!(
+                "no feature named `{unknown}` (features: {})",
+                feature_names.join(", ")
+            ),
+        }),
+    }
+}
+
 /// Scales non-negative importances to sum to 1 (all zero stays all zero).
 pub(crate) fn normalised(importance: &[f64]) -> Vec<f64> {
     let total: f64 = importance.iter().sum();
@@ -276,6 +296,7 @@ pub(crate) mod test_data {
     use rand_chacha::ChaCha8Rng;
 
     use crate::matrix::Matrix;
+    use crate::monotone::Monotone;
 
     /// docs/reference/trees/model_reference.py's data: a formula of the row index, so
     /// Python builds the very same rows.
@@ -319,6 +340,65 @@ pub(crate) mod test_data {
             .to_vec();
         let matrix = Matrix::new(n_rows, 3, values).and_then(|m| m.with_column_names(names));
         (matrix.expect("3 columns"), labels)
+    }
+
+    /// Customers whose buying is U-shaped in `recency_days` (it falls for a year, then
+    /// rises again: a win-back season) and rises with `orders`; `basket` is noise with
+    /// 10 % missing. An unconstrained model learns the rise at the end.
+    pub(crate) fn u_shaped_recency(n_rows: usize, seed: u64) -> (Matrix, Vec<bool>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut values = Vec::new();
+        let mut labels = Vec::new();
+        for _ in 0..n_rows {
+            let recency_days = rng.random::<f64>() * 600.0;
+            let orders = (rng.random::<f64>() * 10.0).floor();
+            let basket = if rng.random::<f64>() < 0.1 {
+                f64::NAN
+            } else {
+                rng.random::<f64>() * 100.0
+            };
+            let z = (recency_days - 360.0).abs() / 60.0 - 3.0 + 0.3 * orders;
+            labels.push(rng.random::<f64>() < 1.0 / (1.0 + (-z).exp()));
+            values.extend([recency_days, orders, basket]);
+        }
+        let names = ["recency_days", "orders", "basket"]
+            .map(String::from)
+            .to_vec();
+        let matrix = Matrix::new(n_rows, 3, values).and_then(|m| m.with_column_names(names));
+        (matrix.expect("3 columns"), labels)
+    }
+
+    /// The largest step against `direction` (a rise for [`Monotone::Decreasing`], a fall
+    /// for [`Monotone::Increasing`]) of `model`'s probability between neighbours of a fine
+    /// grid over `feature` (-10 to 650, past the range of [`u_shaped_recency`]'s
+    /// features), the other features held at `others` (the feature's own slot in it is
+    /// overwritten). At most 0 when the model keeps the direction.
+    pub(crate) fn largest_break(
+        model: &impl crate::classifier::Classifier,
+        feature: usize,
+        others: [f64; 3],
+        direction: Monotone,
+    ) -> f64 {
+        let grid: Vec<f64> = (0..1200)
+            .map(|step| f64::from(step) * 0.55 - 10.0)
+            .collect();
+        let values = grid
+            .iter()
+            .flat_map(|&value| {
+                let mut row = others;
+                row[feature] = value;
+                row
+            })
+            .collect();
+        let names = model.feature_names().to_vec();
+        let rows = Matrix::new(grid.len(), 3, values).and_then(|m| m.with_column_names(names));
+        let probabilities = model
+            .predict_proba(&rows.expect("3 columns"))
+            .expect("finite");
+        probabilities
+            .windows(2)
+            .map(|pair| -direction.sign() * (pair[1] - pair[0]))
+            .fold(f64::NEG_INFINITY, f64::max)
     }
 
     /// The same rows with every NaN replaced by 0 (for models that need finite input).

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::Result;
 use crate::classifier::{self, Classifier, Fit, require, setters};
 use crate::matrix::Matrix;
+use crate::monotone::{Monotone, MonotoneConstraints};
 use crate::tree::Tree;
 use crate::tree::bins::{BinCuts, BinnedMatrix};
 use crate::tree::grow::{GradPair, GrowParams, GrownTree, TrainingSet, grow};
@@ -33,7 +34,8 @@ pub enum MaxFeatures {
 }
 
 /// Hyper-parameters of [`RandomForest`]. Defaults (scikit-learn's): 200 trees, no depth
-/// limit, `min_samples_leaf` 1, `MaxFeatures::Sqrt`, bootstrap on, 256 value bins, seed 0.
+/// limit, `min_samples_leaf` 1, `MaxFeatures::Sqrt`, bootstrap on, 256 value bins, seed 0,
+/// no monotone constraint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomForestParams {
     n_trees: usize,
@@ -43,6 +45,9 @@ pub struct RandomForestParams {
     bootstrap: bool,
     max_bins: usize,
     seed: u64,
+    /// Absent from models saved before constraints existed, and from unconstrained ones.
+    #[serde(default, skip_serializing_if = "MonotoneConstraints::is_empty")]
+    monotone_constraints: MonotoneConstraints,
 }
 
 impl Default for RandomForestParams {
@@ -55,6 +60,7 @@ impl Default for RandomForestParams {
             bootstrap: true,
             max_bins: 256,
             seed: 0,
+            monotone_constraints: MonotoneConstraints::default(),
         }
     }
 }
@@ -80,6 +86,18 @@ impl RandomForestParams {
         max_bins: usize,
         /// Master seed of the bootstrap samples and feature draws.
         seed: u64,
+        /// Every monotone constraint at once, replacing those set before.
+        monotone_constraints: MonotoneConstraints,
+    }
+
+    /// Constrains `purchase_probability` never to fall ([`Monotone::Increasing`]) or never
+    /// to rise ([`Monotone::Decreasing`]) as `feature` grows, all else equal, as
+    /// scikit-learn's `monotonic_cst`: each tree's leaf shares of buyers are bounded as
+    /// in the boosting ([`crate::tree`]). `feature` is a column name of the training
+    /// matrix (`column {i}` for unnamed columns), checked when fitting.
+    pub fn monotone(mut self, feature: impl Into<String>, direction: Monotone) -> Self {
+        self.monotone_constraints.set(feature, direction);
+        self
     }
 
     /// Checks every setting.
@@ -126,8 +144,9 @@ impl Fit for RandomForestValidParams {
             binned: &binned,
             cuts: &cuts,
         };
-        let n_features = features.n_cols();
-        let grow_params = grow_params(params, n_features);
+        let feature_names = classifier::feature_names_of(features);
+        let monotone = params.monotone_constraints.resolve(&feature_names)?;
+        let grow_params = grow_params(params, features.n_cols(), monotone);
         let mut master = ChaCha8Rng::seed_from_u64(params.seed);
         let seeds: Vec<u64> = (0..params.n_trees).map(|_| master.random()).collect();
         let grown: Vec<(Tree, Vec<f64>)> = seeds
@@ -137,7 +156,7 @@ impl Fit for RandomForestValidParams {
                 (tree.tree, tree.feature_gain)
             })
             .collect();
-        let mut feature_gain = vec![0.0; n_features];
+        let mut feature_gain = vec![0.0; features.n_cols()];
         for (_, gain) in &grown {
             feature_gain
                 .iter_mut()
@@ -145,7 +164,7 @@ impl Fit for RandomForestValidParams {
                 .for_each(|(total, value)| *total += value);
         }
         Ok(RandomForest {
-            feature_names: classifier::feature_names_of(features),
+            feature_names,
             params: params.clone(),
             trees: grown.into_iter().map(|(tree, _)| tree).collect(),
             feature_gain,
@@ -153,8 +172,13 @@ impl Fit for RandomForestValidParams {
     }
 }
 
-/// The tree learner's settings for a forest on `n_features` features.
-fn grow_params(params: &RandomForestParams, n_features: usize) -> GrowParams {
+/// The tree learner's settings for a forest on `n_features` features with the resolved
+/// `monotone` constraints.
+fn grow_params(
+    params: &RandomForestParams,
+    n_features: usize,
+    monotone: Vec<Monotone>,
+) -> GrowParams {
     let per_split = match params.max_features {
         MaxFeatures::Sqrt => ((n_features as f64).sqrt().floor() as usize).max(1),
         MaxFeatures::All => n_features,
@@ -169,6 +193,7 @@ fn grow_params(params: &RandomForestParams, n_features: usize) -> GrowParams {
         features_per_split: (per_split < n_features).then_some(per_split),
         leaf_scale: 1.0,
         label_weights: true,
+        monotone,
     }
 }
 
@@ -261,7 +286,9 @@ impl Classifier for RandomForest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classifier::test_data::{formula_data, noisy_customers};
+    use crate::classifier::test_data::{
+        formula_data, largest_break, noisy_customers, u_shaped_recency,
+    };
     use crate::{Error, metrics};
 
     #[test]
@@ -308,7 +335,11 @@ mod tests {
             binned: &binned,
             cuts: &cuts,
         };
-        let skipping = grow_params(&RandomForestParams::default(), features.n_cols());
+        let skipping = grow_params(
+            &RandomForestParams::default(),
+            features.n_cols(),
+            Vec::new(),
+        );
         let searching = GrowParams {
             label_weights: false,
             ..skipping.clone()
@@ -367,6 +398,62 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("neural_net"), "{err}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+
+        /// On data where buying rises again for the longest-lapsed customers, the
+        /// unconstrained forest rises along `recency_days`; constrained, it never does,
+        /// whatever the other features.
+        #[test]
+        fn a_decreasing_constraint_is_never_broken(
+            seed in 0_u64..1000,
+            probes in proptest::collection::vec(
+                (0.0_f64..10.0, proptest::prop_oneof![0.0_f64..100.0, proptest::strategy::Just(f64::NAN)]),
+                8,
+            ),
+        ) {
+            let (features, labels) = u_shaped_recency(1500, seed);
+            let params = RandomForestParams::default().n_trees(20).min_samples_leaf(5).seed(seed);
+            let free = params.validate().unwrap().fit(&features, &labels).unwrap();
+            let constrained = params
+                .monotone("recency_days", Monotone::Decreasing)
+                .validate()
+                .unwrap()
+                .fit(&features, &labels)
+                .unwrap();
+            let mut free_rises = false;
+            for (orders, basket) in probes {
+                let others = [0.0, orders.floor(), basket];
+                free_rises |= largest_break(&free, 0, others, Monotone::Decreasing) > 0.05;
+                let rise = largest_break(&constrained, 0, others, Monotone::Decreasing);
+                proptest::prop_assert!(rise <= 0.0, "rises by {rise} at {others:?}");
+            }
+            proptest::prop_assert!(free_rises);
+        }
+    }
+
+    #[test]
+    fn constraints_are_checked_when_fitting_and_saved_with_the_model() {
+        let (features, labels) = noisy_customers(300, 7);
+        let typo = RandomForestParams::default().monotone("orderz", Monotone::Increasing);
+        let err = typo
+            .validate()
+            .unwrap()
+            .fit(&features, &labels)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter `monotone`: no feature named `orderz` \
+             (features: recency_days, orders, basket)"
+        );
+        let params = RandomForestParams::default()
+            .n_trees(5)
+            .monotone("orders", Monotone::Increasing);
+        let model = params.validate().unwrap().fit(&features, &labels).unwrap();
+        let loaded = RandomForest::from_json(&model.to_json().unwrap()).unwrap();
+        assert_eq!(loaded, model);
     }
 
     #[test]

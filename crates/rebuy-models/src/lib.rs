@@ -10,6 +10,7 @@
 
 pub mod boosting;
 pub mod btyd;
+pub mod calibration;
 pub mod classifier;
 pub mod error;
 pub mod forest;
@@ -17,6 +18,7 @@ pub mod kmeans;
 pub mod logistic;
 pub mod matrix;
 pub mod metrics;
+pub mod monotone;
 pub mod rfm;
 pub mod scale;
 pub mod scoring;

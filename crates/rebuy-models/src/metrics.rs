@@ -288,6 +288,25 @@ pub fn calibration_table(
         .collect())
 }
 
+/// Expected calibration error over `n_bins` equal-width bins of the probability (those
+/// of [`calibration_table`]): `Σ (n_bin / n) · |mean probability − share of buyers|`
+/// over the bins, the gap between what the model says and what happened, weighted by
+/// customers (0 when every bin's mean is its share of buyers; empty bins weigh nothing).
+pub fn expected_calibration_error(
+    labels: &[bool],
+    probabilities: &[f64],
+    n_bins: usize,
+) -> Result<f64> {
+    let table = calibration_table(labels, probabilities, n_bins)?;
+    let customers = labels.len() as f64;
+    Ok(table
+        .iter()
+        .map(|bin| {
+            bin.customers as f64 / customers * (bin.mean_predicted - bin.observed_rate).abs()
+        })
+        .sum())
+}
+
 /// Lift and cumulative gains by decile of score (needs at least 10 customers and one buyer).
 ///
 /// Customers are ranked by decreasing score; tied scores keep their input order, and
@@ -477,7 +496,8 @@ fn f1_from_counts(true_positives: u64, false_positives: u64, false_negatives: u6
     )
 }
 
-fn ratio(numerator: u64, denominator: u64) -> f64 {
+/// `numerator / denominator`, 0 when the denominator is 0 (an empty bin or band).
+pub(crate) fn ratio(numerator: u64, denominator: u64) -> f64 {
     if denominator == 0 {
         0.0
     } else {
@@ -513,7 +533,9 @@ fn check_scores(labels: &[bool], scores: &[f64]) -> Result<()> {
     }
 }
 
-fn check_probabilities(labels: &[bool], probabilities: &[f64]) -> Result<()> {
+/// [`Error`] unless there is one label per probability, at least one, and every
+/// probability is finite and in `[0, 1]`.
+pub(crate) fn check_probabilities(labels: &[bool], probabilities: &[f64]) -> Result<()> {
     check_scores(labels, probabilities)?;
     match probabilities.iter().position(|p| !(0.0..=1.0).contains(p)) {
         Some(row) => Err(Error::InvalidInput(format!(
@@ -615,6 +637,26 @@ mod tests {
     }
 
     #[test]
+    fn expected_calibration_error_by_hand() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        // Bin [0, 0.5): mean 0.15, half bought; bin [0.5, 1]: mean 0.85, half bought.
+        let ece = expected_calibration_error(&[true, false, true, false], &[0.9, 0.8, 0.1, 0.2], 2);
+        assert!(close(ece.unwrap(), 0.5 * 0.35 + 0.5 * 0.35));
+        // Calibrated: a quarter bought at 0.25.
+        let ece = expected_calibration_error(&[true, false, false, false], &[0.25; 4], 10);
+        assert_eq!(ece.unwrap(), 0.0);
+        // 1.0 is in the last bin (mean 1, half bought); the empty bins weigh nothing.
+        let ece = expected_calibration_error(&[true, false, false], &[1.0, 1.0, 0.0], 10);
+        assert!(close(ece.unwrap(), 2.0 / 3.0 * 0.5));
+        // One bin: the gap between the mean score and the buy rate (24 of 60).
+        let ece = expected_calibration_error(&LABELS, &SCORES, 1).unwrap();
+        let mean: f64 = SCORES.iter().sum::<f64>() / 60.0;
+        assert!(close(ece, (mean - 24.0 / 60.0).abs()));
+        assert!(expected_calibration_error(&LABELS, &SCORES, 0).is_err());
+        assert!(expected_calibration_error(&[true], &[f64::NAN], 10).is_err());
+    }
+
+    #[test]
     fn bad_input_is_an_error() {
         assert!(roc_auc(&[true, true], &[0.1, 0.2]).is_err());
         assert!(roc_auc(&[true, false], &[0.1]).is_err());
@@ -637,6 +679,9 @@ mod tests {
             if let Ok(ap) = average_precision(&labels, &scores) {
                 // Summing recall steps may overshoot 1 by a rounding error.
                 prop_assert!((0.0..=1.0 + 1e-12).contains(&ap));
+            }
+            if let Ok(ece) = expected_calibration_error(&labels, &scores, 10) {
+                prop_assert!((0.0..=1.0).contains(&ece));
             }
             let _ = evaluate(&labels, &scores);
         }

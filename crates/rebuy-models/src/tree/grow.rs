@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::bins::{BinCuts, BinnedMatrix, MISSING_BIN, SLOTS};
 use super::{Node, Tree};
+use crate::monotone::Monotone;
 
 /// XGBoost's smallest objective improvement that still counts as a split (`kRtEps`).
 const MIN_GAIN: f64 = 1e-6;
@@ -59,6 +60,55 @@ pub(crate) struct GrowParams {
     /// only non-buyers (`G = 0`) has gain exactly 0 for every split, so its search is
     /// skipped (its features are still drawn, keeping the random stream and the trees).
     pub(crate) label_weights: bool,
+    /// One direction per feature, or empty when no feature is constrained (then the
+    /// search takes none of the bounds' detours and grows the trees it always grew).
+    pub(crate) monotone: Vec<Monotone>,
+}
+
+/// The range a node's leaf weight (before `leaf_scale`) must stay in, set by the
+/// constrained splits above it: XGBoost's `TreeEvaluator` bounds. A split on a feature
+/// constrained to increase gives its left child `[lower, mid]` and its right child
+/// `[mid, upper]`, `mid` being the mean of the two children's weights, so every leaf
+/// below the left child is at most every leaf below the right one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bounds {
+    lower: f64,
+    upper: f64,
+}
+
+impl Bounds {
+    const NONE: Self = Self {
+        lower: f64::NEG_INFINITY,
+        upper: f64::INFINITY,
+    };
+
+    fn clip(self, weight: f64) -> f64 {
+        weight.max(self.lower).min(self.upper)
+    }
+
+    /// The children's bounds after a split on a feature with `direction`, whose
+    /// children got the (clipped) weights `left` and `right`.
+    fn children(self, direction: Monotone, left: f64, right: f64) -> (Self, Self) {
+        let mid = (left + right) / 2.0;
+        let below = Self { upper: mid, ..self };
+        let above = Self { lower: mid, ..self };
+        match direction {
+            Monotone::Increasing => (below, above),
+            Monotone::Decreasing => (above, below),
+            Monotone::Unconstrained => (self, self),
+        }
+    }
+}
+
+/// A node about to be searched: its rows `rows.0..rows.1`, their gradient sum and the
+/// bounds on its weight.
+#[derive(Debug, Clone, Copy)]
+struct NodeRows {
+    node: usize,
+    rows: (usize, usize),
+    depth: u32,
+    sum: GradPair,
+    bounds: Bounds,
 }
 
 /// The inputs every tree of a model shares.
@@ -116,6 +166,7 @@ struct Open {
     end: usize,
     depth: u32,
     split: Split,
+    bounds: Bounds,
     /// Kept for the histogram subtraction of its children.
     histogram: Option<Histogram>,
 }
@@ -187,11 +238,19 @@ impl Grower<'_> {
         let total = sum_rows(self.grads, &self.rows);
         let root = (0, self.rows.len());
         let mut open = Vec::new();
-        self.nodes.push(Node::leaf(0, self.leaf_value(total)));
+        let (root_weight, _) = self.bounded(total, Bounds::NONE);
+        self.nodes.push(Node::leaf(0, self.leaf_value(root_weight)));
         let histogram = self
             .can_split(root, 0, total)
             .then(|| self.build_histogram(root));
-        self.open_or_close(&mut open, 0, root, 0, total, histogram);
+        let node = NodeRows {
+            node: 0,
+            rows: root,
+            depth: 0,
+            sum: total,
+            bounds: Bounds::NONE,
+        };
+        self.open_or_close(&mut open, node, histogram);
         let mut n_leaves = 1;
         while n_leaves < self.params.max_leaves {
             let Some(next) = self.pick(&mut open) else {
@@ -235,16 +294,41 @@ impl Grower<'_> {
             right: right as u32,
             value: 0.0,
         };
+        let (left_weight, _) = self.bounded(split.left, parent.bounds);
+        let (right_weight, _) = self.bounded(split.right, parent.bounds);
         self.nodes
-            .push(Node::leaf(left, self.leaf_value(split.left)));
+            .push(Node::leaf(left, self.leaf_value(left_weight)));
         self.nodes
-            .push(Node::leaf(right, self.leaf_value(split.right)));
+            .push(Node::leaf(right, self.leaf_value(right_weight)));
         let depth = parent.depth + 1;
         self.depth = self.depth.max(depth);
         let (left_rows, right_rows) = ((parent.start, middle), (middle, parent.end));
         let (left_hist, right_hist) = self.child_histograms(&parent, left_rows, right_rows, depth);
-        self.open_or_close(open, left, left_rows, depth, split.left, left_hist);
-        self.open_or_close(open, right, right_rows, depth, split.right, right_hist);
+        let direction = self.direction(split.feature).unwrap_or_default();
+        let (left_bounds, right_bounds) =
+            parent.bounds.children(direction, left_weight, right_weight);
+        let child = |node, rows, sum, bounds| NodeRows {
+            node,
+            rows,
+            depth,
+            sum,
+            bounds,
+        };
+        self.open_or_close(
+            open,
+            child(left, left_rows, split.left, left_bounds),
+            left_hist,
+        );
+        self.open_or_close(
+            open,
+            child(right, right_rows, split.right, right_bounds),
+            right_hist,
+        );
+    }
+
+    /// The constraint of `feature`, or `None` when the model has no constraint at all.
+    fn direction(&self, feature: usize) -> Option<Monotone> {
+        self.params.monotone.get(feature).copied()
     }
 
     /// Histograms of the children that may split and are not small. When the parent's
@@ -289,19 +373,18 @@ impl Grower<'_> {
 
     /// Records a split candidate for the node, or closes it as a leaf. Without a
     /// histogram a splittable node is small and searched row by row.
-    fn open_or_close(
-        &mut self,
-        open: &mut Vec<Open>,
-        node: usize,
-        (start, end): (usize, usize),
-        depth: u32,
-        sum: GradPair,
-        histogram: Option<Histogram>,
-    ) {
+    fn open_or_close(&mut self, open: &mut Vec<Open>, at: NodeRows, histogram: Option<Histogram>) {
+        let NodeRows {
+            node,
+            rows: (start, end),
+            depth,
+            sum,
+            bounds,
+        } = at;
         let split = match &histogram {
-            Some(hist) => self.best_dense_split(hist, sum),
+            Some(hist) => self.best_dense_split(hist, sum, bounds),
             None if self.can_split((start, end), depth, sum) => {
-                self.best_sparse_split((start, end), sum)
+                self.best_sparse_split((start, end), sum, bounds)
             }
             None => None,
         };
@@ -317,6 +400,7 @@ impl Grower<'_> {
                     end,
                     depth,
                     split,
+                    bounds,
                     histogram,
                 });
             }
@@ -354,7 +438,7 @@ impl Grower<'_> {
         features
     }
 
-    fn best_dense_split(&self, hist: &Histogram, total: GradPair) -> Option<Split> {
+    fn best_dense_split(&self, hist: &Histogram, total: GradPair, bounds: Bounds) -> Option<Split> {
         let mut best: Option<Split> = None;
         for (k, &feature) in hist.features.iter().enumerate() {
             let slots = &hist.slots[k * SLOTS..(k + 1) * SLOTS];
@@ -368,7 +452,7 @@ impl Grower<'_> {
             } else {
                 GradPair::default()
             };
-            let candidate = self.best_split_of_feature(feature, bins, missing, total);
+            let candidate = self.best_split_of_feature(feature, bins, missing, total, bounds);
             if candidate.is_some_and(|c| best.is_none_or(|b| c.beats(&b))) {
                 best = candidate;
             }
@@ -383,6 +467,7 @@ impl Grower<'_> {
         &mut self,
         (start, end): (usize, usize),
         total: GradPair,
+        bounds: Bounds,
     ) -> Option<Split> {
         let features = self.node_features();
         if self.params.label_weights && (total.g == 0.0 || total.g == -total.h) {
@@ -415,7 +500,7 @@ impl Grower<'_> {
                 }
             }
             let bins = occupied.iter().copied();
-            let candidate = self.best_split_of_feature(feature, bins, missing, total);
+            let candidate = self.best_split_of_feature(feature, bins, missing, total, bounds);
             if candidate.is_some_and(|c| best.is_none_or(|b| c.beats(&b))) {
                 best = candidate;
             }
@@ -432,14 +517,23 @@ impl Grower<'_> {
     /// values, with them on the left, growing the right side from the top bin down. A
     /// candidate replaces the best only with a larger gain, so on ties the first pass
     /// keeps its lowest bin and the second its highest, as in XGBoost.
+    ///
+    /// With constraints (XGBoost's `CalcSplitGain`), every weight is clipped into the
+    /// node's `bounds` and scored at the clipped value, and a split on a constrained
+    /// feature whose children's weights go against its direction is never taken.
     fn best_split_of_feature(
         &self,
         feature: usize,
         bins: impl DoubleEndedIterator<Item = (u8, GradPair)> + Clone,
         missing: GradPair,
         total: GradPair,
+        bounds: Bounds,
     ) -> Option<Split> {
-        let parent_score = self.score(total);
+        let direction = self.direction(feature);
+        let parent_score = match direction {
+            None => self.score(total),
+            Some(_) => self.bounded(total, bounds).1,
+        };
         let mut best: Option<Split> = None;
         let mut consider = |bin: u8, left: GradPair, missing_left: bool| {
             let right = total - left;
@@ -448,9 +542,20 @@ impl Grower<'_> {
             if !enough {
                 return;
             }
+            let children_score = match direction {
+                None => self.score(left) + self.score(right),
+                Some(direction) => {
+                    let (left_weight, left_score) = self.bounded(left, bounds);
+                    let (right_weight, right_score) = self.bounded(right, bounds);
+                    if (right_weight - left_weight) * direction.sign() < 0.0 {
+                        return;
+                    }
+                    left_score + right_score
+                }
+            };
             // Rounded to f32 as XGBoost's `loss_chg`: near-equal splits tie, and the tie
             // rule below decides as there.
-            let gain = f64::from((self.score(left) + self.score(right) - parent_score) as f32);
+            let gain = f64::from((children_score - parent_score) as f32);
             let candidate = Split {
                 gain,
                 feature,
@@ -491,17 +596,33 @@ impl Grower<'_> {
         best
     }
 
+    /// How much a leaf at its best weight lowers the objective: `G²/(H+λ)`.
     fn score(&self, sum: GradPair) -> f64 {
         sum.g * sum.g / (sum.h + self.params.l2)
     }
 
-    fn leaf_value(&self, sum: GradPair) -> f64 {
+    /// The leaf weight of `sum`, `-G/(H+λ)`, clipped into `bounds`, and the score at it:
+    /// [`Self::score`] when the clip changes nothing (the same bits as without bounds),
+    /// else XGBoost's `CalcGainGivenWeight`, `-(2Gw + (H+λ)w²)`.
+    fn bounded(&self, sum: GradPair, bounds: Bounds) -> (f64, f64) {
         let denominator = sum.h + self.params.l2;
-        if denominator > 0.0 {
-            -sum.g / denominator * self.params.leaf_scale
+        let weight = if denominator > 0.0 {
+            -sum.g / denominator
         } else {
             0.0
+        };
+        let clipped = bounds.clip(weight);
+        if clipped == weight {
+            (weight, self.score(sum))
+        } else {
+            let score = -(2.0 * sum.g * clipped + denominator * clipped * clipped);
+            (clipped, score)
         }
+    }
+
+    /// The output of a leaf of weight `weight`.
+    fn leaf_value(&self, weight: f64) -> f64 {
+        weight * self.params.leaf_scale
     }
 
     /// Stable partition of the node's rows by its split; returns where the right child starts.

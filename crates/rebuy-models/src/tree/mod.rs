@@ -6,6 +6,19 @@
 //! `g = -label`, `h = 1` and `λ = 0` the same gain is the Gini (variance) decrease and
 //! the leaf value the share of buyers, which is what the forest uses. Missing values
 //! have their own bin and go to the child learned at each split, as in XGBoost.
+//!
+//! Monotone constraints ([`crate::monotone`]) are XGBoost's `hist` ones (its
+//! `TreeEvaluator`, 3.2): every node carries bounds on its leaf weight, every weight is
+//! clipped into the bounds of the node being split (and scored there), a split on a
+//! constrained feature whose two weights go against its direction is never taken, and
+//! its children split the parent's bounds at the mean of their weights. So along a
+//! constrained feature every tree's output is monotone, and so are their sum and mean.
+//! Missing values sit outside the order: a row with the feature missing takes the side
+//! the split learned. On the forest's gradients the weights are the leaves' shares of
+//! buyers, so the same bounds apply to them, as scikit-learn's `monotonic_cst` does
+//! (scikit-learn rejects a constrained split whose shares fall outside the bounds where
+//! XGBoost, and this learner, clip them). Without any constraint no bound is computed
+//! and the trees are those grown before constraints existed, bit for bit.
 
 pub(crate) mod bins;
 pub(crate) mod grow;
