@@ -335,18 +335,22 @@ mod tests {
             binned: &binned,
             cuts: &cuts,
         };
-        let skipping = grow_params(
-            &RandomForestParams::default(),
-            features.n_cols(),
-            Vec::new(),
-        );
-        let searching = GrowParams {
-            label_weights: false,
-            ..skipping.clone()
-        };
-        for seed in 0..5 {
-            let tree = |params| grow_one(&data, &labels, true, params, seed).tree;
-            assert_eq!(tree(&skipping), tree(&searching));
+        // Also with bounds: a pure node's children share one clipped weight, gain 0.
+        let constrained = vec![
+            Monotone::Decreasing,
+            Monotone::Increasing,
+            Monotone::Unconstrained,
+        ];
+        for monotone in [Vec::new(), constrained] {
+            let skipping = grow_params(&RandomForestParams::default(), features.n_cols(), monotone);
+            let searching = GrowParams {
+                label_weights: false,
+                ..skipping.clone()
+            };
+            for seed in 0..5 {
+                let tree = |params| grow_one(&data, &labels, true, params, seed).tree;
+                assert_eq!(tree(&skipping), tree(&searching));
+            }
         }
     }
 
