@@ -12,12 +12,13 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 /// Columns read as text; every other column is a number (empty cell = missing).
-const TEXT_COLUMNS: [&str; 5] = [
+const TEXT_COLUMNS: [&str; 6] = [
     "customer_id",
     "rfm_segment",
     "cluster_name",
     "churn_risk",
     "expected_next_purchase_date",
+    "net_spend_not_positive",
 ];
 
 /// Columns every run folder's `customers.csv` has.
