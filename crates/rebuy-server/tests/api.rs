@@ -203,7 +203,7 @@ async fn rfm_score_places_extremes_in_the_obvious_segments() {
 
 /// Bodies that every endpoint taking recency, frequency and monetary refuses: (body,
 /// status, the field the error names).
-const BAD_RFM_BODIES: [(&str, StatusCode, &str); 14] = [
+const BAD_RFM_BODIES: [(&str, StatusCode, &str); 13] = [
     (
         r#"{"recency_days": 3, "frequency": 2"#,
         StatusCode::BAD_REQUEST,
@@ -241,11 +241,6 @@ const BAD_RFM_BODIES: [(&str, StatusCode, &str); 14] = [
         r#"{"recency_days": 3, "frequency": 0, "monetary": 5}"#,
         StatusCode::UNPROCESSABLE_ENTITY,
         "frequency",
-    ),
-    (
-        r#"{"recency_days": 3, "frequency": 2, "monetary": -0.01}"#,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "monetary",
     ),
     (
         r#"{"recency_days": "NaN", "frequency": 2, "monetary": 5}"#,
@@ -551,26 +546,26 @@ async fn predict_one_customer_scores_like_the_run() {
     let (status, customer) = get_json(&format!("{base}/api/customers/12346")).await;
     assert_eq!(status, StatusCode::OK);
     let values = &customer["values"];
-    let features = [
-        "recency_days",
-        "frequency",
-        "monetary",
-        "tenure_days",
-        "avg_order_value",
-        "distinct_products",
-        "return_rate",
-        "mean_days_between_purchases",
-        "returns_value",
-        "btyd_frequency",
-        "btyd_recency_days",
-        "btyd_t_days",
-        "btyd_monetary_value",
-    ];
+    // Every feature of the served model: the served model answers.
+    let (_, models) = get_json(&format!("{base}/api/models")).await;
+    let features: Vec<&str> = models["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f.as_str().expect("name"))
+        .collect();
     let body: serde_json::Map<String, Value> = features
         .iter()
         .filter(|f| values[**f].is_number())
         .map(|f| (f.to_string(), values[*f].clone()))
         .collect();
+    // A subset no model was fitted on is refused, naming what is missing.
+    let mut partial = body.clone();
+    partial.retain(|name, _| !name.starts_with("spend_"));
+    let (status, refused) =
+        post_to(&base, "/api/predict", Value::Object(partial).to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused["error"].as_str().is_some_and(|e| e.contains("spend_30d")), "{refused}");
     let (status, prediction) =
         post_to(&base, "/api/predict", Value::Object(body).to_string()).await;
     assert_eq!(status, StatusCode::OK, "{prediction}");
@@ -593,7 +588,8 @@ async fn predict_one_customer_scores_like_the_run() {
             .as_str()
             .is_some_and(|e| e.contains("90 days"))
     );
-    assert_eq!(prediction["features_missing"], json!([]));
+    assert_eq!(prediction["answered_by"]["model"], SERVED);
+    assert_eq!(prediction["not_used_by_model"], json!([]));
     for (ours, runs) in [
         ("p_alive", "p_alive"),
         ("clv", "clv_12m"),
@@ -615,9 +611,10 @@ async fn predict_one_customer_scores_like_the_run() {
     let only_rfm = json!({"recency_days": 3, "frequency": 20, "monetary": 9000});
     let (status, recent) = post_to(&base, "/api/predict", only_rfm.to_string()).await;
     assert_eq!(status, StatusCode::OK, "{recent}");
+    assert_eq!(recent["model"], "rfm_only");
     assert_eq!(
-        recent["features_missing"].as_array().map(Vec::len),
-        Some(10)
+        recent["answered_by"]["inputs"],
+        json!(["recency_days", "frequency", "monetary"])
     );
     assert_eq!(recent["rfm_segment"], "Champions");
     assert!(recent["lifetime"].is_null());
@@ -659,11 +656,11 @@ async fn predict_a_list_keeps_its_order_and_names_the_bad_row() {
     let bad = json!([
         {"recency_days": 3, "frequency": 2, "monetary": 5},
         {"recency_days": 3, "frequency": 2, "monetary": 5},
-        {"recency_days": 3, "frequency": 2, "monetary": -5},
+        {"recency_days": 3, "frequency": 0, "monetary": 5},
     ]);
     let answer = post_to(&base, "/api/predict", bad.to_string()).await;
     assert_eq!(answer.1["row"], 3, "{}", answer.1);
-    assert_refused(answer, StatusCode::UNPROCESSABLE_ENTITY, "monetary");
+    assert_refused(answer, StatusCode::UNPROCESSABLE_ENTITY, "frequency");
     let too_many = Value::Array(vec![
         json!({"recency_days": 1, "frequency": 1, "monetary": 1});
         1001
@@ -755,10 +752,13 @@ async fn models_lists_the_comparison_and_the_served_model() {
         .iter()
         .filter(|m| m["served"] == true)
         .collect();
-    assert_eq!(served.len(), 1);
+    // The chosen model (every feature) and rfm_only (recency, frequency, monetary).
+    assert_eq!(served.len(), 2);
+    assert_eq!(served[1]["name"], "rfm_only");
+    assert_eq!(models["served_rfm_only"], "rfm_only");
     assert!(served[0]["roc_auc"].as_f64().is_some_and(|a| a > 0.5));
     assert!(served[0]["confusion_matrix"]["tp"].is_u64());
-    assert_eq!(models["features"].as_array().map(Vec::len), Some(13));
+    assert_eq!(models["features"].as_array().map(Vec::len), Some(29));
 
     let page = reqwest::get(format!("{base}/models"))
         .await
@@ -823,7 +823,8 @@ async fn a_csv_of_customers_comes_back_scored_as_the_run_scored_them() {
     assert_refused(answer, StatusCode::UNPROCESSABLE_ENTITY, "recency_days");
     let cases = [
         ("recency_days,frequency\n1,2\n", "monetary", 1),
-        ("recency_days,frequency,monetary\n1,2,-3\n", "monetary", 2),
+        ("recency_days,frequency,monetary\n1,0,3\n", "frequency", 2),
+        ("recency_days,frequency,monetary\n1,2,\n", "monetary", 2),
         ("recency_days,frequency,monetary\n1,2,NaN\n", "monetary", 2),
         ("recency_days,frequency,monetary\n1,2,3\n1,2\n", "body", 3),
     ];
