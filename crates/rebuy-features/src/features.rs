@@ -271,11 +271,12 @@ impl CustomerFeatures {
                 .push(btyd_time_unit.days_to_units(last - first));
             f.btyd_t
                 .push(btyd_time_unit.days_to_units(day - 1.0 - first));
-            f.btyd_monetary_value.push(if repeat_days > 0.0 && net > 0.0 {
-                round_money(a.repeat_spend[i] / repeat_days * (net / gross))
-            } else {
-                0.0
-            });
+            f.btyd_monetary_value
+                .push(if repeat_days > 0.0 && net > 0.0 {
+                    round_money(a.repeat_spend[i] / repeat_days * (net / gross))
+                } else {
+                    0.0
+                });
             let gap_std = if repeat_days > 0.0 {
                 (a.gap_square_sum[i] as f64 / repeat_days - mean_gap * mean_gap)
                     .max(0.0)

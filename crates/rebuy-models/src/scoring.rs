@@ -801,7 +801,10 @@ impl CustomerScore {
         let model = if self.answered_by.model == RFM_ONLY {
             "the model fitted on recency, frequency and monetary alone".to_string()
         } else {
-            format!("the run's chosen model on all {} features", self.answered_by.inputs.len())
+            format!(
+                "the run's chosen model on all {} features",
+                self.answered_by.inputs.len()
+            )
         };
         format!(
             "A {:.0}% chance of buying again in the next {horizon_days} days ({}), as likely \
@@ -864,13 +867,22 @@ mod tests {
         const FEATURES: [&str; 4] = ["recency_days", "frequency", "monetary", "returns_value"];
         let rows = 200;
         let columns: Vec<Vec<f64>> = (0..4)
-            .map(|c| (0..rows).map(|i| ((i * (c + 3)) % 97) as f64 + 1.0).collect())
+            .map(|c| {
+                (0..rows)
+                    .map(|i| ((i * (c + 3)) % 97) as f64 + 1.0)
+                    .collect()
+            })
             .collect();
         let labels: Vec<bool> = (0..rows).map(|i| columns[0][i] < 40.0).collect();
         let answering = |names: &[&str], name: &str| {
             let chosen: Vec<(&str, &[f64])> = names
                 .iter()
-                .map(|n| (*n, columns[FEATURES.iter().position(|f| f == n).unwrap()].as_slice()))
+                .map(|n| {
+                    (
+                        *n,
+                        columns[FEATURES.iter().position(|f| f == n).unwrap()].as_slice(),
+                    )
+                })
                 .collect();
             let matrix = model_matrix(&chosen).unwrap();
             let model = AnyClassifier::Logistic(
@@ -924,7 +936,11 @@ mod tests {
     #[test]
     fn a_prediction_is_made_by_a_model_fitted_on_exactly_the_given_features() {
         let scorer = scorer();
-        let rfm = [("recency_days", 5.0), ("frequency", 3.0), ("monetary", 50.0)];
+        let rfm = [
+            ("recency_days", 5.0),
+            ("frequency", 3.0),
+            ("monetary", 50.0),
+        ];
         let score = scorer.score(&rfm).unwrap();
         assert_eq!(score.answered_by.model, RFM_ONLY);
         assert_eq!(score.answered_by.inputs, RFM_FIELDS);
@@ -956,8 +972,10 @@ mod tests {
     #[test]
     fn a_net_spend_of_zero_or_less_is_the_lowest_m_score() {
         let values: Vec<f64> = (0..100).map(f64::from).collect();
-        let reference =
-            RfmReference::new([values.clone(), values.clone(), values], SegmentMap::default());
+        let reference = RfmReference::new(
+            [values.clone(), values.clone(), values],
+            SegmentMap::default(),
+        );
         assert_eq!(reference.score(0.0, 99.0, 0.0).m_score, 1);
         assert_eq!(reference.score(0.0, 99.0, -50.0).m_score, 1);
         assert_eq!(reference.score(0.0, 99.0, 99.0).m_score, 5);

@@ -4,6 +4,7 @@ use crate::batch;
 use crate::comparison::ModelSummary;
 use crate::error::{ApiError, ErrorBody};
 use crate::listing::{CustomerQuery, list_customers};
+use crate::prediction::Prediction;
 use crate::run::{RunData, segment_action};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -11,7 +12,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use crate::prediction::Prediction;
 use rebuy_models::scoring::{RFM_FIELDS, Scorer};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -578,7 +578,9 @@ async fn models(State(run): State<Arc<RunData>>) -> Json<Models> {
             .map(|m| ModelRow {
                 served: scorer.is_ok_and(|s| {
                     s.full.file.name == m.summary.name
-                        || s.rfm_only.as_ref().is_some_and(|r| r.file.name == m.summary.name)
+                        || s.rfm_only
+                            .as_ref()
+                            .is_some_and(|r| r.file.name == m.summary.name)
                 }),
                 metrics: m.summary.clone(),
             })

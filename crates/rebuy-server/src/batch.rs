@@ -150,9 +150,7 @@ pub fn score_csv(
     let header = kept.iter().map(|&c| &headers[c]).chain(SCORE_COLUMNS);
     writer.write_record(header).map_err(write_fault)?;
     for (row, &p) in rows.iter().zip(&probability) {
-        let (percentile, risk) = scorer
-            .rank(p)
-            .map_err(|e| fault(1, None, e.to_string()))?;
+        let (percentile, risk) = scorer.rank(p).map_err(|e| fault(1, None, e.to_string()))?;
         let scores = [
             p.to_string(),
             risk.as_str().to_string(),
@@ -187,7 +185,11 @@ mod tests {
     #[test]
     fn cells_are_numbers_in_range_never_imputed() {
         assert!(parse_feature("recency_days", "").is_err());
-        assert!(parse_feature("mean_days_between_purchases", "").unwrap().is_nan());
+        assert!(
+            parse_feature("mean_days_between_purchases", "")
+                .unwrap()
+                .is_nan()
+        );
         assert_eq!(parse_feature("monetary", "-2.5"), Ok(-2.5));
         assert_eq!(parse_feature("recency_days", " 3 "), Ok(3.0));
         assert!(parse_feature("recency_days", "ten").is_err());

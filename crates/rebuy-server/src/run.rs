@@ -312,8 +312,13 @@ fn load_scorer(
             ));
         }
     };
-    let scorer = Scorer::new(full, rfm_only, rfm.clone(), clusters, lifetime, population)
-        .map_err(|e| invalid(dir.join("models").join(format!("{chosen}.json")), e.to_string()))?;
+    let scorer =
+        Scorer::new(full, rfm_only, rfm.clone(), clusters, lifetime, population).map_err(|e| {
+            invalid(
+                dir.join("models").join(format!("{chosen}.json")),
+                e.to_string(),
+            )
+        })?;
     Ok(Ok(scorer))
 }
 

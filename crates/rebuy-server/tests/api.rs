@@ -565,7 +565,12 @@ async fn predict_one_customer_scores_like_the_run() {
     let (status, refused) =
         post_to(&base, "/api/predict", Value::Object(partial).to_string()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
-    assert!(refused["error"].as_str().is_some_and(|e| e.contains("spend_30d")), "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("spend_30d")),
+        "{refused}"
+    );
     let (status, prediction) =
         post_to(&base, "/api/predict", Value::Object(body).to_string()).await;
     assert_eq!(status, StatusCode::OK, "{prediction}");

@@ -393,7 +393,6 @@ async fn models_and_predict_pages_in_chromium() {
         input.clear().await.expect("clear");
         input.send_keys(value).await.expect("typing");
     }
-    click(&client, Locator::Css("#predict-form summary")).await;
     type_into(&client, Locator::Id("f-tenure_days"), "500").await;
     click(&client, Locator::Id("predict-button")).await;
     assert_eq!(settled_state(&client, "result").await, "done");
@@ -408,7 +407,9 @@ async fn models_and_predict_pages_in_chromium() {
         text.contains("Purchase probability")
             && text.contains("P(alive)")
             && text.contains("Champions")
-            && text.contains("in the next 90 days"),
+            && text.contains("in the next 90 days")
+            && text.contains("Answered by rfm_only")
+            && text.contains("Used for P(alive) and CLV only: tenure_days"),
         "{text}"
     );
 
@@ -446,10 +447,13 @@ async fn models_and_predict_pages_in_chromium() {
             "monetary",
             "purchase_probability",
             "churn_risk",
-            "probability_percentile"
+            "probability_percentile",
+            "model",
+            "model_test_roc_auc"
         ])
     );
     assert_eq!(rows[1][0], "A-1");
+    assert_eq!(rows[1][7], "rfm_only");
     let href = client
         .find(Locator::Id("batch-download"))
         .await

@@ -153,7 +153,11 @@ pub struct ReadArgs {
 
 /// Two ascending probabilities strictly between 0 and 1, `LOW,HIGH`.
 fn parse_thresholds(text: &str) -> Result<[f64; 2], String> {
-    let expected = || format!("expected two probabilities LOW,HIGH with 0 < LOW < HIGH < 1, such as 0.25,0.5, not {text:?}");
+    let expected = || {
+        format!(
+            "expected two probabilities LOW,HIGH with 0 < LOW < HIGH < 1, such as 0.25,0.5, not {text:?}"
+        )
+    };
     let (low, high) = text.split_once(',').ok_or_else(expected)?;
     let parse = |t: &str| t.trim().parse::<f64>().map_err(|_| expected());
     let (low, high) = (parse(low)?, parse(high)?);

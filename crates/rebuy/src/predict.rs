@@ -71,8 +71,8 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
     }
     let pairs: Vec<(&str, f64)> = given.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     // The same answer, field for field, as `POST /api/predict`.
-    let prediction = rebuy_server::prediction::predict(scorer, &pairs)
-        .map_err(|e| InputError(e.to_string()))?;
+    let prediction =
+        rebuy_server::prediction::predict(scorer, &pairs).map_err(|e| InputError(e.to_string()))?;
     println!("{}", serde_json::to_string_pretty(&prediction)?);
     Ok(())
 }

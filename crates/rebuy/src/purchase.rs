@@ -19,11 +19,11 @@ use rebuy_models::forest::RandomForestParams;
 use rebuy_models::logistic::LogisticRegressionParams;
 use rebuy_models::matrix::Matrix;
 use rebuy_models::metrics::{self, ClassifierMetrics, Confusion};
+use rebuy_models::monotone::{Monotone, MonotoneConstraints};
 use rebuy_models::scoring::{
     ChurnRisk, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, RFM_FIELDS, RFM_ONLY, TestMetrics,
     TrainingWindow, model_matrix, percentile_column,
 };
-use rebuy_models::monotone::{Monotone, MonotoneConstraints};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -245,7 +245,8 @@ impl Part {
                     .with_context(|| format!("the model features lack {name}"))
             })
             .collect::<Result<Vec<_>>>()?;
-        let columns: Vec<(&str, &[f64])> = columns.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+        let columns: Vec<(&str, &[f64])> =
+            columns.iter().map(|(n, v)| (*n, v.as_slice())).collect();
         Ok(Part {
             features: model_matrix(&columns)?,
             labels: self.labels.clone(),
@@ -336,7 +337,9 @@ fn fit_model(
                 .fit(features, labels)?,
         ),
         _ => {
-            let mut params = BoostedTreesParams::default().monotone_constraints(monotone_constraints()).seed(seed);
+            let mut params = BoostedTreesParams::default()
+                .monotone_constraints(monotone_constraints())
+                .seed(seed);
             if let Some(rounds) = boosting_rounds {
                 params = params.n_trees(rounds.max(1));
             }
@@ -626,12 +629,7 @@ struct Evaluated {
 
 /// Fits `kind` on `fit`, chooses its stopping point and calibration on `valid`, and
 /// reports it on `test` under `name`.
-fn evaluate(
-    name: &str,
-    kind: &str,
-    parts: [&Part; 3],
-    seed: u64,
-) -> Result<Evaluated> {
+fn evaluate(name: &str, kind: &str, parts: [&Part; 3], seed: u64) -> Result<Evaluated> {
     let [fit, valid, test] = parts;
     let started = Instant::now();
     let model = fit_model(kind, fit, Some(valid), None, seed)?;
@@ -796,7 +794,8 @@ fn fit_and_score(
         })
         .collect();
     let rfm_chosen = rfm.swap_remove(best(&rfm));
-    let churn_risk_bands = RiskBands::new(thresholds, &test.labels, &full[chosen].test_probability)?;
+    let churn_risk_bands =
+        RiskBands::new(thresholds, &test.labels, &full[chosen].test_probability)?;
 
     let mut baseline = ModelReport::new(
         BASELINE,
@@ -1075,7 +1074,9 @@ fn print_table(file: &MetricsFile) {
             c.test_ece_after,
             c.test_brier_before,
             c.test_brier_after,
-            c.note.as_ref().map_or_else(String::new, |n| format!(" ({n})"))
+            c.note
+                .as_ref()
+                .map_or_else(String::new, |n| format!(" ({n})"))
         );
     }
     let bands: Vec<String> = file

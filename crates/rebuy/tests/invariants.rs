@@ -72,7 +72,13 @@ fn real_run() -> Option<&'static Path> {
     RUN.get_or_init(|| {
         let sheet = real_sheet()?;
         let out = work_dir().join("real-run");
-        must(rebuy(&["run", "--input", path(&sheet), "--out", path(&out)]));
+        must(rebuy(&[
+            "run",
+            "--input",
+            path(&sheet),
+            "--out",
+            path(&out),
+        ]));
         Some(out)
     })
     .as_deref()
@@ -147,7 +153,10 @@ fn check_grid(run: &Path) {
         .map(|r| &r[header.iter().position(|h| h == "model").unwrap()])
         .collect();
     assert!(models.iter().all(|m| *m == "rfm_only"), "{:?}", models[0]);
-    for (line, cells) in probability.chunks(RECENCY.len()).zip(rows.chunks(RECENCY.len())) {
+    for (line, cells) in probability
+        .chunks(RECENCY.len())
+        .zip(rows.chunks(RECENCY.len()))
+    {
         for i in 1..line.len() {
             assert!(
                 line[i] <= line[i - 1],
@@ -271,7 +280,11 @@ fn cli_api_and_score_give_the_same_answer() {
 
         let dir = tempfile::tempdir().unwrap();
         let (input, scored) = (dir.path().join("one.csv"), dir.path().join("scored.csv"));
-        std::fs::write(&input, format!("recency_days,frequency,monetary\n{r},{f},{m}\n")).unwrap();
+        std::fs::write(
+            &input,
+            format!("recency_days,frequency,monetary\n{r},{f},{m}\n"),
+        )
+        .unwrap();
         must(rebuy(&[
             "score",
             "--run",
@@ -297,7 +310,10 @@ fn check_files(run: &Path) {
     let (header, rows) = read_csv(&run.join("customers.csv"));
     let quality = json(&run.join("quality.json"));
     let manifest = json(&run.join("manifest.json"));
-    assert_eq!(rows.len() as u64, manifest["counts"]["customers"].as_u64().unwrap());
+    assert_eq!(
+        rows.len() as u64,
+        manifest["counts"]["customers"].as_u64().unwrap()
+    );
 
     // Money reconciles: every sale of the run belongs to one customer's gross spend.
     let gross = numbers(&header, &rows, "gross_spend");

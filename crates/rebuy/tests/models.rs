@@ -152,7 +152,10 @@ fn metrics_follow_the_contract_and_the_models_load_back() {
         assert_eq!(file["feature_names"].as_array().unwrap().len(), features);
         assert!(file["training_window"]["as_of"].is_string());
         assert_eq!(file["monotone"]["recency_days"], "decreasing");
-        assert_eq!(file["churn_risk_thresholds"], serde_json::json!([0.25, 0.5]));
+        assert_eq!(
+            file["churn_risk_thresholds"],
+            serde_json::json!([0.25, 0.5])
+        );
         let model = AnyClassifier::from_json(&file["model"].to_string()).unwrap();
         assert_eq!(model.feature_names().len(), features);
     }
@@ -176,11 +179,19 @@ fn metrics_follow_the_contract_and_the_models_load_back() {
     for model in &models[..4] {
         let calibration = &model["probability_calibration"];
         assert_eq!(calibration["method"], "platt", "{}", model["name"]);
-        for key in ["test_ece_before", "test_ece_after", "test_brier_before", "test_brier_after"] {
+        for key in [
+            "test_ece_before",
+            "test_ece_after",
+            "test_brier_before",
+            "test_brier_after",
+        ] {
             let value = calibration[key].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&value), "{key}: {value}");
         }
-        assert_eq!(calibration["test_brier_after"].as_f64(), model["brier"].as_f64());
+        assert_eq!(
+            calibration["test_brier_after"].as_f64(),
+            model["brier"].as_f64()
+        );
     }
     let manifest = json(&run.join("manifest.json"));
     let files = manifest["files"].as_array().unwrap();
@@ -214,13 +225,21 @@ fn customers_get_probabilities_risk_bands_and_percentiles() {
     let bands = bands["bands"].as_array().unwrap();
     let names: Vec<&str> = bands.iter().map(|b| b["band"].as_str().unwrap()).collect();
     assert_eq!(names, ["High", "Medium", "Low"]);
-    let total: u64 = bands.iter().map(|b| b["test_customers"].as_u64().unwrap()).sum();
+    let total: u64 = bands
+        .iter()
+        .map(|b| b["test_customers"].as_u64().unwrap())
+        .sum();
     assert_eq!(
         total,
-        json(&default_run().join("metrics.json"))["n_test"].as_u64().unwrap()
+        json(&default_run().join("metrics.json"))["n_test"]
+            .as_u64()
+            .unwrap()
     );
     let rate = |i: usize| bands[i]["observed_buy_rate"].as_f64().unwrap();
-    assert!(rate(0) < rate(2), "High risk bought less than Low risk: {bands:?}");
+    assert!(
+        rate(0) < rate(2),
+        "High risk bought less than Low risk: {bands:?}"
+    );
     let percentile = column(&customers, "probability_percentile");
     assert!(percentile.iter().all(|p| {
         let p: f64 = p.parse().unwrap();
@@ -299,7 +318,11 @@ fn customers_get_buy_till_you_die_scores() {
     ] {
         for (value, net) in values.iter().zip(&net) {
             assert!(
-                if *net <= 0.0 { *value == 0.0 } else { *value > 0.0 },
+                if *net <= 0.0 {
+                    *value == 0.0
+                } else {
+                    *value > 0.0
+                },
                 "{name} {value} at net spend {net}"
             );
         }
@@ -457,14 +480,28 @@ fn predict_with_only_recency_frequency_and_monetary() {
         .clone();
     assert_eq!(output["answered_by"]["test_roc_auc"], rfm_row["roc_auc"]);
     assert_eq!(output["answered_by"]["kind"], rfm_row["kind"]);
-    assert!(output["explanation"].as_str().unwrap().contains("test ROC-AUC"));
+    assert!(
+        output["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("test ROC-AUC")
+    );
 
     // tenure_days feeds P(alive) and CLV only: the probability is the R/F/M model's.
     let with_tenure = predict(run, "12", "5", "800", &["--feature", "tenure_days=700"]);
     assert_eq!(with_tenure["model"], "rfm_only");
-    assert_eq!(with_tenure["purchase_probability"], output["purchase_probability"]);
-    assert_eq!(with_tenure["not_used_by_model"], serde_json::json!(["tenure_days"]));
-    assert!(with_tenure["lifetime"]["p_alive"].is_number(), "{with_tenure}");
+    assert_eq!(
+        with_tenure["purchase_probability"],
+        output["purchase_probability"]
+    );
+    assert_eq!(
+        with_tenure["not_used_by_model"],
+        serde_json::json!(["tenure_days"])
+    );
+    assert!(
+        with_tenure["lifetime"]["p_alive"].is_number(),
+        "{with_tenure}"
+    );
     let recent = |days: &str| {
         predict(run, days, "5", "800", &["--feature", "tenure_days=400"])["purchase_probability"]
             .as_f64()
@@ -534,7 +571,15 @@ fn check_recency_grid(rebuy_bin: &Path, run: &Path, dir: &Path) -> Vec<((f64, f6
     std::fs::write(&grid, text_out).unwrap();
     let scored = dir.join("grid-scored.csv");
     let out = Command::new(rebuy_bin)
-        .args(["score", "--run", run.to_str().unwrap(), "--input", grid.to_str().unwrap(), "--out", scored.to_str().unwrap()])
+        .args([
+            "score",
+            "--run",
+            run.to_str().unwrap(),
+            "--input",
+            grid.to_str().unwrap(),
+            "--out",
+            scored.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -600,7 +645,10 @@ fn score_round_trips_the_runs_customers() {
         column(&scored, "rfm_segment"),
         column(&customers, "rfm_segment")
     );
-    let chosen = json(&run.join("metrics.json"))["chosen"].as_str().unwrap().to_string();
+    let chosen = json(&run.join("metrics.json"))["chosen"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(column(&scored, "model").iter().all(|m| *m == chosen));
 
     let bad = work_dir().join("bad.csv");

@@ -119,7 +119,7 @@ document.getElementById('predict-form').addEventListener('submit',function(ev){
     if(!ok){out.appendChild(rebuyText('div',rebuyFault(p),'note error'));out.setAttribute('data-state','error');return;}
     var cards=document.createElement('div');cards.className='cards';
     [['Purchase probability',(100*p.purchase_probability).toFixed(1)+'%','in the next '+p.horizon_days+' days','out-probability'],
-     ['Churn risk',p.churn_risk,'above '+p.probability_percentile.toFixed(1)+'% of customers or level','out-risk'],
+     ['Churn risk',p.churn_risk,'as likely as or likelier than '+p.probability_percentile.toFixed(1)+'% of customers','out-risk'],
      ['RFM segment',p.rfm_segment,'R'+p.r_score+' F'+p.f_score+' M'+p.m_score,'out-segment'],
      ['Cluster',p.cluster?p.cluster.name:'none','behavioural group','out-cluster']]
     .concat(p.lifetime?[['P(alive)',(100*p.lifetime.p_alive).toFixed(0)+'%',p.lifetime.expected_purchases.toFixed(2)+' purchases expected in '+p.lifetime.horizon_days+' days','out-alive'],
