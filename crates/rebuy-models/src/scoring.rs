@@ -698,7 +698,7 @@ impl Scorer {
             });
         }
         let field = |name: &str| given.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-        let [recency_days, frequency, monetary] = RFM_FIELDS.map(|name| field(name));
+        let [recency_days, frequency, monetary] = RFM_FIELDS.map(field);
         let (Some(recency_days), Some(frequency), Some(monetary)) =
             (recency_days, frequency, monetary)
         else {

@@ -657,7 +657,7 @@ fn evaluate(name: &str, kind: &str, parts: [&Part; 3], seed: u64) -> Result<Eval
             importance,
         })
         .collect();
-    let platt = calibration.platt.clone();
+    let platt = calibration.platt;
     report.probability_calibration = Some(calibration);
     Ok(Evaluated {
         report,
@@ -840,7 +840,7 @@ fn fit_and_score(
                 name,
                 chosen: i == chosen,
                 report: &evaluated.report,
-                platt: evaluated.platt.clone(),
+                platt: evaluated.platt,
                 thresholds,
                 window: &training_window,
             },
@@ -864,7 +864,7 @@ fn fit_and_score(
             name: RFM_ONLY,
             chosen: false,
             report: &rfm_chosen.report,
-            platt: rfm_chosen.platt.clone(),
+            platt: rfm_chosen.platt,
             thresholds,
             window: &training_window,
         },
