@@ -5,7 +5,9 @@
 //!   [`silhouette_score`] and [`davies_bouldin_score`]; [`kneedle_knee`] finds the elbow
 //!   of the inertia curve; `auto` picks k and says why in [`KSweep::reason`].
 //! - [`profile_clusters`] gives each cluster its size, shares, mean and median RFM, the
-//!   dominant RFM segment and a distinct human name.
+//!   dominant RFM segment and a distinct human name whose words follow from the medians
+//!   (two clusters are ranked by a word only where their medians differ by
+//!   [`NAME_MARGIN`]).
 
 use std::collections::BTreeMap;
 
@@ -513,7 +515,8 @@ pub fn davies_bouldin_score(data: &Matrix, labels: &[usize]) -> Result<f64> {
 pub struct ClusterProfile {
     /// Cluster index, as in the KMeans assignments.
     pub cluster: usize,
-    /// Human name from the cluster's recency and value ranks, distinct across clusters.
+    /// Human name from the cluster's medians ("Recent frequent big spenders"), distinct
+    /// across clusters; see [`NAME_MARGIN`] for what its words promise.
     pub name: String,
     /// Customers in the cluster.
     pub customers: usize,
@@ -648,12 +651,176 @@ fn profile_one<S: AsRef<str>>(
     }
 }
 
-/// Where a cluster's medians sit among all customers, each in [0, 1], higher = better.
-#[derive(Debug, Clone, Copy)]
-struct Standing {
-    recency: f64,
-    frequency: f64,
-    monetary: f64,
+/// Names compare two clusters' medians only where they differ by this factor or more:
+/// one plus the larger median is at least 1.25 times one plus the smaller (a gap of
+/// ln 1.25 on the signed log1p scale the clusters are made on). 30 and 32 days since
+/// the last order are "alike"; 5 and 32 days, or 1 and 2 orders, differ.
+pub const NAME_MARGIN: f64 = 1.25;
+
+/// The three things a cluster name speaks of, with the better direction of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameDimension {
+    /// Median days since the last order: fewer is better.
+    Recency,
+    /// Median number of orders: more is better.
+    Orders,
+    /// Median spend: more is better.
+    Spend,
+}
+
+impl NameDimension {
+    pub const ALL: [NameDimension; 3] = [
+        NameDimension::Recency,
+        NameDimension::Orders,
+        NameDimension::Spend,
+    ];
+
+    /// The profile's median on this dimension.
+    pub fn median(self, profile: &ClusterProfile) -> f64 {
+        match self {
+            NameDimension::Recency => profile.median_recency_days,
+            NameDimension::Orders => profile.median_frequency,
+            NameDimension::Spend => profile.median_monetary,
+        }
+    }
+
+    /// The median on a scale where higher is better and equal steps are equal ratios
+    /// (signed log1p, negated for recency).
+    fn score(self, median: f64) -> f64 {
+        let scaled = median.signum() * median.abs().ln_1p();
+        match self {
+            NameDimension::Recency => -scaled,
+            NameDimension::Orders | NameDimension::Spend => scaled,
+        }
+    }
+
+    /// Whether `a` is better than `b` by at least [`NAME_MARGIN`] on this dimension.
+    pub fn clearly_better(self, a: f64, b: f64) -> bool {
+        // The tolerance lets 1 and 1.5 orders (2 : 2.5, exactly the margin) count as
+        // different despite rounding in ln.
+        self.score(a) - self.score(b) >= NAME_MARGIN.ln() - 1e-9
+    }
+
+    /// The words of the suffix that tells two same-named clusters apart, and the label
+    /// of a rank for three or more.
+    fn suffix_words(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            NameDimension::Recency => ("more recent", "less recent", "recency"),
+            NameDimension::Orders => ("more orders", "fewer orders", "orders"),
+            NameDimension::Spend => ("higher spend", "lower spend", "spend"),
+        }
+    }
+}
+
+/// Recency words, best first (tiers 2, 1, 0).
+const RECENCY_WORDS: [&str; 3] = ["Recent", "Cooling", "Lapsed"];
+/// Orders words, best first; `one-time` (median of one order) ranks below them all.
+const ORDER_WORDS: [&str; 3] = ["frequent", "repeat", "occasional"];
+const ONE_TIME: &str = "one-time";
+/// Spend words, best first.
+const SPEND_WORDS: [&str; 3] = ["big", "mid", "small"];
+
+/// Names each profile "{recency} {orders} {spend} spenders" (e.g. "Recent frequent big
+/// spenders", "Lapsed one-time small spenders"), every word from the cluster's medians,
+/// so that no word can contradict them:
+///
+/// 1. Per dimension, the clusters sorted by median fall into groups: a cluster joins the
+///    group of the previous one when their medians are within [`NAME_MARGIN`]. Clusters
+///    of different groups differ by at least the margin. (Orders also split between a
+///    median of one order and more.)
+/// 2. Each group takes a tier by where its clusters' medians stand among all customers
+///    (mean mid-rank percentile, by thirds), and the tier gives the word. Better groups
+///    never get a worse tier, so two clusters with different words on a dimension differ
+///    by at least the margin, in the words' direction; clusters within the margin share
+///    the word.
+/// 3. Clusters that would share a name are told apart on a dimension on which they all
+///    fall in different groups: "(more recent)" / "(less recent)", "(#1 by spend)" for
+///    three or more; a suffix compares only the clusters of that name. Where no
+///    dimension tells them apart by the margin, they get "(cluster N)", which claims
+///    nothing.
+fn name_clusters(profiles: &mut [ClusterProfile], columns: &[&[f64]; 3]) {
+    let groups: Vec<Vec<usize>> = NameDimension::ALL
+        .iter()
+        .map(|&d| {
+            let medians: Vec<f64> = profiles.iter().map(|p| d.median(p)).collect();
+            margin_groups(d, &medians)
+        })
+        .collect();
+    let tiers: Vec<Vec<usize>> = NameDimension::ALL
+        .iter()
+        .zip(columns)
+        .zip(&groups)
+        .map(|((&d, column), groups)| {
+            let mut sorted = column.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            group_tiers(d, profiles, groups, &sorted)
+        })
+        .collect();
+    for (at, profile) in profiles.iter_mut().enumerate() {
+        let orders = if profile.median_frequency <= 1.0 {
+            ONE_TIME
+        } else {
+            ORDER_WORDS[2 - tiers[1][at]]
+        };
+        profile.name = format!(
+            "{} {orders} {} spenders",
+            RECENCY_WORDS[2 - tiers[0][at]],
+            SPEND_WORDS[2 - tiers[2][at]]
+        );
+    }
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (at, profile) in profiles.iter().enumerate() {
+        by_name.entry(profile.name.clone()).or_default().push(at);
+    }
+    for twins in by_name.values().filter(|t| t.len() > 1) {
+        tell_apart(profiles, &groups, twins);
+    }
+}
+
+/// Each cluster's group on dimension `d` (0 = best): sorted best first, a cluster
+/// starts a new group when it is clearly worse than the cluster before it.
+fn margin_groups(d: NameDimension, medians: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..medians.len()).collect();
+    order.sort_by(|&a, &b| d.score(medians[b]).total_cmp(&d.score(medians[a])));
+    let mut groups = vec![0; medians.len()];
+    let mut group = 0;
+    for pair in order.windows(2) {
+        let (before, at) = (medians[pair[0]], medians[pair[1]]);
+        let one_time_split = d == NameDimension::Orders && before > 1.0 && at <= 1.0;
+        if d.clearly_better(before, at) || one_time_split {
+            group += 1;
+        }
+        groups[pair[1]] = group;
+    }
+    groups
+}
+
+/// Each cluster's tier (2 best, 0 worst) on dimension `d`: its group's mean standing
+/// among all customers (`sorted_population`), by thirds.
+fn group_tiers(
+    d: NameDimension,
+    profiles: &[ClusterProfile],
+    groups: &[usize],
+    sorted_population: &[f64],
+) -> Vec<usize> {
+    let standing = |median: f64| {
+        let share = percentile(sorted_population, median);
+        match d {
+            NameDimension::Recency => 1.0 - share,
+            NameDimension::Orders | NameDimension::Spend => share,
+        }
+    };
+    let count = groups.iter().max().map_or(0, |g| g + 1);
+    let mut sums = vec![(0.0, 0usize); count];
+    for (profile, &group) in profiles.iter().zip(groups) {
+        sums[group].0 += standing(d.median(profile));
+        sums[group].1 += 1;
+    }
+    let tier = |score: f64| usize::from(score >= 1.0 / 3.0) + usize::from(score >= 2.0 / 3.0);
+    groups
+        .iter()
+        .map(|&g| tier(sums[g].0 / sums[g].1 as f64))
+        .collect()
 }
 
 /// Mid-rank percentile of `value` in the sorted `population` (ties count half), so a
@@ -664,94 +831,48 @@ fn percentile(sorted_population: &[f64], value: f64) -> f64 {
     (below as f64 + (not_above - below) as f64 / 2.0) / sorted_population.len() as f64
 }
 
-/// Names each profile from its standing: recency tier (recent / cooling / lapsed, by
-/// thirds) times value tier (mean of frequency and monetary standing, by thirds); then
-/// makes clashing names distinct by what separates those clusters most.
-fn name_clusters(profiles: &mut [ClusterProfile], columns: &[&[f64]; 3]) {
-    let sorted: Vec<Vec<f64>> = columns
+/// Suffixes same-named clusters by the dimension (recency, orders, spend, widest spread
+/// first) on which each of them is in a different margin group, or by cluster number.
+fn tell_apart(profiles: &mut [ClusterProfile], groups: &[Vec<usize>], twins: &[usize]) {
+    let separating = NameDimension::ALL
         .iter()
-        .map(|c| {
-            let mut v = c.to_vec();
-            v.sort_by(f64::total_cmp);
-            v
+        .enumerate()
+        .filter(|(i, _)| {
+            let mut seen: Vec<usize> = twins.iter().map(|&at| groups[*i][at]).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            seen.len() == twins.len()
         })
-        .collect();
-    let standings: Vec<Standing> = profiles
-        .iter()
-        .map(|p| Standing {
-            recency: 1.0 - percentile(&sorted[0], p.median_recency_days),
-            frequency: percentile(&sorted[1], p.median_frequency),
-            monetary: percentile(&sorted[2], p.median_monetary),
+        .map(|(_, &d)| {
+            let scores = twins.iter().map(|&at| d.score(d.median(&profiles[at])));
+            let spread = scores.clone().fold(f64::NEG_INFINITY, f64::max)
+                - scores.fold(f64::INFINITY, f64::min);
+            (d, spread)
         })
-        .collect();
-    for (profile, standing) in profiles.iter_mut().zip(&standings) {
-        profile.name = base_name(standing, profile.median_frequency).to_string();
-    }
-    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (at, profile) in profiles.iter().enumerate() {
-        by_name.entry(profile.name.clone()).or_default().push(at);
-    }
-    for group in by_name.values().filter(|g| g.len() > 1) {
-        disambiguate(profiles, &standings, group);
-    }
-}
-
-fn base_name(standing: &Standing, median_frequency: f64) -> &'static str {
-    let tier = |score: f64| usize::from(score >= 1.0 / 3.0) + usize::from(score >= 2.0 / 3.0);
-    let value = (standing.frequency + standing.monetary) / 2.0;
-    let one_timers = median_frequency <= 1.0;
-    match (tier(standing.recency), tier(value)) {
-        (2, 2) => "High-value loyal",
-        (2, 1) => "Recent regulars",
-        (2, _) if one_timers => "New one-timers",
-        (2, _) => "Recent low spenders",
-        (1, 2) => "High-value at risk",
-        (1, 1) => "Cooling regulars",
-        (1, _) => "Cooling low spenders",
-        (_, 2) => "Lapsed big spenders",
-        (_, 1) => "Lapsed regulars",
-        (_, _) if one_timers => "Lapsed one-timers",
-        (_, _) => "Lapsed low spenders",
-    }
-}
-
-/// A naming dimension: its label, the words for more and less, and the score.
-type Dimension = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&Standing) -> f64,
-);
-
-/// Suffixes the clusters of `group` (same base name) by the dimension on which they
-/// differ most: "(more recent)" / "(less recent)", or "(#1 by recency)" for 3 or more.
-fn disambiguate(profiles: &mut [ClusterProfile], standings: &[Standing], group: &[usize]) {
-    let dimensions: [Dimension; 3] = [
-        ("recency", "more recent", "less recent", |s| s.recency),
-        ("orders", "more orders", "fewer orders", |s| s.frequency),
-        ("spend", "higher spend", "lower spend", |s| s.monetary),
-    ];
-    let spread = |score: fn(&Standing) -> f64| {
-        let values = group.iter().map(|&at| score(&standings[at]));
-        values.clone().fold(f64::NEG_INFINITY, f64::max) - values.fold(f64::INFINITY, f64::min)
-    };
-    let (label, higher, lower, score) = dimensions.iter().fold(dimensions[0], |best, d| {
-        if spread(d.3) > spread(best.3) {
-            *d
-        } else {
-            best
+        .fold(
+            None,
+            |best: Option<(NameDimension, f64)>, (d, spread)| match best {
+                Some((_, best_spread)) if best_spread >= spread => best,
+                _ => Some((d, spread)),
+            },
+        );
+    let Some((d, _)) = separating else {
+        for &at in twins {
+            let cluster = profiles[at].cluster;
+            profiles[at].name.push_str(&format!(" (cluster {cluster})"));
         }
-    });
-    let mut ranked = group.to_vec();
+        return;
+    };
+    let mut ranked = twins.to_vec();
     ranked.sort_by(|&a, &b| {
-        score(&standings[b])
-            .total_cmp(&score(&standings[a]))
-            .then(a.cmp(&b))
+        d.score(d.median(&profiles[b]))
+            .total_cmp(&d.score(d.median(&profiles[a])))
     });
+    let (better, worse, label) = d.suffix_words();
     for (rank, &at) in ranked.iter().enumerate() {
         let suffix = match (ranked.len(), rank) {
-            (2, 0) => higher.to_string(),
-            (2, _) => lower.to_string(),
+            (2, 0) => better.to_string(),
+            (2, _) => worse.to_string(),
             (_, r) => format!("#{} by {label}", r + 1),
         };
         profiles[at].name = format!("{} ({suffix})", profiles[at].name);
@@ -946,11 +1067,16 @@ mod tests {
         assert_eq!(profiles.len(), 4);
         let top = &profiles[0];
         assert_eq!(top.customers, 2);
-        assert_eq!(top.name, "High-value loyal (more orders)");
-        assert_eq!(profiles[2].name, "High-value loyal (fewer orders)");
+        // 0 and 2 share every word; spend separates them most (10,500 against 95).
+        assert_eq!(top.name, "Recent frequent big spenders (higher spend)");
+        assert_eq!(
+            profiles[2].name,
+            "Recent frequent big spenders (lower spend)"
+        );
+        assert_eq!(profiles[3].name, "Cooling one-time mid spenders");
         assert!((top.revenue_share - 21000.0 / 21370.0).abs() < 1e-12);
         assert_eq!((top.median_recency_days, top.mean_monetary), (3.5, 10500.0));
-        assert_eq!(profiles[1].name, "Lapsed one-timers");
+        assert_eq!(profiles[1].name, "Lapsed one-time small spenders");
         assert_eq!(profiles[1].dominant_segment, "Hibernating");
         assert!((profiles[1].dominant_segment_share - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(profiles[1].median_monetary, 30.0);
@@ -964,8 +1090,9 @@ mod tests {
     }
 
     #[test]
-    fn clashing_names_get_ranked_suffixes() {
-        // Three interleaved clusters alike in recency and orders; spend differs a little.
+    fn alike_clusters_are_told_apart_without_a_claim() {
+        // Three interleaved clusters alike in recency and orders, spend within 2%: no
+        // word may rank them, so they are numbered.
         let recency = [100.0; 30];
         let frequency = [1.0; 30];
         let monetary: Vec<f64> = (0..30).map(|i| 100.0 + i as f64).collect();
@@ -977,11 +1104,194 @@ mod tests {
         assert_eq!(
             names,
             [
-                "Cooling regulars (#3 by spend)",
-                "Cooling regulars (#2 by spend)",
-                "Cooling regulars (#1 by spend)"
+                "Cooling one-time mid spenders (cluster 0)",
+                "Cooling one-time mid spenders (cluster 1)",
+                "Cooling one-time mid spenders (cluster 2)"
             ]
         );
+    }
+
+    #[test]
+    fn three_same_named_clusters_are_ranked_where_they_differ() {
+        // Alike in orders and spend, last orders 30, 5 and 200 days ago, beside many
+        // customers away for 1,000 days that make all three "Recent": ranked by recency.
+        let mut recency = Vec::new();
+        let mut clusters = Vec::new();
+        for (cluster, days, customers) in
+            [(0, 30.0, 5), (1, 5.0, 5), (2, 200.0, 5), (3, 1000.0, 100)]
+        {
+            recency.extend(vec![days; customers]);
+            clusters.extend(vec![cluster; customers]);
+        }
+        let n = recency.len();
+        let profiles = profile_clusters(
+            &recency,
+            &vec![3.0; n],
+            &vec![500.0; n],
+            &clusters,
+            &vec!["x"; n],
+        )
+        .unwrap();
+        let suffixes: Vec<&str> = profiles
+            .iter()
+            .map(|p| p.name.rsplit_once(" (").map_or("", |(_, s)| s))
+            .collect();
+        assert!(
+            profiles[..3].iter().all(|p| p.name.starts_with("Recent ")),
+            "{profiles:?}"
+        );
+        assert!(
+            !profiles[3].name.starts_with("Recent "),
+            "{}",
+            profiles[3].name
+        );
+        assert_eq!(
+            suffixes,
+            ["#2 by recency)", "#1 by recency)", "#3 by recency)", ""]
+        );
+    }
+
+    #[test]
+    fn medians_within_the_margin_are_alike() {
+        let recency = NameDimension::Recency;
+        assert!(!recency.clearly_better(30.0, 32.0) && !recency.clearly_better(32.0, 30.0));
+        assert!(recency.clearly_better(5.0, 32.0) && !recency.clearly_better(32.0, 5.0));
+        let orders = NameDimension::Orders;
+        assert!(orders.clearly_better(2.0, 1.0) && orders.clearly_better(1.5, 1.0));
+        assert!(!orders.clearly_better(6.0, 5.0));
+        let spend = NameDimension::Spend;
+        assert!(spend.clearly_better(400.0, 300.0) && !spend.clearly_better(330.0, 300.0));
+        assert!(spend.clearly_better(10.0, -10.0) && !spend.clearly_better(-10.0, 10.0));
+    }
+
+    /// What a name claims on one dimension: its word's rank (higher = better), and the
+    /// rank its suffix gives it among the clusters of the same name (1 = best).
+    #[derive(Debug, Clone, Copy)]
+    struct Claim {
+        word: i32,
+        suffix_rank: Option<usize>,
+    }
+
+    /// Reads a name back into its claims, independently of how it was made.
+    fn claims(name: &str) -> (String, [Claim; 3]) {
+        let (base, suffix) = match name.split_once(" (") {
+            Some((base, suffix)) => (base, suffix.trim_end_matches(')')),
+            None => (name, ""),
+        };
+        let words: Vec<&str> = base.split(' ').collect();
+        assert_eq!(words.len(), 4, "{name}");
+        assert_eq!(words[3], "spenders", "{name}");
+        let rank = |list: &[&str], word: &str| {
+            list.iter().position(|w| *w == word).map(|at| 2 - at as i32)
+        };
+        let recency = rank(&RECENCY_WORDS, words[0]).unwrap_or_else(|| panic!("{name}"));
+        let orders = if words[1] == ONE_TIME {
+            -1
+        } else {
+            rank(&ORDER_WORDS, words[1]).unwrap_or_else(|| panic!("{name}"))
+        };
+        let spend = rank(&SPEND_WORDS, words[2]).unwrap_or_else(|| panic!("{name}"));
+        let mut result = [recency, orders, spend].map(|word| Claim {
+            word,
+            suffix_rank: None,
+        });
+        let suffixed = move |dimension: usize, rank: usize| {
+            let mut with = result;
+            with[dimension].suffix_rank = Some(rank);
+            with
+        };
+        result = match suffix {
+            "" => result,
+            "more recent" => suffixed(0, 1),
+            "less recent" => suffixed(0, 2),
+            "more orders" => suffixed(1, 1),
+            "fewer orders" => suffixed(1, 2),
+            "higher spend" => suffixed(2, 1),
+            "lower spend" => suffixed(2, 2),
+            s if s.starts_with("cluster ") => result,
+            s => {
+                let (rank, label) = s
+                    .strip_prefix('#')
+                    .and_then(|s| s.split_once(" by "))
+                    .unwrap_or_else(|| panic!("suffix of {name}"));
+                let dimension = ["recency", "orders", "spend"]
+                    .iter()
+                    .position(|l| *l == label)
+                    .unwrap_or_else(|| panic!("{name}"));
+                suffixed(dimension, rank.parse().expect("rank"))
+            }
+        };
+        (base.to_string(), result)
+    }
+
+    /// Random clusters, often with near-equal medians: integer days and orders (as in
+    /// the data), spend with cents and some negative net spend.
+    fn random_profiles(rng: &mut ChaCha8Rng) -> Vec<ClusterProfile> {
+        use rand::Rng;
+        let k = rng.random_range(2..=9);
+        // A few typical values per dimension, so clusters collide and nearly collide.
+        let typical_days: Vec<f64> = (0..3).map(|_| rng.random_range(0..400) as f64).collect();
+        let typical_orders: Vec<f64> = (0..3).map(|_| rng.random_range(1..30) as f64).collect();
+        let typical_spend: Vec<f64> = (0..3).map(|_| rng.random_range(-200.0..20_000.0)).collect();
+        let (mut recency, mut frequency, mut monetary, mut clusters) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for cluster in 0..k {
+            let days = typical_days[rng.random_range(0..3)];
+            let orders = typical_orders[rng.random_range(0..3)];
+            let spend = typical_spend[rng.random_range(0..3)];
+            for _ in 0..rng.random_range(1..12) {
+                let wiggle = rng.random_range(0.7..1.4);
+                recency.push((days * wiggle).round() + 1.0);
+                frequency.push((orders * wiggle).round().max(1.0));
+                monetary.push(((spend * wiggle) * 100.0).round() / 100.0);
+                clusters.push(cluster);
+            }
+        }
+        let n = recency.len();
+        profile_clusters(&recency, &frequency, &monetary, &clusters, &vec!["x"; n]).unwrap()
+    }
+
+    /// No name claims a cluster is better than another on recency, orders or spend
+    /// unless its median is better by the margin; "one-time" means a median of 1 order;
+    /// names are distinct.
+    #[test]
+    fn no_name_contradicts_the_medians() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2024);
+        for case in 0..3000 {
+            let profiles = random_profiles(&mut rng);
+            let read: Vec<(String, [Claim; 3])> =
+                profiles.iter().map(|p| claims(&p.name)).collect();
+            let mut names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), profiles.len(), "case {case}: {profiles:#?}");
+            for (a, (base_a, claims_a)) in profiles.iter().zip(&read) {
+                assert_eq!(
+                    claims_a[1].word == -1,
+                    a.median_frequency <= 1.0,
+                    "case {case}: {}",
+                    a.name
+                );
+                for (b, (base_b, claims_b)) in profiles.iter().zip(&read) {
+                    for (i, d) in NameDimension::ALL.iter().enumerate() {
+                        let (x, y) = (claims_a[i], claims_b[i]);
+                        let by_word = x.word > y.word;
+                        let by_suffix = base_a == base_b
+                            && matches!((x.suffix_rank, y.suffix_rank), (Some(p), Some(q)) if p < q);
+                        if by_word || by_suffix {
+                            assert!(
+                                d.clearly_better(d.median(a), d.median(b)),
+                                "case {case}: {:?} ({}) is named better than {:?} ({}) on {d:?}",
+                                a.name,
+                                d.median(a),
+                                b.name,
+                                d.median(b)
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
