@@ -562,15 +562,23 @@ fn clusters_text(clustering: &Clustering) -> String {
                 "\nKMeans clusters (k = {}): {}",
                 s.sweep.chosen_k, s.sweep.reason
             );
+            // The name column is as wide as the longest name.
+            let width = s
+                .profiles
+                .iter()
+                .map(|p| p.name.len())
+                .max()
+                .unwrap_or(0)
+                .max(7);
             let _ = writeln!(
                 text,
-                "  {:<28} {:>9} {:>10} {:>10} {:>10} {:>12}",
-                "cluster", "customers", "% revenue", "recency", "frequency", "monetary"
+                "  {:<width$} {:>9} {:>10} {:>10} {:>10} {:>12}",
+                "cluster", "customers", "% net spend", "recency", "frequency", "monetary"
             );
             for p in &s.profiles {
                 let _ = writeln!(
                     text,
-                    "  {:<28} {:>9} {:>9.1}% {:>10.0} {:>10.1} {:>12.2}",
+                    "  {:<width$} {:>9} {:>10.1}% {:>10.0} {:>10.1} {:>12.2}",
                     p.name,
                     p.customers,
                     100.0 * p.revenue_share,
@@ -579,7 +587,7 @@ fn clusters_text(clustering: &Clustering) -> String {
                     p.median_monetary
                 );
             }
-            text.push_str("  (recency, frequency, monetary: medians)\n");
+            text.push_str("  (recency, frequency, monetary (net spend): medians)\n");
         }
     }
     text
