@@ -779,9 +779,9 @@ fn fit_and_score(
         .collect::<Result<_>>()?;
     let chosen = best(&full);
     // Recency, frequency and monetary alone: the best kind answers as `rfm_only`.
-    let rfm_parts = [&fit_part, &valid_part, test].map(|part| part.only_features(&RFM_FIELDS));
-    let [rfm_fit, rfm_valid, rfm_test] = rfm_parts;
-    let (rfm_fit, rfm_valid, rfm_test) = (rfm_fit?, rfm_valid?, rfm_test?);
+    let rfm_fit = fit_part.only_features(&RFM_FIELDS)?;
+    let rfm_valid = valid_part.only_features(&RFM_FIELDS)?;
+    let rfm_test = test.only_features(&RFM_FIELDS)?;
     let mut rfm: Vec<Evaluated> = MODELS
         .iter()
         .map(|kind| evaluate(RFM_ONLY, kind, [&rfm_fit, &rfm_valid, &rfm_test], seed))

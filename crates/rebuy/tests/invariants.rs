@@ -120,6 +120,23 @@ fn predict(run: &Path, r: f64, f: f64, m: f64) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `rebuy score` of a CSV's text against `run`: the scored file's header and rows.
+fn score(run: &Path, csv_text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, scored) = (dir.path().join("input.csv"), dir.path().join("scored.csv"));
+    std::fs::write(&input, csv_text).unwrap();
+    must(rebuy(&[
+        "score",
+        "--run",
+        path(run),
+        "--input",
+        path(&input),
+        "--out",
+        path(&scored),
+    ]));
+    read_csv(&scored)
+}
+
 /// Scores the R x F x M grid with `rebuy score` and checks that the
 /// probability never rises with recency at fixed frequency and monetary.
 fn check_grid(run: &Path) {
@@ -132,19 +149,7 @@ fn check_grid(run: &Path) {
             }
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    let (input, scored) = (dir.path().join("grid.csv"), dir.path().join("scored.csv"));
-    std::fs::write(&input, grid).unwrap();
-    must(rebuy(&[
-        "score",
-        "--run",
-        path(run),
-        "--input",
-        path(&input),
-        "--out",
-        path(&scored),
-    ]));
-    let (header, rows) = read_csv(&scored);
+    let (header, rows) = score(run, &grid);
     let probability = numbers(&header, &rows, "purchase_probability");
     assert_eq!(probability.len(), 140);
     assert!(probability.iter().all(|p| (0.0..=1.0).contains(p)));
@@ -278,23 +283,10 @@ fn cli_api_and_score_give_the_same_answer() {
         let api: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(cli, api, "one shape, one answer");
 
-        let dir = tempfile::tempdir().unwrap();
-        let (input, scored) = (dir.path().join("one.csv"), dir.path().join("scored.csv"));
-        std::fs::write(
-            &input,
-            format!("recency_days,frequency,monetary\n{r},{f},{m}\n"),
-        )
-        .unwrap();
-        must(rebuy(&[
-            "score",
-            "--run",
-            path(run),
-            "--input",
-            path(&input),
-            "--out",
-            path(&scored),
-        ]));
-        let (header, rows) = read_csv(&scored);
+        let (header, rows) = score(
+            run,
+            &format!("recency_days,frequency,monetary\n{r},{f},{m}\n"),
+        );
         let cell = |name: &str| &rows[0][header.iter().position(|h| h == name).unwrap()];
         assert_eq!(
             cell("purchase_probability").parse::<f64>().unwrap(),
