@@ -41,7 +41,7 @@ use std::sync::Arc;
 /// Layout version of `models/<name>.json` (the envelope around the classifier's file).
 /// Version 2 added `kind`, `monotone`, `calibration` and `churn_risk_thresholds`, and
 /// dropped mean imputation.
-pub const MODEL_FILE_VERSION: u32 = 2;
+pub const MODEL_FILE_VERSION: u32 = 3;
 /// Preprocessing applied before every model, at fitting and at scoring.
 pub const PREPROCESSING: &str = "mean_days_between_purchases of a customer with one \
      purchase day (empty) is their tenure_days; every other input must be given";
@@ -78,6 +78,10 @@ pub struct ModelFile {
     /// `horizon_days` days from `as_of` on.
     pub training_window: TrainingWindow,
     pub feature_names: Vec<String>,
+    /// The smallest and largest value of each input among the customers the saved
+    /// model was fitted on: beyond them a model only extrapolates, and an answer says
+    /// so ([`CustomerScore::outside_training_range`]).
+    pub training_ranges: BTreeMap<String, FeatureRange>,
     /// Features the probability may only fall (`decreasing`) or rise (`increasing`)
     /// with, all else equal.
     pub monotone: BTreeMap<String, Monotone>,
@@ -92,6 +96,37 @@ pub struct ModelFile {
     pub test_metrics: TestMetrics,
     /// The classifier's own file (format version, kind, parameters, fitted state).
     pub model: serde_json::Value,
+}
+
+/// The span of one input among a model's training customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FeatureRange {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl FeatureRange {
+    /// The span of the finite values of a column; `None` when it has none.
+    pub fn of(values: &[f64]) -> Option<Self> {
+        values
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(None, |range: Option<FeatureRange>, &v| {
+                Some(range.map_or(FeatureRange { min: v, max: v }, |r| FeatureRange {
+                    min: r.min.min(v),
+                    max: r.max.max(v),
+                }))
+            })
+    }
+}
+
+/// An input given beyond the span the answering model was fitted on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutsideRange {
+    pub feature: String,
+    pub value: f64,
+    pub trained_min: f64,
+    pub trained_max: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -295,6 +330,24 @@ impl Answering {
             test_roc_auc: self.file.test_metrics.roc_auc,
             trained_as_of: self.file.training_window.as_of.clone(),
         }
+    }
+
+    /// The inputs among `given` that lie beyond the span of the customers this model
+    /// was fitted on, in the model's feature order.
+    pub fn outside_training_range(&self, given: &[(&str, f64)]) -> Vec<OutsideRange> {
+        self.feature_names()
+            .iter()
+            .filter_map(|name| {
+                let range = self.file.training_ranges.get(name)?;
+                let (_, value) = given.iter().find(|(n, _)| n == name)?;
+                (*value < range.min || *value > range.max).then(|| OutsideRange {
+                    feature: name.clone(),
+                    value: *value,
+                    trained_min: range.min,
+                    trained_max: range.max,
+                })
+            })
+            .collect()
     }
 
     /// Calibrated purchase probabilities of `rows` customers given as named columns;
@@ -580,6 +633,10 @@ pub struct CustomerScore {
     /// Fields given that the answering model does not read: with the R/F/M-only model,
     /// the buy-till-you-die inputs (they feed P(alive) and CLV only).
     pub not_used_by_model: Vec<String>,
+    /// Inputs beyond the span of the customers the answering model was fitted on: the
+    /// probability is an extrapolation there (a tree model answers as at the edge of
+    /// that span).
+    pub outside_training_range: Vec<OutsideRange>,
     pub rfm: RfmScores,
     pub cluster: Option<Cluster>,
     /// P(alive) and CLV, or why there are none (a sentence).
@@ -731,6 +788,7 @@ impl Scorer {
             probability_percentile,
             answered_by: answering.answered_by(),
             not_used_by_model,
+            outside_training_range: answering.outside_training_range(given),
             rfm: self.rfm.score(recency_days, frequency, monetary),
             cluster,
             lifetime: self.lifetime(given)?,
@@ -787,6 +845,18 @@ impl Scorer {
     }
 }
 
+/// A probability as a whole percentage that never reads as certain: a calibrated model
+/// is never sure, so 0.9996 is "over 99%", not "100%".
+fn chance_in_words(probability: f64) -> String {
+    if probability >= 0.995 {
+        "over 99%".to_string()
+    } else if probability < 0.005 {
+        "under 1%".to_string()
+    } else {
+        format!("{:.0}%", 100.0 * probability)
+    }
+}
+
 /// Why a customer's expected order value and CLV are 0.
 pub const NET_SPEND_NOT_POSITIVE: &str = "net spend (sales minus returns) is zero or less: \
      expected order value and CLV are 0, and the customer is left out of the spend model's fit";
@@ -806,11 +876,31 @@ impl CustomerScore {
                 self.answered_by.inputs.len()
             )
         };
+        let outside = if self.outside_training_range.is_empty() {
+            String::new()
+        } else {
+            let spans: Vec<String> = self
+                .outside_training_range
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} {} (fitted on {} to {})",
+                        o.feature, o.value, o.trained_min, o.trained_max
+                    )
+                })
+                .collect();
+            format!(
+                " The model never saw a customer like this one: {} lies beyond the customers \
+                 it was fitted on, so the probability is an extrapolation.",
+                spans.join(", ")
+            )
+        };
         format!(
-            "A {:.0}% chance of buying again in the next {horizon_days} days ({}), as likely \
+            "A {} chance of buying again in the next {horizon_days} days ({}), as likely \
              as or likelier than {:.0}% of this run's customers. Answered by {model} ({}, \
-             test ROC-AUC {:.3}). RFM scores R{} F{} M{} put the customer in \"{}\"{cluster}.",
-            100.0 * self.purchase_probability,
+             test ROC-AUC {:.3}).{outside} RFM scores R{} F{} M{} put the customer in \
+             \"{}\"{cluster}.",
+            chance_in_words(self.purchase_probability),
             self.churn_risk.meaning(thresholds),
             self.probability_percentile,
             self.answered_by.kind.replace('_', " "),
@@ -905,6 +995,10 @@ mod tests {
                     buyers: 80,
                 },
                 feature_names: model.feature_names().to_vec(),
+                training_ranges: chosen
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), FeatureRange::of(v).unwrap()))
+                    .collect(),
                 monotone: BTreeMap::new(),
                 preprocessing: PREPROCESSING.into(),
                 calibration: None,
@@ -967,6 +1061,47 @@ mod tests {
         };
         let error = without_rfm_only.score(&rfm).unwrap_err().to_string();
         assert!(error.contains("also needs returns_value"), "{error}");
+    }
+
+    #[test]
+    fn an_input_beyond_the_training_customers_is_named_in_the_answer() {
+        let scorer = scorer();
+        let inside = scorer
+            .score(&[("recency_days", 97.0), ("frequency", 1.0), ("monetary", 50.0)])
+            .unwrap();
+        assert!(inside.outside_training_range.is_empty());
+        assert!(!inside.explanation(90, [0.25, 0.5]).contains("never saw"));
+        let lapsed = scorer
+            .score(&[("recency_days", 400.0), ("frequency", 1.0), ("monetary", 0.5)])
+            .unwrap();
+        let named: Vec<(&str, f64, f64, f64)> = lapsed
+            .outside_training_range
+            .iter()
+            .map(|o| (o.feature.as_str(), o.value, o.trained_min, o.trained_max))
+            .collect();
+        assert_eq!(
+            named,
+            [("recency_days", 400.0, 1.0, 97.0), ("monetary", 0.5, 1.0, 97.0)]
+        );
+        let explanation = lapsed.explanation(90, [0.25, 0.5]);
+        assert!(
+            explanation.contains("recency_days 400 (fitted on 1 to 97)"),
+            "{explanation}"
+        );
+        assert_eq!(FeatureRange::of(&[f64::NAN]), None);
+        assert_eq!(
+            FeatureRange::of(&[3.0, f64::NAN, -1.0]),
+            Some(FeatureRange { min: -1.0, max: 3.0 })
+        );
+    }
+
+    #[test]
+    fn no_chance_reads_as_certain() {
+        let words = [0.0, 0.004, 0.006, 0.5, 0.994, 0.995, 0.99999, 1.0].map(chance_in_words);
+        assert_eq!(
+            words,
+            ["under 1%", "under 1%", "1%", "50%", "99%", "over 99%", "over 99%", "over 99%"]
+        );
     }
 
     #[test]

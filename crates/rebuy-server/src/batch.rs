@@ -6,20 +6,22 @@
 //! recency_days, frequency and monetary alone); its inputs are read by name, in any
 //! order, and every other column is passed through. Output: the same rows with
 //! `purchase_probability`, `churn_risk`, `probability_percentile` (ranked against the
-//! run's customers), `model` and `model_test_roc_auc` appended, replacing those columns
-//! when the input has them.
+//! run's customers), `model`, `model_test_roc_auc` and `outside_training_range` (the
+//! inputs beyond the span of the model's training customers, `;`-separated) appended,
+//! replacing those columns when the input has them.
 
 use rebuy_models::scoring::{AnsweredBy, Scorer};
 use std::io::{Read, Write};
 
 /// Columns the scoring writes (and replaces when the input already has them, e.g. a
 /// run's own customers.csv).
-pub const SCORE_COLUMNS: [&str; 5] = [
+pub const SCORE_COLUMNS: [&str; 6] = [
     "purchase_probability",
     "churn_risk",
     "probability_percentile",
     "model",
     "model_test_roc_auc",
+    "outside_training_range",
 ];
 
 /// Smallest accepted value of the fields with a range; other model features need only
@@ -48,6 +50,8 @@ pub struct ScoredCsv {
     pub answered_by: AnsweredBy,
     /// Model-feature columns of the input that model does not read.
     pub not_used_by_model: Vec<String>,
+    /// Customers with an input beyond the span of the model's training customers.
+    pub outside_training_range: usize,
 }
 
 /// Checks one cell of a model feature: a finite number at least the field's minimum;
@@ -149,14 +153,23 @@ pub fn score_csv(
     let mut writer = csv::Writer::from_writer(output);
     let header = kept.iter().map(|&c| &headers[c]).chain(SCORE_COLUMNS);
     writer.write_record(header).map_err(write_fault)?;
-    for (row, &p) in rows.iter().zip(&probability) {
+    let mut outside_training_range = 0;
+    for (i, (row, &p)) in rows.iter().zip(&probability).enumerate() {
         let (percentile, risk) = scorer.rank(p).map_err(|e| fault(1, None, e.to_string()))?;
+        let given: Vec<(&str, f64)> = columns.iter().map(|(name, v)| (*name, v[i])).collect();
+        let outside: Vec<String> = answering
+            .outside_training_range(&given)
+            .into_iter()
+            .map(|o| o.feature)
+            .collect();
+        outside_training_range += usize::from(!outside.is_empty());
         let scores = [
             p.to_string(),
             risk.as_str().to_string(),
             format!("{percentile:.1}"),
             answered_by.model.clone(),
             answered_by.test_roc_auc.to_string(),
+            outside.join(";"),
         ];
         let cells = kept
             .iter()
@@ -174,6 +187,7 @@ pub fn score_csv(
             .filter(|name| !answered_by.inputs.iter().any(|i| i == *name))
             .map(|name| name.to_string())
             .collect(),
+        outside_training_range,
         answered_by,
     })
 }

@@ -2,7 +2,9 @@
 //! `rebuy predict` prints the same, so the two can never disagree on a field.
 
 use crate::run::segment_action;
-use rebuy_models::scoring::{AnsweredBy, CLUSTER_EXPLANATION, Cluster, Lifetime, Scorer};
+use rebuy_models::scoring::{
+    AnsweredBy, CLUSTER_EXPLANATION, Cluster, Lifetime, OutsideRange, Scorer,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -31,6 +33,11 @@ pub struct Prediction {
     /// Fields given that the answering model does not read (with `rfm_only`: the
     /// buy-till-you-die inputs, used for `lifetime` only).
     pub not_used_by_model: Vec<String>,
+    /// Inputs beyond the span of the customers the answering model was fitted on
+    /// (`feature`, `value`, `trained_min`, `trained_max`): the probability is an
+    /// extrapolation there. Empty when every input is inside.
+    #[schema(value_type = Vec<Object>)]
+    pub outside_training_range: Vec<OutsideRange>,
     pub r_score: u8,
     pub f_score: u8,
     pub m_score: u8,
@@ -72,6 +79,7 @@ pub fn predict(scorer: &Scorer, given: &[(&str, f64)]) -> rebuy_models::Result<P
         answered_by: score.answered_by,
         features_given: given.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
         not_used_by_model: score.not_used_by_model,
+        outside_training_range: score.outside_training_range,
         r_score: score.rfm.r_score,
         f_score: score.rfm.f_score,
         m_score: score.rfm.m_score,

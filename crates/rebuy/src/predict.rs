@@ -107,5 +107,12 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
             summary.not_used_by_model.join(", ")
         );
     }
+    if summary.outside_training_range > 0 {
+        println!(
+            "{} customers have an input beyond the span of the model's training customers \
+             (column outside_training_range): their probabilities are extrapolations",
+            summary.outside_training_range
+        );
+    }
     Ok(())
 }

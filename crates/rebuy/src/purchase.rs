@@ -21,7 +21,7 @@ use rebuy_models::matrix::Matrix;
 use rebuy_models::metrics::{self, ClassifierMetrics, Confusion};
 use rebuy_models::monotone::{Monotone, MonotoneConstraints};
 use rebuy_models::scoring::{
-    ChurnRisk, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, RFM_FIELDS, RFM_ONLY, TestMetrics,
+    ChurnRisk, FeatureRange, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, RFM_FIELDS, RFM_ONLY, TestMetrics,
     TrainingWindow, model_matrix, percentile_column,
 };
 use serde::Serialize;
@@ -689,6 +689,8 @@ struct Saved<'a> {
     platt: Option<PlattScaling>,
     thresholds: [f64; 2],
     window: &'a TrainingWindow,
+    /// The customers the saved model was fitted on.
+    fitted_on: &'a Part,
 }
 
 /// Writes `models/<name>.json`.
@@ -702,6 +704,7 @@ fn save_model(folder: &RunFolder, model: &AnyClassifier, saved: Saved<'_>) -> Re
         chosen: saved.chosen,
         training_window: saved.window.clone(),
         feature_names: model.feature_names().to_vec(),
+        training_ranges: training_ranges(&saved.fitted_on.features),
         monotone: monotone_record(),
         preprocessing: PREPROCESSING.to_string(),
         calibration: saved.platt,
@@ -715,6 +718,13 @@ fn save_model(folder: &RunFolder, model: &AnyClassifier, saved: Saved<'_>) -> Re
         model: serde_json::from_str(&model.to_json()?)?,
     };
     folder.write_json_compact(&format!("models/{}.json", saved.name), &file)
+}
+
+/// The span of each column of a model's training matrix.
+fn training_ranges(features: &Matrix) -> BTreeMap<String, FeatureRange> {
+    (0..features.n_cols())
+        .filter_map(|c| Some((features.column_name(c), FeatureRange::of(&features.column(c))?)))
+        .collect()
 }
 
 fn fit_and_score(
@@ -843,6 +853,7 @@ fn fit_and_score(
                 platt: evaluated.platt,
                 thresholds,
                 window: &training_window,
+                fitted_on: final_part,
             },
         )?;
         if i == chosen {
@@ -867,6 +878,7 @@ fn fit_and_score(
             platt: rfm_chosen.platt,
             thresholds,
             window: &training_window,
+            fitted_on: &rfm_final,
         },
     )?;
 

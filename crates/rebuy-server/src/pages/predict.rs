@@ -105,6 +105,7 @@ fn field(name: &str, label: &str, example: Option<&str>, hint: &str, required: b
 /// which names the field and row).
 const SCRIPT: &str = r#"
 function rebuyText(tag, text, cls){var e=document.createElement(tag);e.textContent=text;if(cls){e.className=cls;}return e;}
+function rebuyChance(p){return p>=0.9995?'over 99.9%':p<0.0005?'under 0.1%':(100*p).toFixed(1)+'%';}
 function rebuyFault(body){return body.error+(body.field?' (field '+body.field+(body.row?', line '+body.row:'')+')':'');}
 document.getElementById('predict-form').addEventListener('submit',function(ev){
   ev.preventDefault();
@@ -118,7 +119,7 @@ document.getElementById('predict-form').addEventListener('submit',function(ev){
     out.innerHTML='';out.appendChild(rebuyText('h2','Result'));out.firstChild.style.marginTop='4px';
     if(!ok){out.appendChild(rebuyText('div',rebuyFault(p),'note error'));out.setAttribute('data-state','error');return;}
     var cards=document.createElement('div');cards.className='cards';
-    [['Purchase probability',(100*p.purchase_probability).toFixed(1)+'%','in the next '+p.horizon_days+' days','out-probability'],
+    [['Purchase probability',rebuyChance(p.purchase_probability),'in the next '+p.horizon_days+' days','out-probability'],
      ['Churn risk',p.churn_risk,'as likely as or likelier than '+p.probability_percentile.toFixed(1)+'% of customers','out-risk'],
      ['RFM segment',p.rfm_segment,'R'+p.r_score+' F'+p.f_score+' M'+p.m_score,'out-segment'],
      ['Cluster',p.cluster?p.cluster.name:'none','behavioural group','out-cluster']]
@@ -134,6 +135,7 @@ document.getElementById('predict-form').addEventListener('submit',function(ev){
     var by=p.answered_by;
     var model=rebuyText('p','Answered by '+by.model+' ('+by.kind.replace(/_/g,' ')+' on '+by.inputs.join(', ')+'; test ROC-AUC '+by.test_roc_auc.toFixed(3)+', trained at '+by.trained_as_of+').','muted');
     model.id='out-model';out.appendChild(model);
+    if(p.outside_training_range.length){var far=rebuyText('p','Beyond the customers this model was fitted on: '+p.outside_training_range.map(function(o){return o.feature+' '+o.value+' (fitted on '+o.trained_min+' to '+o.trained_max+')';}).join(', ')+'. The probability is an extrapolation: read it with care.','note');far.id='out-outside';out.appendChild(far);}
     if(p.not_used_by_model.length){out.appendChild(rebuyText('p','Used for P(alive) and CLV only: '+p.not_used_by_model.join(', '),'muted'));}
     out.appendChild(rebuyText('p','Suggested action: '+p.action,'muted'));
     if(p.lifetime_note){out.appendChild(rebuyText('p',p.lifetime_note,'muted'));}
