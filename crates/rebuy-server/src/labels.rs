@@ -27,6 +27,9 @@ pub fn column_label(name: &str) -> Cow<'_, str> {
         "btyd_t_days" => "days from first purchase to the as-of date",
         "btyd_t_weeks" => "weeks from first purchase to the as-of date",
         "btyd_monetary_value" => "spend per repeat purchase day",
+        // Older runs' names, before the time unit was part of them.
+        "btyd_recency" => "time from first to last purchase",
+        "btyd_t" => "time from first purchase to the as-of date",
         "spend_trend_90d" => "spend trend, 90 days (1 = steady)",
         "orders_trend_90d" => "order trend, 90 days (1 = steady)",
         "orders_same_season_last_year" => "orders in the same season last year",

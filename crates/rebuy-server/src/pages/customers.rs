@@ -1,6 +1,8 @@
 //! Customers: look one up by id, browse the top customers, export a segment.
 
+use crate::customers::Held;
 use crate::html::{Page, decimal, escape, note, page, respond, short, url_encode, whole};
+use crate::labels::{column_label, is_money_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
 use axum::extract::{Query, State};
@@ -17,7 +19,7 @@ const TABLE_COLUMNS: [(&str, &str, usize); 10] = [
     ("monetary", "spend", 0),
     ("frequency", "orders", 0),
     ("recency_days", "days since last order", 0),
-    ("avg_order_value", "avg order value", 2),
+    ("avg_order_value", "average order value", 2),
     ("tenure_days", "days since first order", 0),
     ("r_score", "R", 0),
     ("f_score", "F", 0),
@@ -65,28 +67,48 @@ pub async fn customers(
     respond(status, page(&run, Page::Customers, &body, false))
 }
 
+/// A number of the table: money in the run's currency with cents, others with the
+/// column's decimals.
+fn cell_text(run: &RunData, column: &str, value: f64, decimals: usize) -> String {
+    if is_money_column(column) {
+        run.money.cents(value)
+    } else {
+        decimal(value, decimals)
+    }
+}
+
 fn customer_card(run: &RunData, row: usize) -> String {
     let table = &run.customers;
     let segment = &table.rfm_segment[row];
+    let none = || "<span class=\"muted\">none</span>".to_string();
+    // Every column in the file's order; the id, segment, cluster and R/F/M scores are
+    // in the heading.
+    let in_heading = ["r_score", "f_score", "m_score", "cluster"];
     let facts: String = table
-        .numbers
+        .columns
         .iter()
-        .map(|c| {
-            let value = c
-                .get(row)
-                .map_or_else(|| "<span class=\"muted\">none</span>".to_string(), short);
-            format!(
-                "<dt>{}</dt><dd>{value}</dd>",
-                escape(&c.name.replace('_', " "))
-            )
+        .filter(|(name, _)| !in_heading.contains(&name.as_str()))
+        .filter_map(|(name, held)| {
+            let value = match *held {
+                Held::Id | Held::Segment | Held::Cluster => return None,
+                Held::Number(at) => table.numbers[at].get(row).map_or_else(none, |v| {
+                    if is_money_column(name) {
+                        run.money.cents(v)
+                    } else {
+                        short(v)
+                    }
+                }),
+                Held::Label(at) => match &table.labels[at].1[row] {
+                    "" => none(),
+                    text => escape(text),
+                },
+            };
+            Some(format!(
+                "<dt title=\"{}\">{}</dt><dd>{value}</dd>",
+                escape(name),
+                escape(&column_label(name))
+            ))
         })
-        .chain(table.labels.iter().map(|(name, values)| {
-            format!(
-                "<dt>{}</dt><dd>{}</dd>",
-                escape(&name.replace('_', " ")),
-                escape(&values[row])
-            )
-        }))
         .collect();
     let cluster = table.cluster_name.as_ref().map_or_else(String::new, |c| {
         format!(
@@ -160,16 +182,16 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
                     let value = run
                         .customers
                         .value(name, row)
-                        .map_or_else(String::new, |v| decimal(v, *decimals));
+                        .map_or_else(String::new, |v| cell_text(run, name, v, *decimals));
                     format!("<td class=\"num\">{value}</td>")
                 })
                 .collect();
             let cluster = match &run.customers.cluster_name {
-                Some(c) => format!("<td>{}</td>", escape(&c[row])),
+                Some(c) => format!("<td class=\"name\">{}</td>", escape(&c[row])),
                 None => String::new(),
             };
             format!(
-                "<tr><td><a href=\"/customers?id={}\">{}</a></td><td>{}</td>{cluster}{cells}</tr>",
+                "<tr><td><a href=\"/customers?id={}\">{}</a></td><td class=\"name\">{}</td>{cluster}{cells}</tr>",
                 url_encode(id),
                 escape(id),
                 escape(&run.customers.rfm_segment[row])

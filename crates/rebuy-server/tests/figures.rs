@@ -1,0 +1,306 @@
+//! The figures the pages and exports show agree with the run files: exports carry every
+//! column of customers.csv, every figure of the Overview covers the period it says,
+//! money carries the run's currency.
+
+mod common;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// Every run folder fixture; `as-of-run` is a real run cut by `--as-of` mid-month.
+const RUNS: [&str; 5] = [
+    "run",
+    "run-with-clusters",
+    "demo-run",
+    "scored-run",
+    "as-of-run",
+];
+
+/// The fixture run with `--as-of` inside the data.
+const CUT: &str = "as-of-run";
+
+async fn text(url: &str) -> (StatusCode, String) {
+    let response = reqwest::get(url).await.expect("request");
+    (response.status(), response.text().await.expect("body"))
+}
+
+/// A CSV text as its header and records.
+fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+fn file(run: &str, name: &str) -> String {
+    std::fs::read_to_string(common::fixture(run).join(name)).expect("fixture file")
+}
+
+/// Each export (all customers, and each segment's) has exactly customers.csv's header
+/// and the file's rows of its customers, whatever columns the run has.
+#[tokio::test]
+async fn every_export_has_every_column_of_customers_csv() {
+    for run in RUNS {
+        let (header, rows) = read_csv(&file(run, "customers.csv"));
+        let segment = header
+            .iter()
+            .position(|h| h == "rfm_segment")
+            .expect("segment column");
+        let base = common::start(run).await;
+        let (status, all) = text(&format!("{base}/api/customers.csv")).await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        assert_eq!(read_csv(&all), (header.clone(), rows.clone()), "{run}");
+        let (_, segments) = text(&format!("{base}/api/segments")).await;
+        let segments: Value = serde_json::from_str(&segments).expect("JSON");
+        for name in segments["segments"]
+            .as_array()
+            .expect("segments")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+        {
+            let url = reqwest::Url::parse_with_params(
+                &format!("{base}/api/customers.csv"),
+                [("segment", name)],
+            )
+            .expect("url");
+            let (status, export) = text(url.as_str()).await;
+            assert_eq!(status, StatusCode::OK, "{run} {name}");
+            let (export_header, export_rows) = read_csv(&export);
+            assert_eq!(export_header, header, "{run} {name}");
+            let expected: Vec<Vec<String>> = rows
+                .iter()
+                .filter(|r| r[segment] == name)
+                .cloned()
+                .collect();
+            assert!(!expected.is_empty(), "{run} {name}");
+            assert_eq!(export_rows, expected, "{run} {name}");
+        }
+    }
+}
+
+/// The columns a later run adds (text the server does not know, here a flag column)
+/// are exported too, and the customer card shows them.
+#[tokio::test]
+async fn columns_this_version_does_not_know_are_exported_and_shown() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["manifest.json", "quality.json"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let original = file("run", "customers.csv");
+    let mut lines = original.lines();
+    let mut widened = format!(
+        "{},gross_spend,net_spend_not_positive\n",
+        lines.next().expect("header")
+    );
+    for (i, line) in lines.enumerate() {
+        let flag = if i % 7 == 0 { "true" } else { "false" };
+        widened.push_str(&format!("{line},{}.5,{flag}\n", 100 + i));
+    }
+    std::fs::write(folder.path().join("customers.csv"), &widened).expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, export) = text(&format!("{base}/api/customers.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read_csv(&export), read_csv(&widened));
+    let (_, card) = text(&format!("{base}/customers?id=12346")).await;
+    assert!(
+        card.contains("net spend zero or less") && card.contains("spend before returns"),
+        "the card shows the new columns"
+    );
+}
+
+/// An export refuses to mix a changed customers.csv with the table the pages show.
+#[tokio::test]
+async fn an_export_of_a_changed_file_is_refused() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["manifest.json", "quality.json", "customers.csv"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let original = file("run", "customers.csv");
+    let shorter: String = original
+        .lines()
+        .take(10)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(folder.path().join("customers.csv"), shorter).expect("write");
+    let (status, body) = text(&format!("{base}/api/customers.csv")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(body.contains("changed since the server loaded"), "{body}");
+}
+
+/// Money in the style of the Overview's cards: thousands separators, 2 decimals.
+fn pounds(value: f64) -> String {
+    let text = format!("{value:.2}");
+    let (integer, cents) = text.split_once('.').expect("decimals");
+    let mut grouped = String::new();
+    for (i, c) in integer.chars().enumerate() {
+        if i > 0 && (integer.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("£{grouped}.{cents}")
+}
+
+fn column_sum(text: &str, column: &str) -> f64 {
+    let (header, rows) = read_csv(text);
+    let at = header.iter().position(|h| h == column).expect(column);
+    rows.iter()
+        .map(|r| r[at].parse::<f64>().expect("number"))
+        .sum()
+}
+
+/// A run cut by `--as-of` inside the data: months.csv stops the day before the as-of
+/// date and its revenue is the customers' spend; the Overview's revenue card, chart and
+/// the quality table's "before the as-of date" column say the same figure, the quality
+/// table's own column every line read, and the cut month is marked partial.
+#[tokio::test]
+async fn every_figure_of_a_cut_run_covers_the_period_it_says() {
+    let manifest: Value = serde_json::from_str(&file(CUT, "manifest.json")).expect("JSON");
+    let quality: Value = serde_json::from_str(&file(CUT, "quality.json")).expect("JSON");
+    let as_of = manifest["as_of"].as_str().expect("as_of");
+    let as_of_date = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").expect("date");
+    let last_sale = manifest["last_sale"].as_str().expect("last sale");
+    assert!(
+        &last_sale[..10] >= as_of,
+        "the fixture's data go past the as-of date"
+    );
+    assert_ne!(as_of_date.format("%d").to_string(), "01", "cut mid-month");
+
+    let months = file(CUT, "months.csv");
+    let (header, rows) = read_csv(&months);
+    assert_eq!(header, ["month", "revenue", "first_day", "last_day"]);
+    let last = rows.last().expect("a month");
+    assert_eq!(last[0], as_of_date.format("%Y-%m").to_string());
+    assert_eq!(last[3], as_of_date.pred_opt().expect("day").to_string());
+    let monthly = column_sum(&months, "revenue");
+    let spend = column_sum(&file(CUT, "customers.csv"), "monetary");
+    assert!((monthly - spend).abs() < 0.01, "{monthly} vs {spend}");
+    let every_line = quality["revenue"].as_f64().expect("revenue");
+    assert!(
+        every_line > spend + 1.0,
+        "the quality report counts later sales"
+    );
+
+    let base = common::start(CUT).await;
+    let (status, page) = text(&format!("{base}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    let card = format!(
+        "<div class=\"label\">Revenue</div><div class=\"value long\">{}</div>",
+        pounds(spend)
+    );
+    assert!(page.contains(&card), "revenue card {card}");
+    assert!(
+        page.contains(&format!("before the as-of date {as_of}</th>")),
+        "the quality table has a column for the cards' period"
+    );
+    assert!(page.contains(&format!("<td class=\"num\">{}</td></tr>", pounds(spend))));
+    assert!(page.contains(&format!("<td class=\"num\">{}</td>", pounds(every_line))));
+    assert!(page.contains(&format!("sales before the as-of date <b>{as_of}</b>")));
+    let partial = format!("{}*", as_of_date.format("%Y-%m"));
+    assert!(
+        page.contains(&format!("\"{partial}\"")),
+        "the cut month is marked"
+    );
+    assert!(page.contains("id=\"partial-months\""));
+    assert!(page.contains(&format!("the as-of date is {as_of}")));
+    // No month after the as-of date, on either chart.
+    let next_month = as_of_date
+        .checked_add_months(chrono::Months::new(1))
+        .expect("date")
+        .format("%Y-%m")
+        .to_string();
+    assert!(
+        !page.contains(&format!("\"{next_month}")),
+        "{next_month} is after the as-of date"
+    );
+}
+
+/// A run of an older version, whose months.csv counted every sale: the months from the
+/// as-of date on are left out, and the page says the as-of month may hold later sales.
+#[tokio::test]
+async fn an_older_months_file_is_cut_at_the_as_of_date_and_says_so() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["quality.json", "customers.csv"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let mut manifest: Value = serde_json::from_str(&file("run", "manifest.json")).expect("JSON");
+    manifest["as_of"] = "2011-06-15".into();
+    std::fs::write(folder.path().join("manifest.json"), manifest.to_string()).expect("write");
+    std::fs::write(
+        folder.path().join("months.csv"),
+        "month,revenue\n2011-05,100\n2011-06,200\n2011-07,300\n",
+    )
+    .expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let months = &run.revenue_by_month.as_ref().expect("months").months;
+    let names: Vec<&str> = months.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(names, ["2011-05", "2011-06"]);
+    assert!(!months[0].is_partial() && months[1].is_partial());
+    let page = common::serve_run(run).await;
+    let (_, overview) = text(&format!("{page}/")).await;
+    assert!(
+        overview.contains("counts every sale"),
+        "the old file is named"
+    );
+    assert!(!overview.contains("\"2011-07"));
+}
+
+/// With a currency in manifest.json, money is written with it on every page; without,
+/// plain; a run whose manifest has no `currency` (older runs) loads.
+#[tokio::test]
+async fn money_carries_the_runs_currency() {
+    let base = common::start(CUT).await;
+    for path in ["/", "/segments", "/customers", "/customers?id=12346"] {
+        let (status, page) = text(&format!("{base}{path}")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(page.contains("£"), "{path} shows pounds");
+        assert!(
+            page.contains("\"prefix\":\"£\""),
+            "{path} charts use the same style"
+        );
+    }
+    let plain = common::start("run").await;
+    let (_, overview) = text(&format!("{plain}/")).await;
+    assert!(!overview.contains('£'), "no currency named, none shown");
+    assert!(overview.contains("<div class=\"value\">361,867.50</div>"));
+}
+
+/// report.html of a run carries the name it is given (the run's, not the staging
+/// folder's).
+#[test]
+fn the_report_names_the_run() {
+    let run = rebuy_server::RunData::load(&common::fixture(CUT))
+        .expect("loads")
+        .named("spring-2011");
+    let report = rebuy_server::report_html(&run);
+    assert!(report.contains("run <b>spring-2011</b>"));
+}
+
+/// The Segments page says in words why the run has its number of clusters, from what
+/// segments.json records.
+#[tokio::test]
+async fn the_segments_page_explains_the_choice_of_k() {
+    let segments: Value = serde_json::from_str(&file(CUT, "segments.json")).expect("JSON");
+    let clustering = &segments["clustering"];
+    let k = clustering["chosen_k"].as_u64().expect("k");
+    let base = common::start(CUT).await;
+    let (_, page) = text(&format!("{base}/segments")).await;
+    assert!(page.contains(&format!("Why {k} clusters")), "heading");
+    match clustering["knee"].as_u64() {
+        Some(knee) => assert!(page.contains(&format!("past <b>k = {knee}</b>"))),
+        None => assert!(page.contains("has no elbow")),
+    }
+    assert!(page.contains(&format!("<b>k = {k}</b>")));
+    assert!(page.contains("silhouette"));
+}
