@@ -362,6 +362,10 @@ impl FeatureEngine {
                 month.revenue += round_money(revenue);
             }
         }
+        // A sum of rounded days is not itself on the millionth grid (23035.440000000006).
+        for month in &mut months {
+            month.revenue = round_money(month.revenue);
+        }
         Ok(months)
     }
 

@@ -431,7 +431,7 @@ fn run_writes_clusters_profiles_and_pictures() {
 
 /// A run cut by `--as-of` inside the data: report.html is headed with the run's name
 /// (not the staging folder's), and months.csv stops the day before the as-of date with
-/// the customers' spend, its last month marked as covering part of the month only.
+/// the customers' gross spend, its last month marked as covering part of the month only.
 #[test]
 fn a_run_cut_by_as_of_reports_its_name_and_stops_its_months_there() {
     let dir = tempfile::tempdir().unwrap();
@@ -475,12 +475,28 @@ fn a_run_cut_by_as_of_reports_its_name_and_stops_its_months_there() {
         .sum();
     let spend: f64 = read_csv(&out.join("customers.csv"))
         .iter()
-        .map(|c| c["monetary"].parse::<f64>().unwrap())
+        .map(|c| c["gross_spend"].parse::<f64>().unwrap())
         .sum();
     assert!(
         (monthly - spend).abs() < 1e-6 * spend,
-        "months.csv {monthly} vs customers' spend {spend}"
+        "months.csv {monthly} vs customers' gross spend {spend}"
     );
+    // Money on the millionth grid, as written: no float noise such as 23035.440000000006.
+    let on_grid = |cell: &str| cell.split_once('.').is_none_or(|(_, f)| f.len() <= 6);
+    for m in &months {
+        assert!(on_grid(&m["revenue"]), "months.csv {}", m["revenue"]);
+    }
+    for c in &read_csv(&out.join("customers.csv")) {
+        for column in [
+            "monetary",
+            "gross_spend",
+            "avg_order_value",
+            "returns_value",
+            "spend_90d",
+        ] {
+            assert!(on_grid(&c[column]), "customers.csv {column} {}", c[column]);
+        }
+    }
     let quality: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("quality.json")).unwrap()).unwrap();
     assert!(
