@@ -286,9 +286,9 @@ pub struct Segment {
     pub customers: usize,
     /// Share of all customers, 0 to 1.
     pub customer_share: f64,
-    /// Total spend of the segment's customers before the as-of date.
+    /// Net spend (sales minus returns) of the segment's customers before the as-of date.
     pub revenue: f64,
-    /// Share of all revenue, 0 to 1.
+    /// Share of all customers' net spend, 0 to 1.
     pub revenue_share: f64,
     pub mean_recency_days: f64,
     pub mean_frequency: f64,
@@ -309,7 +309,7 @@ pub struct Segments {
 #[utoipa::path(get, path = "/api/segments", responses((status = 200, body = Segments)))]
 async fn segments(State(run): State<Arc<RunData>>) -> Json<Segments> {
     let customers = run.overview.customers.max(1) as f64;
-    let revenue = run.overview.revenue;
+    let net_spend = run.overview.net_spend;
     let segments = run
         .segments
         .iter()
@@ -317,9 +317,9 @@ async fn segments(State(run): State<Arc<RunData>>) -> Json<Segments> {
             name: s.name.clone(),
             customers: s.customers,
             customer_share: s.customers as f64 / customers,
-            revenue: s.revenue,
-            revenue_share: if revenue > 0.0 {
-                s.revenue / revenue
+            revenue: s.net_spend,
+            revenue_share: if net_spend > 0.0 {
+                s.net_spend / net_spend
             } else {
                 0.0
             },

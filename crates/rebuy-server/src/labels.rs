@@ -11,7 +11,7 @@ pub fn column_label(name: &str) -> Cow<'_, str> {
         "customer_id" => "customer",
         "recency_days" => "days since last order",
         "frequency" => "orders",
-        "monetary" => "spend",
+        "monetary" => "net spend",
         "tenure_days" => "days since first order",
         "avg_order_value" => "average order value",
         "distinct_products" => "distinct products",
@@ -48,7 +48,7 @@ pub fn column_label(name: &str) -> Cow<'_, str> {
         "p_alive" => "P(alive)",
         "expected_order_value" => "expected order value",
         "expected_next_purchase_date" => "expected next purchase",
-        "gross_spend" => "spend before returns",
+        "gross_spend" => "gross spend (before returns)",
         "net_spend" => "net spend",
         "net_spend_not_positive" => "net spend zero or less",
         _ => return windowed(name).unwrap_or_else(|| Cow::Owned(name.replace('_', " "))),
@@ -67,7 +67,7 @@ fn windowed(name: &str) -> Option<Cow<'static, str>> {
     };
     count.parse::<u32>().ok()?;
     let text = match stem {
-        "spend" => format!("spend, last {count} {unit}"),
+        "spend" => format!("gross spend, last {count} {unit}"),
         "orders" => format!("orders, last {count} {unit}"),
         "expected_purchases" => format!("expected purchases, next {count} {unit}"),
         "clv" => format!("CLV, next {count} {unit}"),
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn field_names_read_as_words() {
         assert_eq!(column_label("recency_days"), "days since last order");
-        assert_eq!(column_label("spend_90d"), "spend, last 90 days");
+        assert_eq!(column_label("spend_90d"), "gross spend, last 90 days");
         assert_eq!(
             column_label("expected_purchases_30d"),
             "expected purchases, next 30 days"

@@ -229,6 +229,12 @@ pub struct Overview {
     /// Sales before returns, before the as-of date: the sum of `gross_spend` when the
     /// run has it, else of `monetary` (docs/definitions.md).
     pub revenue: f64,
+    /// Net spend (sales minus returns) before the as-of date: the sum of `monetary`, the
+    /// base of the segments' and clusters' shares.
+    pub net_spend: f64,
+    /// Value of the customers' returns before the as-of date, when the run has
+    /// `returns_value`.
+    pub returns_value: Option<f64>,
     pub orders: f64,
     /// Customers who bought within the horizon before the as-of date.
     pub active: usize,
@@ -244,8 +250,8 @@ pub struct Overview {
 pub struct SegmentSummary {
     pub name: String,
     pub customers: usize,
-    /// Sales before returns of the segment's customers (see [`Overview::revenue`]).
-    pub revenue: f64,
+    /// Net spend of the segment's customers (see [`Overview::net_spend`]).
+    pub net_spend: f64,
     pub mean_recency_days: f64,
     pub mean_frequency: f64,
     pub mean_monetary: f64,
@@ -391,12 +397,6 @@ impl RunData {
     pub fn named(mut self, name: impl Into<String>) -> Self {
         self.display_name = Some(name.into());
         self
-    }
-
-    /// The column whose sum is the revenue (sales before returns) of the customers:
-    /// `gross_spend` when the run has it, else `monetary`.
-    pub fn sales_column(&self) -> &'static str {
-        sales_column(&self.customers)
     }
 
     /// Whether a numeric column is in `customers.csv`.
@@ -621,6 +621,8 @@ fn overview(manifest: &Manifest, customers: &Customers) -> Overview {
     Overview {
         customers: count,
         revenue: customers.required(sales_column(customers)).iter().sum(),
+        net_spend: customers.required("monetary").iter().sum(),
+        returns_value: customers.column("returns_value").map(|c| c.present().sum()),
         orders: frequency.iter().sum(),
         active: recency
             .iter()
@@ -636,20 +638,18 @@ fn segment_summaries(customers: &Customers) -> Vec<SegmentSummary> {
     let recency = customers.required("recency_days");
     let frequency = customers.required("frequency");
     let monetary = customers.required("monetary");
-    let sales = customers.required(sales_column(customers));
     let mut by_name: HashMap<&str, SegmentSummary> = HashMap::new();
     for (row, name) in customers.rfm_segment.iter().enumerate() {
         let summary = by_name.entry(name).or_insert_with(|| SegmentSummary {
             name: name.to_string(),
             customers: 0,
-            revenue: 0.0,
+            net_spend: 0.0,
             mean_recency_days: 0.0,
             mean_frequency: 0.0,
             mean_monetary: 0.0,
         });
         summary.customers += 1;
-        summary.revenue += sales.get(row);
-        summary.mean_monetary += monetary.get(row);
+        summary.net_spend += monetary.get(row);
         summary.mean_recency_days += recency.get(row);
         summary.mean_frequency += frequency.get(row);
     }
@@ -659,7 +659,7 @@ fn segment_summaries(customers: &Customers) -> Vec<SegmentSummary> {
             let n = s.customers as f64;
             s.mean_recency_days /= n;
             s.mean_frequency /= n;
-            s.mean_monetary /= n;
+            s.mean_monetary = s.net_spend / n;
             s
         })
         .collect();

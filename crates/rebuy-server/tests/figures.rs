@@ -112,7 +112,7 @@ async fn columns_this_version_does_not_know_are_exported_and_shown() {
     assert_eq!(read_csv(&export), read_csv(&widened));
     let (_, card) = text(&format!("{base}/customers?id=12346")).await;
     assert!(
-        card.contains("net spend zero or less") && card.contains("spend before returns"),
+        card.contains("net spend zero or less") && card.contains("gross spend (before returns)"),
         "the card shows the new columns"
     );
 }
@@ -161,7 +161,7 @@ fn column_sum(text: &str, column: &str) -> f64 {
 }
 
 /// A run cut by `--as-of` inside the data: months.csv stops the day before the as-of
-/// date and its revenue is the customers' spend; the Overview's revenue card, chart and
+/// date and its revenue is the customers' gross spend; the Overview's revenue card, chart and
 /// the quality table's "before the as-of date" column say the same figure, the quality
 /// table's own column every line read, and the cut month is marked partial.
 #[tokio::test]
@@ -184,7 +184,7 @@ async fn every_figure_of_a_cut_run_covers_the_period_it_says() {
     assert_eq!(last[0], as_of_date.format("%Y-%m").to_string());
     assert_eq!(last[3], as_of_date.pred_opt().expect("day").to_string());
     let monthly = column_sum(&months, "revenue");
-    let spend = column_sum(&file(CUT, "customers.csv"), "monetary");
+    let spend = column_sum(&file(CUT, "customers.csv"), "gross_spend");
     assert!((monthly - spend).abs() < 0.01, "{monthly} vs {spend}");
     let every_line = quality["revenue"].as_f64().expect("revenue");
     assert!(
@@ -303,4 +303,297 @@ async fn the_segments_page_explains_the_choice_of_k() {
     }
     assert!(page.contains(&format!("<b>k = {k}</b>")));
     assert!(page.contains("silhouette"));
+}
+
+/// The number a page shows, read back: `£1,234.56` -> (1234.56, 2 decimals), `45.0%`
+/// -> (45.0, 1); `None` for a cell that holds no number.
+fn shown_number(text: &str) -> Option<(f64, i32)> {
+    let kept: String = text
+        .chars()
+        .filter(|c| c.is_ascii_digit() || matches!(c, '.' | '-'))
+        .collect();
+    let value = kept.parse().ok()?;
+    let decimals = kept.split_once('.').map_or(0, |(_, f)| f.len() as i32);
+    Some((value, decimals))
+}
+
+/// The page shows `expected` as written with the decimals it shows (within half a unit
+/// of its last digit).
+#[track_caller]
+fn assert_shows(shown: &str, expected: f64, what: &str) {
+    let (value, decimals) =
+        shown_number(shown).unwrap_or_else(|| panic!("{what}: `{shown}` is not a number"));
+    let half_unit = 0.5 * 10f64.powi(-decimals) + 1e-9 * expected.abs();
+    assert!(
+        (value - expected).abs() <= half_unit,
+        "{what}: the page shows `{shown}`, the run files say {expected}"
+    );
+}
+
+/// The text of an HTML fragment without its tags and entities.
+fn plain(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&minus;", "-")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .trim()
+        .to_string()
+}
+
+/// The cells (plain text) of each row of the table that starts at `marker`.
+fn table_rows(page: &str, marker: &str) -> Vec<Vec<String>> {
+    let start = page.find(marker).unwrap_or_else(|| panic!("no {marker}"));
+    let table = &page[start..];
+    let table = &table[..table.find("</table>").expect("table end")];
+    table
+        .split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<t")
+                .skip(1)
+                .filter(|cell| cell.starts_with("d") || cell.starts_with("h"))
+                .map(|cell| plain(&format!("<t{cell}")))
+                .collect()
+        })
+        .collect()
+}
+
+/// The value of the Overview's card `label`.
+fn card(page: &str, label: &str) -> String {
+    let marker = format!("<div class=\"label\">{label}</div>");
+    let at = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no card {label}"))
+        + marker.len();
+    let value = &page[at..];
+    plain(&value[..value.find("</div>").expect("card end")])
+}
+
+/// A column of customers.csv as numbers (missing as NaN).
+fn numbers(header: &[String], rows: &[Vec<String>], column: &str) -> Vec<f64> {
+    let at = header.iter().position(|h| h == column).expect(column);
+    rows.iter()
+        .map(|r| r[at].parse().unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// Every number of the Overview (cards, data-quality table, revenue chart) and of the
+/// Segments page (segment table, cluster profiles) of every fixture run equals the
+/// same figure computed here from the run's own files.
+#[tokio::test]
+async fn every_number_on_the_pages_equals_the_run_files() {
+    for run in RUNS {
+        let (header, rows) = read_csv(&file(run, "customers.csv"));
+        let manifest: Value = serde_json::from_str(&file(run, "manifest.json")).expect("JSON");
+        let horizon = manifest["horizon_days"].as_f64().unwrap_or(90.0);
+        let recency = numbers(&header, &rows, "recency_days");
+        let frequency = numbers(&header, &rows, "frequency");
+        let net = numbers(&header, &rows, "monetary");
+        let has = |c: &str| header.iter().any(|h| h == c);
+        let gross = if has("gross_spend") {
+            numbers(&header, &rows, "gross_spend")
+        } else {
+            net.clone()
+        };
+        let sum = |v: &[f64]| v.iter().sum::<f64>();
+        let n = rows.len() as f64;
+
+        let base = common::start(run).await;
+        let (_, overview) = text(&format!("{base}/")).await;
+        let what = |thing: &str| format!("{run}: {thing}");
+        assert_shows(&card(&overview, "Customers"), n, &what("customers"));
+        assert_shows(&card(&overview, "Revenue"), sum(&gross), &what("revenue"));
+        assert_shows(&card(&overview, "Net spend"), sum(&net), &what("net spend"));
+        assert_shows(&card(&overview, "Orders"), sum(&frequency), &what("orders"));
+        let active = recency.iter().filter(|&&d| d <= horizon).count() as f64;
+        assert_shows(&card(&overview, "Active"), active, &what("active"));
+        assert_shows(&card(&overview, "Lapsed"), n - active, &what("lapsed"));
+        let repeat = frequency.iter().filter(|&&f| f >= 2.0).count() as f64 / n;
+        assert_shows(
+            &card(&overview, "Repeat rate"),
+            100.0 * repeat,
+            &what("repeat"),
+        );
+        assert_shows(
+            &card(&overview, "Average order value"),
+            sum(&gross) / sum(&frequency),
+            &what("average order value"),
+        );
+
+        // The quality table: quality.json's figures, and the customers' beside them.
+        let quality: Value = serde_json::from_str(&file(run, "quality.json")).expect("JSON");
+        let table = table_rows(&overview, "<table id=\"quality-table\">");
+        let row = |label: &str| {
+            table
+                .iter()
+                .find(|r| r.first().is_some_and(|c| c.starts_with(label)))
+                .unwrap_or_else(|| panic!("{run}: no row {label}"))
+                .clone()
+        };
+        let two_columns = table[0].len() == 3 && table[0][1] == "all lines read";
+        for (label, key, before) in [
+            ("lines read", "lines_read", None),
+            ("= sales lines kept", "sales_lines", None),
+            ("returns kept", "returns_kept", None),
+            ("customers with a purchase", "customers", Some(n)),
+            ("orders", "invoices", Some(sum(&frequency))),
+            ("revenue", "revenue", Some(sum(&gross))),
+            (
+                "value of returns",
+                "returns_value",
+                has("returns_value").then(|| sum(&numbers(&header, &rows, "returns_value"))),
+            ),
+        ] {
+            let cells = row(label);
+            let expected = quality[key].as_f64().unwrap_or(0.0);
+            assert_shows(&cells[1], expected, &what(label));
+            if let (true, Some(before)) = (two_columns, before) {
+                assert_shows(&cells[2], before, &what(&format!("{label} before as-of")));
+            }
+        }
+
+        // The revenue chart draws months.csv, every month once.
+        if let Ok(months) = std::fs::read_to_string(common::fixture(run).join("months.csv")) {
+            let marker = "rebuyChart(\"revenue-by-month\", ";
+            let at = overview.find(marker).expect("revenue chart") + marker.len();
+            let option: Value = serde_json::Deserializer::from_str(&overview[at..])
+                .into_iter()
+                .next()
+                .expect("chart option")
+                .expect("JSON");
+            let series = option["series"].as_array().expect("series");
+            let drawn: Vec<f64> = (0..option["xAxis"]["data"].as_array().expect("months").len())
+                .map(|i| {
+                    series
+                        .iter()
+                        .filter_map(|s| {
+                            let point = &s["data"][i];
+                            point.as_f64().or_else(|| point["value"].as_f64())
+                        })
+                        .sum()
+                })
+                .collect();
+            let (_, month_rows) = read_csv(&months);
+            let written: Vec<f64> = month_rows
+                .iter()
+                .map(|r| r[1].parse().expect("revenue"))
+                .collect();
+            assert_eq!(drawn.len(), written.len(), "{run}: one bar per month");
+            for (d, w) in drawn.iter().zip(&written) {
+                assert!((d - w).abs() < 0.006, "{run}: month drawn {d}, written {w}");
+            }
+        }
+
+        // The segment table: each segment's figures from customers.csv, its shares as
+        // segments.json has them.
+        let (_, segments_page) = text(&format!("{base}/segments")).await;
+        let segment_of = {
+            let at = header
+                .iter()
+                .position(|h| h == "rfm_segment")
+                .expect("segment");
+            rows.iter().map(|r| r[at].clone()).collect::<Vec<_>>()
+        };
+        let summary: Option<Value> =
+            std::fs::read_to_string(common::fixture(run).join("segments.json"))
+                .ok()
+                .map(|t| serde_json::from_str(&t).expect("JSON"));
+        let table = table_rows(&segments_page, "<table class=\"segments\">");
+        assert_eq!(
+            table.len() - 1,
+            {
+                let mut names = segment_of.clone();
+                names.sort();
+                names.dedup();
+                names.len()
+            },
+            "{run}: one row per segment"
+        );
+        for cells in &table[1..] {
+            let name = &cells[0];
+            let members: Vec<usize> = (0..rows.len())
+                .filter(|&i| &segment_of[i] == name)
+                .collect();
+            let count = members.len() as f64;
+            let of = |v: &[f64]| members.iter().map(|&i| v[i]).sum::<f64>();
+            let what = |thing: &str| format!("{run}: {name} {thing}");
+            assert_shows(&cells[1], count, &what("customers"));
+            assert_shows(&cells[2], 100.0 * count / n, &what("% customers"));
+            assert_shows(&cells[3], of(&net), &what("net spend"));
+            assert_shows(
+                &cells[4],
+                100.0 * of(&net) / sum(&net),
+                &what("% net spend"),
+            );
+            assert_shows(&cells[5], of(&recency) / count, &what("days"));
+            assert_shows(&cells[6], of(&frequency) / count, &what("orders"));
+            assert_shows(&cells[7], of(&net) / count, &what("avg net spend"));
+            let recorded = summary.as_ref().and_then(|s| {
+                s["rfm_segments"]
+                    .as_array()?
+                    .iter()
+                    .find(|r| r["name"] == name.as_str())
+                    .cloned()
+            });
+            if let Some(recorded) = recorded {
+                let share = |key: &str| 100.0 * recorded[key].as_f64().expect(key);
+                assert_shows(
+                    &cells[2],
+                    share("customer_share"),
+                    &what("segments.json customers"),
+                );
+                assert_shows(
+                    &cells[4],
+                    share("revenue_share"),
+                    &what("segments.json net spend"),
+                );
+            }
+        }
+
+        // The cluster profiles: segments.json's figures, cluster by cluster.
+        let Some(clusters) = summary
+            .as_ref()
+            .and_then(|s| s["clustering"]["clusters"].as_array())
+        else {
+            continue;
+        };
+        let table = table_rows(&segments_page, "<table id=\"cluster-profiles\">");
+        let names: Vec<&str> = clusters.iter().filter_map(|c| c["name"].as_str()).collect();
+        assert_eq!(
+            table[0][1..],
+            names[..],
+            "{run}: a column per cluster, in order"
+        );
+        for (label, key, scale) in [
+            ("customers", "customers", 1.0),
+            ("share of customers", "customer_share", 100.0),
+            ("share of net spend", "revenue_share", 100.0),
+            ("days since last order (median)", "median_recency_days", 1.0),
+            ("orders (median)", "median_frequency", 1.0),
+            ("net spend (median)", "median_monetary", 1.0),
+            ("net spend (mean)", "mean_monetary", 1.0),
+        ] {
+            let Some(cells) = table.iter().find(|r| r[0] == label) else {
+                panic!("{run}: no profile row {label}");
+            };
+            for (cell, cluster) in cells[1..].iter().zip(clusters) {
+                let expected = scale * cluster[key].as_f64().expect(key);
+                assert_shows(
+                    cell,
+                    expected,
+                    &format!("{run}: {} {label}", cluster["name"]),
+                );
+            }
+        }
+    }
 }

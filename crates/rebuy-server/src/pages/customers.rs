@@ -11,18 +11,19 @@ use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Columns of the table, when the run has them: (column, heading, decimals).
-const TABLE_COLUMNS: [(&str, &str, usize); 10] = [
-    ("purchase_probability", "purchase probability", 3),
-    ("probability_percentile", "probability percentile", 0),
-    ("p_alive", "P(alive)", 3),
-    ("monetary", "spend", 0),
-    ("frequency", "orders", 0),
-    ("recency_days", "days since last order", 0),
-    ("avg_order_value", "average order value", 2),
-    ("tenure_days", "days since first order", 0),
-    ("r_score", "R", 0),
-    ("f_score", "F", 0),
+/// Columns of the table, when the run has them, with their decimals (money always has
+/// cents); headings are the columns' labels.
+const TABLE_COLUMNS: [(&str, usize); 10] = [
+    ("purchase_probability", 3),
+    ("probability_percentile", 0),
+    ("p_alive", 3),
+    ("monetary", 2),
+    ("frequency", 0),
+    ("recency_days", 0),
+    ("avg_order_value", 2),
+    ("tenure_days", 0),
+    ("r_score", 0),
+    ("f_score", 0),
 ];
 
 pub async fn customers(
@@ -141,7 +142,7 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
     let listing = list_customers(run, query);
     let columns: Vec<_> = TABLE_COLUMNS
         .iter()
-        .filter(|(name, _, _)| run.has_column(name))
+        .filter(|(name, _)| run.has_column(name))
         .collect();
     let link = |sort: &str, descending: bool, page: usize| {
         let mut href = format!(
@@ -156,7 +157,8 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
     };
     let header: String = columns
         .iter()
-        .map(|(name, heading, _)| {
+        .map(|(name, _)| {
+            let heading = escape(&column_label(name));
             let current = query.sort == *name;
             let arrow = match (current, query.descending) {
                 (true, true) => " &#9660;",
@@ -178,7 +180,7 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
             let id = &run.customers.customer_id[row];
             let cells: String = columns
                 .iter()
-                .map(|(name, _, decimals)| {
+                .map(|(name, decimals)| {
                     let value = run
                         .customers
                         .value(name, row)
@@ -241,10 +243,7 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
     } else {
         String::new()
     };
-    let heading = columns
-        .iter()
-        .find(|(name, _, _)| *name == query.sort)
-        .map_or(query.sort.as_str(), |(_, heading, _)| heading);
+    let heading = escape(&column_label(&query.sort));
     format!(
         "<h2>Top customers by {heading}</h2>\
 <form class=\"inline\" method=\"get\" action=\"/customers\">\

@@ -44,11 +44,16 @@ pub fn overview_body(run: &RunData) -> String {
             money.cents(o.revenue),
             "sales before returns".into(),
         ),
+        card(
+            "Net spend",
+            money.cents(o.net_spend),
+            "sales minus returns".into(),
+        ),
         card("Orders", whole(o.orders), "distinct invoices".into()),
         card(
             "Average order value",
             money.cents(o.revenue / o.orders.max(1.0)),
-            "revenue / orders".into(),
+            "revenue / orders, before returns".into(),
         ),
         card(
             "Active",
@@ -373,7 +378,11 @@ fn quality(run: &RunData) -> String {
         money.cents(q.revenue),
         Some(money.cents(o.revenue)),
     ));
-    rows.push_str(&row("value of returns", money.cents(q.returns_value), None));
+    rows.push_str(&row(
+        "value of returns",
+        money.cents(q.returns_value),
+        o.returns_value.map(|v| money.cents(v)),
+    ));
     let issues: String = q
         .parse_issues
         .iter()

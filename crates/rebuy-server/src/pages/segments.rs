@@ -59,7 +59,7 @@ pub fn segments_body(run: &RunData) -> String {
     };
     format!(
         "<h1>Segments</h1><p class=\"lead\">RFM segments{at}: each customer scored 1-5 on recency (R), \
-frequency (F) and spend (M) against the other customers, then named from the R x F grid.</p>\
+frequency (F) and net spend (M) against the other customers, then named from the R x F grid.</p>\
 <div class=\"two\"><div class=\"panel\">{grid}</div><div class=\"panel\">{shares}</div></div>\
 <div class=\"panel\">{table}</div><h2>Behavioural clusters (KMeans)</h2>{clusters}",
         at = run.period.as_of.map_or_else(String::new, |d| {
@@ -103,12 +103,12 @@ fn rf_grid(run: &RunData) -> String {
 
 fn shares(run: &RunData) -> String {
     let customers = run.overview.customers.max(1) as f64;
-    let revenue = run.overview.revenue.max(f64::MIN_POSITIVE);
+    let net_spend = run.overview.net_spend.max(f64::MIN_POSITIVE);
     // Smallest first: a horizontal bar chart draws the first category at the bottom.
     let segments: Vec<_> = run.segments.iter().rev().collect();
     let round = |x: f64| (x * 1000.0).round() / 10.0;
     let option = json!({
-        "title": {"text": "Share of customers and of revenue (%)", "textStyle": {"fontSize": 14}},
+        "title": {"text": "Share of customers and of net spend (%)", "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"top": 24},
         "grid": {"left": 130, "right": 30, "top": 60, "bottom": 30},
@@ -117,8 +117,8 @@ fn shares(run: &RunData) -> String {
         "series": [
             {"type": "bar", "name": "customers", "itemStyle": {"color": "#93c5fd"},
              "data": segments.iter().map(|s| round(s.customers as f64 / customers)).collect::<Vec<_>>()},
-            {"type": "bar", "name": "revenue", "itemStyle": {"color": "#1e3a5f"},
-             "data": segments.iter().map(|s| round(s.revenue / revenue)).collect::<Vec<_>>()}
+            {"type": "bar", "name": "net spend", "itemStyle": {"color": "#1e3a5f"},
+             "data": segments.iter().map(|s| round(s.net_spend / net_spend)).collect::<Vec<_>>()}
         ]
     });
     chart("segment-shares", &option, 380)
@@ -126,26 +126,26 @@ fn shares(run: &RunData) -> String {
 
 fn segment_table(run: &RunData) -> String {
     let customers = run.overview.customers.max(1) as f64;
-    let revenue = run.overview.revenue.max(f64::MIN_POSITIVE);
+    let net_spend = run.overview.net_spend.max(f64::MIN_POSITIVE);
     let rows: String = run
         .segments
         .iter()
         .map(|s| {
             format!(
                 "<tr><td><span class=\"pill\" style=\"background:{color};color:#fff\">{name}</span></td>\
-<td class=\"num\">{count}</td><td class=\"num\">{count_share}</td><td class=\"num\">{revenue}</td>\
-<td class=\"num\">{revenue_share}</td><td class=\"num\">{recency}</td><td class=\"num\">{frequency}</td>\
-<td class=\"num\">{spend}</td><td class=\"action\">{action}</td>\
+<td class=\"num\">{count}</td><td class=\"num\">{count_share}</td><td class=\"num\">{spend}</td>\
+<td class=\"num\">{spend_share}</td><td class=\"num\">{recency}</td><td class=\"num\">{frequency}</td>\
+<td class=\"num\">{mean_spend}</td><td class=\"action\">{action}</td>\
 <td style=\"white-space:nowrap\"><a href=\"/customers?segment={link}\">list</a> &middot; <a href=\"/api/customers.csv?segment={link}\">CSV</a></td></tr>",
                 color = segment_color(&s.name),
                 name = escape(&s.name),
                 count = whole(s.customers as f64),
                 count_share = percent(s.customers as f64 / customers),
-                revenue = run.money.whole(s.revenue),
-                revenue_share = percent(s.revenue / revenue),
+                spend = run.money.whole(s.net_spend),
+                spend_share = percent(s.net_spend / net_spend),
                 recency = whole(s.mean_recency_days),
                 frequency = decimal(s.mean_frequency, 1),
-                spend = run.money.whole(s.mean_monetary),
+                mean_spend = run.money.whole(s.mean_monetary),
                 action = escape(segment_action(&s.name)),
                 link = url_encode(&s.name),
             )
@@ -153,8 +153,8 @@ fn segment_table(run: &RunData) -> String {
         .collect();
     format!(
         "<table class=\"segments\"><tr><th>segment</th><th class=\"num\">customers</th><th class=\"num\">% customers</th>\
-<th class=\"num\">revenue</th><th class=\"num\">% revenue</th><th class=\"num\">avg days since last order</th>\
-<th class=\"num\">avg orders</th><th class=\"num\">avg spend</th><th>what to do</th><th>export</th></tr>{rows}</table>"
+<th class=\"num\">net spend</th><th class=\"num\">% net spend</th><th class=\"num\">avg days since last order</th>\
+<th class=\"num\">avg orders</th><th class=\"num\">avg net spend</th><th>what to do</th><th>export</th></tr>{rows}</table>"
     )
 }
 
@@ -167,7 +167,7 @@ fn clusters(run: &RunData, clustering: &Clustering) -> String {
         cluster_scatter(run)
     };
     format!(
-        "<p class=\"lead\">Customers grouped by KMeans on recency, frequency and spend.</p>\
+        "<p class=\"lead\">Customers grouped by KMeans on recency, frequency and net spend.</p>\
 <div class=\"panel\" id=\"k-choice\"><h2 style=\"margin-top:4px\">Why {k} clusters</h2>{why}</div>\
 <div class=\"panel\">{scatter}</div><div class=\"two\"><div class=\"panel\">{elbow}</div>\
 <div class=\"panel\">{silhouette}</div></div><div class=\"panel\">{profiles}</div>",
@@ -380,13 +380,13 @@ fn profile_label(key: &str) -> std::borrow::Cow<'_, str> {
     let known = match key {
         "customers" => "customers",
         "customer_share" => "share of customers",
-        "revenue_share" => "share of revenue",
+        "revenue_share" => "share of net spend",
         "median_recency_days" => "days since last order (median)",
         "median_frequency" => "orders (median)",
-        "median_monetary" => "spend (median)",
+        "median_monetary" => "net spend (median)",
         "mean_recency_days" => "days since last order (mean)",
         "mean_frequency" => "orders (mean)",
-        "mean_monetary" => "spend (mean)",
+        "mean_monetary" => "net spend (mean)",
         "dominant_segment" => "most common RFM segment",
         "dominant_segment_share" => "share in that segment",
         other => return column_label(other),
