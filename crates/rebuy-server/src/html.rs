@@ -57,6 +57,7 @@ h1{font-size:24px;margin:8px 0 4px}
 h2{font-size:18px;margin:28px 0 10px}
 p.lead{color:#4b5563;margin:0 0 18px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px}
+.cards.headline{grid-template-columns:repeat(auto-fit,minmax(230px,1fr))}
 .card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .card .label{color:#6b7280;font-size:13px}
 .card .value{font-size:24px;font-weight:650;margin-top:4px;white-space:nowrap}
@@ -74,6 +75,7 @@ table.segments th,#customer-table th,#cluster-profiles th{white-space:normal}
 #cluster-profiles td:first-child{white-space:nowrap}
 #customer-table td.name{white-space:nowrap}
 table.segments td.action{min-width:260px}
+table.segments th.num,#customer-table th.num{min-width:72px}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr:hover td{background:#f9fafb}
 th a{color:inherit;text-decoration:none}

@@ -94,6 +94,11 @@ pub fn is_money_column(name: &str) -> bool {
     })
 }
 
+/// Whether a column holds a probability (0 to 1), shown as a percentage.
+pub fn is_probability_column(name: &str) -> bool {
+    matches!(name, "purchase_probability" | "p_alive")
+}
+
 /// The name of a purchase model of `metrics.json`.
 pub fn model_label(name: &str) -> Cow<'_, str> {
     Cow::Borrowed(match name {

@@ -597,3 +597,43 @@ async fn every_number_on_the_pages_equals_the_run_files() {
         }
     }
 }
+
+/// An export opened in a spreadsheet runs no formula: a customer id written like one
+/// comes out behind a `'`, while a negative net spend stays a number; the page and the
+/// lookup still use the id as the run wrote it.
+#[tokio::test]
+async fn exports_are_safe_to_open_in_a_spreadsheet() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["manifest.json", "quality.json"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let original = file("run", "customers.csv");
+    let changed = original.replacen(
+        "12346,102,2,639.46,",
+        "\"=HYPERLINK(\"\"http://x\"\")\",102,2,-65.5,",
+        1,
+    );
+    assert_ne!(changed, original, "the fixture has customer 12346");
+    std::fs::write(folder.path().join("customers.csv"), &changed).expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, export) = text(&format!("{base}/api/customers.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (header, rows) = read_csv(&export);
+    let (_, written) = read_csv(&changed);
+    assert_eq!(header, read_csv(&changed).0);
+    let monetary = header
+        .iter()
+        .position(|h| h == "monetary")
+        .expect("monetary");
+    assert_eq!(rows[0][0], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(rows[0][monetary], "-65.5");
+    assert_eq!(rows[1..], written[1..], "other rows as written");
+    let lookup = reqwest::Url::parse_with_params(
+        &format!("{base}/customers"),
+        [("id", "=HYPERLINK(\"http://x\")")],
+    )
+    .expect("url");
+    let (status, _) = text(lookup.as_str()).await;
+    assert_eq!(status, StatusCode::OK, "the id as the run wrote it");
+}

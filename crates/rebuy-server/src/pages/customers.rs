@@ -1,8 +1,8 @@
 //! Customers: look one up by id, browse the top customers, export a segment.
 
 use crate::customers::Held;
-use crate::html::{Page, decimal, escape, note, page, respond, short, url_encode, whole};
-use crate::labels::{column_label, is_money_column};
+use crate::html::{Page, decimal, escape, note, page, percent, respond, short, url_encode, whole};
+use crate::labels::{column_label, is_money_column, is_probability_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
 use axum::extract::{Query, State};
@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Columns of the table, when the run has them, with their decimals (money always has
-/// cents); headings are the columns' labels.
+/// cents, probabilities are percentages); headings are the columns' labels.
 const TABLE_COLUMNS: [(&str, usize); 10] = [
-    ("purchase_probability", 3),
+    ("purchase_probability", 0),
     ("probability_percentile", 0),
-    ("p_alive", 3),
+    ("p_alive", 0),
     ("monetary", 2),
     ("frequency", 0),
     ("recency_days", 0),
@@ -68,13 +68,15 @@ pub async fn customers(
     respond(status, page(&run, Page::Customers, &body, false))
 }
 
-/// A number of the table: money in the run's currency with cents, others with the
-/// column's decimals.
-fn cell_text(run: &RunData, column: &str, value: f64, decimals: usize) -> String {
+/// A number of a customer: money in the run's currency with cents, a probability as a
+/// percentage, others with `decimals` places (`None`: as short as it reads well).
+fn number_text(run: &RunData, column: &str, value: f64, decimals: Option<usize>) -> String {
     if is_money_column(column) {
         run.money.cents(value)
+    } else if is_probability_column(column) {
+        percent(value)
     } else {
-        decimal(value, decimals)
+        decimals.map_or_else(|| short(value), |d| decimal(value, d))
     }
 }
 
@@ -92,13 +94,9 @@ fn customer_card(run: &RunData, row: usize) -> String {
         .filter_map(|(name, held)| {
             let value = match *held {
                 Held::Id | Held::Segment | Held::Cluster => return None,
-                Held::Number(at) => table.numbers[at].get(row).map_or_else(none, |v| {
-                    if is_money_column(name) {
-                        run.money.cents(v)
-                    } else {
-                        short(v)
-                    }
-                }),
+                Held::Number(at) => table.numbers[at]
+                    .get(row)
+                    .map_or_else(none, |v| number_text(run, name, v, None)),
                 Held::Label(at) => match &table.labels[at].1[row] {
                     "" => none(),
                     text => escape(text),
@@ -184,7 +182,7 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
                     let value = run
                         .customers
                         .value(name, row)
-                        .map_or_else(String::new, |v| cell_text(run, name, v, *decimals));
+                        .map_or_else(String::new, |v| number_text(run, name, v, Some(*decimals)));
                     format!("<td class=\"num\">{value}</td>")
                 })
                 .collect();

@@ -82,7 +82,7 @@ pub fn overview_body(run: &RunData) -> String {
     .concat();
     format!(
         "<h1>Overview</h1><p class=\"lead\" id=\"period\">{period}</p>\
-<div class=\"cards\">{cards}</div>\
+<div class=\"cards headline\">{cards}</div>\
 <h2>By month</h2>{revenue}<div class=\"two\"><div class=\"panel\">{purchases}</div><div class=\"panel\">{activity}</div></div>\
 <div class=\"panel\" id=\"quality\">{quality}</div>",
         period = period_words(run),

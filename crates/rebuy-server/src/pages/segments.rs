@@ -312,20 +312,38 @@ fn cluster_scatter(run: &RunData) -> String {
                    "axisPointer": {"show": false}},
         "xAxis3D": {"type": "value", "name": "days since last order", "nameTextStyle": {"fontSize": 14}},
         "yAxis3D": {"type": "log", "name": "orders", "nameTextStyle": {"fontSize": 14}},
-        "zAxis3D": {"type": "log", "name": "spend", "nameTextStyle": {"fontSize": 14}},
+        "zAxis3D": {"type": "log", "name": "net spend", "nameTextStyle": {"fontSize": 14}},
         "series": series("scatter3D"),
     });
     let two_d = json!({
-        "title": {"text": "Clusters: days since last order vs spend", "textStyle": {"fontSize": 14}},
+        "title": {"text": "Clusters: days since last order vs net spend", "textStyle": {"fontSize": 14}},
         "tooltip": {},
         "legend": {"data": names, "top": 24},
         "grid": {"left": 70, "right": 30, "top": 60, "bottom": 50},
         "xAxis": {"type": "value", "name": "days since last order", "nameLocation": "middle", "nameGap": 30},
-        "yAxis": {"type": "log", "name": "spend"},
+        "yAxis": {"type": "log", "name": "net spend"},
         "series": series("scatter"),
     });
+    // The spend axis is logarithmic (spend spans orders of magnitude), so customers who
+    // returned as much as they bought cannot be drawn on it; say so rather than lose them.
+    let not_drawn = run
+        .customers
+        .required("monetary")
+        .iter()
+        .filter(|&m| m <= 0.0)
+        .count();
+    let not_drawn = if not_drawn > 0 {
+        format!(
+            "<p class=\"muted\" id=\"cluster-scatter-not-drawn\">{} customers with a net spend \
+             of zero or less are not drawn: the spend axis is logarithmic. They are in the \
+             profiles below.</p>",
+            whole(not_drawn as f64)
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "<div class=\"chart\" id=\"cluster-scatter\" data-chart style=\"height:460px\"></div>\
+        "<div class=\"chart\" id=\"cluster-scatter\" data-chart style=\"height:460px\"></div>{not_drawn}\
 <p class=\"muted\" id=\"cluster-scatter-note\"></p><script>\
 if (rebuyHasWebGL()) {{ rebuyChart(\"cluster-scatter\", {}); }} else {{ \
 document.getElementById(\"cluster-scatter-note\").textContent=\"This browser has no WebGL: showing a flat scatter instead of the 3D one.\"; \
@@ -472,4 +490,57 @@ fn cluster_profiles(run: &RunData, clustering: &Clustering) -> String {
          in the direction the words say.</p>\
          <table id=\"cluster-profiles\"><tr><th></th>{header}</tr>{rows}</table>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::SweepPoint;
+
+    /// A sweep of k = 2..=5 with these silhouettes.
+    fn sweep(silhouettes: [f64; 4], knee: Option<u32>, chosen_k: u32) -> Clustering {
+        Clustering {
+            chosen_k: Some(chosen_k),
+            knee,
+            sweep: (2..=5)
+                .zip(silhouettes)
+                .map(|(k, s)| SweepPoint {
+                    k,
+                    silhouette: Some(s),
+                    ..SweepPoint::default()
+                })
+                .collect(),
+            ..Clustering::default()
+        }
+    }
+
+    #[test]
+    fn the_choice_of_k_is_said_as_the_run_made_it() {
+        let kept = k_choice_words(&sweep([0.41, 0.30, 0.35, 0.28], Some(4), 4));
+        assert!(kept.contains("tried 2 to 5 clusters"), "{kept}");
+        assert!(kept.contains("past <b>k = 4</b>"), "{kept}");
+        assert!(
+            kept.contains("so the run kept the elbow: <b>k = 4</b>"),
+            "{kept}"
+        );
+        assert!(kept.contains("is 0.35, against the best 0.41 at k = 2 (85% of it)"));
+
+        let vetoed = k_choice_words(&sweep([0.41, 0.30, 0.25, 0.28], Some(4), 2));
+        assert!(vetoed.contains("overlap too much"), "{vetoed}");
+        assert!(
+            vetoed.contains("the best separated: <b>k = 2</b>"),
+            "{vetoed}"
+        );
+        assert!(vetoed.contains("rebuy run --k 4"), "{vetoed}");
+
+        let no_elbow = k_choice_words(&sweep([0.41, 0.30, 0.25, 0.28], None, 2));
+        assert!(no_elbow.contains("has no elbow"), "{no_elbow}");
+        assert!(no_elbow.contains("best separated of all (silhouette 0.41"));
+
+        let mut fixed = sweep([0.41, 0.30, 0.25, 0.28], Some(4), 5);
+        fixed.k_choice = Some(json!({"Fixed": 5}));
+        let fixed = k_choice_words(&fixed);
+        assert!(fixed.contains("set with <code>--k 5</code>"), "{fixed}");
+        assert!(fixed.contains("is 0.28, against the best 0.41"), "{fixed}");
+    }
 }
