@@ -75,7 +75,7 @@ table.segments th,#customer-table th,#cluster-profiles th{white-space:normal}
 #cluster-profiles td:first-child{white-space:nowrap}
 #customer-table td.name{white-space:nowrap}
 table.segments td.action{min-width:260px}
-table.segments th.num,#customer-table th.num{min-width:72px}
+table.segments th.num{min-width:84px}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr:hover td{background:#f9fafb}
 th a{color:inherit;text-decoration:none}

@@ -195,11 +195,7 @@ async fn every_figure_of_a_cut_run_covers_the_period_it_says() {
     let base = common::start(CUT).await;
     let (status, page) = text(&format!("{base}/")).await;
     assert_eq!(status, StatusCode::OK);
-    let card = format!(
-        "<div class=\"label\">Revenue</div><div class=\"value long\">{}</div>",
-        pounds(spend)
-    );
-    assert!(page.contains(&card), "revenue card {card}");
+    assert_eq!(card(&page, "Revenue"), pounds(spend), "revenue card");
     assert!(
         page.contains(&format!("before the as-of date {as_of}</th>")),
         "the quality table has a column for the cards' period"

@@ -20,7 +20,7 @@ pub fn overview_body(run: &RunData) -> String {
     let share = |n: usize| percent(n as f64 / o.customers.max(1) as f64);
     let card = |label: &str, value: String, sub: String| {
         // Long amounts (£11,598,358.12) in a smaller type, so they fit the card.
-        let class = if value.chars().count() > 10 {
+        let class = if value.chars().count() > 13 {
             "value long"
         } else {
             "value"
