@@ -26,7 +26,7 @@ pub fn column_label(name: &str) -> Cow<'_, str> {
         "btyd_recency_weeks" => "weeks from first to last purchase",
         "btyd_t_days" => "days from first purchase to the as-of date",
         "btyd_t_weeks" => "weeks from first purchase to the as-of date",
-        "btyd_monetary_value" => "spend per repeat purchase day",
+        "btyd_monetary_value" => "net spend per repeat purchase day",
         // Older runs' names, before the time unit was part of them.
         "btyd_recency" => "time from first to last purchase",
         "btyd_t" => "time from first purchase to the as-of date",
@@ -94,9 +94,12 @@ pub fn is_money_column(name: &str) -> bool {
     })
 }
 
-/// Whether a column holds a probability (0 to 1), shown as a percentage.
-pub fn is_probability_column(name: &str) -> bool {
-    matches!(name, "purchase_probability" | "p_alive")
+/// Whether a column holds a probability or a share (1 = all), shown as a percentage.
+pub fn is_share_column(name: &str) -> bool {
+    matches!(
+        name,
+        "purchase_probability" | "p_alive" | "return_rate" | "same_season_spend_share"
+    )
 }
 
 /// The name of a purchase model of `metrics.json`.

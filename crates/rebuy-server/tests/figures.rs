@@ -422,7 +422,7 @@ async fn every_number_on_the_pages_equals_the_run_files() {
         );
         assert_shows(
             &card(&overview, "Average order value"),
-            sum(&gross) / sum(&frequency),
+            sum(&net) / sum(&frequency),
             &what("average order value"),
         );
 
@@ -632,4 +632,52 @@ async fn exports_are_safe_to_open_in_a_spreadsheet() {
     .expect("url");
     let (status, _) = text(lookup.as_str()).await;
     assert_eq!(status, StatusCode::OK, "the id as the run wrote it");
+}
+
+/// A customer's card on the Customers page shows each number of their customers.csv
+/// row (shares and probabilities as percentages), for the first customers of every
+/// fixture run.
+#[tokio::test]
+async fn a_customers_card_shows_their_row_of_customers_csv() {
+    let shares = [
+        "purchase_probability",
+        "p_alive",
+        "return_rate",
+        "same_season_spend_share",
+    ];
+    for run in RUNS {
+        let (header, rows) = read_csv(&file(run, "customers.csv"));
+        let base = common::start(run).await;
+        for row in rows.iter().take(5) {
+            let url = reqwest::Url::parse_with_params(
+                &format!("{base}/customers"),
+                [("id", row[0].as_str())],
+            )
+            .expect("url");
+            let (status, page) = text(url.as_str()).await;
+            assert_eq!(status, StatusCode::OK, "{run} {}", row[0]);
+            let mut shown = 0;
+            for fact in page.split("<dt title=\"").skip(1) {
+                let (column, rest) = fact.split_once('"').expect("title");
+                let value = rest
+                    .split_once("<dd>")
+                    .and_then(|(_, v)| v.split_once("</dd>"))
+                    .map(|(v, _)| plain(v))
+                    .expect("value");
+                let at = header.iter().position(|h| h == column).expect(column);
+                let Ok(number) = row[at].parse::<f64>() else {
+                    assert_eq!(value, if row[at].is_empty() { "none" } else { &row[at] });
+                    continue;
+                };
+                let expected = if shares.contains(&column) {
+                    100.0 * number
+                } else {
+                    number
+                };
+                assert_shows(&value, expected, &format!("{run} {} {column}", row[0]));
+                shown += 1;
+            }
+            assert!(shown >= 10, "{run}: the card shows the numbers");
+        }
+    }
 }

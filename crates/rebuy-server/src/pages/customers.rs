@@ -2,7 +2,7 @@
 
 use crate::customers::Held;
 use crate::html::{Page, decimal, escape, note, page, percent, respond, short, url_encode, whole};
-use crate::labels::{column_label, is_money_column, is_probability_column};
+use crate::labels::{column_label, is_money_column, is_share_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
 use axum::extract::{Query, State};
@@ -68,12 +68,12 @@ pub async fn customers(
     respond(status, page(&run, Page::Customers, &body, false))
 }
 
-/// A number of a customer: money in the run's currency with cents, a probability as a
-/// percentage, others with `decimals` places (`None`: as short as it reads well).
+/// A number of a customer: money in the run's currency with cents, a probability or a
+/// share as a percentage, others with `decimals` places (`None`: as short as it reads well).
 fn number_text(run: &RunData, column: &str, value: f64, decimals: Option<usize>) -> String {
     if is_money_column(column) {
         run.money.cents(value)
-    } else if is_probability_column(column) {
+    } else if is_share_column(column) {
         percent(value)
     } else {
         decimals.map_or_else(|| short(value), |d| decimal(value, d))

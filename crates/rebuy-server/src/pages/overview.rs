@@ -52,8 +52,9 @@ pub fn overview_body(run: &RunData) -> String {
         card("Orders", whole(o.orders), "distinct invoices".into()),
         card(
             "Average order value",
-            money.cents(o.revenue / o.orders.max(1.0)),
-            "revenue / orders, before returns".into(),
+            money.cents(o.net_spend / o.orders.max(1.0)),
+            // As `avg_order_value` of customers.csv: net spend per order.
+            "net spend / orders".into(),
         ),
         card(
             "Active",
