@@ -4,7 +4,7 @@ use crate::ballista::BallistaSource;
 use crate::features::{CustomerAggregates, CustomerFeatures};
 use crate::postgres::PostgresSource;
 use crate::{Error, Result, TimeUnit};
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, UInt32Type};
 use datafusion::datasource::MemTable;
@@ -14,6 +14,19 @@ use rebuy_data::{
     CleaningRules, ColumnMapping, LineTable, Lines, QualityReport, SpilledLines, Transactions,
 };
 use std::sync::Arc;
+
+/// The revenue of one calendar month (see [`FeatureEngine::monthly_revenue`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthRevenue {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Sum of the clean sales of the days covered.
+    pub revenue: f64,
+    /// The first and last day of the month covered: the whole month, or less where the
+    /// data or the as-of date start or end inside it.
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+}
 
 /// The first day that features do not see: features use the lines of days before it,
 /// labels the days from it on. Held as days since 1970-01-01.
@@ -304,14 +317,18 @@ impl FeatureEngine {
         Ok(purchase_days)
     }
 
-    /// Revenue per calendar month (`YYYY-MM`) of the clean sales, for the overview.
-    /// The SQL sums by day (portable to every engine); the sums of a day from several
-    /// partitions are added, rounded as money, and days are put into months here.
-    pub fn monthly_revenue(&self) -> Result<Vec<(String, f64)>> {
-        let batches = self.query(
-            "SELECT day, SUM(amount) AS revenue FROM lines WHERE NOT is_return \
+    /// Revenue per calendar month of the clean sales before `as_of` (the days the
+    /// customers' features see), for the overview: every month from the first sale to
+    /// the day before `as_of` (or the last sale), months without a sale at 0, each with
+    /// the days of it covered. The SQL sums by day (portable to every engine); the sums
+    /// of a day from several partitions are added, rounded as money, and days are put
+    /// into months here.
+    pub fn monthly_revenue(&self, as_of: AsOf) -> Result<Vec<MonthRevenue>> {
+        let batches = self.query(&format!(
+            "SELECT day, SUM(amount) AS revenue FROM lines WHERE NOT is_return AND day < {} \
              GROUP BY day ORDER BY day",
-        )?;
+            as_of.day()
+        ))?;
         let mut days = std::collections::BTreeMap::<i64, f64>::new();
         for batch in &batches {
             let revenue = float_column(batch, "revenue")?;
@@ -319,12 +336,37 @@ impl FeatureEngine {
                 *days.entry(day).or_default() += revenue;
             }
         }
-        let mut months = std::collections::BTreeMap::<String, f64>::new();
-        for (day, revenue) in days {
-            let month = AsOf(day as i32).date().format("%Y-%m").to_string();
-            *months.entry(month).or_default() += round_money(revenue);
+        let last = AsOf(self.last_day.min(as_of.day() - 1)).date();
+        let mut months: Vec<MonthRevenue> = Vec::new();
+        let mut first = AsOf(self.first_day).date();
+        while first <= last {
+            let next_month = first
+                .with_day(1)
+                .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+                .unwrap_or(last + Duration::days(1));
+            let last_day = (next_month - Duration::days(1)).min(last);
+            months.push(MonthRevenue {
+                month: first.format("%Y-%m").to_string(),
+                revenue: 0.0,
+                first_day: first,
+                last_day,
+            });
+            first = next_month;
         }
-        Ok(months.into_iter().collect())
+        for (day, revenue) in days {
+            let date = AsOf(day as i32).date();
+            if let Some(month) = months
+                .iter_mut()
+                .find(|m| m.first_day <= date && date <= m.last_day)
+            {
+                month.revenue += round_money(revenue);
+            }
+        }
+        // A sum of rounded days is not itself on the millionth grid (23035.440000000006).
+        for month in &mut months {
+            month.revenue = round_money(month.revenue);
+        }
+        Ok(months)
     }
 
     /// The embedded engine's customer ids by key (empty for a database, whose

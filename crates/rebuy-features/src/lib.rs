@@ -23,7 +23,7 @@ pub mod postgres;
 mod pushdown;
 
 pub use ballista::{BallistaSource, is_ballista_url};
-pub use engine::{AsOf, FeatureEngine};
+pub use engine::{AsOf, FeatureEngine, MonthRevenue};
 pub use features::CustomerFeatures;
 pub use postgres::{PostgresSource, is_postgres_url};
 pub use rebuy_models::rfm::{self, SegmentMap, SegmentRule, quintile_scores};

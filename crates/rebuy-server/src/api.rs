@@ -227,7 +227,7 @@ async fn customers(
     path = "/api/customers.csv",
     params(("segment" = Option<String>, Query, description = "Only customers of this RFM segment")),
     responses(
-        (status = 200, description = "Every matching customer, one CSV row each, for a campaign tool", content_type = "text/csv"),
+        (status = 200, description = "Every matching customer, one CSV row each, for a campaign tool: the run's customers.csv rows, with its header and every column", content_type = "text/csv"),
         (status = 400, body = ErrorBody)
     )
 )]
@@ -235,40 +235,24 @@ async fn customers_csv(
     State(run): State<Arc<RunData>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let segment = crate::listing::segment_param(&run, &params)?;
-    let table = &run.customers;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["customer_id", "rfm_segment"];
-    if table.cluster_name.is_some() {
-        header.push("cluster_name");
-    }
-    header.extend(table.numbers.iter().map(|c| c.name.as_str()));
-    let internal =
-        |e: csv::Error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string());
-    writer.write_record(&header).map_err(internal)?;
-    for row in 0..table.len() {
-        if segment.is_some_and(|s| s != &table.rfm_segment[row]) {
-            continue;
-        }
-        let mut record = vec![
-            table.customer_id[row].to_string(),
-            table.rfm_segment[row].to_string(),
-        ];
-        if let Some(clusters) = &table.cluster_name {
-            record.push(clusters[row].to_string());
-        }
-        record.extend(
-            table
-                .numbers
-                .iter()
-                .map(|c| c.get(row).map_or_else(String::new, |v| v.to_string())),
-        );
-        writer.write_record(&record).map_err(internal)?;
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string()))?;
-    let file_name = format!("customers-{}.csv", file_slug(segment.unwrap_or("all")));
+    let segment = crate::listing::segment_param(&run, &params)?.map(str::to_string);
+    let file_name = format!(
+        "customers-{}.csv",
+        file_slug(segment.as_deref().unwrap_or("all"))
+    );
+    // customers.csv as it is on disk, reduced to the segment: every column the run
+    // has, in its order (export.rs).
+    let exported = Arc::clone(&run);
+    let bytes = tokio::task::spawn_blocking(move || {
+        crate::export::customers_csv(&exported, |row| {
+            segment
+                .as_deref()
+                .is_none_or(|s| s == &exported.customers.rfm_segment[row])
+        })
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string()))?
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -302,9 +286,9 @@ pub struct Segment {
     pub customers: usize,
     /// Share of all customers, 0 to 1.
     pub customer_share: f64,
-    /// Total spend of the segment's customers before the as-of date.
+    /// Net spend (sales minus returns) of the segment's customers before the as-of date.
     pub revenue: f64,
-    /// Share of all revenue, 0 to 1.
+    /// Share of all customers' net spend, 0 to 1.
     pub revenue_share: f64,
     pub mean_recency_days: f64,
     pub mean_frequency: f64,
@@ -325,7 +309,7 @@ pub struct Segments {
 #[utoipa::path(get, path = "/api/segments", responses((status = 200, body = Segments)))]
 async fn segments(State(run): State<Arc<RunData>>) -> Json<Segments> {
     let customers = run.overview.customers.max(1) as f64;
-    let revenue = run.overview.revenue;
+    let net_spend = run.overview.net_spend;
     let segments = run
         .segments
         .iter()
@@ -333,9 +317,9 @@ async fn segments(State(run): State<Arc<RunData>>) -> Json<Segments> {
             name: s.name.clone(),
             customers: s.customers,
             customer_share: s.customers as f64 / customers,
-            revenue: s.revenue,
-            revenue_share: if revenue > 0.0 {
-                s.revenue / revenue
+            revenue: s.net_spend,
+            revenue_share: if net_spend > 0.0 {
+                s.net_spend / net_spend
             } else {
                 0.0
             },

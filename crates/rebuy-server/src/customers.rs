@@ -11,7 +11,9 @@ use std::ops::Index;
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// Columns read as text; every other column is a number (empty cell = missing).
+/// Columns read as text. Any other column is read as numbers until a cell is not a
+/// number: then it is a text column too (a run may add columns this version does not
+/// know, such as flags or dates).
 const TEXT_COLUMNS: [&str; 6] = [
     "customer_id",
     "rfm_segment",
@@ -31,6 +33,16 @@ const REQUIRED_COLUMNS: [&str; 8] = [
     "f_score",
     "m_score",
     "rfm_segment",
+];
+
+/// Columns that must hold numbers: a cell that is not one is an error.
+const NUMBER_COLUMNS: [&str; 6] = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
 ];
 
 /// A missing value of a column of whole numbers.
@@ -249,21 +261,39 @@ pub struct Customers {
     pub customer_id: CustomerIds,
     pub rfm_segment: TextColumn,
     pub cluster_name: Option<TextColumn>,
-    /// The other text columns the run has (`churn_risk`, `expected_next_purchase_date`),
-    /// by name.
+    /// The other text columns the run has (`churn_risk`, `expected_next_purchase_date`,
+    /// and any column that is not all numbers), by name, in file order.
     pub labels: Vec<(String, TextColumn)>,
     /// Numeric columns in file order.
     pub numbers: Vec<NumberColumn>,
+    /// Every column of the file, in file order, and where it is held.
+    pub columns: Vec<(String, Held)>,
 }
 
-/// Where a column of the file goes.
-enum Sink {
+/// Where a column of `customers.csv` is held in [`Customers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
     Id,
-    /// Index into [`TEXT_COLUMNS`].
-    Text(usize),
-    /// Index into the numeric columns.
+    Segment,
+    Cluster,
+    /// Index into [`Customers::labels`].
+    Label(usize),
+    /// Index into [`Customers::numbers`].
     Number(usize),
 }
+
+/// Where a column of the file goes while it is read.
+#[derive(Debug, Clone, Copy)]
+enum Sink {
+    Id,
+    /// Index into the text columns being read.
+    Text(usize),
+    /// Index into the numeric columns being read.
+    Number(usize),
+}
+
+/// A text column being read: its name, values and the index of each distinct text.
+type TextBeingRead = (String, TextColumn, HashMap<String, u32>);
 
 impl Customers {
     pub fn load(path: &Path) -> Result<Self, ServerError> {
@@ -290,14 +320,25 @@ impl Customers {
             file: file.clone(),
             source,
         })?;
-        let mut numbers: Vec<NumberColumn> = Vec::new();
-        let sinks: Vec<Sink> = header
+        let mut numbers: Vec<Option<NumberColumn>> = Vec::new();
+        let mut texts: Vec<TextBeingRead> = Vec::new();
+        let text_column = |name: &str| {
+            let values = TextColumn {
+                distinct: Vec::new(),
+                index: Vec::with_capacity(rows),
+            };
+            (name.to_string(), values, HashMap::new())
+        };
+        let mut sinks: Vec<Sink> = header
             .iter()
-            .map(|name| match TEXT_COLUMNS.iter().position(|t| *t == name) {
-                Some(0) => Sink::Id,
-                Some(text) => Sink::Text(text),
-                None => {
-                    numbers.push(NumberColumn::new(name, rows));
+            .map(|name| {
+                if name == "customer_id" {
+                    Sink::Id
+                } else if TEXT_COLUMNS.contains(&name) {
+                    texts.push(text_column(name));
+                    Sink::Text(texts.len() - 1)
+                } else {
+                    numbers.push(Some(NumberColumn::new(name, rows)));
                     Sink::Number(numbers.len() - 1)
                 }
             })
@@ -306,17 +347,6 @@ impl Customers {
             ends: Vec::with_capacity(rows),
             ..CustomerIds::default()
         };
-        let mut text: [Option<(TextColumn, HashMap<String, u32>)>; TEXT_COLUMNS.len()] =
-            Default::default();
-        for sink in &sinks {
-            if let Sink::Text(column) = sink {
-                let values = TextColumn {
-                    distinct: Vec::new(),
-                    index: Vec::with_capacity(rows),
-                };
-                text[*column] = Some((values, HashMap::new()));
-            }
-        }
         let mut record = csv::StringRecord::new();
         let mut line = 1;
         while reader
@@ -324,45 +354,102 @@ impl Customers {
             .map_err(|e| invalid(format!("line {}: {e}", line + 1)))?
         {
             line += 1;
-            for ((sink, name), cell) in sinks.iter().zip(&header).zip(&record) {
-                match sink {
+            for (at, (name, cell)) in header.iter().zip(&record).enumerate() {
+                match sinks[at] {
                     Sink::Id => customer_id.push(cell).map_err(&invalid)?,
                     Sink::Text(column) => {
-                        if let Some((values, seen)) = &mut text[*column] {
-                            values.push(cell, seen);
-                        }
+                        let (_, values, seen) = &mut texts[column];
+                        values.push(cell, seen);
                     }
                     Sink::Number(column) => {
                         let value = if cell.is_empty() {
-                            f64::NAN
+                            Some(f64::NAN)
                         } else {
-                            let parsed: f64 = cell.parse().map_err(|_| {
-                                invalid(format!(
-                                    "line {line}, column `{name}`: `{cell}` is not a number"
-                                ))
-                            })?;
-                            if parsed.is_finite() { parsed } else { f64::NAN }
+                            cell.parse::<f64>()
+                                .ok()
+                                .map(|v| if v.is_finite() { v } else { f64::NAN })
                         };
-                        numbers[*column].values.push(value);
+                        match (value, &mut numbers[column]) {
+                            (Some(value), Some(numbers)) => numbers.values.push(value),
+                            (None, _) if NUMBER_COLUMNS.contains(&name) => {
+                                return Err(invalid(format!(
+                                    "line {line}, column `{name}`: `{cell}` is not a number"
+                                )));
+                            }
+                            (_, slot) => {
+                                // Not all numbers: the column is text from here on, its
+                                // earlier cells written back as the numbers they were.
+                                let read = slot.take().map(|c| c.values);
+                                let mut text = text_column(name);
+                                for row in 0..read.as_ref().map_or(0, Values::len) {
+                                    let value = read.as_ref().map_or(f64::NAN, |v| v.get(row));
+                                    let earlier = if value.is_nan() {
+                                        String::new()
+                                    } else {
+                                        value.to_string()
+                                    };
+                                    text.1.push(&earlier, &mut text.2);
+                                }
+                                text.1.push(cell, &mut text.2);
+                                texts.push(text);
+                                sinks[at] = Sink::Text(texts.len() - 1);
+                            }
+                        }
                     }
                 }
             }
         }
         customer_id.text.shrink_to_fit();
         customer_id.sort_rows_by_id().map_err(&invalid)?;
-        let [_, rfm_segment, cluster_name, labels @ ..] =
-            text.map(|column| column.map(|(values, _)| values));
-        let labels = TEXT_COLUMNS[3..]
+        let mut number_index = vec![0; numbers.len()];
+        let mut kept_numbers = Vec::new();
+        for (at, column) in numbers.into_iter().enumerate() {
+            if let Some(column) = column {
+                number_index[at] = kept_numbers.len();
+                kept_numbers.push(column);
+            }
+        }
+        let mut texts: Vec<Option<(String, TextColumn)>> = texts
+            .into_iter()
+            .map(|(name, values, _)| Some((name, values)))
+            .collect();
+        let (mut rfm_segment, mut cluster_name) = (None, None);
+        let mut labels = Vec::new();
+        let columns = header
             .iter()
-            .zip(labels)
-            .filter_map(|(name, values)| values.map(|values| (name.to_string(), values)))
+            .zip(&sinks)
+            .map(|(name, sink)| {
+                let held = match *sink {
+                    Sink::Id => Held::Id,
+                    Sink::Number(at) => Held::Number(number_index[at]),
+                    Sink::Text(at) => {
+                        let (name, values) = texts[at].take().unwrap_or_default();
+                        match name.as_str() {
+                            "rfm_segment" => {
+                                rfm_segment = Some(values);
+                                Held::Segment
+                            }
+                            "cluster_name" => {
+                                cluster_name = Some(values);
+                                Held::Cluster
+                            }
+                            _ => {
+                                labels.push((name, values));
+                                Held::Label(labels.len() - 1)
+                            }
+                        }
+                    }
+                };
+                (name.to_string(), held)
+            })
             .collect();
         Ok(Customers {
             customer_id,
             rfm_segment: rfm_segment.unwrap_or_default(),
             cluster_name,
             labels,
-            numbers,
+            numbers: kept_numbers,
+            columns,
         })
     }
 
@@ -538,6 +625,59 @@ mod tests {
         std::fs::write(&path, "customer_id,frequency\n1,2\n").expect("write");
         let error = Customers::load(&path).expect_err("must fail");
         assert!(error.to_string().contains("recency_days"), "{error}");
+    }
+
+    #[test]
+    fn a_column_that_is_not_all_numbers_is_read_as_text_in_file_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("customers.csv");
+        std::fs::write(
+            &path,
+            format!(
+                "{HEADER},gross_spend,net_spend_not_positive,churn_risk\n\
+                 1,3,2,10.5,1,1,1,Champions,12.5,0,High\n\
+                 2,3,2,10.5,1,1,1,Champions,,true,Low\n\
+                 3,3,2,10.5,1,1,1,Champions,7,1.5,Low\n"
+            ),
+        )
+        .expect("write");
+        let customers = Customers::load(&path).expect("loads");
+        let names: Vec<&str> = customers.columns.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "customer_id",
+                "recency_days",
+                "frequency",
+                "monetary",
+                "r_score",
+                "f_score",
+                "m_score",
+                "rfm_segment",
+                "gross_spend",
+                "net_spend_not_positive",
+                "churn_risk"
+            ]
+        );
+        assert_eq!(customers.columns[0].1, Held::Id);
+        assert_eq!(customers.columns[7].1, Held::Segment);
+        assert_eq!(customers.value("gross_spend", 1), None);
+        assert_eq!(customers.value("gross_spend", 2), Some(7.0));
+        let Held::Label(flag) = customers.columns[9].1 else {
+            panic!("{:?}", customers.columns[9]);
+        };
+        let (name, flags) = &customers.labels[flag];
+        assert_eq!(name, "net_spend_not_positive");
+        assert_eq!(flags.iter().collect::<Vec<_>>(), ["0", "true", "1.5"]);
+        assert!(customers.column("net_spend_not_positive").is_none());
+        let Held::Label(risk) = customers.columns[10].1 else {
+            panic!("{:?}", customers.columns[10]);
+        };
+        assert_eq!(customers.labels[risk].0, "churn_risk");
+        let Held::Number(spend) = customers.columns[8].1 else {
+            panic!("{:?}", customers.columns[8]);
+        };
+        assert_eq!(customers.numbers[spend].name, "gross_spend");
     }
 
     #[test]

@@ -57,9 +57,11 @@ h1{font-size:24px;margin:8px 0 4px}
 h2{font-size:18px;margin:28px 0 10px}
 p.lead{color:#4b5563;margin:0 0 18px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px}
+.cards.headline{grid-template-columns:repeat(auto-fit,minmax(230px,1fr))}
 .card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .card .label{color:#6b7280;font-size:13px}
-.card .value{font-size:24px;font-weight:650;margin-top:4px}
+.card .value{font-size:24px;font-weight:650;margin-top:4px;white-space:nowrap}
+.card .value.long{font-size:19px;padding-top:3px}
 .card .sub{color:#6b7280;font-size:12px;margin-top:2px}
 .panel{overflow-x:auto;background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08);margin-bottom:14px}
 .chart{width:100%;height:340px}
@@ -69,6 +71,11 @@ p.lead{color:#4b5563;margin:0 0 18px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
 th,td{padding:7px 9px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}
 th{background:#f9fafb;font-weight:600;color:#374151;white-space:nowrap}
+table.segments th,#customer-table th,#cluster-profiles th{white-space:normal}
+#cluster-profiles td:first-child{white-space:nowrap}
+#customer-table td.name{white-space:nowrap}
+table.segments td.action{min-width:260px}
+table.segments th.num{min-width:84px}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr:hover td{background:#f9fafb}
 th a{color:inherit;text-decoration:none}
@@ -111,9 +118,28 @@ window.addEventListener('error',function(e){
   window.rebuyErrors.push(Array.prototype.join.call(arguments,' '));original.apply(console,arguments);};})();
 </script>"#;
 
+/// The chart helper and the money formatter of the page script. An option with a
+/// `rebuyMoney` key (`{"axis": "y"}` or `"x"`) gets its tooltip values and that axis's
+/// labels written as money by `rebuyMoney`, the twin of [`crate::money::Money::format`].
 const CHART_SCRIPT: &str = r#"<script>
+function rebuyMoney(value, decimals){
+  if(value===null||value===undefined||isNaN(value)){return '';}
+  var style=window.rebuyMoneyStyle||{prefix:'',suffix:''};
+  var places=(decimals===undefined)?2:decimals;
+  var number=Math.abs(Number(value)).toLocaleString('en-US',{minimumFractionDigits:places,maximumFractionDigits:places});
+  var sign=(Number(value)<0&&/[1-9]/.test(number))?'-':'';
+  return sign+style.prefix+number+style.suffix;
+}
 function rebuyChart(id, option){
   var el=document.getElementById(id);
+  var money=option.rebuyMoney;
+  delete option.rebuyMoney;
+  if(money){
+    option.tooltip=option.tooltip||{};
+    option.tooltip.valueFormatter=function(v){return rebuyMoney(v,2);};
+    var axis=option[money.axis+'Axis'];
+    if(axis){axis.axisLabel=axis.axisLabel||{};axis.axisLabel.formatter=function(v){return rebuyMoney(v,0);};}
+  }
   var chart=echarts.init(el);
   chart.setOption(option);
   el.setAttribute('data-rendered','true');
@@ -161,11 +187,12 @@ pub fn frame(run: &RunData, title: &str, menu: &str, scripts: &str, body: &str) 
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{title} &middot; rebuy</title><style>{STYLE}</style>{HEAD_SCRIPT}\
-{scripts}{CHART_SCRIPT}</head><body>\
+{scripts}<script>window.rebuyMoneyStyle={money};</script>{CHART_SCRIPT}</head><body>\
 <header><span class=\"brand\">rebuy</span><nav>{menu}</nav>\
 <span class=\"run\">run <b>{run_name}</b>{as_of}</span></header><main>{body}</main></body></html>",
         title = escape(title),
         run_name = escape(&run.name()),
+        money = script_json(&run.money.script_style()),
     )
 }
 

@@ -8,7 +8,8 @@
 //! - pages: `/` (overview), `/segments`, `/customers`, `/models`, `/predict`, with
 //!   ECharts bundled in the binary under `/assets/` so they work offline;
 //! - the API: `GET /api/health`, `GET /api/customers/{id}`, `GET /api/customers`,
-//!   `GET /api/customers.csv`, `GET /api/segments`, `POST /api/rfm-score`,
+//!   `GET /api/customers.csv` (the run's customers.csv rows, every column, whole or by
+//!   segment), `GET /api/segments`, `POST /api/rfm-score`,
 //!   `POST /api/predict`, `POST /api/score.csv`, `GET /api/models`, and its OpenAPI
 //!   document at `/api/openapi.json`.
 //!
@@ -35,7 +36,12 @@
 //! ```
 //!
 //! [`report_html`] renders the Overview, Segments and Models pages into one
-//! self-contained file (`report.html` of a run).
+//! self-contained file (`report.html` of a run; [`RunData::named`] gives it the run's
+//! final name when it is written in a staging folder).
+//!
+//! Every page states the days its figures cover (sales before the as-of date; the
+//! data-quality table every line read) and writes money in the run's currency
+//! (`currency` in manifest.json).
 //!
 //! Column meanings are in `docs/definitions.md`.
 
@@ -45,8 +51,11 @@ pub mod batch;
 mod comparison;
 mod customers;
 mod error;
+mod export;
 mod html;
+mod labels;
 mod listing;
+mod money;
 mod pages;
 pub mod prediction;
 mod report;

@@ -3,6 +3,8 @@
 use crate::ServerError;
 use crate::comparison::Comparison;
 use crate::customers::Customers;
+use crate::money::Money;
+use chrono::NaiveDate;
 use rebuy_models::rfm::{self, SegmentMap};
 use rebuy_models::scoring::{
     Answering, ClusterModel, LifetimeModel, ModelFile, Population, RFM_FIELDS, RFM_ONLY,
@@ -27,6 +29,9 @@ pub struct Manifest {
     pub first_sale: Option<String>,
     pub last_sale: Option<String>,
     pub inputs: Vec<InputFile>,
+    /// ISO 4217 code of the run's amounts (`rebuy run --currency`); null or absent
+    /// (older runs) when the run names none.
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,9 +87,15 @@ struct SegmentsFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Clustering {
+    /// `"Auto"`, or `{"Fixed": k}` for `--k k` (absent in older runs).
+    pub k_choice: Option<serde_json::Value>,
     pub chosen_k: Option<u32>,
+    /// The elbow of the inertia curve (Kneedle), when the curve has one.
+    pub knee: Option<u32>,
     /// Why this k, in a sentence.
     pub reason: Option<String>,
+    /// Share of the customers k was chosen and the centres fitted on (1: all).
+    pub fit_customer_share: Option<f64>,
     pub sweep: Vec<SweepPoint>,
     /// One object per cluster: its id, name, size and mean features, shown as given.
     pub clusters: Vec<serde_json::Map<String, serde_json::Value>>,
@@ -96,13 +107,134 @@ pub struct SweepPoint {
     pub k: u32,
     pub inertia: Option<f64>,
     pub silhouette: Option<f64>,
+    pub davies_bouldin: Option<f64>,
+}
+
+impl Clustering {
+    /// The k the user forced with `--k`, if any.
+    pub fn fixed_k(&self) -> Option<u64> {
+        self.k_choice.as_ref()?.get("Fixed")?.as_u64()
+    }
+}
+
+/// The days the figures of a run cover.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Period {
+    /// Day of the first sale of the data (every line read).
+    pub first_sale: Option<NaiveDate>,
+    /// Day of the last sale of the data.
+    pub last_sale: Option<NaiveDate>,
+    /// The first day the customer features do not see.
+    pub as_of: Option<NaiveDate>,
+}
+
+impl Period {
+    fn of(manifest: &Manifest) -> Period {
+        let day = |text: &Option<String>| {
+            text.as_deref()
+                .and_then(|t| t.get(..10))
+                .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+        };
+        Period {
+            first_sale: day(&manifest.first_sale),
+            last_sale: day(&manifest.last_sale),
+            as_of: day(&manifest.as_of),
+        }
+    }
+
+    /// The last day the customers' figures see: the day before the as-of date, or the
+    /// last sale when the data end earlier.
+    pub fn last_day(&self) -> Option<NaiveDate> {
+        let before_as_of = self.as_of.and_then(|d| d.pred_opt());
+        match (before_as_of, self.last_sale) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The days of calendar month `YYYY-MM` that the figures cover (inside the data and
+    /// before the as-of date); `None` when none is.
+    pub fn days_of(&self, month: &str) -> Option<(NaiveDate, NaiveDate)> {
+        let (start, end) = calendar_month(month)?;
+        let from = self.first_sale.map_or(start, |f| f.max(start));
+        let to = self.last_day().map_or(end, |l| l.min(end));
+        (from <= to).then_some((from, to))
+    }
+
+    /// Whether the figures cover only part of calendar month `YYYY-MM`.
+    pub fn is_partial(&self, month: &str) -> bool {
+        self.days_of(month) != calendar_month(month)
+    }
+
+    /// Whether the data hold sales on or after the as-of date: the quality report
+    /// counts them, customers.csv and months.csv do not.
+    pub fn has_sales_after_as_of(&self) -> bool {
+        matches!((self.as_of, self.last_sale), (Some(as_of), Some(last)) if last >= as_of)
+    }
+}
+
+/// Revenue of one calendar month, and the days of it that the revenue covers.
+#[derive(Debug, Clone)]
+pub struct RevenueMonth {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub revenue: f64,
+    /// First and last day covered (inside the data and before the as-of date), when
+    /// known.
+    pub days: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl RevenueMonth {
+    /// The first and last day of the calendar month.
+    pub fn calendar(&self) -> Option<(NaiveDate, NaiveDate)> {
+        calendar_month(&self.month)
+    }
+
+    /// Whether the revenue covers only part of the month (the data or the as-of date
+    /// start or end inside it).
+    pub fn is_partial(&self) -> bool {
+        match (self.days, self.calendar()) {
+            (Some(days), Some(calendar)) => days != calendar,
+            _ => false,
+        }
+    }
+
+    /// Days covered and days in the month.
+    pub fn day_counts(&self) -> Option<(i64, i64)> {
+        let ((first, last), (start, end)) = (self.days?, self.calendar()?);
+        Some(((last - first).num_days() + 1, (end - start).num_days() + 1))
+    }
+}
+
+/// The first and last day of calendar month `YYYY-MM`.
+fn calendar_month(month: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    let next = first.checked_add_months(chrono::Months::new(1))?;
+    Some((first, next.pred_opt()?))
+}
+
+/// `months.csv`, cut to the run's period.
+#[derive(Debug, Clone, Default)]
+pub struct RevenueByMonth {
+    pub months: Vec<RevenueMonth>,
+    /// Set for a months.csv of an older run, which counted every sale: months from the
+    /// as-of date on are left out, and the as-of month may hold later sales.
+    pub counts_every_sale: bool,
 }
 
 /// Headline numbers of the Overview page.
 #[derive(Debug)]
 pub struct Overview {
     pub customers: usize,
+    /// Sales before returns, before the as-of date: the sum of `gross_spend` when the
+    /// run has it, else of `monetary` (docs/definitions.md).
     pub revenue: f64,
+    /// Net spend (sales minus returns) before the as-of date: the sum of `monetary`, the
+    /// base of the segments' and clusters' shares.
+    pub net_spend: f64,
+    /// Value of the customers' returns before the as-of date, when the run has
+    /// `returns_value`.
+    pub returns_value: Option<f64>,
     pub orders: f64,
     /// Customers who bought within the horizon before the as-of date.
     pub active: usize,
@@ -118,7 +250,8 @@ pub struct Overview {
 pub struct SegmentSummary {
     pub name: String,
     pub customers: usize,
-    pub revenue: f64,
+    /// Net spend of the segment's customers (see [`Overview::net_spend`]).
+    pub net_spend: f64,
     pub mean_recency_days: f64,
     pub mean_frequency: f64,
     pub mean_monetary: f64,
@@ -157,8 +290,15 @@ pub struct RunData {
     pub has_segments_file: bool,
     /// `metrics.json`: the model comparison.
     pub comparison: Option<Comparison>,
-    /// `months.csv`: month (`YYYY-MM`) and revenue.
-    pub revenue_by_month: Option<Vec<(String, f64)>>,
+    /// `months.csv`: revenue per month, before the as-of date.
+    pub revenue_by_month: Option<RevenueByMonth>,
+    /// The days the figures cover.
+    pub period: Period,
+    /// How amounts are written (the run's currency).
+    pub money: Money,
+    /// The run's name when it is not the folder's (report.html is written in a staging
+    /// folder).
+    display_name: Option<String>,
     pub overview: Overview,
     /// Largest segment first.
     pub segments: Vec<SegmentSummary>,
@@ -204,8 +344,10 @@ impl RunData {
             });
         let comparison: Option<Comparison> = read_optional_json(&dir.join("metrics.json"))?;
         let customers = Customers::load(&dir.join("customers.csv"))?;
-        let revenue_by_month = read_months(&dir.join("months.csv"))?;
+        let period = Period::of(&manifest);
+        let revenue_by_month = read_months(&dir.join("months.csv"), &period)?;
         let overview = overview(&manifest, &customers);
+        let money = Money::new(manifest.currency.as_deref());
         let segments = segment_summaries(&customers);
         let rfm = Arc::new(RfmReference::new(
             RFM_FIELDS.map(|name| customers.required(name).iter().collect()),
@@ -225,6 +367,9 @@ impl RunData {
             has_segments_file,
             comparison,
             revenue_by_month,
+            period,
+            money,
+            display_name: None,
             overview,
             segments,
             rf_cells,
@@ -235,12 +380,23 @@ impl RunData {
         })
     }
 
-    /// Short name of the run for page titles: the folder name.
+    /// Short name of the run for page titles: the folder name, or the name given by
+    /// [`RunData::named`].
     pub fn name(&self) -> String {
+        if let Some(name) = &self.display_name {
+            return name.clone();
+        }
         self.dir.file_name().map_or_else(
             || self.dir.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         )
+    }
+
+    /// The run under another name than its folder's: `rebuy run` writes report.html in
+    /// a staging folder that is renamed to the run's name afterwards.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.display_name = Some(name.into());
+        self
     }
 
     /// Whether a numeric column is in `customers.csv`.
@@ -368,7 +524,10 @@ fn read_pictures(
     Ok(pictures)
 }
 
-fn read_months(path: &Path) -> Result<Option<Vec<(String, f64)>>, ServerError> {
+/// `months.csv`: `month,revenue` and, since the file stops at the as-of date,
+/// `first_day,last_day` (the days of the month the revenue covers). An older file, which
+/// counted every sale, is cut here to the months before the as-of date.
+fn read_months(path: &Path, period: &Period) -> Result<Option<RevenueByMonth>, ServerError> {
     if !path.is_file() {
         return Ok(None);
     }
@@ -382,33 +541,61 @@ fn read_months(path: &Path) -> Result<Option<Vec<(String, f64)>>, ServerError> {
         .headers()
         .map_err(|e| invalid(e.to_string()))?
         .clone();
-    let position = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| invalid(format!("no column `{name}`")))
-    };
+    let find = |name: &str| header.iter().position(|h| h == name);
+    let position = |name: &str| find(name).ok_or_else(|| invalid(format!("no column `{name}`")));
     let (month, revenue) = (position("month")?, position("revenue")?);
-    let mut rows = Vec::new();
+    let covered = find("first_day").zip(find("last_day"));
+    let mut months = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| invalid(e.to_string()))?;
+        let line = index + 2;
         let cell = record.get(revenue).unwrap_or_default();
-        let value: f64 = cell.parse().map_err(|_| {
-            invalid(format!(
-                "line {}: revenue `{cell}` is not a number",
-                index + 2
-            ))
-        })?;
-        rows.push((record.get(month).unwrap_or_default().to_string(), value));
+        let value: f64 = cell
+            .parse()
+            .map_err(|_| invalid(format!("line {line}: revenue `{cell}` is not a number")))?;
+        let date = |at: usize| {
+            let cell = record.get(at).unwrap_or_default();
+            NaiveDate::parse_from_str(cell, "%Y-%m-%d")
+                .map_err(|_| invalid(format!("line {line}: `{cell}` is not a date YYYY-MM-DD")))
+        };
+        let days = match covered {
+            Some((first, last)) => Some((date(first)?, date(last)?)),
+            None => None,
+        };
+        months.push(RevenueMonth {
+            month: record.get(month).unwrap_or_default().to_string(),
+            revenue: value,
+            days,
+        });
     }
-    Ok(Some(rows))
+    let counts_every_sale = covered.is_none();
+    if counts_every_sale {
+        // The days of each month inside the data and before the as-of date.
+        months.retain_mut(|m| {
+            m.days = period.days_of(&m.month);
+            m.days.is_some()
+        });
+    }
+    Ok(Some(RevenueByMonth {
+        months,
+        counts_every_sale: counts_every_sale && period.has_sales_after_as_of(),
+    }))
+}
+
+/// `gross_spend` when the table has it (sales before returns), else `monetary` (which
+/// is that sum in runs without it).
+fn sales_column(customers: &Customers) -> &'static str {
+    if customers.column("gross_spend").is_some() {
+        "gross_spend"
+    } else {
+        "monetary"
+    }
 }
 
 fn overview(manifest: &Manifest, customers: &Customers) -> Overview {
     let horizon_days = manifest.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
     let recency = customers.required("recency_days");
     let frequency = customers.required("frequency");
-    let monetary = customers.required("monetary");
     let tenure = customers.column("tenure_days");
     let as_of = manifest
         .as_of
@@ -433,7 +620,9 @@ fn overview(manifest: &Manifest, customers: &Customers) -> Overview {
     let count = customers.len();
     Overview {
         customers: count,
-        revenue: monetary.iter().sum(),
+        revenue: customers.required(sales_column(customers)).iter().sum(),
+        net_spend: customers.required("monetary").iter().sum(),
+        returns_value: customers.column("returns_value").map(|c| c.present().sum()),
         orders: frequency.iter().sum(),
         active: recency
             .iter()
@@ -454,13 +643,13 @@ fn segment_summaries(customers: &Customers) -> Vec<SegmentSummary> {
         let summary = by_name.entry(name).or_insert_with(|| SegmentSummary {
             name: name.to_string(),
             customers: 0,
-            revenue: 0.0,
+            net_spend: 0.0,
             mean_recency_days: 0.0,
             mean_frequency: 0.0,
             mean_monetary: 0.0,
         });
         summary.customers += 1;
-        summary.revenue += monetary.get(row);
+        summary.net_spend += monetary.get(row);
         summary.mean_recency_days += recency.get(row);
         summary.mean_frequency += frequency.get(row);
     }
@@ -470,7 +659,7 @@ fn segment_summaries(customers: &Customers) -> Vec<SegmentSummary> {
             let n = s.customers as f64;
             s.mean_recency_days /= n;
             s.mean_frequency /= n;
-            s.mean_monetary = s.revenue / n;
+            s.mean_monetary = s.net_spend / n;
             s
         })
         .collect();

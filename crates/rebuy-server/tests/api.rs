@@ -147,9 +147,13 @@ async fn a_segment_exports_as_csv() {
     let header = reader.headers().expect("header").clone();
     assert_eq!(&header[0], "customer_id");
     assert!(header.iter().any(|h| h == "monetary"));
+    let segment = header
+        .iter()
+        .position(|h| h == "rfm_segment")
+        .expect("segment column");
     let rows: Vec<_> = reader.records().map(|r| r.expect("row")).collect();
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| &r[1] == "Can't Lose Them"));
+    assert!(rows.iter().all(|r| &r[segment] == "Can't Lose Them"));
 
     let all = reqwest::get(format!("{base}/api/customers.csv"))
         .await

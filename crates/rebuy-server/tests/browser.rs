@@ -244,6 +244,45 @@ async fn every_page_renders_in_chromium() {
     )
     .await;
 
+    // A real run cut by --as-of mid-month, with a currency: the partial month, the
+    // two-period quality table and the choice of k are there for a person to look at.
+    let cut = common::start("as-of-run").await;
+    check_page(
+        &client,
+        &cut,
+        "/",
+        &["revenue-by-month", "customers-by-month", "active-vs-lapsed"],
+        "overview-as-of-run",
+    )
+    .await;
+    let tooltip = client
+        .execute(
+            "return rebuyMoney(1234.5, 2) + ' ' + rebuyMoney(-0.001, 2);",
+            vec![],
+        )
+        .await
+        .expect("script runs");
+    assert_eq!(
+        tooltip,
+        json!("£1,234.50 £0.00"),
+        "the page script writes money as the pages do"
+    );
+    check_page(
+        &client,
+        &cut,
+        "/segments",
+        &[
+            "segment-map",
+            "segment-shares",
+            "cluster-scatter",
+            "cluster-elbow",
+            "cluster-silhouette",
+        ],
+        "segments-as-of-run",
+    )
+    .await;
+    check_page(&client, &cut, "/customers", &[], "customers-as-of-run").await;
+
     look_up_and_sort_customers(&client, &full).await;
     client.close().await.expect("session closes");
 }

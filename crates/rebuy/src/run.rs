@@ -15,8 +15,8 @@ use rebuy_data::{
 };
 use rebuy_features::features::RfmScores;
 use rebuy_features::{
-    AsOf, BallistaSource, CustomerFeatures, FeatureEngine, PostgresSource, SegmentMap, TimeUnit,
-    is_ballista_url, is_postgres_url,
+    AsOf, BallistaSource, CustomerFeatures, FeatureEngine, MonthRevenue, PostgresSource,
+    SegmentMap, TimeUnit, is_ballista_url, is_postgres_url,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -217,7 +217,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     };
     folder.write_json(MANIFEST, &manifest)?;
     stages.start();
-    write_report(&folder)?;
+    write_report(&folder, &args.out)?;
     stages.end("report");
     manifest.stages = stages.done;
     manifest.files = folder.files()?;
@@ -337,7 +337,7 @@ fn write_tables(
     write_customers(&folder.path("customers.csv"), &features, &rfm, &extra)?;
     segments::write(folder, &features, &rfm, segment_map, &args.k, &clustering)?;
     folder.write_json("quality.json", engine.quality())?;
-    write_months(&folder.path("months.csv"), &engine.monthly_revenue()?)?;
+    write_months(&folder.path("months.csv"), &engine.monthly_revenue(as_of)?)?;
     stages.end("write");
 
     let mut summary = segments_text(&features, &rfm, as_of);
@@ -516,13 +516,20 @@ fn spawn_hashing(paths: Vec<PathBuf>) -> std::thread::JoinHandle<Result<Vec<Inpu
     })
 }
 
-/// `months.csv`: revenue of the clean sales by calendar month (`YYYY-MM`).
-fn write_months(path: &Path, months: &[(String, f64)]) -> Result<()> {
+/// `months.csv`: revenue of the clean sales before the as-of date by calendar month
+/// (`YYYY-MM`), with the first and last day of the month it covers (a month the data or
+/// the as-of date cut is partial).
+fn write_months(path: &Path, months: &[MonthRevenue]) -> Result<()> {
     let mut writer =
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    writer.write_record(["month", "revenue"])?;
-    for (month, revenue) in months {
-        writer.write_record([month.clone(), format_value(*revenue)])?;
+    writer.write_record(["month", "revenue", "first_day", "last_day"])?;
+    for m in months {
+        writer.write_record([
+            m.month.clone(),
+            format_value(m.revenue),
+            m.first_day.to_string(),
+            m.last_day.to_string(),
+        ])?;
     }
     writer.flush()?;
     Ok(())
@@ -593,10 +600,17 @@ fn clusters_text(clustering: &Clustering) -> String {
     text
 }
 
-/// `report.html`: the run folder as the dashboard shows it, in one self-contained file.
-fn write_report(folder: &RunFolder) -> Result<()> {
+/// `report.html`: the run folder as the dashboard shows it, in one self-contained file,
+/// under the run's name (the folder `target` it is renamed to, not the staging folder
+/// it is written in).
+fn write_report(folder: &RunFolder, target: &Path) -> Result<()> {
+    let name = target.file_name().map_or_else(
+        || target.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let run = rebuy_server::RunData::load(&folder.path(""))
-        .context("cannot read the run folder back for report.html")?;
+        .context("cannot read the run folder back for report.html")?
+        .named(name);
     let path = folder.path("report.html");
     std::fs::write(&path, rebuy_server::report_html(&run))
         .with_context(|| format!("cannot write {}", path.display()))

@@ -428,3 +428,79 @@ fn run_writes_clusters_profiles_and_pictures() {
     ]);
     assert_eq!(bad_k.status.code(), Some(2));
 }
+
+/// A run cut by `--as-of` inside the data: report.html is headed with the run's name
+/// (not the staging folder's), and months.csv stops the day before the as-of date with
+/// the customers' gross spend, its last month marked as covering part of the month only.
+#[test]
+fn a_run_cut_by_as_of_reports_its_name_and_stops_its_months_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("tx.csv");
+    let made = rebuy(&[
+        "generate",
+        "--customers",
+        "150",
+        "--seed",
+        "5",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let out = dir.path().join("spring-2011");
+    let run = rebuy(&[
+        "run",
+        "--input",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2011-06-15",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("run <b>spring-2011</b>"), "the run's name");
+    assert!(!report.contains(".partial-"), "no staging folder name");
+
+    let months = read_csv(&out.join("months.csv"));
+    let last = months.last().unwrap();
+    assert_eq!(
+        (last["month"].as_str(), last["first_day"].as_str()),
+        ("2011-06", "2011-06-01")
+    );
+    assert_eq!(last["last_day"], "2011-06-14");
+    assert!(months.iter().all(|m| m["month"].as_str() <= "2011-06"));
+    let monthly: f64 = months
+        .iter()
+        .map(|m| m["revenue"].parse::<f64>().unwrap())
+        .sum();
+    let spend: f64 = read_csv(&out.join("customers.csv"))
+        .iter()
+        .map(|c| c["gross_spend"].parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        (monthly - spend).abs() < 1e-6 * spend,
+        "months.csv {monthly} vs customers' gross spend {spend}"
+    );
+    // Money on the millionth grid, as written: no float noise such as 23035.440000000006.
+    let on_grid = |cell: &str| cell.split_once('.').is_none_or(|(_, f)| f.len() <= 6);
+    for m in &months {
+        assert!(on_grid(&m["revenue"]), "months.csv {}", m["revenue"]);
+    }
+    for c in &read_csv(&out.join("customers.csv")) {
+        for column in [
+            "monetary",
+            "gross_spend",
+            "avg_order_value",
+            "returns_value",
+            "spend_90d",
+        ] {
+            assert!(on_grid(&c[column]), "customers.csv {column} {}", c[column]);
+        }
+    }
+    let quality: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("quality.json")).unwrap()).unwrap();
+    assert!(
+        quality["revenue"].as_f64().unwrap() > spend,
+        "the quality report counts every sale, also those from the as-of date on"
+    );
+}

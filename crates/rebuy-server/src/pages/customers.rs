@@ -1,6 +1,8 @@
 //! Customers: look one up by id, browse the top customers, export a segment.
 
-use crate::html::{Page, decimal, escape, note, page, respond, short, url_encode, whole};
+use crate::customers::Held;
+use crate::html::{Page, decimal, escape, note, page, percent, respond, short, url_encode, whole};
+use crate::labels::{column_label, is_money_column, is_share_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
 use axum::extract::{Query, State};
@@ -9,18 +11,19 @@ use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Columns of the table, when the run has them: (column, heading, decimals).
-const TABLE_COLUMNS: [(&str, &str, usize); 10] = [
-    ("purchase_probability", "purchase probability", 3),
-    ("probability_percentile", "probability percentile", 0),
-    ("p_alive", "P(alive)", 3),
-    ("monetary", "spend", 0),
-    ("frequency", "orders", 0),
-    ("recency_days", "days since last order", 0),
-    ("avg_order_value", "avg order value", 2),
-    ("tenure_days", "days since first order", 0),
-    ("r_score", "R", 0),
-    ("f_score", "F", 0),
+/// Columns of the table, when the run has them, with their decimals (money always has
+/// cents, probabilities are percentages); headings are the columns' labels.
+const TABLE_COLUMNS: [(&str, usize); 10] = [
+    ("purchase_probability", 0),
+    ("probability_percentile", 0),
+    ("p_alive", 0),
+    ("monetary", 2),
+    ("frequency", 0),
+    ("recency_days", 0),
+    ("avg_order_value", 2),
+    ("tenure_days", 0),
+    ("r_score", 0),
+    ("f_score", 0),
 ];
 
 pub async fn customers(
@@ -65,28 +68,46 @@ pub async fn customers(
     respond(status, page(&run, Page::Customers, &body, false))
 }
 
+/// A number of a customer: money in the run's currency with cents, a probability or a
+/// share as a percentage, others with `decimals` places (`None`: as short as it reads well).
+fn number_text(run: &RunData, column: &str, value: f64, decimals: Option<usize>) -> String {
+    if is_money_column(column) {
+        run.money.cents(value)
+    } else if is_share_column(column) {
+        percent(value)
+    } else {
+        decimals.map_or_else(|| short(value), |d| decimal(value, d))
+    }
+}
+
 fn customer_card(run: &RunData, row: usize) -> String {
     let table = &run.customers;
     let segment = &table.rfm_segment[row];
+    let none = || "<span class=\"muted\">none</span>".to_string();
+    // Every column in the file's order; the id, segment, cluster and R/F/M scores are
+    // in the heading.
+    let in_heading = ["r_score", "f_score", "m_score", "cluster"];
     let facts: String = table
-        .numbers
+        .columns
         .iter()
-        .map(|c| {
-            let value = c
-                .get(row)
-                .map_or_else(|| "<span class=\"muted\">none</span>".to_string(), short);
-            format!(
-                "<dt>{}</dt><dd>{value}</dd>",
-                escape(&c.name.replace('_', " "))
-            )
+        .filter(|(name, _)| !in_heading.contains(&name.as_str()))
+        .filter_map(|(name, held)| {
+            let value = match *held {
+                Held::Id | Held::Segment | Held::Cluster => return None,
+                Held::Number(at) => table.numbers[at]
+                    .get(row)
+                    .map_or_else(none, |v| number_text(run, name, v, None)),
+                Held::Label(at) => match &table.labels[at].1[row] {
+                    "" => none(),
+                    text => escape(text),
+                },
+            };
+            Some(format!(
+                "<dt title=\"{}\">{}</dt><dd>{value}</dd>",
+                escape(name),
+                escape(&column_label(name))
+            ))
         })
-        .chain(table.labels.iter().map(|(name, values)| {
-            format!(
-                "<dt>{}</dt><dd>{}</dd>",
-                escape(&name.replace('_', " ")),
-                escape(&values[row])
-            )
-        }))
         .collect();
     let cluster = table.cluster_name.as_ref().map_or_else(String::new, |c| {
         format!(
@@ -119,7 +140,7 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
     let listing = list_customers(run, query);
     let columns: Vec<_> = TABLE_COLUMNS
         .iter()
-        .filter(|(name, _, _)| run.has_column(name))
+        .filter(|(name, _)| run.has_column(name))
         .collect();
     let link = |sort: &str, descending: bool, page: usize| {
         let mut href = format!(
@@ -134,7 +155,8 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
     };
     let header: String = columns
         .iter()
-        .map(|(name, heading, _)| {
+        .map(|(name, _)| {
+            let heading = escape(&column_label(name));
             let current = query.sort == *name;
             let arrow = match (current, query.descending) {
                 (true, true) => " &#9660;",
@@ -156,20 +178,20 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
             let id = &run.customers.customer_id[row];
             let cells: String = columns
                 .iter()
-                .map(|(name, _, decimals)| {
+                .map(|(name, decimals)| {
                     let value = run
                         .customers
                         .value(name, row)
-                        .map_or_else(String::new, |v| decimal(v, *decimals));
+                        .map_or_else(String::new, |v| number_text(run, name, v, Some(*decimals)));
                     format!("<td class=\"num\">{value}</td>")
                 })
                 .collect();
             let cluster = match &run.customers.cluster_name {
-                Some(c) => format!("<td>{}</td>", escape(&c[row])),
+                Some(c) => format!("<td class=\"name\">{}</td>", escape(&c[row])),
                 None => String::new(),
             };
             format!(
-                "<tr><td><a href=\"/customers?id={}\">{}</a></td><td>{}</td>{cluster}{cells}</tr>",
+                "<tr><td><a href=\"/customers?id={}\">{}</a></td><td class=\"name\">{}</td>{cluster}{cells}</tr>",
                 url_encode(id),
                 escape(id),
                 escape(&run.customers.rfm_segment[row])
@@ -219,10 +241,7 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
     } else {
         String::new()
     };
-    let heading = columns
-        .iter()
-        .find(|(name, _, _)| *name == query.sort)
-        .map_or(query.sort.as_str(), |(_, heading, _)| heading);
+    let heading = escape(&column_label(&query.sort));
     format!(
         "<h2>Top customers by {heading}</h2>\
 <form class=\"inline\" method=\"get\" action=\"/customers\">\

@@ -3,6 +3,7 @@
 
 use crate::comparison::{Comparison, ModelReport};
 use crate::html::{Page, chart, decimal, escape, note, page, percent, whole};
+use crate::labels::{column_label, model_label};
 use crate::run::RunData;
 use axum::extract::State;
 use axum::response::Html;
@@ -37,8 +38,8 @@ fn btyd_pictures(run: &RunData) -> String {
         .collect();
     format!(
         "<h2 id=\"btyd\">Buy-till-you-die models</h2><p class=\"muted\">The calibration \
-         picture uses the <code>bg_nbd</code> row's model and test customers; the matrices \
-         show the MBG/NBD model behind <code>p_alive</code> at the oldest customer's age.</p>\
+         picture uses the BG/NBD row's model and test customers; the matrices show the \
+         MBG/NBD model behind P(alive) at the oldest customer's age.</p>\
          <div class=\"two\">{panels}</div>"
     )
 }
@@ -60,9 +61,9 @@ fn comparison(run: &RunData) -> String {
         Ok(scorer) => format!(
             "Served: <span class=\"pill\" id=\"served-model\">{}</span>, fitted again on the \
              latest complete window ({} customers at {}), answers a customer given every \
-             feature; {} Chosen by {}; the <code>bg_nbd</code> and recency-baseline rows are \
+             feature; {} Chosen by {}; the BG/NBD and recency-baseline rows are \
              there for comparison and are never served.",
-            escape(&scorer.full.file.name),
+            escape(&model_label(&scorer.full.file.name)),
             whole(scorer.full.file.training_window.customers as f64),
             escape(&scorer.full.file.training_window.as_of),
             scorer.rfm_only.as_ref().map_or_else(
@@ -70,7 +71,7 @@ fn comparison(run: &RunData) -> String {
                 |m| format!(
                     "<span class=\"pill\">{}</span> ({}) answers one given recency, frequency \
                      and monetary alone (the Predict form).",
-                    escape(&m.file.name),
+                    escape(&model_label(&m.file.name)),
                     escape(&m.file.kind.replace('_', " "))
                 )
             ),
@@ -105,7 +106,7 @@ threshold with the best F1 score.</p><div class=\"matrices\">{matrices}</div>",
         calibration = calibration_chart(c),
         gains = gains_chart(c),
         lift = lift_chart(c),
-        served_name = escape(&c.chosen),
+        served_name = escape(&model_label(&c.chosen)),
         importance = importance_chart(c),
         matrices = c.models.iter().map(confusion_card).collect::<String>(),
     )
@@ -116,13 +117,11 @@ fn comparison_table(c: &Comparison) -> String {
         .models
         .iter()
         .map(|m| {
+            let label = escape(&model_label(&m.summary.name));
             let name = if m.summary.name == c.chosen {
-                format!(
-                    "<b>{}</b> <span class=\"pill\">served</span>",
-                    escape(&m.summary.name)
-                )
+                format!("<b>{label}</b> <span class=\"pill\">served</span>")
             } else {
-                escape(&m.summary.name)
+                label
             };
             let cells: String = [
                 m.summary.validation_roc_auc,
@@ -164,7 +163,7 @@ fn curves_chart(
         .iter()
         .map(|m| {
             json!({
-                "name": m.summary.name, "type": "line", "showSymbol": false, "data": points(m),
+                "name": model_label(&m.summary.name), "type": "line", "showSymbol": false, "data": points(m),
                 "lineStyle": {"width": if m.summary.name == c.chosen { 3.0 } else { 1.5 }},
             })
         })
@@ -256,7 +255,7 @@ fn lift_chart(c: &Comparison) -> String {
     let series: Vec<Value> = c
         .models
         .iter()
-        .map(|m| json!({"name": m.summary.name, "type": "bar", "data": m.lift.iter().map(|d| d.lift).collect::<Vec<_>>()}))
+        .map(|m| json!({"name": model_label(&m.summary.name), "type": "bar", "data": m.lift.iter().map(|d| d.lift).collect::<Vec<_>>()}))
         .collect();
     let option = json!({
         "tooltip": {"trigger": "axis"},
@@ -274,17 +273,17 @@ fn importance_chart(c: &Comparison) -> String {
     let Some(served) = c.served() else {
         return note("The served model has no row in metrics.json.");
     };
-    let mut features: Vec<(&str, f64)> = served
+    let mut features: Vec<(std::borrow::Cow<'_, str>, f64)> = served
         .feature_importance
         .iter()
-        .map(|f| (f.feature.as_str(), f.importance))
+        .map(|f| (column_label(&f.feature), f.importance))
         .collect();
     features.sort_by(|a, b| a.1.total_cmp(&b.1));
     let option = json!({
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "grid": {"left": 190, "right": 24, "top": 10, "bottom": 30},
         "xAxis": {"type": "value"},
-        "yAxis": {"type": "category", "data": features.iter().map(|f| f.0).collect::<Vec<_>>()},
+        "yAxis": {"type": "category", "data": features.iter().map(|f| f.0.as_ref()).collect::<Vec<_>>()},
         "series": [{"type": "bar", "data": features.iter().map(|f| f.1).collect::<Vec<_>>(),
                     "itemStyle": {"color": "#1e3a5f"}}],
     });
@@ -306,7 +305,7 @@ fn confusion_card(m: &ModelReport) -> String {
     };
     format!(
         "<div class=\"panel\"><b>{}</b>{}{}</div>",
-        escape(&m.summary.name),
+        escape(&model_label(&m.summary.name)),
         matrix(
             format!(
                 "threshold {}",

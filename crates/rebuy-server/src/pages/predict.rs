@@ -3,6 +3,7 @@
 
 use crate::api::{MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS};
 use crate::html::{Page, escape, note, page, whole};
+use crate::labels::model_label;
 use crate::run::RunData;
 use axum::extract::State;
 use axum::response::Html;
@@ -44,7 +45,7 @@ pub async fn predict(State(run): State<Arc<RunData>>) -> Html<String> {
                 Some(model) => format!(
                     "<span class=\"pill\">{}</span> ({}, fitted on recency, frequency and net \
 spend alone; test ROC-AUC {:.3})",
-                    escape(&model.file.name),
+                    escape(&model_label(&model.file.name)),
                     escape(&model.file.kind.replace('_', " ")),
                     model.file.test_metrics.roc_auc
                 ),
@@ -70,7 +71,7 @@ adds <code>purchase_probability</code>, <code>churn_risk</code>, <code>probabili
 <button type=\"submit\" id=\"batch-button\">Score the file</button></form>\
 <div id=\"batch-result\" data-state=\"empty\"></div></div>\
 <script>{SCRIPT}</script>",
-                model = escape(&scorer.full.file.name),
+                model = escape(&model_label(&scorer.full.file.name)),
                 h = scorer.horizon_days(),
                 n = whole(scorer.rfm.customers() as f64),
                 max_mb = MAX_UPLOAD_BYTES / (1024 * 1024),
@@ -124,7 +125,7 @@ document.getElementById('predict-form').addEventListener('submit',function(ev){
      ['RFM segment',p.rfm_segment,'R'+p.r_score+' F'+p.f_score+' M'+p.m_score,'out-segment'],
      ['Cluster',p.cluster?p.cluster.name:'none','behavioural group','out-cluster']]
     .concat(p.lifetime?[['P(alive)',(100*p.lifetime.p_alive).toFixed(0)+'%',p.lifetime.expected_purchases.toFixed(2)+' purchases expected in '+p.lifetime.horizon_days+' days','out-alive'],
-      ['CLV',p.lifetime.clv===null?'n/a':p.lifetime.clv.toFixed(2),p.lifetime.clv_note?p.lifetime.clv_note:'next '+p.lifetime.clv_months+' months, discounted','out-clv']]:[])
+      ['CLV',p.lifetime.clv===null?'n/a':rebuyMoney(p.lifetime.clv,2),p.lifetime.clv_note?p.lifetime.clv_note:'next '+p.lifetime.clv_months+' months, discounted','out-clv']]:[])
     .forEach(function(c){
       var card=document.createElement('div');card.className='card';
       card.appendChild(rebuyText('div',c[0],'label'));

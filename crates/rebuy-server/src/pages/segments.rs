@@ -3,6 +3,7 @@
 use crate::html::{
     Page, chart, decimal, escape, note, page, percent, script_json, url_encode, whole,
 };
+use crate::labels::column_label;
 use crate::run::{Clustering, RunData, segment_action};
 use axum::extract::State;
 use axum::response::Html;
@@ -25,6 +26,10 @@ fn segment_color(name: &str) -> &'static str {
         _ => "#6366f1",
     }
 }
+
+/// In `--k auto`, the elbow is kept unless its silhouette is below this share of the
+/// best (rebuy_models::segment::ELBOW_SILHOUETTE_FRACTION, the rule the run applied).
+const ELBOW_SILHOUETTE_SHARE: f64 = rebuy_models::segment::ELBOW_SILHOUETTE_FRACTION;
 
 const CLUSTER_COLORS: [&str; 8] = [
     "#2563eb", "#f59e0b", "#10b981", "#dc2626", "#8b5cf6", "#0891b2", "#db2777", "#65a30d",
@@ -53,10 +58,13 @@ pub fn segments_body(run: &RunData) -> String {
         ),
     };
     format!(
-        "<h1>Segments</h1><p class=\"lead\">RFM segments: each customer scored 1-5 on recency (R), \
-frequency (F) and spend (M) against the other customers, then named from the R x F grid.</p>\
+        "<h1>Segments</h1><p class=\"lead\">RFM segments{at}: each customer scored 1-5 on recency (R), \
+frequency (F) and net spend (M) against the other customers, then named from the R x F grid.</p>\
 <div class=\"two\"><div class=\"panel\">{grid}</div><div class=\"panel\">{shares}</div></div>\
 <div class=\"panel\">{table}</div><h2>Behavioural clusters (KMeans)</h2>{clusters}",
+        at = run.period.as_of.map_or_else(String::new, |d| {
+            format!(" at the as-of date {d} (the sales before it)")
+        }),
         grid = rf_grid(run),
         shares = shares(run),
         table = segment_table(run),
@@ -95,12 +103,12 @@ fn rf_grid(run: &RunData) -> String {
 
 fn shares(run: &RunData) -> String {
     let customers = run.overview.customers.max(1) as f64;
-    let revenue = run.overview.revenue.max(f64::MIN_POSITIVE);
+    let net_spend = run.overview.net_spend.max(f64::MIN_POSITIVE);
     // Smallest first: a horizontal bar chart draws the first category at the bottom.
     let segments: Vec<_> = run.segments.iter().rev().collect();
     let round = |x: f64| (x * 1000.0).round() / 10.0;
     let option = json!({
-        "title": {"text": "Share of customers and of revenue (%)", "textStyle": {"fontSize": 14}},
+        "title": {"text": "Share of customers and of net spend (%)", "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"top": 24},
         "grid": {"left": 130, "right": 30, "top": 60, "bottom": 30},
@@ -109,8 +117,8 @@ fn shares(run: &RunData) -> String {
         "series": [
             {"type": "bar", "name": "customers", "itemStyle": {"color": "#93c5fd"},
              "data": segments.iter().map(|s| round(s.customers as f64 / customers)).collect::<Vec<_>>()},
-            {"type": "bar", "name": "revenue", "itemStyle": {"color": "#1e3a5f"},
-             "data": segments.iter().map(|s| round(s.revenue / revenue)).collect::<Vec<_>>()}
+            {"type": "bar", "name": "net spend", "itemStyle": {"color": "#1e3a5f"},
+             "data": segments.iter().map(|s| round(s.net_spend / net_spend)).collect::<Vec<_>>()}
         ]
     });
     chart("segment-shares", &option, 380)
@@ -118,48 +126,39 @@ fn shares(run: &RunData) -> String {
 
 fn segment_table(run: &RunData) -> String {
     let customers = run.overview.customers.max(1) as f64;
-    let revenue = run.overview.revenue.max(f64::MIN_POSITIVE);
+    let net_spend = run.overview.net_spend.max(f64::MIN_POSITIVE);
     let rows: String = run
         .segments
         .iter()
         .map(|s| {
             format!(
                 "<tr><td><span class=\"pill\" style=\"background:{color};color:#fff\">{name}</span></td>\
-<td class=\"num\">{count}</td><td class=\"num\">{count_share}</td><td class=\"num\">{revenue}</td>\
-<td class=\"num\">{revenue_share}</td><td class=\"num\">{recency}</td><td class=\"num\">{frequency}</td>\
-<td class=\"num\">{spend}</td><td>{action}</td>\
+<td class=\"num\">{count}</td><td class=\"num\">{count_share}</td><td class=\"num\">{spend}</td>\
+<td class=\"num\">{spend_share}</td><td class=\"num\">{recency}</td><td class=\"num\">{frequency}</td>\
+<td class=\"num\">{mean_spend}</td><td class=\"action\">{action}</td>\
 <td style=\"white-space:nowrap\"><a href=\"/customers?segment={link}\">list</a> &middot; <a href=\"/api/customers.csv?segment={link}\">CSV</a></td></tr>",
                 color = segment_color(&s.name),
                 name = escape(&s.name),
                 count = whole(s.customers as f64),
                 count_share = percent(s.customers as f64 / customers),
-                revenue = whole(s.revenue),
-                revenue_share = percent(s.revenue / revenue),
+                spend = run.money.whole(s.net_spend),
+                spend_share = percent(s.net_spend / net_spend),
                 recency = whole(s.mean_recency_days),
                 frequency = decimal(s.mean_frequency, 1),
-                spend = whole(s.mean_monetary),
+                mean_spend = run.money.whole(s.mean_monetary),
                 action = escape(segment_action(&s.name)),
                 link = url_encode(&s.name),
             )
         })
         .collect();
     format!(
-        "<table><tr><th>segment</th><th class=\"num\">customers</th><th class=\"num\">% customers</th>\
-<th class=\"num\">revenue</th><th class=\"num\">% revenue</th><th class=\"num\" title=\"average days since the last order\">avg recency</th>\
-<th class=\"num\">avg orders</th><th class=\"num\">avg spend</th><th>what to do</th><th>export</th></tr>{rows}</table>"
+        "<table class=\"segments\"><tr><th>segment</th><th class=\"num\">customers</th><th class=\"num\">% customers</th>\
+<th class=\"num\">net spend</th><th class=\"num\">% net spend</th><th class=\"num\">avg days since last order</th>\
+<th class=\"num\">avg orders</th><th class=\"num\">avg net spend</th><th>what to do</th><th>export</th></tr>{rows}</table>"
     )
 }
 
 fn clusters(run: &RunData, clustering: &Clustering) -> String {
-    let reason = clustering.reason.as_deref().map_or_else(String::new, |r| {
-        format!(
-            " <span class=\"muted\">Why: {}.</span>",
-            escape(r.trim_end_matches('.'))
-        )
-    });
-    let chosen = clustering.chosen_k.map_or_else(String::new, |k| {
-        format!(" The run chose <b>k = {k}</b>.{reason}")
-    });
     let scatter = if run.cluster_points.is_empty() {
         note(
             "customers.csv has no <code>cluster_name</code> column, so the scatter plot is missing.",
@@ -168,18 +167,120 @@ fn clusters(run: &RunData, clustering: &Clustering) -> String {
         cluster_scatter(run)
     };
     format!(
-        "<p class=\"lead\">Customers grouped by KMeans on recency, frequency and spend.{chosen}</p>\
+        "<p class=\"lead\">Customers grouped by KMeans on recency, frequency and net spend.</p>\
+<div class=\"panel\" id=\"k-choice\"><h2 style=\"margin-top:4px\">Why {k} clusters</h2>{why}</div>\
 <div class=\"panel\">{scatter}</div><div class=\"two\"><div class=\"panel\">{elbow}</div>\
 <div class=\"panel\">{silhouette}</div></div><div class=\"panel\">{profiles}</div>",
-        elbow = sweep_chart(clustering, "elbow", "Elbow: inertia by k", |p| p.inertia),
+        k = clustering
+            .chosen_k
+            .map_or_else(|| "these".to_string(), |k| k.to_string()),
+        why = k_choice_words(clustering),
+        elbow = sweep_chart(
+            clustering,
+            "elbow",
+            "Elbow: inertia by k (lower = tighter clusters)",
+            |p| p.inertia
+        ),
         silhouette = sweep_chart(
             clustering,
             "silhouette",
-            "Silhouette by k (higher is better)",
+            "Silhouette by k (higher = better separated)",
             |p| p.silhouette
         ),
-        profiles = cluster_profiles(clustering),
+        profiles = cluster_profiles(run, clustering),
     )
+}
+
+/// The choice of k in plain words, from what segments.json records: the elbow, the
+/// silhouettes, and whether k was forced; the run's own sentence below it.
+fn k_choice_words(clustering: &Clustering) -> String {
+    let technical = clustering.reason.as_deref().map_or_else(String::new, |r| {
+        format!(
+            "<details><summary class=\"muted\">The run's reason, as recorded</summary>\
+             <p class=\"muted\">{}.</p></details>",
+            escape(r.trim_end_matches('.'))
+        )
+    });
+    let Some(k) = clustering.chosen_k else {
+        return format!("<p>segments.json does not say which k the run chose.</p>{technical}");
+    };
+    let silhouette_of = |k: u32| {
+        clustering
+            .sweep
+            .iter()
+            .find(|p| p.k == k)
+            .and_then(|p| p.silhouette)
+    };
+    let best = clustering
+        .sweep
+        .iter()
+        .filter_map(|p| p.silhouette.map(|s| (p.k, s)))
+        .fold(None, |best: Option<(u32, f64)>, (k, s)| match best {
+            Some((_, b)) if b >= s => best,
+            _ => Some((k, s)),
+        });
+    let tried = match (clustering.sweep.first(), clustering.sweep.last()) {
+        (Some(first), Some(last)) if first.k != last.k => {
+            format!("The run tried {} to {} clusters. ", first.k, last.k)
+        }
+        _ => String::new(),
+    };
+    let elbow = match clustering.knee {
+        Some(knee) => format!(
+            "More clusters always fit the customers more tightly (inertia, left chart, goes \
+             down), but past <b>k = {knee}</b> each extra cluster gains much less: that bend is \
+             the elbow. "
+        ),
+        None => "The inertia curve (left chart) bends nowhere clearly: it has no elbow. ".into(),
+    };
+    let silhouette_words = |k: u32| match (silhouette_of(k), best) {
+        (Some(s), Some((best_k, _))) if best_k == k => format!(
+            "At k = {k} the clusters are the best separated of all (silhouette {s:.2}; 1 would \
+             be perfectly apart, 0 overlapping)."
+        ),
+        (Some(s), Some((best_k, best_s))) => format!(
+            "At k = {k} the silhouette, how clearly each customer sits in its own cluster rather \
+             than the next (1 = perfectly apart, 0 = overlapping), is {s:.2}, against the best \
+             {best_s:.2} at k = {best_k} ({:.0}% of it).",
+            100.0 * s / best_s
+        ),
+        _ => String::new(),
+    };
+    let fraction = ELBOW_SILHOUETTE_SHARE * 100.0;
+    let decision = if let Some(fixed) = clustering.fixed_k() {
+        format!(
+            "<b>k = {fixed} was set with <code>--k {fixed}</code></b>, so the run used it \
+             whatever the scores say. {}",
+            silhouette_words(k)
+        )
+    } else {
+        match clustering.knee {
+            Some(knee) if knee == k => format!(
+                "{} The clusters at the elbow separate well enough (a silhouette of at least \
+                 {fraction:.0}% of the best), so the run kept the elbow: <b>k = {k}</b>.",
+                silhouette_words(k)
+            ),
+            Some(knee) => format!(
+                "{} Below {fraction:.0}% of the best, the clusters at the elbow overlap too much, \
+                 so the run chose the best separated: <b>k = {k}</b>. Ask for more clusters with \
+                 <code>rebuy run --k {knee}</code> if you need finer groups (they overlap more).",
+                silhouette_words(knee)
+            ),
+            None => format!(
+                "So the run chose the best separated clusters: <b>k = {k}</b>. {}",
+                silhouette_words(k)
+            ),
+        }
+    };
+    let sample = match clustering.fit_customer_share {
+        Some(share) if share < 1.0 => format!(
+            " k was chosen and the clusters fitted on a sample of {} of the customers; every \
+             customer was then put in the nearest cluster.",
+            percent(share)
+        ),
+        _ => String::new(),
+    };
+    format!("<p>{tried}{elbow}{decision}{sample}</p>{technical}")
 }
 
 /// A 3D R/F/M scatter with echarts-gl, or a 2D recency x spend scatter when the
@@ -211,20 +312,38 @@ fn cluster_scatter(run: &RunData) -> String {
                    "axisPointer": {"show": false}},
         "xAxis3D": {"type": "value", "name": "days since last order", "nameTextStyle": {"fontSize": 14}},
         "yAxis3D": {"type": "log", "name": "orders", "nameTextStyle": {"fontSize": 14}},
-        "zAxis3D": {"type": "log", "name": "spend", "nameTextStyle": {"fontSize": 14}},
+        "zAxis3D": {"type": "log", "name": "net spend", "nameTextStyle": {"fontSize": 14}},
         "series": series("scatter3D"),
     });
     let two_d = json!({
-        "title": {"text": "Clusters: days since last order vs spend", "textStyle": {"fontSize": 14}},
+        "title": {"text": "Clusters: days since last order vs net spend", "textStyle": {"fontSize": 14}},
         "tooltip": {},
         "legend": {"data": names, "top": 24},
         "grid": {"left": 70, "right": 30, "top": 60, "bottom": 50},
         "xAxis": {"type": "value", "name": "days since last order", "nameLocation": "middle", "nameGap": 30},
-        "yAxis": {"type": "log", "name": "spend"},
+        "yAxis": {"type": "log", "name": "net spend"},
         "series": series("scatter"),
     });
+    // The spend axis is logarithmic (spend spans orders of magnitude), so customers who
+    // returned as much as they bought cannot be drawn on it; say so rather than lose them.
+    let not_drawn = run
+        .customers
+        .required("monetary")
+        .iter()
+        .filter(|&m| m <= 0.0)
+        .count();
+    let not_drawn = if not_drawn > 0 {
+        format!(
+            "<p class=\"muted\" id=\"cluster-scatter-not-drawn\">{} customers with a net spend \
+             of zero or less are not drawn: the spend axis is logarithmic. They are in the \
+             profiles below.</p>",
+            whole(not_drawn as f64)
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "<div class=\"chart\" id=\"cluster-scatter\" data-chart style=\"height:460px\"></div>\
+        "<div class=\"chart\" id=\"cluster-scatter\" data-chart style=\"height:460px\"></div>{not_drawn}\
 <p class=\"muted\" id=\"cluster-scatter-note\"></p><script>\
 if (rebuyHasWebGL()) {{ rebuyChart(\"cluster-scatter\", {}); }} else {{ \
 document.getElementById(\"cluster-scatter-note\").textContent=\"This browser has no WebGL: showing a flat scatter instead of the 3D one.\"; \
@@ -248,11 +367,18 @@ fn sweep_chart(
     if points.is_empty() {
         return note(&format!("segments.json has no {id} values."));
     }
-    let chosen: Vec<Value> = points
+    let mut chosen: Vec<Value> = points
         .iter()
         .filter(|(k, _)| Some(*k) == clustering.chosen_k)
         .map(|(k, _)| json!({"xAxis": k.to_string()}))
         .collect();
+    // The elbow, where the run did not choose it.
+    if let Some(knee) = clustering.knee.filter(|&k| Some(k) != clustering.chosen_k) {
+        chosen.push(
+            json!({"xAxis": knee.to_string(), "label": {"formatter": "elbow"},
+                           "lineStyle": {"color": "#9ca3af", "type": "dotted"}}),
+        );
+    }
     let option = json!({
         "title": {"text": title, "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
@@ -267,22 +393,56 @@ fn sweep_chart(
     chart(&format!("cluster-{id}"), &option, 300)
 }
 
+/// The heading of a measure of segments.json's cluster profiles.
+fn profile_label(key: &str) -> std::borrow::Cow<'_, str> {
+    let known = match key {
+        "customers" => "customers",
+        "customer_share" => "share of customers",
+        "revenue_share" => "share of net spend",
+        "median_recency_days" => "days since last order (median)",
+        "median_frequency" => "orders (median)",
+        "median_monetary" => "net spend (median)",
+        "mean_recency_days" => "days since last order (mean)",
+        "mean_frequency" => "orders (mean)",
+        "mean_monetary" => "net spend (mean)",
+        "dominant_segment" => "most common RFM segment",
+        "dominant_segment_share" => "share in that segment",
+        other => return column_label(other),
+    };
+    std::borrow::Cow::Borrowed(known)
+}
+
+/// The order of the profile rows: size, then the medians the names come from, then
+/// the means and the rest.
+fn profile_order(key: &str) -> usize {
+    [
+        "customers",
+        "customer_share",
+        "revenue_share",
+        "median_recency_days",
+        "median_frequency",
+        "median_monetary",
+        "mean_recency_days",
+        "mean_frequency",
+        "mean_monetary",
+        "dominant_segment",
+        "dominant_segment_share",
+    ]
+    .iter()
+    .position(|k| *k == key)
+    .unwrap_or(usize::MAX)
+}
+
 /// One column per cluster, one row per measure: fits the page for any k.
-fn cluster_profiles(clustering: &Clustering) -> String {
+fn cluster_profiles(run: &RunData, clustering: &Clustering) -> String {
     let Some(first) = clustering.clusters.first() else {
         return note("segments.json lists no cluster profiles.");
     };
-    // Size first, then the measures in the file's (alphabetical) order.
     let mut keys: Vec<&String> = first
         .keys()
         .filter(|k| !matches!(k.as_str(), "cluster" | "name"))
         .collect();
-    keys.sort_by_key(|k| match k.as_str() {
-        "customers" => 0,
-        "customer_share" => 1,
-        "revenue_share" => 2,
-        _ => 3,
-    });
+    keys.sort_by_key(|k| profile_order(k));
     let header: String = clustering
         .clusters
         .iter()
@@ -306,10 +466,12 @@ fn cluster_profiles(clustering: &Clustering) -> String {
                         let v = n.as_f64().unwrap_or(0.0);
                         let text = if k.ends_with("_share") {
                             percent(v)
+                        } else if k.ends_with("_monetary") {
+                            run.money.cents(v)
                         } else if v.fract() == 0.0 {
                             whole(v)
                         } else {
-                            decimal(v, 2)
+                            decimal(v, 1)
                         };
                         format!("<td class=\"num\">{text}</td>")
                     }
@@ -318,10 +480,67 @@ fn cluster_profiles(clustering: &Clustering) -> String {
                     None => "<td></td>".to_string(),
                 })
                 .collect();
-            format!("<tr><td>{}</td>{cells}</tr>", escape(&k.replace('_', " ")))
+            format!("<tr><td>{}</td>{cells}</tr>", escape(&profile_label(k)))
         })
         .collect();
     format!(
-        "<h2 style=\"margin-top:4px\">Cluster profiles</h2><table id=\"cluster-profiles\"><tr><th></th>{header}</tr>{rows}</table>"
+        "<h2 style=\"margin-top:4px\">Cluster profiles</h2><p class=\"muted\">A cluster's \
+         name comes from its medians: two clusters get different words for recency, orders or \
+         spend only where their medians differ by at least a quarter (of one plus the value), \
+         in the direction the words say.</p>\
+         <table id=\"cluster-profiles\"><tr><th></th>{header}</tr>{rows}</table>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::SweepPoint;
+
+    /// A sweep of k = 2..=5 with these silhouettes.
+    fn sweep(silhouettes: [f64; 4], knee: Option<u32>, chosen_k: u32) -> Clustering {
+        Clustering {
+            chosen_k: Some(chosen_k),
+            knee,
+            sweep: (2..=5)
+                .zip(silhouettes)
+                .map(|(k, s)| SweepPoint {
+                    k,
+                    silhouette: Some(s),
+                    ..SweepPoint::default()
+                })
+                .collect(),
+            ..Clustering::default()
+        }
+    }
+
+    #[test]
+    fn the_choice_of_k_is_said_as_the_run_made_it() {
+        let kept = k_choice_words(&sweep([0.41, 0.30, 0.35, 0.28], Some(4), 4));
+        assert!(kept.contains("tried 2 to 5 clusters"), "{kept}");
+        assert!(kept.contains("past <b>k = 4</b>"), "{kept}");
+        assert!(
+            kept.contains("so the run kept the elbow: <b>k = 4</b>"),
+            "{kept}"
+        );
+        assert!(kept.contains("is 0.35, against the best 0.41 at k = 2 (85% of it)"));
+
+        let vetoed = k_choice_words(&sweep([0.41, 0.30, 0.25, 0.28], Some(4), 2));
+        assert!(vetoed.contains("overlap too much"), "{vetoed}");
+        assert!(
+            vetoed.contains("the best separated: <b>k = 2</b>"),
+            "{vetoed}"
+        );
+        assert!(vetoed.contains("rebuy run --k 4"), "{vetoed}");
+
+        let no_elbow = k_choice_words(&sweep([0.41, 0.30, 0.25, 0.28], None, 2));
+        assert!(no_elbow.contains("has no elbow"), "{no_elbow}");
+        assert!(no_elbow.contains("best separated of all (silhouette 0.41"));
+
+        let mut fixed = sweep([0.41, 0.30, 0.25, 0.28], Some(4), 5);
+        fixed.k_choice = Some(json!({"Fixed": 5}));
+        let fixed = k_choice_words(&fixed);
+        assert!(fixed.contains("set with <code>--k 5</code>"), "{fixed}");
+        assert!(fixed.contains("is 0.28, against the best 0.41"), "{fixed}");
+    }
 }

@@ -1,0 +1,683 @@
+//! The figures the pages and exports show agree with the run files: exports carry every
+//! column of customers.csv, every figure of the Overview covers the period it says,
+//! money carries the run's currency.
+
+mod common;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// Every run folder fixture; `as-of-run` is a real run cut by `--as-of` mid-month.
+const RUNS: [&str; 5] = [
+    "run",
+    "run-with-clusters",
+    "demo-run",
+    "scored-run",
+    "as-of-run",
+];
+
+/// The fixture run with `--as-of` inside the data.
+const CUT: &str = "as-of-run";
+
+async fn text(url: &str) -> (StatusCode, String) {
+    let response = reqwest::get(url).await.expect("request");
+    (response.status(), response.text().await.expect("body"))
+}
+
+/// A CSV text as its header and records.
+fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+fn file(run: &str, name: &str) -> String {
+    std::fs::read_to_string(common::fixture(run).join(name)).expect("fixture file")
+}
+
+/// Each export (all customers, and each segment's) has exactly customers.csv's header
+/// and the file's rows of its customers, whatever columns the run has.
+#[tokio::test]
+async fn every_export_has_every_column_of_customers_csv() {
+    for run in RUNS {
+        let (header, rows) = read_csv(&file(run, "customers.csv"));
+        let segment = header
+            .iter()
+            .position(|h| h == "rfm_segment")
+            .expect("segment column");
+        let base = common::start(run).await;
+        let (status, all) = text(&format!("{base}/api/customers.csv")).await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        assert_eq!(read_csv(&all), (header.clone(), rows.clone()), "{run}");
+        let (_, segments) = text(&format!("{base}/api/segments")).await;
+        let segments: Value = serde_json::from_str(&segments).expect("JSON");
+        for name in segments["segments"]
+            .as_array()
+            .expect("segments")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+        {
+            let url = reqwest::Url::parse_with_params(
+                &format!("{base}/api/customers.csv"),
+                [("segment", name)],
+            )
+            .expect("url");
+            let (status, export) = text(url.as_str()).await;
+            assert_eq!(status, StatusCode::OK, "{run} {name}");
+            let (export_header, export_rows) = read_csv(&export);
+            assert_eq!(export_header, header, "{run} {name}");
+            let expected: Vec<Vec<String>> = rows
+                .iter()
+                .filter(|r| r[segment] == name)
+                .cloned()
+                .collect();
+            assert!(!expected.is_empty(), "{run} {name}");
+            assert_eq!(export_rows, expected, "{run} {name}");
+        }
+    }
+}
+
+/// The columns a later run adds (text the server does not know, here a flag column)
+/// are exported too, and the customer card shows them.
+#[tokio::test]
+async fn columns_this_version_does_not_know_are_exported_and_shown() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["manifest.json", "quality.json"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let original = file("run", "customers.csv");
+    let mut lines = original.lines();
+    let mut widened = format!(
+        "{},gross_spend,net_spend_not_positive\n",
+        lines.next().expect("header")
+    );
+    for (i, line) in lines.enumerate() {
+        let flag = if i % 7 == 0 { "true" } else { "false" };
+        widened.push_str(&format!("{line},{}.5,{flag}\n", 100 + i));
+    }
+    std::fs::write(folder.path().join("customers.csv"), &widened).expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, export) = text(&format!("{base}/api/customers.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read_csv(&export), read_csv(&widened));
+    let (_, card) = text(&format!("{base}/customers?id=12346")).await;
+    assert!(
+        card.contains("net spend zero or less") && card.contains("gross spend (before returns)"),
+        "the card shows the new columns"
+    );
+}
+
+/// An export refuses to mix a changed customers.csv with the table the pages show.
+#[tokio::test]
+async fn an_export_of_a_changed_file_is_refused() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["manifest.json", "quality.json", "customers.csv"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let original = file("run", "customers.csv");
+    let shorter: String = original
+        .lines()
+        .take(10)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(folder.path().join("customers.csv"), shorter).expect("write");
+    let (status, body) = text(&format!("{base}/api/customers.csv")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(body.contains("changed since the server loaded"), "{body}");
+}
+
+/// Money in the style of the Overview's cards: thousands separators, 2 decimals.
+fn pounds(value: f64) -> String {
+    let text = format!("{value:.2}");
+    let (integer, cents) = text.split_once('.').expect("decimals");
+    let mut grouped = String::new();
+    for (i, c) in integer.chars().enumerate() {
+        if i > 0 && (integer.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("£{grouped}.{cents}")
+}
+
+fn column_sum(text: &str, column: &str) -> f64 {
+    let (header, rows) = read_csv(text);
+    let at = header.iter().position(|h| h == column).expect(column);
+    rows.iter()
+        .map(|r| r[at].parse::<f64>().expect("number"))
+        .sum()
+}
+
+/// A run cut by `--as-of` inside the data: months.csv stops the day before the as-of
+/// date and its revenue is the customers' gross spend; the Overview's revenue card, chart and
+/// the quality table's "before the as-of date" column say the same figure, the quality
+/// table's own column every line read, and the cut month is marked partial.
+#[tokio::test]
+async fn every_figure_of_a_cut_run_covers_the_period_it_says() {
+    let manifest: Value = serde_json::from_str(&file(CUT, "manifest.json")).expect("JSON");
+    let quality: Value = serde_json::from_str(&file(CUT, "quality.json")).expect("JSON");
+    let as_of = manifest["as_of"].as_str().expect("as_of");
+    let as_of_date = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").expect("date");
+    let last_sale = manifest["last_sale"].as_str().expect("last sale");
+    assert!(
+        &last_sale[..10] >= as_of,
+        "the fixture's data go past the as-of date"
+    );
+    assert_ne!(as_of_date.format("%d").to_string(), "01", "cut mid-month");
+
+    let months = file(CUT, "months.csv");
+    let (header, rows) = read_csv(&months);
+    assert_eq!(header, ["month", "revenue", "first_day", "last_day"]);
+    let last = rows.last().expect("a month");
+    assert_eq!(last[0], as_of_date.format("%Y-%m").to_string());
+    assert_eq!(last[3], as_of_date.pred_opt().expect("day").to_string());
+    let monthly = column_sum(&months, "revenue");
+    let spend = column_sum(&file(CUT, "customers.csv"), "gross_spend");
+    assert!((monthly - spend).abs() < 0.01, "{monthly} vs {spend}");
+    let every_line = quality["revenue"].as_f64().expect("revenue");
+    assert!(
+        every_line > spend + 1.0,
+        "the quality report counts later sales"
+    );
+
+    let base = common::start(CUT).await;
+    let (status, page) = text(&format!("{base}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(card(&page, "Revenue"), pounds(spend), "revenue card");
+    assert!(
+        page.contains(&format!("before the as-of date {as_of}</th>")),
+        "the quality table has a column for the cards' period"
+    );
+    assert!(page.contains(&format!("<td class=\"num\">{}</td></tr>", pounds(spend))));
+    assert!(page.contains(&format!("<td class=\"num\">{}</td>", pounds(every_line))));
+    assert!(page.contains(&format!("sales before the as-of date <b>{as_of}</b>")));
+    let partial = format!("{}*", as_of_date.format("%Y-%m"));
+    assert!(
+        page.contains(&format!("\"{partial}\"")),
+        "the cut month is marked"
+    );
+    assert!(page.contains("id=\"partial-months\""));
+    assert!(page.contains(&format!("the as-of date is {as_of}")));
+    // No month after the as-of date, on either chart.
+    let next_month = as_of_date
+        .checked_add_months(chrono::Months::new(1))
+        .expect("date")
+        .format("%Y-%m")
+        .to_string();
+    assert!(
+        !page.contains(&format!("\"{next_month}")),
+        "{next_month} is after the as-of date"
+    );
+}
+
+/// A run of an older version, whose months.csv counted every sale: the months from the
+/// as-of date on are left out, and the page says the as-of month may hold later sales.
+#[tokio::test]
+async fn an_older_months_file_is_cut_at_the_as_of_date_and_says_so() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["quality.json", "customers.csv"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let mut manifest: Value = serde_json::from_str(&file("run", "manifest.json")).expect("JSON");
+    manifest["as_of"] = "2011-06-15".into();
+    std::fs::write(folder.path().join("manifest.json"), manifest.to_string()).expect("write");
+    std::fs::write(
+        folder.path().join("months.csv"),
+        "month,revenue\n2011-05,100\n2011-06,200\n2011-07,300\n",
+    )
+    .expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let months = &run.revenue_by_month.as_ref().expect("months").months;
+    let names: Vec<&str> = months.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(names, ["2011-05", "2011-06"]);
+    assert!(!months[0].is_partial() && months[1].is_partial());
+    let page = common::serve_run(run).await;
+    let (_, overview) = text(&format!("{page}/")).await;
+    assert!(
+        overview.contains("counts every sale"),
+        "the old file is named"
+    );
+    assert!(!overview.contains("\"2011-07"));
+}
+
+/// With a currency in manifest.json, money is written with it on every page; without,
+/// plain; a run whose manifest has no `currency` (older runs) loads.
+#[tokio::test]
+async fn money_carries_the_runs_currency() {
+    let base = common::start(CUT).await;
+    for path in ["/", "/segments", "/customers", "/customers?id=12346"] {
+        let (status, page) = text(&format!("{base}{path}")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(page.contains("£"), "{path} shows pounds");
+        assert!(
+            page.contains("\"prefix\":\"£\""),
+            "{path} charts use the same style"
+        );
+    }
+    let plain = common::start("run").await;
+    let (_, overview) = text(&format!("{plain}/")).await;
+    assert!(!overview.contains('£'), "no currency named, none shown");
+    assert!(overview.contains("<div class=\"value\">361,867.50</div>"));
+}
+
+/// report.html of a run carries the name it is given (the run's, not the staging
+/// folder's).
+#[test]
+fn the_report_names_the_run() {
+    let run = rebuy_server::RunData::load(&common::fixture(CUT))
+        .expect("loads")
+        .named("spring-2011");
+    let report = rebuy_server::report_html(&run);
+    assert!(report.contains("run <b>spring-2011</b>"));
+}
+
+/// The Segments page says in words why the run has its number of clusters, from what
+/// segments.json records.
+#[tokio::test]
+async fn the_segments_page_explains_the_choice_of_k() {
+    let segments: Value = serde_json::from_str(&file(CUT, "segments.json")).expect("JSON");
+    let clustering = &segments["clustering"];
+    let k = clustering["chosen_k"].as_u64().expect("k");
+    let base = common::start(CUT).await;
+    let (_, page) = text(&format!("{base}/segments")).await;
+    assert!(page.contains(&format!("Why {k} clusters")), "heading");
+    match clustering["knee"].as_u64() {
+        Some(knee) => assert!(page.contains(&format!("past <b>k = {knee}</b>"))),
+        None => assert!(page.contains("has no elbow")),
+    }
+    assert!(page.contains(&format!("<b>k = {k}</b>")));
+    assert!(page.contains("silhouette"));
+}
+
+/// The number a page shows, read back: `£1,234.56` -> (1234.56, 2 decimals), `45.0%`
+/// -> (45.0, 1); `None` for a cell that holds no number.
+fn shown_number(text: &str) -> Option<(f64, i32)> {
+    let kept: String = text
+        .chars()
+        .filter(|c| c.is_ascii_digit() || matches!(c, '.' | '-'))
+        .collect();
+    let value = kept.parse().ok()?;
+    let decimals = kept.split_once('.').map_or(0, |(_, f)| f.len() as i32);
+    Some((value, decimals))
+}
+
+/// The page shows `expected` as written with the decimals it shows (within half a unit
+/// of its last digit).
+#[track_caller]
+fn assert_shows(shown: &str, expected: f64, what: &str) {
+    let (value, decimals) =
+        shown_number(shown).unwrap_or_else(|| panic!("{what}: `{shown}` is not a number"));
+    let half_unit = 0.5 * 10f64.powi(-decimals) + 1e-9 * expected.abs();
+    assert!(
+        (value - expected).abs() <= half_unit,
+        "{what}: the page shows `{shown}`, the run files say {expected}"
+    );
+}
+
+/// The text of an HTML fragment without its tags and entities.
+fn plain(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&minus;", "-")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .trim()
+        .to_string()
+}
+
+/// The cells (plain text) of each row of the table that starts at `marker`.
+fn table_rows(page: &str, marker: &str) -> Vec<Vec<String>> {
+    let start = page.find(marker).unwrap_or_else(|| panic!("no {marker}"));
+    let table = &page[start..];
+    let table = &table[..table.find("</table>").expect("table end")];
+    table
+        .split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<t")
+                .skip(1)
+                .filter(|cell| cell.starts_with("d") || cell.starts_with("h"))
+                .map(|cell| plain(&format!("<t{cell}")))
+                .collect()
+        })
+        .collect()
+}
+
+/// The value of the Overview's card `label`.
+fn card(page: &str, label: &str) -> String {
+    let marker = format!("<div class=\"label\">{label}</div>");
+    let at = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no card {label}"))
+        + marker.len();
+    let value = &page[at..];
+    plain(&value[..value.find("</div>").expect("card end")])
+}
+
+/// A column of customers.csv as numbers (missing as NaN).
+fn numbers(header: &[String], rows: &[Vec<String>], column: &str) -> Vec<f64> {
+    let at = header.iter().position(|h| h == column).expect(column);
+    rows.iter()
+        .map(|r| r[at].parse().unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// Every number of the Overview (cards, data-quality table, revenue chart) and of the
+/// Segments page (segment table, cluster profiles) of every fixture run equals the
+/// same figure computed here from the run's own files.
+#[tokio::test]
+async fn every_number_on_the_pages_equals_the_run_files() {
+    for run in RUNS {
+        let (header, rows) = read_csv(&file(run, "customers.csv"));
+        let manifest: Value = serde_json::from_str(&file(run, "manifest.json")).expect("JSON");
+        let horizon = manifest["horizon_days"].as_f64().unwrap_or(90.0);
+        let recency = numbers(&header, &rows, "recency_days");
+        let frequency = numbers(&header, &rows, "frequency");
+        let net = numbers(&header, &rows, "monetary");
+        let has = |c: &str| header.iter().any(|h| h == c);
+        let gross = if has("gross_spend") {
+            numbers(&header, &rows, "gross_spend")
+        } else {
+            net.clone()
+        };
+        let sum = |v: &[f64]| v.iter().sum::<f64>();
+        let n = rows.len() as f64;
+
+        let base = common::start(run).await;
+        let (_, overview) = text(&format!("{base}/")).await;
+        let what = |thing: &str| format!("{run}: {thing}");
+        assert_shows(&card(&overview, "Customers"), n, &what("customers"));
+        assert_shows(&card(&overview, "Revenue"), sum(&gross), &what("revenue"));
+        assert_shows(&card(&overview, "Net spend"), sum(&net), &what("net spend"));
+        assert_shows(&card(&overview, "Orders"), sum(&frequency), &what("orders"));
+        let active = recency.iter().filter(|&&d| d <= horizon).count() as f64;
+        assert_shows(&card(&overview, "Active"), active, &what("active"));
+        assert_shows(&card(&overview, "Lapsed"), n - active, &what("lapsed"));
+        let repeat = frequency.iter().filter(|&&f| f >= 2.0).count() as f64 / n;
+        assert_shows(
+            &card(&overview, "Repeat rate"),
+            100.0 * repeat,
+            &what("repeat"),
+        );
+        assert_shows(
+            &card(&overview, "Average order value"),
+            sum(&net) / sum(&frequency),
+            &what("average order value"),
+        );
+
+        // The quality table: quality.json's figures, and the customers' beside them.
+        let quality: Value = serde_json::from_str(&file(run, "quality.json")).expect("JSON");
+        let table = table_rows(&overview, "<table id=\"quality-table\">");
+        let row = |label: &str| {
+            table
+                .iter()
+                .find(|r| r.first().is_some_and(|c| c.starts_with(label)))
+                .unwrap_or_else(|| panic!("{run}: no row {label}"))
+                .clone()
+        };
+        let two_columns = table[0].len() == 3 && table[0][1] == "all lines read";
+        for (label, key, before) in [
+            ("lines read", "lines_read", None),
+            ("= sales lines kept", "sales_lines", None),
+            ("returns kept", "returns_kept", None),
+            ("customers with a purchase", "customers", Some(n)),
+            ("orders", "invoices", Some(sum(&frequency))),
+            ("revenue", "revenue", Some(sum(&gross))),
+            (
+                "value of returns",
+                "returns_value",
+                has("returns_value").then(|| sum(&numbers(&header, &rows, "returns_value"))),
+            ),
+        ] {
+            let cells = row(label);
+            let expected = quality[key].as_f64().unwrap_or(0.0);
+            assert_shows(&cells[1], expected, &what(label));
+            if let (true, Some(before)) = (two_columns, before) {
+                assert_shows(&cells[2], before, &what(&format!("{label} before as-of")));
+            }
+        }
+
+        // The revenue chart draws months.csv, every month once.
+        if let Ok(months) = std::fs::read_to_string(common::fixture(run).join("months.csv")) {
+            let marker = "rebuyChart(\"revenue-by-month\", ";
+            let at = overview.find(marker).expect("revenue chart") + marker.len();
+            let option: Value = serde_json::Deserializer::from_str(&overview[at..])
+                .into_iter()
+                .next()
+                .expect("chart option")
+                .expect("JSON");
+            let series = option["series"].as_array().expect("series");
+            let drawn: Vec<f64> = (0..option["xAxis"]["data"].as_array().expect("months").len())
+                .map(|i| {
+                    series
+                        .iter()
+                        .filter_map(|s| {
+                            let point = &s["data"][i];
+                            point.as_f64().or_else(|| point["value"].as_f64())
+                        })
+                        .sum()
+                })
+                .collect();
+            let (_, month_rows) = read_csv(&months);
+            let written: Vec<f64> = month_rows
+                .iter()
+                .map(|r| r[1].parse().expect("revenue"))
+                .collect();
+            assert_eq!(drawn.len(), written.len(), "{run}: one bar per month");
+            for (d, w) in drawn.iter().zip(&written) {
+                assert!((d - w).abs() < 0.006, "{run}: month drawn {d}, written {w}");
+            }
+        }
+
+        // The segment table: each segment's figures from customers.csv, its shares as
+        // segments.json has them.
+        let (_, segments_page) = text(&format!("{base}/segments")).await;
+        let segment_of = {
+            let at = header
+                .iter()
+                .position(|h| h == "rfm_segment")
+                .expect("segment");
+            rows.iter().map(|r| r[at].clone()).collect::<Vec<_>>()
+        };
+        let summary: Option<Value> =
+            std::fs::read_to_string(common::fixture(run).join("segments.json"))
+                .ok()
+                .map(|t| serde_json::from_str(&t).expect("JSON"));
+        let table = table_rows(&segments_page, "<table class=\"segments\">");
+        assert_eq!(
+            table.len() - 1,
+            {
+                let mut names = segment_of.clone();
+                names.sort();
+                names.dedup();
+                names.len()
+            },
+            "{run}: one row per segment"
+        );
+        for cells in &table[1..] {
+            let name = &cells[0];
+            let members: Vec<usize> = (0..rows.len())
+                .filter(|&i| &segment_of[i] == name)
+                .collect();
+            let count = members.len() as f64;
+            let of = |v: &[f64]| members.iter().map(|&i| v[i]).sum::<f64>();
+            let what = |thing: &str| format!("{run}: {name} {thing}");
+            assert_shows(&cells[1], count, &what("customers"));
+            assert_shows(&cells[2], 100.0 * count / n, &what("% customers"));
+            assert_shows(&cells[3], of(&net), &what("net spend"));
+            assert_shows(
+                &cells[4],
+                100.0 * of(&net) / sum(&net),
+                &what("% net spend"),
+            );
+            assert_shows(&cells[5], of(&recency) / count, &what("days"));
+            assert_shows(&cells[6], of(&frequency) / count, &what("orders"));
+            assert_shows(&cells[7], of(&net) / count, &what("avg net spend"));
+            let recorded = summary.as_ref().and_then(|s| {
+                s["rfm_segments"]
+                    .as_array()?
+                    .iter()
+                    .find(|r| r["name"] == name.as_str())
+                    .cloned()
+            });
+            if let Some(recorded) = recorded {
+                let share = |key: &str| 100.0 * recorded[key].as_f64().expect(key);
+                assert_shows(
+                    &cells[2],
+                    share("customer_share"),
+                    &what("segments.json customers"),
+                );
+                assert_shows(
+                    &cells[4],
+                    share("revenue_share"),
+                    &what("segments.json net spend"),
+                );
+            }
+        }
+
+        // The cluster profiles: segments.json's figures, cluster by cluster.
+        let Some(clusters) = summary
+            .as_ref()
+            .and_then(|s| s["clustering"]["clusters"].as_array())
+        else {
+            continue;
+        };
+        let table = table_rows(&segments_page, "<table id=\"cluster-profiles\">");
+        let names: Vec<&str> = clusters.iter().filter_map(|c| c["name"].as_str()).collect();
+        assert_eq!(
+            table[0][1..],
+            names[..],
+            "{run}: a column per cluster, in order"
+        );
+        for (label, key, scale) in [
+            ("customers", "customers", 1.0),
+            ("share of customers", "customer_share", 100.0),
+            ("share of net spend", "revenue_share", 100.0),
+            ("days since last order (median)", "median_recency_days", 1.0),
+            ("orders (median)", "median_frequency", 1.0),
+            ("net spend (median)", "median_monetary", 1.0),
+            ("net spend (mean)", "mean_monetary", 1.0),
+        ] {
+            let Some(cells) = table.iter().find(|r| r[0] == label) else {
+                panic!("{run}: no profile row {label}");
+            };
+            for (cell, cluster) in cells[1..].iter().zip(clusters) {
+                let expected = scale * cluster[key].as_f64().expect(key);
+                assert_shows(
+                    cell,
+                    expected,
+                    &format!("{run}: {} {label}", cluster["name"]),
+                );
+            }
+        }
+    }
+}
+
+/// An export opened in a spreadsheet runs no formula: a customer id written like one
+/// comes out behind a `'`, while a negative net spend stays a number; the page and the
+/// lookup still use the id as the run wrote it.
+#[tokio::test]
+async fn exports_are_safe_to_open_in_a_spreadsheet() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["manifest.json", "quality.json"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let original = file("run", "customers.csv");
+    let changed = original.replacen(
+        "12346,102,2,639.46,",
+        "\"=HYPERLINK(\"\"http://x\"\")\",102,2,-65.5,",
+        1,
+    );
+    assert_ne!(changed, original, "the fixture has customer 12346");
+    std::fs::write(folder.path().join("customers.csv"), &changed).expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, export) = text(&format!("{base}/api/customers.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (header, rows) = read_csv(&export);
+    let (_, written) = read_csv(&changed);
+    assert_eq!(header, read_csv(&changed).0);
+    let monetary = header
+        .iter()
+        .position(|h| h == "monetary")
+        .expect("monetary");
+    assert_eq!(rows[0][0], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(rows[0][monetary], "-65.5");
+    assert_eq!(rows[1..], written[1..], "other rows as written");
+    let lookup = reqwest::Url::parse_with_params(
+        &format!("{base}/customers"),
+        [("id", "=HYPERLINK(\"http://x\")")],
+    )
+    .expect("url");
+    let (status, _) = text(lookup.as_str()).await;
+    assert_eq!(status, StatusCode::OK, "the id as the run wrote it");
+}
+
+/// A customer's card on the Customers page shows each number of their customers.csv
+/// row (shares and probabilities as percentages), for the first customers of every
+/// fixture run.
+#[tokio::test]
+async fn a_customers_card_shows_their_row_of_customers_csv() {
+    let shares = [
+        "purchase_probability",
+        "p_alive",
+        "return_rate",
+        "same_season_spend_share",
+    ];
+    for run in RUNS {
+        let (header, rows) = read_csv(&file(run, "customers.csv"));
+        let base = common::start(run).await;
+        for row in rows.iter().take(5) {
+            let url = reqwest::Url::parse_with_params(
+                &format!("{base}/customers"),
+                [("id", row[0].as_str())],
+            )
+            .expect("url");
+            let (status, page) = text(url.as_str()).await;
+            assert_eq!(status, StatusCode::OK, "{run} {}", row[0]);
+            let mut shown = 0;
+            for fact in page.split("<dt title=\"").skip(1) {
+                let (column, rest) = fact.split_once('"').expect("title");
+                let value = rest
+                    .split_once("<dd>")
+                    .and_then(|(_, v)| v.split_once("</dd>"))
+                    .map(|(v, _)| plain(v))
+                    .expect("value");
+                let at = header.iter().position(|h| h == column).expect(column);
+                let Ok(number) = row[at].parse::<f64>() else {
+                    assert_eq!(value, if row[at].is_empty() { "none" } else { &row[at] });
+                    continue;
+                };
+                let expected = if shares.contains(&column) {
+                    100.0 * number
+                } else {
+                    number
+                };
+                assert_shows(&value, expected, &format!("{run} {} {column}", row[0]));
+                shown += 1;
+            }
+            assert!(shown >= 10, "{run}: the card shows the numbers");
+        }
+    }
+}
