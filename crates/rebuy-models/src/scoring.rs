@@ -112,10 +112,12 @@ impl FeatureRange {
             .iter()
             .filter(|v| v.is_finite())
             .fold(None, |range: Option<FeatureRange>, &v| {
-                Some(range.map_or(FeatureRange { min: v, max: v }, |r| FeatureRange {
-                    min: r.min.min(v),
-                    max: r.max.max(v),
-                }))
+                Some(
+                    range.map_or(FeatureRange { min: v, max: v }, |r| FeatureRange {
+                        min: r.min.min(v),
+                        max: r.max.max(v),
+                    }),
+                )
             })
     }
 }
@@ -1067,12 +1069,20 @@ mod tests {
     fn an_input_beyond_the_training_customers_is_named_in_the_answer() {
         let scorer = scorer();
         let inside = scorer
-            .score(&[("recency_days", 97.0), ("frequency", 1.0), ("monetary", 50.0)])
+            .score(&[
+                ("recency_days", 97.0),
+                ("frequency", 1.0),
+                ("monetary", 50.0),
+            ])
             .unwrap();
         assert!(inside.outside_training_range.is_empty());
         assert!(!inside.explanation(90, [0.25, 0.5]).contains("never saw"));
         let lapsed = scorer
-            .score(&[("recency_days", 400.0), ("frequency", 1.0), ("monetary", 0.5)])
+            .score(&[
+                ("recency_days", 400.0),
+                ("frequency", 1.0),
+                ("monetary", 0.5),
+            ])
             .unwrap();
         let named: Vec<(&str, f64, f64, f64)> = lapsed
             .outside_training_range
@@ -1081,7 +1091,10 @@ mod tests {
             .collect();
         assert_eq!(
             named,
-            [("recency_days", 400.0, 1.0, 97.0), ("monetary", 0.5, 1.0, 97.0)]
+            [
+                ("recency_days", 400.0, 1.0, 97.0),
+                ("monetary", 0.5, 1.0, 97.0)
+            ]
         );
         let explanation = lapsed.explanation(90, [0.25, 0.5]);
         assert!(
@@ -1091,7 +1104,10 @@ mod tests {
         assert_eq!(FeatureRange::of(&[f64::NAN]), None);
         assert_eq!(
             FeatureRange::of(&[3.0, f64::NAN, -1.0]),
-            Some(FeatureRange { min: -1.0, max: 3.0 })
+            Some(FeatureRange {
+                min: -1.0,
+                max: 3.0
+            })
         );
     }
 
@@ -1100,7 +1116,9 @@ mod tests {
         let words = [0.0, 0.004, 0.006, 0.5, 0.994, 0.995, 0.99999, 1.0].map(chance_in_words);
         assert_eq!(
             words,
-            ["under 1%", "under 1%", "1%", "50%", "99%", "over 99%", "over 99%", "over 99%"]
+            [
+                "under 1%", "under 1%", "1%", "50%", "99%", "over 99%", "over 99%", "over 99%"
+            ]
         );
     }
 

@@ -317,6 +317,23 @@ fn shown_number(text: &str) -> Option<(f64, i32)> {
 /// of its last digit).
 #[track_caller]
 fn assert_shows(shown: &str, expected: f64, what: &str) {
+    // A probability near certainty reads as a bound: `over 99.9%`, `under 0.1%`.
+    if let Some(bound) = shown.strip_prefix("over ") {
+        let (value, decimals) = shown_number(bound).expect("a bound");
+        assert!(
+            expected >= value + 0.5 * 10f64.powi(-decimals),
+            "{what}: {shown} vs {expected}"
+        );
+        return;
+    }
+    if let Some(bound) = shown.strip_prefix("under ") {
+        let (value, decimals) = shown_number(bound).expect("a bound");
+        assert!(
+            expected < value - 0.5 * 10f64.powi(-decimals),
+            "{what}: {shown} vs {expected}"
+        );
+        return;
+    }
     let (value, decimals) =
         shown_number(shown).unwrap_or_else(|| panic!("{what}: `{shown}` is not a number"));
     let half_unit = 0.5 * 10f64.powi(-decimals) + 1e-9 * expected.abs();

@@ -21,8 +21,8 @@ use rebuy_models::matrix::Matrix;
 use rebuy_models::metrics::{self, ClassifierMetrics, Confusion};
 use rebuy_models::monotone::{Monotone, MonotoneConstraints};
 use rebuy_models::scoring::{
-    ChurnRisk, FeatureRange, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, RFM_FIELDS, RFM_ONLY, TestMetrics,
-    TrainingWindow, model_matrix, percentile_column,
+    ChurnRisk, FeatureRange, MODEL_FILE_VERSION, ModelFile, PREPROCESSING, RFM_FIELDS, RFM_ONLY,
+    TestMetrics, TrainingWindow, model_matrix, percentile_column,
 };
 use serde::Serialize;
 use std::borrow::Cow;
@@ -723,7 +723,12 @@ fn save_model(folder: &RunFolder, model: &AnyClassifier, saved: Saved<'_>) -> Re
 /// The span of each column of a model's training matrix.
 fn training_ranges(features: &Matrix) -> BTreeMap<String, FeatureRange> {
     (0..features.n_cols())
-        .filter_map(|c| Some((features.column_name(c), FeatureRange::of(&features.column(c))?)))
+        .filter_map(|c| {
+            Some((
+                features.column_name(c),
+                FeatureRange::of(&features.column(c))?,
+            ))
+        })
         .collect()
 }
 

@@ -215,7 +215,10 @@ fn the_reference_customers_of_the_real_sheet_land_where_they_must() {
     assert_eq!(outside[0]["feature"], "recency_days", "{lapsed}");
     assert!(outside[0]["trained_max"].as_f64().unwrap() < 400.0);
     assert!(
-        lapsed["explanation"].as_str().unwrap().contains("extrapolation"),
+        lapsed["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("extrapolation"),
         "{lapsed}"
     );
     assert_eq!(champion["outside_training_range"], serde_json::json!([]));

@@ -144,11 +144,20 @@ fn metrics_follow_the_contract_and_the_models_load_back() {
         "chosen AUC {auc}, baseline {baseline}"
     );
 
+    let features_of = |name: &str| if name == "rfm_only" { 3 } else { 29 };
     for name in &names[..4] {
         let file = json(&run.join(format!("models/{name}.json")));
-        assert_eq!(file["format_version"], 2);
+        assert_eq!(file["format_version"], 3);
+        // The span of every input among the training customers, for the answer's
+        // `outside_training_range`.
+        let ranges = file["training_ranges"].as_object().unwrap();
+        assert_eq!(ranges.len(), features_of(name));
+        for (feature, range) in ranges {
+            let (min, max) = (range["min"].as_f64(), range["max"].as_f64());
+            assert!(min <= max && min.is_some(), "{name} {feature}: {range}");
+        }
         assert_eq!(file["chosen"], *name == chosen);
-        let features = if *name == "rfm_only" { 3 } else { 29 };
+        let features = features_of(name);
         assert_eq!(file["feature_names"].as_array().unwrap().len(), features);
         assert!(file["training_window"]["as_of"].is_string());
         assert_eq!(file["monotone"]["recency_days"], "decreasing");

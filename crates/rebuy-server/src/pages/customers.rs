@@ -1,7 +1,9 @@
 //! Customers: look one up by id, browse the top customers, export a segment.
 
 use crate::customers::Held;
-use crate::html::{Page, decimal, escape, note, page, percent, respond, short, url_encode, whole};
+use crate::html::{
+    Page, chance, decimal, escape, note, page, percent, respond, short, url_encode, whole,
+};
 use crate::labels::{column_label, is_money_column, is_share_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
@@ -73,6 +75,8 @@ pub async fn customers(
 fn number_text(run: &RunData, column: &str, value: f64, decimals: Option<usize>) -> String {
     if is_money_column(column) {
         run.money.cents(value)
+    } else if matches!(column, "purchase_probability" | "p_alive") {
+        chance(value)
     } else if is_share_column(column) {
         percent(value)
     } else {
