@@ -124,21 +124,22 @@ impl CleaningRules {
     /// any time zone, since invoice dates are local times without one.
     pub fn with_today(mut self, today: NaiveDate) -> Self {
         self.today = today;
-        self.future_from = today
-            .checked_add_days(chrono::Days::new(2))
+        self.future_from = self
+            .first_future_day()
             .and_then(|day| day.and_hms_opt(0, 0, 0))
             .map_or(i64::MAX, |moment| moment.and_utc().timestamp());
         self
     }
 
-    /// The day of the run.
-    pub fn today(&self) -> NaiveDate {
-        self.today
-    }
-
     /// The last day a line may be dated: the day after the day of the run.
     pub fn latest_allowed_day(&self) -> NaiveDate {
         self.today.succ_opt().unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The first day counted as the future (two days after the day of the run); `None`
+    /// when no date is that late.
+    pub fn first_future_day(&self) -> Option<NaiveDate> {
+        self.today.checked_add_days(chrono::Days::new(2))
     }
 
     /// Whether a line of this invoice date (seconds since 1970) is dated in the future.
@@ -985,7 +986,7 @@ mod tests {
     fn the_day_of_the_run_sets_where_the_future_starts() {
         let day = |text: &str| text.parse::<NaiveDate>().unwrap();
         let rules = CleaningRules::default().with_today(day("2024-02-28"));
-        assert_eq!(rules.today(), day("2024-02-28"));
+        assert_eq!(rules.first_future_day(), Some(day("2024-03-01")));
         assert_eq!(rules.latest_allowed_day(), day("2024-02-29"));
         let at = |text: &str| parse::parse_timestamp(text, DayOrder::default()).unwrap();
         assert!(!rules.is_future(at("2024-02-29 23:59:59")));

@@ -163,7 +163,7 @@ pub(crate) fn source_sql(source: &str, typed: &[String; 8], rules: &CleaningRule
         rule(Rule::QuantityNotPositive),
     );
     let max = format!("CAST({MAX_ABS_VALUE:e} AS double precision)");
-    let future_from = rules.latest_allowed_day().succ_opt().map_or_else(
+    let future_from = rules.first_future_day().map_or_else(
         || "FALSE".to_string(),
         |day| format!("invoice_ts >= CAST('{day} 00:00:00' AS timestamp)"),
     );
