@@ -93,9 +93,12 @@ pub(crate) fn typed_columns(
                     format!("date_trunc('second', {column} AT TIME ZONE 'UTC')")
                 }
                 (Dialect::Postgres, ColumnKind::Date) => format!("CAST({column} AS timestamp)"),
-                (Dialect::DataFusion, ColumnKind::Timestamp | ColumnKind::Date) => {
-                    format!("date_trunc('second', CAST({column} AS timestamp))")
-                }
+                // Microseconds, not the nanoseconds `CAST(... AS timestamp)` gives:
+                // those end in 2262, and a line dated 9999-12-31 must reach the
+                // `future_date` rule instead of failing the cast.
+                (Dialect::DataFusion, ColumnKind::Timestamp | ColumnKind::Date) => format!(
+                    "date_trunc('second', arrow_cast({column}, 'Timestamp(Microsecond, None)'))"
+                ),
                 _ => return Err(wrong("a timestamp or date type")),
             },
             (_, ColumnKind::Other) => return Err(wrong("text, a number or a date")),
