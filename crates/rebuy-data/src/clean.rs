@@ -11,7 +11,9 @@
 //! the workers, merged in order); any other sink (`convert`, not the hot path) takes
 //! the lines one by one on the reading thread, through the same per-record code.
 //!
-//! Order (a line is counted under the first rule that removes it): unreadable value,
+//! Order (a line is counted under the first rule that removes it): unreadable value
+//! (including a quantity, price or quantity x price beyond
+//! [`crate::parse::MAX_ABS_VALUE`]), a date after the day after the day of the run,
 //! missing customer id, non-product stock code, price <= 0, quantity <= 0 on a sale
 //! (or 0 on a cancellation), exact duplicate of an earlier kept line. Cancellations
 //! (invoice starting with `C`) that pass are kept aside as the customer's returns.
@@ -23,10 +25,12 @@
 use crate::duplicates;
 use crate::error::{Error, Result};
 use crate::intern::Interner;
-use crate::parse::{self, DayOrder, TIMESTAMP_FORMS};
-use crate::quality::{MAX_PARSE_ISSUES, ParseIssue, Rule};
+use crate::parse::{self, DayOrder, MAX_ABS_VALUE, TIMESTAMP_FORMS, VALUE_RANGE};
+use crate::quality::{FutureDates, MAX_PARSE_ISSUES, ParseIssue, Rule};
 use crate::schema::Role;
 use crate::spill::{BYTES_PER_KEPT_LINE, DEFAULT_MEMORY_BUDGET, RawPartitions};
+use crate::transactions::format_timestamp;
+use chrono::NaiveDate;
 use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
@@ -62,6 +66,11 @@ pub struct CleaningRules {
     pub day_order: DayOrder,
     /// Any unreadable value stops the run with its location.
     pub strict: bool,
+    /// The day of the run; lines dated after the next day are `future_date`.
+    today: NaiveDate,
+    /// Seconds since 1970 of the first moment counted as the future: the start of the
+    /// second day after `today`.
+    future_from: i64,
 }
 
 impl Default for CleaningRules {
@@ -104,7 +113,38 @@ impl CleaningRules {
             non_product_start,
             day_order,
             strict,
+            today: NaiveDate::MIN,
+            future_from: 0,
         }
+        .with_today(chrono::Utc::now().date_naive())
+    }
+
+    /// Sets the day of the run (the clock's day in UTC unless set): lines dated after
+    /// the day after it are removed as `future_date`. The day of slack covers a clock in
+    /// any time zone, since invoice dates are local times without one.
+    pub fn with_today(mut self, today: NaiveDate) -> Self {
+        self.today = today;
+        self.future_from = self
+            .first_future_day()
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map_or(i64::MAX, |moment| moment.and_utc().timestamp());
+        self
+    }
+
+    /// The last day a line may be dated: the day after the day of the run.
+    pub fn latest_allowed_day(&self) -> NaiveDate {
+        self.today.succ_opt().unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The first day counted as the future (two days after the day of the run); `None`
+    /// when no date is that late.
+    pub fn first_future_day(&self) -> Option<NaiveDate> {
+        self.today.checked_add_days(chrono::Days::new(2))
+    }
+
+    /// Whether a line of this invoice date (seconds since 1970) is dated in the future.
+    fn is_future(&self, timestamp: i64) -> bool {
+        timestamp >= self.future_from
     }
 
     /// The non-product stock codes matched exactly (upper case), and the prefixes of
@@ -328,8 +368,10 @@ pub trait LineSink {
         decimal_comma: bool,
     ) -> Result<()>;
 
-    /// Takes a line that cannot be split into fields (too few fields, broken quoting).
-    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()>;
+    /// Takes a line that cannot be split into fields (too few or too many fields,
+    /// broken quoting). `lines` is the number of the file's lines it stands for: 1, or
+    /// more when a quote that is never closed took the lines after it.
+    fn reject_line(&mut self, location: Location<'_>, detail: String, lines: u64) -> Result<()>;
 
     /// Lines taken so far.
     fn lines_read(&self) -> u64;
@@ -361,8 +403,8 @@ impl LineSink for BatchTyping<'_> {
             .push(self.rules, fields, location, column_name, decimal_comma)
     }
 
-    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()> {
-        self.batch.reject_line(self.rules, location, detail)
+    fn reject_line(&mut self, location: Location<'_>, detail: String, lines: u64) -> Result<()> {
+        self.batch.reject_line(self.rules, location, detail, lines)
     }
 
     fn lines_read(&self) -> u64 {
@@ -379,15 +421,40 @@ pub(crate) struct TypedBatch {
     lines_read: u64,
     dropped: [u64; Rule::ALL.len()],
     issues: Vec<ParseIssue>,
+    future: FutureSeen,
     strings: Strings,
     lines: Vec<TypedLine>,
+}
+
+/// The lines the `future_date` rule removed, beyond their count.
+#[derive(Debug, Default)]
+pub(crate) struct FutureSeen {
+    /// The latest invoice date among them (seconds since 1970).
+    pub latest: Option<i64>,
+    /// The first ones (at most [`MAX_PARSE_ISSUES`]).
+    pub examples: Vec<ParseIssue>,
+}
+
+impl FutureSeen {
+    /// Adds what a later batch saw.
+    fn merge(&mut self, later: FutureSeen) {
+        self.latest = self.latest.max(later.latest);
+        let room = MAX_PARSE_ISSUES.saturating_sub(self.examples.len());
+        self.examples.extend(later.examples.into_iter().take(room));
+    }
+}
+
+/// Why a line is not typed: a value that cannot be read, or a date in the future.
+enum Refused {
+    Unreadable(BadField),
+    FutureDate(i64),
 }
 
 /// What a failed field read reports.
 struct BadField {
     role: Role,
     value: String,
-    expected: &'static str,
+    expected: Cow<'static, str>,
 }
 
 impl TypedBatch {
@@ -411,7 +478,12 @@ impl TypedBatch {
         match self.type_line(rules, fields, decimal_comma) {
             Ok(Some(line)) => self.lines.push(line),
             Ok(None) => {}
-            Err(bad) => self.record_unparseable(rules, bad, location, column_name)?,
+            Err(Refused::Unreadable(bad)) => {
+                self.record_unparseable(rules, bad, location, column_name)?
+            }
+            Err(Refused::FutureDate(timestamp)) => {
+                self.record_future(rules, fields, timestamp, location, column_name)
+            }
         }
         Ok(())
     }
@@ -423,12 +495,13 @@ impl TypedBatch {
         rules: &CleaningRules,
         location: Location<'_>,
         detail: String,
+        lines: u64,
     ) -> Result<()> {
-        self.lines_read += 1;
+        self.lines_read += lines;
         if rules.strict {
             return Err(strict_line_error(location, detail));
         }
-        self.count(Rule::Unparseable);
+        self.dropped[Rule::Unparseable.index()] += lines;
         if self.issues.len() < MAX_PARSE_ISSUES {
             self.issues.push(ParseIssue {
                 location: location.to_string(),
@@ -442,6 +515,27 @@ impl TypedBatch {
 
     fn count(&mut self, rule: Rule) {
         self.dropped[rule.index()] += 1;
+    }
+
+    /// Counts a line dated in the future, keeping the latest date and the first ones.
+    fn record_future(
+        &mut self,
+        rules: &CleaningRules,
+        fields: &[Field<'_>; 8],
+        timestamp: i64,
+        location: Location<'_>,
+        column_name: &dyn Fn(Role) -> String,
+    ) {
+        self.count(Rule::FutureDate);
+        self.future.latest = Some(self.future.latest.map_or(timestamp, |t| t.max(timestamp)));
+        if self.future.examples.len() < MAX_PARSE_ISSUES {
+            let field = fields[role_position(Role::InvoiceDate)];
+            let expected = format!("a date on or before {}", rules.latest_allowed_day());
+            let future = bad(Role::InvoiceDate, field, expected.into());
+            self.future
+                .examples
+                .push(future.issue(location, column_name));
+        }
     }
 
     fn record_unparseable(
@@ -468,13 +562,19 @@ impl TypedBatch {
         rules: &CleaningRules,
         fields: &[Field<'_>; 8],
         decimal_comma: bool,
-    ) -> std::result::Result<Option<TypedLine>, BadField> {
+    ) -> std::result::Result<Option<TypedLine>, Refused> {
         let raw = RawLine::of(fields, rules.day_order, decimal_comma);
         let (Some(invoice), Some(quantity), Some(price), Some(timestamp)) =
             (&raw.invoice, raw.quantity, raw.price, raw.timestamp)
         else {
-            return Err(raw.first_bad(fields));
+            return Err(Refused::Unreadable(raw.first_bad(fields)));
         };
+        if !amount_in_range(quantity, price) {
+            return Err(Refused::Unreadable(raw.first_bad(fields)));
+        }
+        if rules.is_future(timestamp) {
+            return Err(Refused::FutureDate(timestamp));
+        }
         let Some(customer) = &raw.customer else {
             self.count(Rule::MissingCustomerId);
             return Ok(None);
@@ -530,6 +630,7 @@ pub struct Cleaner {
     pub(crate) lines_read: u64,
     pub(crate) dropped: [u64; Rule::ALL.len()],
     pub(crate) issues: Vec<ParseIssue>,
+    pub(crate) future: FutureSeen,
     pub(crate) strings: Strings,
     pub(crate) columns: Columns,
     /// Each kept line's duplicate key ([`TypedLine::key`]); the duplicate rule is
@@ -563,8 +664,9 @@ impl LineSink for Cleaner {
     }
 
     /// Counts a line that cannot be split into fields as unreadable.
-    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()> {
-        self.pending.reject_line(&self.rules, location, detail)
+    fn reject_line(&mut self, location: Location<'_>, detail: String, lines: u64) -> Result<()> {
+        self.pending
+            .reject_line(&self.rules, location, detail, lines)
     }
 
     fn lines_read(&self) -> u64 {
@@ -583,6 +685,7 @@ impl Cleaner {
             lines_read: 0,
             dropped: [0; Rule::ALL.len()],
             issues: Vec::new(),
+            future: FutureSeen::default(),
             strings: Strings::default(),
             columns: Columns::default(),
             keys: Vec::new(),
@@ -603,6 +706,16 @@ impl Cleaner {
         &self.rules
     }
 
+    /// The report's account of the `future_date` rule, when it removed any line.
+    pub(crate) fn future_dates(&self) -> Option<FutureDates> {
+        let latest = self.future.latest?;
+        Some(FutureDates {
+            latest_allowed: self.rules.latest_allowed_day().to_string(),
+            latest_seen: format_timestamp(latest),
+            examples: self.future.examples.clone(),
+        })
+    }
+
     /// Merges the lines given to [`Cleaner::push`] so far.
     pub(crate) fn flush(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
@@ -616,6 +729,7 @@ impl Cleaner {
             lines_read,
             dropped,
             issues,
+            future,
             strings,
             mut lines,
         } = batch;
@@ -625,6 +739,7 @@ impl Cleaner {
         }
         let room = MAX_PARSE_ISSUES.saturating_sub(self.issues.len());
         self.issues.extend(issues.into_iter().take(room));
+        self.future.merge(future);
         self.strings.absorb(strings, &mut lines);
         if u32::try_from(self.columns.len() + lines.len()).is_err() {
             return Err(Error::Config(
@@ -701,16 +816,21 @@ impl<'a> RawLine<'a> {
     }
 
     /// The first required value that could not be read, in the order the rules check
-    /// them (invoice, quantity, price, date); `None` when all four were read.
-    fn bad_role(&self) -> Option<(Role, &'static str)> {
-        if self.invoice.is_none() {
-            Some((Role::Invoice, "an invoice number"))
-        } else if self.quantity.is_none() {
-            Some((Role::Quantity, "a number"))
-        } else if self.price.is_none() {
-            Some((Role::Price, "a number"))
+    /// them (invoice, quantity, price, quantity x price, date); `None` when all were read.
+    fn bad_role(&self) -> Option<(Role, Cow<'static, str>)> {
+        let (quantity, price) = match (self.invoice.as_ref(), self.quantity, self.price) {
+            (None, _, _) => return Some((Role::Invoice, "an invoice number".into())),
+            (_, None, _) => return Some((Role::Quantity, VALUE_RANGE.into())),
+            (_, _, None) => return Some((Role::Price, VALUE_RANGE.into())),
+            (_, Some(quantity), Some(price)) => (quantity, price),
+        };
+        if !amount_in_range(quantity, price) {
+            let expected = format!(
+                "a price whose product with the quantity {quantity:e} is from -1e15 to 1e15"
+            );
+            Some((Role::Price, expected.into()))
         } else if self.timestamp.is_none() {
-            Some((Role::InvoiceDate, TIMESTAMP_FORMS))
+            Some((Role::InvoiceDate, TIMESTAMP_FORMS.into()))
         } else {
             None
         }
@@ -724,7 +844,7 @@ impl<'a> RawLine<'a> {
     fn first_bad(&self, fields: &[Field<'_>; 8]) -> BadField {
         let (role, expected) = self
             .bad_role()
-            .unwrap_or((Role::Invoice, "an invoice number"));
+            .unwrap_or((Role::Invoice, "an invoice number".into()));
         bad(role, fields[role_position(role)], expected)
     }
 
@@ -746,7 +866,7 @@ impl BadField {
             location: location.to_string(),
             column: column_name(self.role),
             value: self.value,
-            expected: self.expected.to_string(),
+            expected: self.expected.into_owned(),
         }
     }
 }
@@ -775,13 +895,13 @@ fn role_position(role: Role) -> usize {
     Role::ALL.iter().position(|r| *r == role).unwrap_or(0)
 }
 
-fn bad(role: Role, field: Field<'_>, expected: &'static str) -> BadField {
+fn bad(role: Role, field: Field<'_>, expected: Cow<'static, str>) -> BadField {
     let value = match field {
         Field::Empty => String::new(),
         Field::Text(t) => t.chars().take(80).collect(),
         Field::Int(i) => i.to_string(),
         Field::Float(f) => f.to_string(),
-        Field::Timestamp(t) => t.to_string(),
+        Field::Timestamp(t) => format_timestamp(t),
     };
     BadField {
         role,
@@ -800,13 +920,21 @@ fn text_of(field: Field<'_>) -> Option<Cow<'_, str>> {
     }
 }
 
+/// A quantity or price, `None` when it is not a number or beyond [`MAX_ABS_VALUE`].
 fn number_of(field: Field<'_>, decimal_comma: bool) -> Option<f64> {
-    match field {
-        Field::Text(t) => parse::parse_number(t, decimal_comma),
-        Field::Int(i) => Some(i as f64),
-        Field::Float(f) => f.is_finite().then_some(f),
-        Field::Empty | Field::Timestamp(_) => None,
-    }
+    let value = match field {
+        Field::Text(t) => parse::parse_number(t, decimal_comma)?,
+        Field::Int(i) => i as f64,
+        Field::Float(f) => f,
+        Field::Empty | Field::Timestamp(_) => return None,
+    };
+    // Also false for NaN and the infinities.
+    (value.abs() <= MAX_ABS_VALUE).then_some(value)
+}
+
+/// Whether quantity x price is within [`MAX_ABS_VALUE`] (each of them already is).
+fn amount_in_range(quantity: f64, price: f64) -> bool {
+    (quantity * price).abs() <= MAX_ABS_VALUE
 }
 
 fn timestamp_of(field: Field<'_>, order: DayOrder) -> Option<i64> {
@@ -832,6 +960,40 @@ fn customer_of(field: Field<'_>) -> Option<Cow<'_, str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantities_and_prices_up_to_the_bound_are_read() {
+        let above = f64::from_bits(MAX_ABS_VALUE.to_bits() + 1);
+        for (field, read) in [
+            (Field::Text("1e15"), Some(1e15)),
+            (Field::Text("-1000000000000000"), Some(-1e15)),
+            (Field::Text("1000000000000001"), None),
+            (Field::Text("1e308"), None),
+            (Field::Text("1e400"), None),
+            (Field::Float(above), None),
+            (Field::Float(f64::NEG_INFINITY), None),
+            (Field::Float(f64::NAN), None),
+            (Field::Int(1_000_000_000_000_000), Some(1e15)),
+            (Field::Int(i64::MIN), None),
+        ] {
+            assert_eq!(number_of(field, false), read, "{field:?}");
+        }
+        assert!(amount_in_range(1e15, 1.0) && amount_in_range(-1e5, 1e10));
+        assert!(!amount_in_range(1e15, 1.01) && !amount_in_range(1e8, -1e8));
+    }
+
+    #[test]
+    fn the_day_of_the_run_sets_where_the_future_starts() {
+        let day = |text: &str| text.parse::<NaiveDate>().unwrap();
+        let rules = CleaningRules::default().with_today(day("2024-02-28"));
+        assert_eq!(rules.first_future_day(), Some(day("2024-03-01")));
+        assert_eq!(rules.latest_allowed_day(), day("2024-02-29"));
+        let at = |text: &str| parse::parse_timestamp(text, DayOrder::default()).unwrap();
+        assert!(!rules.is_future(at("2024-02-29 23:59:59")));
+        assert!(rules.is_future(at("2024-03-01 00:00:00")));
+        let last = CleaningRules::default().with_today(NaiveDate::MAX);
+        assert!(!last.is_future(i64::MAX - 1));
+    }
 
     #[test]
     fn non_product_codes_match_in_any_case_exactly_or_by_prefix() {

@@ -144,13 +144,17 @@ impl LineSink for RawWriter<'_> {
         self.write(&values, raw.is_unreadable())
     }
 
-    /// A line that cannot be split into fields is kept as a row of nulls, so that a run
-    /// on the converted file counts it as unreadable too.
-    fn reject_line(&mut self, location: Location<'_>, detail: String) -> Result<()> {
+    /// A line that cannot be split into fields is kept as a row of nulls (one per line
+    /// of the file it stands for), so that a run on the converted file counts it as
+    /// unreadable too.
+    fn reject_line(&mut self, location: Location<'_>, detail: String, lines: u64) -> Result<()> {
         if self.strict {
             return Err(strict_line_error(location, detail));
         }
-        self.write(&LineValues::default(), true)
+        for _ in 0..lines {
+            self.write(&LineValues::default(), true)?;
+        }
+        Ok(())
     }
 
     fn lines_read(&self) -> u64 {

@@ -157,6 +157,16 @@ pub fn excel_serial_to_timestamp(serial: f64) -> Option<i64> {
     (serial.is_finite() && serial > 0.0 && seconds.abs() < 1e13).then_some(seconds as i64)
 }
 
+/// The largest |quantity|, |unit price| and |quantity x unit price| a line may have
+/// (10^15). Far beyond any real shop (the Online Retail sheets stay below 10^5), yet a
+/// billion lines at the bound still sum to 10^24 and their squares to 10^48, far from
+/// the largest float (about 1.8 x 10^308): no sum, mean or variance a run computes can
+/// overflow. Below 2^53, so every whole quantity up to it is exact.
+pub const MAX_ABS_VALUE: f64 = 1e15;
+
+/// [`MAX_ABS_VALUE`] as the readers' messages say it.
+pub const VALUE_RANGE: &str = "a number from -1e15 to 1e15";
+
 /// A decimal number; with `decimal_comma`, `2,55` is read as 2.55 (files written with
 /// `;` as the delimiter often use a decimal comma).
 pub fn parse_number(text: &str, decimal_comma: bool) -> Option<f64> {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     Unparseable,
+    FutureDate,
     MissingCustomerId,
     NonProductCode,
     PriceNotPositive,
@@ -16,8 +17,9 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 7] = [
         Rule::Unparseable,
+        Rule::FutureDate,
         Rule::MissingCustomerId,
         Rule::NonProductCode,
         Rule::PriceNotPositive,
@@ -28,6 +30,7 @@ impl Rule {
     pub fn key(self) -> &'static str {
         match self {
             Rule::Unparseable => "unparseable",
+            Rule::FutureDate => "future_date",
             Rule::MissingCustomerId => "missing_customer_id",
             Rule::NonProductCode => "non_product_code",
             Rule::PriceNotPositive => "price_not_positive",
@@ -39,6 +42,9 @@ impl Rule {
     pub fn description(self) -> &'static str {
         match self {
             Rule::Unparseable => "a field could not be read (see parse_issues)",
+            Rule::FutureDate => {
+                "dated after the day after the day of the run: a date in the future (see future_dates)"
+            }
             Rule::MissingCustomerId => "no customer id",
             Rule::NonProductCode => "stock code is a charge, fee or adjustment, not a product",
             Rule::PriceNotPositive => "unit price is zero or negative",
@@ -81,6 +87,18 @@ pub struct ParseIssue {
     pub expected: String,
 }
 
+/// What the `future_date` rule removed, beyond its count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FutureDates {
+    /// The last day a line may be dated, `YYYY-MM-DD`: the day after the day of the run.
+    pub latest_allowed: String,
+    /// The latest invoice date of those lines, `YYYY-MM-DD HH:MM:SS`.
+    pub latest_seen: String,
+    /// The first few (at most [`MAX_PARSE_ISSUES`]), with where they are; empty when the
+    /// rules ran in a database or on a cluster.
+    pub examples: Vec<ParseIssue>,
+}
+
 /// The report `rebuy inspect` prints and `rebuy run` writes as `quality.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QualityReport {
@@ -93,6 +111,9 @@ pub struct QualityReport {
     pub sales_lines: u64,
     /// The first few values that could not be read (at most [`MAX_PARSE_ISSUES`]).
     pub parse_issues: Vec<ParseIssue>,
+    /// The lines dated in the future, when there are any (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub future_dates: Option<FutureDates>,
     pub customers: u64,
     pub invoices: u64,
     /// First and last sale, `YYYY-MM-DD HH:MM:SS`; absent when no sale is left.
@@ -154,16 +175,48 @@ impl QualityReport {
             ));
         }
         text.push_str(&out);
-        if !self.parse_issues.is_empty() {
-            text.push_str("  values that could not be read (first ones):\n");
-            for issue in &self.parse_issues {
+        let mut list = |title: String, issues: &[ParseIssue]| {
+            if issues.is_empty() {
+                return;
+            }
+            text.push_str(&format!("  {title} (first ones):\n"));
+            for issue in issues {
                 text.push_str(&format!(
                     "    {}, column {:?}: {:?}, expected {}\n",
                     issue.location, issue.column, issue.value, issue.expected
                 ));
             }
+        };
+        list(
+            "values that could not be read".to_string(),
+            &self.parse_issues,
+        );
+        if let Some(future) = &self.future_dates {
+            list(
+                format!("lines dated after {}", future.latest_allowed),
+                &future.examples,
+            );
         }
         text
+    }
+
+    /// What the user should hear about before trusting the numbers, one line each: for
+    /// the terminal (stderr), next to the report.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if let Some(future) = &self.future_dates {
+            let lines = self.dropped_by(Rule::FutureDate);
+            warnings.push(format!(
+                "warning: {} line{} dated after {} (the day after the day of the run), the latest {}, \
+                 left out as {}; if the clock is wrong, give the day of the run with --today YYYY-MM-DD",
+                thousands(lines),
+                if lines == 1 { " is" } else { "s are" },
+                future.latest_allowed,
+                future.latest_seen,
+                Rule::FutureDate.key(),
+            ));
+        }
+        warnings
     }
 }
 

@@ -42,6 +42,7 @@ impl Transactions {
         } else {
             cleaner.remove_duplicates();
         }
+        let future_dates = cleaner.future_dates();
         let Cleaner {
             lines_read,
             mut dropped,
@@ -85,6 +86,7 @@ impl Transactions {
             returns_kept: summary.returns_lines,
             sales_lines: summary.sales_lines,
             parse_issues: issues,
+            future_dates,
             customers: summary.customers,
             invoices: summary.invoices,
             first_sale: summary.first_sale.map(format_timestamp),

@@ -473,3 +473,431 @@ fn spilling_gives_the_same_report_and_lines(path: &Path, in_memory: &Transaction
     assert_eq!(spilled.len(), in_memory.len());
     assert_eq!(spilled.customer_ids(), in_memory.customer_ids());
 }
+
+/// The rules with the day of the run set, so that tests do not depend on the clock.
+fn on_day(today: &str) -> ReadOptions {
+    let mut options = ReadOptions::default();
+    options.rules = options.rules.with_today(today.parse().unwrap());
+    options
+}
+
+fn strict_on_day(today: &str) -> ReadOptions {
+    let mut options = on_day(today);
+    options.rules.strict = true;
+    options
+}
+
+/// One line of the Online Retail II shape.
+fn line(invoice: &str, quantity: &str, date: &str, price: &str, customer: &str) -> String {
+    format!(
+        "{invoice},85123A,WHITE HANGING HEART,{quantity},{date},{price},{customer},United Kingdom\n"
+    )
+}
+
+#[test]
+fn lines_dated_after_the_day_after_the_run_are_future_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}{}{}{}{}",
+        sample_lines(),
+        line("536400", "1", "2024-06-02 23:59:00", "2.55", "13085"), // tomorrow: kept
+        line("536401", "1", "2024-06-03 00:00:00", "2.55", "13085"),
+        line("536402", "1", "9999-12-31 23:59:00", "2.55", "13085"),
+        // No customer id either: still a future date, the first rule that removes it.
+        line("536403", "1", "2030-01-01 10:00:00", "2.55", ""),
+    );
+    let path = write(dir.path(), "future.csv", text.as_bytes());
+    let t = read_transactions(&[path], &on_day("2024-06-01"), &mut |_| {}).unwrap();
+    let q = t.quality();
+    assert_eq!(q.lines_read, 9);
+    assert_eq!(q.dropped_by(Rule::FutureDate), 3);
+    assert_eq!(q.dropped_by(Rule::MissingCustomerId), 0);
+    assert_eq!(q.sales_lines, 4);
+    assert_eq!(q.last_sale.as_deref(), Some("2024-06-02 23:59:00"));
+    let future = q.future_dates.as_ref().expect("future dates reported");
+    assert_eq!(future.latest_allowed, "2024-06-02");
+    assert_eq!(future.latest_seen, "9999-12-31 23:59:00");
+    assert_eq!(future.examples.len(), 3);
+    let first = &future.examples[0];
+    assert!(first.location.ends_with("future.csv line 8"), "{first:?}");
+    assert_eq!(first.column, "InvoiceDate");
+    assert_eq!(first.value, "2024-06-03 00:00:00");
+    assert!(
+        first.expected.contains("on or before 2024-06-02"),
+        "{first:?}"
+    );
+    let warnings = q.warnings();
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].contains("3 lines are dated after 2024-06-02")
+            && warnings[0].contains("9999-12-31 23:59:00")
+            && warnings[0].contains("--today"),
+        "{}",
+        warnings[0]
+    );
+    let text = q.to_text();
+    assert!(
+        text.contains("- future_date") && text.contains("lines dated after 2024-06-02"),
+        "{text}"
+    );
+    let json = serde_json::to_value(q).unwrap();
+    assert_eq!(json["dropped"][1]["rule"], "future_date");
+    assert_eq!(
+        json["future_dates"]["examples"][1]["value"],
+        "9999-12-31 23:59:00"
+    );
+}
+
+#[test]
+fn without_future_dates_the_report_has_only_their_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = read_one(dir.path(), "a.csv", sample_lines().as_bytes()).unwrap();
+    let q = t.quality();
+    assert!(q.future_dates.is_none() && q.warnings().is_empty());
+    let json = serde_json::to_value(q).unwrap();
+    assert!(json.get("future_dates").is_none(), "{json}");
+    assert_eq!(json["dropped"][1]["rule"], "future_date");
+    assert_eq!(json["dropped"][1]["lines"], 0);
+    // The clock's day is the default day of the run (a run at midnight may see two).
+    let tomorrow = chrono::Utc::now().date_naive().succ_opt().unwrap();
+    let allowed = rebuy_data::CleaningRules::default().latest_allowed_day();
+    assert!((allowed - tomorrow).num_days().abs() <= 1, "{allowed}");
+}
+
+#[test]
+fn every_line_in_the_future_is_no_line_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{HEADER_II}\n{}",
+        line("536402", "1", "9999-12-31 23:59:00", "2.55", "13085")
+    );
+    let path = write(dir.path(), "all-future.csv", text.as_bytes());
+    let err = read_transactions(&[path], &on_day("2024-06-01"), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::NothingSurvived(_)));
+    assert!(err.to_string().contains("future_date removed 1"), "{err}");
+}
+
+/// `1` followed by 308 zeros: 1e308, written as plain digits.
+fn ten_to_the_308() -> String {
+    format!("1{}", "0".repeat(308))
+}
+
+#[test]
+fn numbers_beyond_the_bound_are_unparseable_and_sums_stay_finite() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = ten_to_the_308();
+    let text = format!(
+        "{}{}{}{}{}{}{}{}",
+        sample_lines(),
+        line("536500", "1", "2010-12-02 10:00:00", "1e308", "13085"),
+        line("536501", &huge, "2010-12-02 10:00:00", "2.55", "13085"),
+        line("536502", "1e10", "2010-12-02 10:00:00", "1e10", "13085"),
+        line("C536503", "-1e308", "2010-12-02 10:00:00", "2.55", "13085"),
+        line("536504", "1", "2010-12-02 10:00:00", "1e400", "13085"),
+        // At the bound: kept.
+        line(
+            "536505",
+            "1000",
+            "2010-12-02 10:00:00",
+            "1000000000000",
+            "13085"
+        ),
+        line("536506", "1", "2010-12-02 10:00:00", "1e15", "13085"),
+    );
+    let path = write(dir.path(), "huge.csv", text.as_bytes());
+    let t = read_transactions(
+        std::slice::from_ref(&path),
+        &on_day("2024-06-01"),
+        &mut |_| {},
+    )
+    .unwrap();
+    let q = t.quality();
+    assert_eq!(q.dropped_by(Rule::Unparseable), 5);
+    assert_eq!(q.sales_lines, 5);
+    assert!((q.revenue - (2e15 + 6.0 * (2.55 + 3.39 + 1.85))).abs() < 1.0);
+    assert!(q.revenue.is_finite() && q.returns_value.is_finite());
+    let columns: Vec<(&str, &str)> = q
+        .parse_issues
+        .iter()
+        .map(|i| (i.column.as_str(), i.value.as_str()))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("Price", "1e308"),
+            ("Quantity", &huge[..80]),
+            ("Price", "1e10"),
+            ("Quantity", "-1e308"),
+            ("Price", "1e400"),
+        ]
+    );
+    let issue = &q.parse_issues[0];
+    assert!(issue.location.ends_with("huge.csv line 7"), "{issue:?}");
+    assert_eq!(issue.expected, "a number from -1e15 to 1e15");
+    assert!(
+        q.parse_issues[2]
+            .expected
+            .contains("product with the quantity 1e10"),
+        "{:?}",
+        q.parse_issues[2]
+    );
+    let json = serde_json::to_string(q).unwrap();
+    assert!(!json.contains("null"), "{json}");
+
+    let err = read_transactions(&[path], &strict_on_day("2024-06-01"), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::BadValue { .. }));
+    let text = err.to_string();
+    assert!(
+        text.contains("huge.csv line 7")
+            && text.contains("\"Price\"")
+            && text.contains("\"1e308\"")
+            && text.contains("from -1e15 to 1e15"),
+        "{text}"
+    );
+}
+
+#[test]
+fn parquet_and_xlsx_values_beyond_the_bound_are_unparseable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.parquet");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Invoice", DataType::Utf8, false),
+        Field::new("StockCode", DataType::Utf8, false),
+        Field::new("Quantity", DataType::Int64, false),
+        Field::new(
+            "InvoiceDate",
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            false,
+        ),
+        Field::new("Price", DataType::Float64, false),
+        Field::new("Customer ID", DataType::Utf8, false),
+    ]));
+    let us = 1_291_191_960_000_000i64;
+    let year_9999 = 253_402_214_400_000_000i64;
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec!["1", "2", "3", "4", "C5", "6"])),
+        Arc::new(StringArray::from(vec!["85123A"; 6])),
+        Arc::new(Int64Array::from(vec![
+            6,
+            6,
+            i64::MAX,
+            10_000_000_000,
+            -6,
+            1,
+        ])),
+        Arc::new(arrow::array::TimestampMicrosecondArray::from(vec![
+            us, us, us, us, us, year_9999,
+        ])),
+        Arc::new(Float64Array::from(vec![
+            2.55,
+            1e308,
+            2.55,
+            1e10,
+            f64::MAX,
+            2.55,
+        ])),
+        Arc::new(StringArray::from(vec!["13085"; 6])),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None)
+            .unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let t = read_transactions(
+        std::slice::from_ref(&path),
+        &on_day("2024-06-01"),
+        &mut |_| {},
+    )
+    .unwrap();
+    let q = t.quality();
+    assert_eq!(q.dropped_by(Rule::Unparseable), 4);
+    assert_eq!(q.dropped_by(Rule::FutureDate), 1);
+    assert_eq!(q.sales_lines, 1);
+    assert!(q.revenue.is_finite() && q.returns_value.is_finite());
+    let issue = &q.parse_issues[0];
+    assert!(issue.location.ends_with("huge.parquet line 2"), "{issue:?}");
+    assert_eq!(issue.column, "Price");
+    assert_eq!(issue.expected, "a number from -1e15 to 1e15");
+    let future = q.future_dates.as_ref().unwrap();
+    assert_eq!(future.latest_seen, "9999-12-31 00:00:00");
+    assert_eq!(future.examples[0].value, "9999-12-31 00:00:00");
+
+    let book = dir.path().join("huge.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (col, name) in ["Invoice", "Quantity", "InvoiceDate", "Price", "Customer ID"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, col as u16, *name).unwrap();
+    }
+    for (row, price) in [2.55, 1e308].iter().enumerate() {
+        let row = row as u32 + 1;
+        sheet.write_string(row, 0, "536365").unwrap();
+        sheet.write_number(row, 1, 6.0).unwrap();
+        sheet.write_string(row, 2, "2010-12-01 08:26:00").unwrap();
+        sheet.write_number(row, 3, *price).unwrap();
+        sheet.write_number(row, 4, 13085.0).unwrap();
+    }
+    workbook.save(&book).unwrap();
+    let t = read_transactions(&[book], &on_day("2024-06-01"), &mut |_| {}).unwrap();
+    assert_eq!(t.quality().dropped_by(Rule::Unparseable), 1);
+    assert_eq!(t.quality().parse_issues[0].column, "Price");
+}
+
+#[test]
+fn lines_with_more_fields_than_the_header_are_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let wide = format!("536600{}\n", ",1".repeat(99_999));
+    let text = format!(
+        "{}536599,85123A,WHITE HANGING HEART,6,2010-12-02 08:26:00,2.55,13085,United Kingdom,extra\n{wide}{}",
+        sample_lines(),
+        line("536601", "1", "2010-12-02 10:00:00", "2.55", "13085"),
+    );
+    let path = write(dir.path(), "wide.csv", text.as_bytes());
+    let t = read_transactions(
+        std::slice::from_ref(&path),
+        &on_day("2024-06-01"),
+        &mut |_| {},
+    )
+    .unwrap();
+    let q = t.quality();
+    assert_eq!(q.lines_read, 8);
+    assert_eq!(q.dropped_by(Rule::Unparseable), 2);
+    assert_eq!(q.sales_lines, 4);
+    let issue = &q.parse_issues[0];
+    assert!(issue.location.ends_with("wide.csv line 7"), "{issue:?}");
+    assert_eq!(issue.column, "(whole line)");
+    assert!(
+        issue
+            .expected
+            .starts_with("9 fields where the header has 8: the line is damaged"),
+        "{issue:?}"
+    );
+    assert!(
+        q.parse_issues[1]
+            .expected
+            .starts_with("100000 fields where the header has 8"),
+        "{:?}",
+        q.parse_issues[1]
+    );
+    let err = read_transactions(&[path], &strict_on_day("2024-06-01"), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, Error::BadLine { .. }));
+    assert!(err.to_string().contains("wide.csv line 7"), "{err}");
+}
+
+#[test]
+fn a_quote_never_closed_counts_the_lines_it_took() {
+    let dir = tempfile::tempdir().unwrap();
+    let after = line("536701", "1", "2010-12-02 10:00:00", "2.55", "13085").repeat(3);
+    for (name, opened, column) in [
+        (
+            "country.csv",
+            "536700,85123A,WHITE HANGING HEART,6,2010-12-02 08:26:00,2.55,13085,\"United Kingdom\n",
+            "\"Country\"",
+        ),
+        (
+            "description.csv",
+            "536700,85123A,\"WHITE HANGING HEART,6,2010-12-02 08:26:00,2.55,13085,United Kingdom\n",
+            "\"Description\"",
+        ),
+    ] {
+        let text = format!("{}{opened}\n{after}", sample_lines());
+        let path = write(dir.path(), name, text.as_bytes());
+        let t = read_transactions(&[path], &on_day("2024-06-01"), &mut |_| {}).unwrap();
+        let q = t.quality();
+        assert_eq!(q.lines_read, 9, "{name}: every line of the file is counted");
+        assert_eq!(q.dropped_by(Rule::Unparseable), 4, "{name}");
+        assert_eq!(q.sales_lines, 3, "{name}");
+        let issue = &q.parse_issues[0];
+        assert!(
+            issue.location.ends_with(&format!("{name} line 7")),
+            "{issue:?}"
+        );
+        assert!(
+            issue.expected.contains(&format!(
+                "a quote opened in column {column} is never closed"
+            )) && issue.expected.contains("the 3 lines after it"),
+            "{issue:?}"
+        );
+    }
+    // A quoted value with a line break, closed, at the end of the file reads normally,
+    // with or without a last line break; so does a quote opened on the last line that
+    // takes no line.
+    for (name, last) in [
+        (
+            "closed.csv",
+            "536702,85123A,\"TWO\nLINES\",1,2010-12-02 10:00:00,2.55,13085,\"United\nKingdom\"",
+        ),
+        (
+            "closed-nl.csv",
+            "536702,85123A,\"TWO\nLINES\",1,2010-12-02 10:00:00,2.55,13085,\"United\nKingdom\"\n",
+        ),
+        (
+            "open-last.csv",
+            "536702,85123A,TWO,1,2010-12-02 10:00:00,2.55,13085,\"United Kingdom\n",
+        ),
+    ] {
+        let text = format!("{}{last}", sample_lines());
+        let t = read_one(dir.path(), name, text.as_bytes()).unwrap();
+        assert_eq!(t.quality().dropped_by(Rule::Unparseable), 0, "{name}");
+        assert_eq!(t.quality().sales_lines, 4, "{name}");
+    }
+}
+
+/// A quote never closed early in a file larger than the longest record: reading stops
+/// there (memory stays bounded), and every line after it is counted.
+#[test]
+fn a_record_longer_than_16_mib_ends_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!(
+        "{}536700,85123A,WHITE HANGING HEART,6,2010-12-02 08:26:00,2.55,13085,\"United Kingdom\n",
+        sample_lines()
+    );
+    let after = line("536701", "1", "2010-12-02 10:00:00", "2.55", "13085");
+    let copies = (20 << 20) / after.len();
+    text.push_str(&after.repeat(copies));
+    let path = write(dir.path(), "long.csv", text.as_bytes());
+    let t = read_transactions(&[path], &on_day("2024-06-01"), &mut |_| {}).unwrap();
+    let q = t.quality();
+    assert_eq!(q.lines_read, 6 + copies as u64);
+    assert_eq!(q.dropped_by(Rule::Unparseable), 1 + copies as u64);
+    let issue = &q.parse_issues[0];
+    assert!(issue.location.ends_with("long.csv line 7"), "{issue:?}");
+    assert!(
+        issue.expected.contains("longer than 16 MiB")
+            && issue
+                .expected
+                .contains(&format!("the {copies} lines after it")),
+        "{issue:?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever numbers a line holds (any float, written in full or short), the
+    /// report's sums are finite: a value either is within the bound or is unparseable.
+    #[test]
+    fn any_quantity_and_price_give_finite_sums(
+        quantity in any::<f64>(),
+        price in any::<f64>(),
+        short in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let number = |x: f64| if short { format!("{x:e}") } else { format!("{x}") };
+        let text = format!(
+            "{}{}{}",
+            sample_lines(),
+            line("536800", &number(quantity), "2010-12-02 10:00:00", &number(price), "13085"),
+            line("C536801", &number(-quantity.abs()), "2010-12-02 10:00:00", &number(price), "13085"),
+        );
+        let t = read_one(dir.path(), "numbers.csv", text.as_bytes()).unwrap();
+        let q = t.quality();
+        prop_assert!(q.revenue.is_finite() && q.returns_value.is_finite());
+        prop_assert!(q.revenue.abs() <= 3e15 && q.returns_value.abs() <= 3e15);
+        let json = serde_json::to_string(q).unwrap();
+        prop_assert!(!json.contains("null"), "{}", json);
+    }
+}

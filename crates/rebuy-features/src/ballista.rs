@@ -216,8 +216,12 @@ impl BallistaSource {
             detail: "cleaning rules and aggregation run on the Ballista cluster".into(),
             lines: 0,
         };
-        let quality =
-            pushdown::quality(|sql| query(&context, sql, self.statement_timeout), report).await?;
+        let quality = pushdown::quality(
+            |sql| query(&context, sql, self.statement_timeout),
+            report,
+            rules,
+        )
+        .await?;
         Ok((context, quality))
     }
 }

@@ -205,7 +205,7 @@ impl PostgresSource {
             detail: "cleaning rules and aggregation run in the database".into(),
             lines: 0,
         };
-        let quality = pushdown::quality(|sql| query(&client, sql), input).await?;
+        let quality = pushdown::quality(|sql| query(&client, sql), input, rules).await?;
         Ok((client, quality))
     }
 }

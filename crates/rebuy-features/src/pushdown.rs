@@ -11,7 +11,8 @@
 use crate::engine::{float_column, int_column};
 use crate::{Error, Result};
 use datafusion::arrow::array::RecordBatch;
-use rebuy_data::quality::{InputReport, RuleCount};
+use rebuy_data::parse::MAX_ABS_VALUE;
+use rebuy_data::quality::{FutureDates, InputReport, RuleCount};
 use rebuy_data::schema::{ColumnMap, Role};
 use rebuy_data::{CleaningRules, QualityReport, Rule, format_timestamp};
 
@@ -92,9 +93,12 @@ pub(crate) fn typed_columns(
                     format!("date_trunc('second', {column} AT TIME ZONE 'UTC')")
                 }
                 (Dialect::Postgres, ColumnKind::Date) => format!("CAST({column} AS timestamp)"),
-                (Dialect::DataFusion, ColumnKind::Timestamp | ColumnKind::Date) => {
-                    format!("date_trunc('second', CAST({column} AS timestamp))")
-                }
+                // Microseconds, not the nanoseconds `CAST(... AS timestamp)` gives:
+                // those end in 2262, and a line dated 9999-12-31 must reach the
+                // `future_date` rule instead of failing the cast.
+                (Dialect::DataFusion, ColumnKind::Timestamp | ColumnKind::Date) => format!(
+                    "date_trunc('second', arrow_cast({column}, 'Timestamp(Microsecond, None)'))"
+                ),
                 _ => return Err(wrong("a timestamp or date type")),
             },
             (_, ColumnKind::Other) => return Err(wrong("text, a number or a date")),
@@ -150,16 +154,38 @@ pub(crate) fn source_sql(source: &str, typed: &[String; 8], rules: &CleaningRule
     } else {
         non_product.join(" OR ")
     };
+    let rule = |rule: Rule| rule_number(rule);
+    let (unparseable, future_date, missing_customer, non_product_code) = (
+        rule(Rule::Unparseable),
+        rule(Rule::FutureDate),
+        rule(Rule::MissingCustomerId),
+        rule(Rule::NonProductCode),
+    );
+    let (price_not_positive, quantity_not_positive) = (
+        rule(Rule::PriceNotPositive),
+        rule(Rule::QuantityNotPositive),
+    );
+    let max = format!("CAST({MAX_ABS_VALUE:e} AS double precision)");
+    let future_from = rules.first_future_day().map_or_else(
+        || "FALSE".to_string(),
+        |day| format!("invoice_ts >= CAST('{day} 00:00:00' AS timestamp)"),
+    );
     // x - x is 0 for every finite x, NaN for NaN and the infinities (no literal for
-    // those reads the same in both dialects).
+    // those reads the same in both dialects). The bound on quantity x price is tested
+    // once both are known to be within the bound, so that the product cannot overflow
+    // (PostgreSQL refuses a product that does): CASE tests its conditions in order.
     format!(
         "SELECT *,
                 CASE WHEN invoice IS NULL OR invoice = '' OR quantity IS NULL OR price IS NULL
-                          OR invoice_ts IS NULL OR quantity - quantity <> 0 OR price - price <> 0 THEN 1
-                     WHEN customer IS NULL THEN 2
-                     WHEN {non_product} THEN 3
-                     WHEN price <= 0 THEN 4
-                     WHEN quantity = 0 OR (quantity < 0 AND left(invoice, 1) NOT IN ('C', 'c')) THEN 5
+                          OR invoice_ts IS NULL OR quantity - quantity <> 0 OR price - price <> 0
+                          OR abs(quantity) > {max} OR abs(price) > {max} THEN {unparseable}
+                     WHEN abs(quantity * price) > {max} THEN {unparseable}
+                     WHEN {future_from} THEN {future_date}
+                     WHEN customer IS NULL THEN {missing_customer}
+                     WHEN {non_product} THEN {non_product_code}
+                     WHEN price <= 0 THEN {price_not_positive}
+                     WHEN quantity = 0 OR (quantity < 0 AND left(invoice, 1) NOT IN ('C', 'c'))
+                          THEN {quantity_not_positive}
                      ELSE 0 END AS rule
          FROM (SELECT {invoice} AS invoice,
                       COALESCE({stock_code}, '') AS stock_code,
@@ -188,8 +214,22 @@ pub(crate) const LINES_SQL: &str = "
                           abs(quantity) AS quantity, price
           FROM rebuy_source WHERE rule = 0) AS kept";
 
+/// The number of a cleaning rule in the `rule` column (0: kept).
+fn rule_number(rule: Rule) -> usize {
+    Rule::ALL
+        .iter()
+        .position(|r| *r == rule)
+        .map_or(0, |i| i + 1)
+}
+
 /// Lines per cleaning rule (0: kept).
 const RULE_COUNTS_SQL: &str = "SELECT rule, COUNT(*) AS lines FROM rebuy_source GROUP BY rule";
+
+/// The latest invoice date (seconds since 1970) of the lines dated in the future
+/// (`rule` 2, [`Rule::FutureDate`]; a test keeps the two in step): asked only when there
+/// are some.
+const LATEST_FUTURE_SQL: &str =
+    "SELECT MAX(extract(epoch FROM invoice_ts)) AS latest FROM rebuy_source WHERE rule = 2";
 
 /// The report's counts, dates (seconds since 1970) and sums over the clean lines.
 const SUMMARY_SQL: &str = "
@@ -205,7 +245,11 @@ const SUMMARY_SQL: &str = "
 
 /// The quality report of `rebuy_source` and `lines`, its counts computed by `query`
 /// (which runs one statement on the engine holding them); `input` names the source.
-pub(crate) async fn quality<F, Q>(query: Q, input: InputReport) -> Result<QualityReport>
+pub(crate) async fn quality<F, Q>(
+    query: Q,
+    input: InputReport,
+    rules: &CleaningRules,
+) -> Result<QualityReport>
 where
     Q: Fn(&'static str) -> F,
     F: std::future::Future<Output = Result<Vec<RecordBatch>>>,
@@ -226,6 +270,24 @@ where
             }
         }
     }
+    let future_dates = match dropped[rule_number(Rule::FutureDate) - 1] {
+        0 => None,
+        _ => {
+            let latest = query(LATEST_FUTURE_SQL).await?;
+            let seconds = latest
+                .iter()
+                .find(|b| b.num_rows() == 1)
+                .map(|b| int_column(b, "latest"))
+                .transpose()?
+                .map(|latest| latest[0])
+                .ok_or_else(|| Error::Invalid("the latest future date returned no row".into()))?;
+            Some(FutureDates {
+                latest_allowed: rules.latest_allowed_day().to_string(),
+                latest_seen: format_timestamp(seconds),
+                examples: Vec::new(),
+            })
+        }
+    };
     let summary = query(SUMMARY_SQL).await?;
     let batch = summary
         .first()
@@ -259,6 +321,7 @@ where
         returns_kept,
         sales_lines,
         parse_issues: Vec::new(),
+        future_dates,
         customers: count("customers")?,
         invoices: count("invoices")?,
         first_sale: sale_time("first_sale")?,
@@ -276,4 +339,16 @@ pub(crate) fn quote_identifier(name: &str) -> String {
 
 fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_numbers_follow_the_rule_order() {
+        assert_eq!(rule_number(Rule::Unparseable), 1);
+        assert!(LATEST_FUTURE_SQL.ends_with(&format!("rule = {}", rule_number(Rule::FutureDate))));
+        assert_eq!(rule_number(Rule::Duplicate), Rule::ALL.len());
+    }
 }

@@ -141,6 +141,11 @@ pub struct ReadArgs {
     /// Stop at the first value that cannot be read instead of counting and skipping it
     #[arg(long)]
     pub strict: bool,
+    /// The day the run is made (YYYY-MM-DD; default: the clock's day, in UTC): lines
+    /// dated after the next day are left out and counted as future_date. Set it for a
+    /// run that must give the same result on another day
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<chrono::NaiveDate>,
     /// Comma-separated stock codes that are not products (a trailing * matches a prefix)
     #[arg(long, value_name = "CODES", default_value_t = rebuy_data::DEFAULT_NON_PRODUCT_CODES.join(","))]
     pub non_product_codes: String,
@@ -222,7 +227,7 @@ pub struct ConvertArgs {
     /// The input files, then the Parquet file to write (`IN... OUT.parquet`). Every line
     /// is written as read (typed; an unreadable value becomes empty), none is cleaned:
     /// `rebuy run` on the Parquet file applies and counts the cleaning rules, so
-    /// --non-product-codes has no effect here
+    /// --non-product-codes and --today have no effect here
     #[arg(required = true, num_args = 2.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]

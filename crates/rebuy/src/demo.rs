@@ -108,6 +108,7 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
             delimiter: None,
             day_first: false,
             strict: false,
+            today: None,
             non_product_codes: rebuy_data::DEFAULT_NON_PRODUCT_CODES.join(","),
             memory_budget: rebuy_data::DEFAULT_MEMORY_BUDGET,
         },

@@ -45,18 +45,30 @@ pub fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
     } else {
         DayOrder::MonthFirst
     };
+    let mut rules = CleaningRules::new(
+        args.non_product_codes
+            .split(',')
+            .filter(|c| !c.trim().is_empty()),
+        day_order,
+        args.strict,
+    );
+    if let Some(today) = args.today {
+        rules = rules.with_today(today);
+    }
     Ok(ReadOptions {
         mapping: ColumnMapping::parse(&args.columns)?,
         delimiter,
-        rules: CleaningRules::new(
-            args.non_product_codes
-                .split(',')
-                .filter(|c| !c.trim().is_empty()),
-            day_order,
-            args.strict,
-        ),
+        rules,
         memory_budget: args.memory_budget,
     })
+}
+
+/// Says on stderr what the user should know before trusting the numbers (lines dated
+/// in the future).
+fn print_warnings(quality: &QualityReport) {
+    for warning in quality.warnings() {
+        eprintln!("{warning}");
+    }
 }
 
 /// Reads and cleans the inputs behind a progress bar.
@@ -81,6 +93,7 @@ pub fn with_read_progress<T>(
 
 pub fn inspect(args: &InspectArgs) -> Result<()> {
     let transactions = read_inputs(&args.files, &read_options(&args.read)?)?;
+    print_warnings(transactions.quality());
     if args.json {
         println!("{}", serde_json::to_string_pretty(transactions.quality())?);
     } else {
@@ -269,6 +282,10 @@ fn write_tables(
         }
     };
     stages.end("read_and_clean");
+    print_warnings(match &loaded {
+        Loaded::Files(transactions) => transactions.quality(),
+        Loaded::Database(engine) => engine.quality(),
+    });
 
     stages.start();
     let spinner = progress::spinner("customer features");

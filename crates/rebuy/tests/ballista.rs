@@ -7,7 +7,10 @@
 
 mod common;
 
-use common::{assert_same_quality, cli_fixture, metrics, must, path, rebuy_cmd};
+use common::{
+    IMPLAUSIBLE_TODAY, assert_implausible_counts, assert_same_quality, cli_fixture,
+    implausible_fixture, metrics, must, path, rebuy_cmd,
+};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -104,7 +107,7 @@ impl Drop for Cluster {
 /// seconds it took.
 fn run(inputs: &[&Path], engine: Option<&str>, out: &Path) -> f64 {
     let started = Instant::now();
-    let mut args = vec!["run", "--out", path(out)];
+    let mut args = vec!["run", "--out", path(out), "--today", IMPLAUSIBLE_TODAY];
     if let Some(url) = engine {
         args.extend(["--engine", url]);
     }
@@ -145,12 +148,20 @@ fn ballista_cluster_gives_the_embedded_run() {
         path(&cli_fixture()),
         path(&fixture),
     ]));
+    // Lines dated in the future and numbers beyond the bound, as Parquet.
+    let implausible = d.join("implausible.parquet");
+    must(rebuy_cmd(&[
+        "convert",
+        path(&implausible_fixture(d)),
+        path(&implausible),
+    ]));
     // Two files of one log: a year each.
     let first = generated(d, "11", "2009-12-01");
     let second = generated(d, "12", "2010-12-01");
 
     for (name, inputs) in [
         ("fixture", vec![fixture.as_path()]),
+        ("implausible", vec![implausible.as_path()]),
         ("generated", vec![first.as_path(), second.as_path()]),
     ] {
         let (embedded, on_cluster) = (d.join(format!("{name}-embedded")), d.join(name));
@@ -168,6 +179,9 @@ fn ballista_cluster_gives_the_embedded_run() {
         }
         assert_same_quality(&embedded, &on_cluster);
         assert_eq!(metrics(&embedded), metrics(&on_cluster), "{name}: metrics");
+        if name == "implausible" {
+            assert_implausible_counts(&on_cluster);
+        }
     }
     assert!(
         metrics(&d.join("generated"))["models"]

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    assert_same_quality, cli_fixture, json, metrics, must, path, quality_counts, rebuy_cmd,
+    IMPLAUSIBLE_TODAY, assert_implausible_counts, assert_same_quality, cli_fixture,
+    implausible_fixture, json, metrics, must, path, quality_counts, rebuy_cmd,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -379,6 +380,34 @@ fn postgres_pushdown_gives_the_run_on_the_file() {
     assert_same_quality(&file_run, &database_run);
     assert_eq!(metrics(&file_run), metrics(&database_run));
     assert!(metrics(&file_run)["models"].as_array().unwrap().len() >= 3);
+}
+
+/// Lines dated in the future and numbers beyond the bound are counted the same from
+/// the CSV, from its Parquet conversion and from PostgreSQL (the rules as SQL).
+#[test]
+fn implausible_lines_count_the_same_on_every_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = implausible_fixture(d);
+    let parquet = d.join("implausible.parquet");
+    must(rebuy_cmd(&["convert", path(&csv), path(&parquet)]));
+    let today = ["--today", IMPLAUSIBLE_TODAY];
+    let (from_csv, from_parquet) = (d.join("csv"), d.join("parquet"));
+    run(path(&csv), &today, &from_csv);
+    run(path(&parquet), &today, &from_parquet);
+    assert_implausible_counts(&from_csv);
+    assert_same_customers(&from_csv, &from_parquet, "parquet");
+    assert_same_quality(&from_csv, &from_parquet);
+
+    let Some(server) = server_or_skip() else {
+        return;
+    };
+    server.load(&csv, "implausible");
+    let from_database = d.join("database");
+    run(&server.url("?table=implausible"), &today, &from_database);
+    assert_implausible_counts(&from_database);
+    assert_same_customers(&from_csv, &from_database, "postgres");
+    assert_same_quality(&from_csv, &from_database);
 }
 
 #[test]

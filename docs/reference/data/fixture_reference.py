@@ -14,10 +14,15 @@ counts = {"lines_read": len(df)}
 q = pd.to_numeric(df["Quantity"], errors="coerce")
 p = pd.to_numeric(df["Price"], errors="coerce")
 t = pd.to_datetime(df["InvoiceDate"], errors="coerce", format="%Y-%m-%d %H:%M:%S")
-ok = q.notna() & p.notna() & t.notna()
+BOUND = 1e15  # |quantity|, |price| and |quantity x price| (docs/definitions.md)
+ok = q.notna() & p.notna() & t.notna() & (q.abs() <= BOUND) & (p.abs() <= BOUND) & ((q * p).abs() <= BOUND)
 counts["unparseable"] = int((~ok).sum())
 df, q, p, t = df[ok].copy(), q[ok], p[ok], t[ok]
 df["q"], df["p"], df["t"] = q, p, t
+# Dated after the day after the day of the run (the clock's day in UTC).
+today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+m = df["t"].dt.normalize() <= today + pd.Timedelta(days=1)
+counts["future_date"] = int((~m).sum()); df = df[m]
 cust = df["Customer ID"].str.strip().str.replace(r"\.0+$", "", regex=True)
 m = cust != ""
 counts["missing_customer_id"] = int((~m).sum()); df = df[m]; df["cust"] = cust[m]

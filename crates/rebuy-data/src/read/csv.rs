@@ -59,7 +59,7 @@ pub(super) fn read(
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 18)
-        .from_reader(text);
+        .from_reader(RecordGuard::new(text));
     let mut record = ByteRecord::new();
     if !csv
         .read_byte_record(&mut record)
@@ -84,19 +84,28 @@ pub(super) fn read(
     // Splitting records (and decompressing) runs on its own thread. A cleaner types
     // the chunks of records on the rayon workers; any other sink (`convert`) takes them
     // here, one line after the other. Chunks go back to the splitter to be refilled.
-    let (to_cleaner, from_reader) = mpsc::sync_channel::<Result<Vec<ByteRecord>>>(4);
+    let (to_cleaner, from_reader) = mpsc::sync_channel::<Result<Piece>>(4);
     let (recycle, recycled) = mpsc::channel::<Vec<ByteRecord>>();
+    let splitter = Splitter {
+        path,
+        gzip,
+        header: &header,
+    };
     std::thread::scope(|scope| {
-        scope.spawn(move || split_records(&mut csv, path, gzip, &to_cleaner, &recycled));
+        scope.spawn(move || splitter.split(&mut csv, &to_cleaner, &recycled));
         if let Some(cleaner) = sink.cleaner() {
             return typing.in_parallel(cleaner, from_reader, &recycle, &consumed, progress);
         }
-        for chunk in from_reader {
-            let chunk = chunk?;
-            typing.type_chunk(&chunk, sink)?;
+        for piece in from_reader {
+            match piece? {
+                Piece::Records(chunk) => {
+                    typing.type_chunk(&chunk, sink)?;
+                    // The splitter may have stopped already: then the chunk is dropped.
+                    let _ = recycle.send(chunk);
+                }
+                Piece::Damaged(damage) => typing.reject_damaged(damage, sink)?,
+            }
             progress(consumed.load(Ordering::Relaxed), sink.lines_read());
-            // The splitter may have stopped already: then the chunk is simply dropped.
-            let _ = recycle.send(chunk);
         }
         Ok(())
     })?;
@@ -116,6 +125,34 @@ pub(super) fn read(
 
 /// Records per chunk handed from the splitting thread to the cleaning workers.
 const CHUNK_RECORDS: usize = 8192;
+
+/// Bytes of records (text and field ends) after which a chunk is handed over before
+/// it has [`CHUNK_RECORDS`] records: lines of 100,000 fields then stay a few chunks'
+/// worth of memory. Real lines (about 100 bytes) never reach it.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// A record larger than this (in memory or text) is not reused for the next chunk, so
+/// that one huge line does not stay allocated in every slot it passed through.
+const KEPT_RECORD_BYTES: usize = 64 << 10;
+
+/// The longest record read, in bytes of text. Only a quote that is never closed (the
+/// csv parser then reads to the end of the file as one value) or a damaged file makes
+/// a record this long; reading the file stops there, so memory stays bounded.
+const MAX_RECORD_BYTES: u64 = 16 << 20;
+
+/// What the splitting thread hands to the typing side, in input order.
+enum Piece {
+    Records(Vec<ByteRecord>),
+    /// The damaged record that ended the file: a quote never closed, or too long.
+    Damaged(Damage),
+}
+
+/// A record that is not a line, with the lines of the file it took.
+struct Damage {
+    line: u64,
+    detail: String,
+    lines: u64,
+}
 
 /// Chunks being typed at once (bounds the memory held by records in flight).
 const MAX_CHUNKS_IN_FLIGHT: usize = 8;
@@ -153,7 +190,15 @@ impl ChunkTyping<'_> {
                     record.len(),
                     self.header_fields
                 );
-                sink.reject_line(location, detail)?;
+                sink.reject_line(location, detail, 1)?;
+            } else if record.len() > self.header_fields {
+                let detail = format!(
+                    "{} fields where the header has {}: the line is damaged (a delimiter or \
+                     quote out of place shifts its values)",
+                    record.len(),
+                    self.header_fields
+                );
+                sink.reject_line(location, detail, 1)?;
             } else {
                 let fields = fields_of(record, &self.positions, &mut scratch);
                 sink.push(&fields, location, self.column_name, self.decimal_comma)?;
@@ -162,13 +207,23 @@ impl ChunkTyping<'_> {
         Ok(())
     }
 
+    /// Delivers the damaged record that ended the file to `sink`.
+    fn reject_damaged(&self, damage: Damage, sink: &mut dyn LineSink) -> Result<()> {
+        let location = Location {
+            path: self.path,
+            sheet: None,
+            line: damage.line,
+        };
+        sink.reject_line(location, damage.detail, damage.lines)
+    }
+
     /// Types the chunks into [`TypedBatch`]es on the rayon workers and merges them
     /// into `cleaner` in input order (the merge keeps the first of duplicate lines,
     /// the first unreadable values and the first error, exactly as one thread would).
     fn in_parallel(
         &self,
         cleaner: &mut Cleaner,
-        from_reader: mpsc::Receiver<Result<Vec<ByteRecord>>>,
+        from_reader: mpsc::Receiver<Result<Piece>>,
         recycle: &mpsc::Sender<Vec<ByteRecord>>,
         consumed: &AtomicU64,
         progress: &mut dyn FnMut(u64, u64),
@@ -195,9 +250,9 @@ impl ChunkTyping<'_> {
                 let _ = recycle.send(chunk);
                 Ok(())
             };
-            for chunk in from_reader {
-                let chunk = match chunk {
-                    Ok(chunk) => chunk,
+            for piece in from_reader {
+                let piece = match piece {
+                    Ok(piece) => piece,
                     Err(error) => {
                         while !in_flight.is_empty() {
                             merge_oldest(&mut in_flight)?;
@@ -206,14 +261,22 @@ impl ChunkTyping<'_> {
                     }
                 };
                 let (done, typed) = mpsc::sync_channel(1);
-                workers.spawn(move |_| {
-                    let mut typing = BatchTyping {
-                        rules,
-                        batch: TypedBatch::default(),
-                    };
-                    let typed = self.type_chunk(&chunk, &mut typing);
-                    let _ = done.send((typed.map(|()| typing.batch), chunk));
-                });
+                let typing = || BatchTyping {
+                    rules,
+                    batch: TypedBatch::default(),
+                };
+                match piece {
+                    Piece::Records(chunk) => workers.spawn(move |_| {
+                        let mut typing = typing();
+                        let typed = self.type_chunk(&chunk, &mut typing);
+                        let _ = done.send((typed.map(|()| typing.batch), chunk));
+                    }),
+                    Piece::Damaged(damage) => {
+                        let mut typing = typing();
+                        let typed = self.reject_damaged(damage, &mut typing);
+                        let _ = done.send((typed.map(|()| typing.batch), Vec::new()));
+                    }
+                }
                 in_flight.push_back(typed);
                 if in_flight.len() >= MAX_CHUNKS_IN_FLIGHT {
                     merge_oldest(&mut in_flight)?;
@@ -227,36 +290,225 @@ impl ChunkTyping<'_> {
     }
 }
 
-/// Reads records into chunks until the end of the input, an error, or until the
-/// cleaning side stops listening.
-fn split_records<R: Read>(
-    csv: &mut ::csv::Reader<R>,
-    path: &Path,
+/// What the splitting thread needs to name a damaged record.
+struct Splitter<'a> {
+    path: &'a Path,
     gzip: bool,
-    to_cleaner: &mpsc::SyncSender<Result<Vec<ByteRecord>>>,
-    recycled: &mpsc::Receiver<Vec<ByteRecord>>,
-) {
-    loop {
-        let mut chunk = recycled
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK_RECORDS));
-        // Sized for a typical line, so that new records are not grown field by field.
-        chunk.resize_with(CHUNK_RECORDS, || ByteRecord::with_capacity(256, 8));
-        let mut filled = 0;
-        while filled < CHUNK_RECORDS {
-            match csv.read_byte_record(&mut chunk[filled]) {
-                Ok(true) => filled += 1,
-                Ok(false) => break,
-                Err(e) => {
-                    let _ = to_cleaner.send(Err(csv_error(path, gzip, e)));
-                    return;
+    header: &'a [String],
+}
+
+impl Splitter<'_> {
+    /// Reads records into chunks until the end of the input, an error, or until the
+    /// cleaning side stops listening.
+    fn split<R: Read>(
+        &self,
+        csv: &mut ::csv::Reader<RecordGuard<R>>,
+        to_cleaner: &mpsc::SyncSender<Result<Piece>>,
+        recycled: &mpsc::Receiver<Vec<ByteRecord>>,
+    ) {
+        loop {
+            let mut chunk = recycled
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(CHUNK_RECORDS));
+            for record in &mut chunk {
+                if record_bytes(record) > KEPT_RECORD_BYTES {
+                    *record = ByteRecord::with_capacity(256, 8);
                 }
             }
+            // Sized for a typical line, so that new records are not grown field by field.
+            chunk.resize_with(CHUNK_RECORDS, || ByteRecord::with_capacity(256, 8));
+            let (mut filled, mut bytes) = (0, 0);
+            let mut damage = None;
+            while filled < CHUNK_RECORDS && bytes < CHUNK_BYTES {
+                let record_start = csv.position().byte();
+                let guard = csv.get_mut();
+                guard.record_start = record_start;
+                let ended_before = guard.ended;
+                match csv.read_byte_record(&mut chunk[filled]) {
+                    Ok(true) => {
+                        let record = &chunk[filled];
+                        if !ended_before && csv.get_ref().ended {
+                            damage = self.damage(record, csv.get_ref());
+                            if damage.is_some() {
+                                chunk[filled] = ByteRecord::new();
+                                break;
+                            }
+                        }
+                        bytes += record_bytes(record);
+                        filled += 1;
+                    }
+                    Ok(false) => break,
+                    Err(e) => {
+                        let _ = to_cleaner.send(Err(csv_error(self.path, self.gzip, e)));
+                        return;
+                    }
+                }
+            }
+            chunk.truncate(filled);
+            if filled > 0 && to_cleaner.send(Ok(Piece::Records(chunk))).is_err() {
+                return;
+            }
+            if let Some(damage) = damage {
+                let _ = to_cleaner.send(Ok(Piece::Damaged(damage)));
+                return;
+            }
+            if filled == 0 {
+                return;
+            }
         }
-        chunk.truncate(filled);
-        if filled == 0 || to_cleaner.send(Ok(chunk)).is_err() {
-            return;
+    }
+
+    /// Whether `record`, which ended with the input, is damaged: the input was cut at
+    /// [`MAX_RECORD_BYTES`], or a quote opened in its last field is never closed and
+    /// took the lines after it (its value holds a line break, and the file does not
+    /// end with a closing quote).
+    fn damage<R>(&self, record: &ByteRecord, guard: &RecordGuard<R>) -> Option<Damage> {
+        let line = record.position().map_or(0, |p| p.line());
+        let last = record.len().checked_sub(1)?;
+        let mut taken = LineCounter::default();
+        taken.feed(&record[last]);
+        let column = self
+            .header
+            .get(last)
+            .map_or_else(|| format!("field {}", last + 1), |name| format!("{name:?}"));
+        if guard.overlong {
+            let lines = taken.lines + guard.lines_skipped;
+            let detail = format!(
+                "the line is longer than {} MiB, so the file is damaged (a quote opened in \
+                 column {column} and never closed?): reading the file stopped here, and the \
+                 {lines} lines after it are counted unparseable with it",
+                MAX_RECORD_BYTES >> 20
+            );
+            return Some(Damage {
+                line,
+                detail,
+                lines: 1 + lines,
+            });
         }
+        let open_quote = record[last].iter().any(|&b| b == b'\n' || b == b'\r')
+            && !guard.ends_with_closing_quote()
+            && taken.lines > 0;
+        open_quote.then(|| Damage {
+            line,
+            detail: format!(
+                "a quote opened in column {column} is never closed: the {} lines after it \
+                 were read as that one value, and are counted unparseable with it",
+                taken.lines
+            ),
+            lines: 1 + taken.lines,
+        })
+    }
+}
+
+/// Memory a record holds: its text and its field ends.
+fn record_bytes(record: &ByteRecord) -> usize {
+    record.as_slice().len() + record.len() * std::mem::size_of::<usize>()
+}
+
+/// Counts the lines that start in a text read piece by piece: non-blank lines, as the
+/// csv reader counts records, the first (partial) one excluded.
+#[derive(Debug, Default)]
+struct LineCounter {
+    at_line_start: bool,
+    lines: u64,
+}
+
+impl LineCounter {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\n' || b == b'\r' {
+                self.at_line_start = true;
+            } else if self.at_line_start && !b.is_ascii_whitespace() {
+                self.lines += 1;
+                self.at_line_start = false;
+            }
+        }
+    }
+}
+
+/// Sits under the csv parser: bounds the record being read to [`MAX_RECORD_BYTES`]
+/// (past it, the rest of the input is only read to count its lines, and the parser is
+/// told the input ended), and keeps the last bytes of the input, which tell a quote
+/// closed at the end of the file from one never closed.
+struct RecordGuard<R> {
+    inner: R,
+    /// Bytes handed to the parser.
+    delivered: u64,
+    /// Where the record being read starts, in the parser's bytes (set by the splitter).
+    record_start: u64,
+    /// The input has ended (or was cut).
+    ended: bool,
+    /// The record being read passed [`MAX_RECORD_BYTES`]: the input was cut there.
+    overlong: bool,
+    /// Lines of the input after the cut.
+    lines_skipped: u64,
+    /// The last three bytes handed to the parser.
+    tail: [u8; 3],
+}
+
+impl<R> RecordGuard<R> {
+    /// Whether the input ends with a quote, then at most a line break.
+    fn ends_with_closing_quote(&self) -> bool {
+        matches!(
+            self.tail,
+            [_, _, b'"'] | [_, b'"', b'\n' | b'\r'] | [b'"', b'\r', b'\n']
+        )
+    }
+}
+
+impl<R: Read> RecordGuard<R> {
+    fn new(inner: R) -> Self {
+        RecordGuard {
+            inner,
+            delivered: 0,
+            record_start: 0,
+            ended: false,
+            overlong: false,
+            lines_skipped: 0,
+            tail: [0; 3],
+        }
+    }
+
+    /// Reads the rest of the input, counting its lines.
+    fn skip_rest(&mut self) -> std::io::Result<()> {
+        let mut counter = LineCounter {
+            at_line_start: matches!(self.tail[2], b'\n' | b'\r'),
+            lines: 0,
+        };
+        let mut buffer = vec![0u8; 1 << 16];
+        loop {
+            match self.inner.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => counter.feed(&buffer[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.lines_skipped = counter.lines;
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for RecordGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.ended {
+            return Ok(0);
+        }
+        if self.delivered.saturating_sub(self.record_start) > MAX_RECORD_BYTES {
+            self.ended = true;
+            self.overlong = true;
+            self.skip_rest()?;
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.ended = true;
+        }
+        self.delivered += n as u64;
+        for &b in &buf[n.saturating_sub(3)..n] {
+            self.tail = [self.tail[1], self.tail[2], b];
+        }
+        Ok(n)
     }
 }
 
@@ -445,6 +697,49 @@ mod tests {
         assert_eq!(detect_delimiter(b"Invoice\tStockCode\tPrice\n"), b'\t');
         assert_eq!(detect_delimiter(b"Invoice|Price\n"), b'|');
         assert_eq!(detect_delimiter(b"Invoice\n"), b',');
+    }
+
+    #[test]
+    fn lines_are_counted_as_the_csv_reader_counts_records() {
+        let mut counter = LineCounter::default();
+        counter.feed(b"rest of a line\nsecond\r\n\n   \nthird");
+        assert_eq!(counter.lines, 2, "blank lines are not lines");
+        counter.feed(b" still third\r\nfourth\n");
+        assert_eq!(counter.lines, 3);
+    }
+
+    #[test]
+    fn a_closing_quote_at_the_end_of_the_input_is_seen() {
+        let ends = |text: &[u8]| {
+            let mut guard = RecordGuard::new(text);
+            std::io::copy(&mut guard, &mut std::io::sink()).unwrap();
+            guard.ends_with_closing_quote()
+        };
+        for closed in [&b"a,\"b\""[..], b"a,\"b\"\n", b"a,\"b\"\r\n", b"\""] {
+            assert!(ends(closed), "{closed:?}");
+        }
+        for open in [&b"a,\"b\nc,d\n"[..], b"a,b", b"", b"\"b\nc\r\n"] {
+            assert!(!ends(open), "{open:?}");
+        }
+    }
+
+    #[test]
+    fn a_record_past_the_limit_cuts_the_input_and_counts_its_lines() {
+        let mut text = vec![b'x'; MAX_RECORD_BYTES as usize + (1 << 20)];
+        text.extend_from_slice(b"\nline\nline\n\nline");
+        let mut guard = RecordGuard::new(&text[..]);
+        let mut buffer = vec![0u8; 1 << 18];
+        let mut read = 0;
+        loop {
+            match guard.read(&mut buffer).unwrap() {
+                0 => break,
+                n => read += n,
+            }
+        }
+        assert!(guard.overlong && guard.ended);
+        assert!(read as u64 > MAX_RECORD_BYTES && read < text.len());
+        assert_eq!(guard.lines_skipped, 3);
+        assert_eq!(guard.read(&mut buffer).unwrap(), 0, "the input stays ended");
     }
 
     #[test]

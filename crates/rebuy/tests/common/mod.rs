@@ -36,13 +36,88 @@ pub fn json(file: &Path) -> serde_json::Value {
 }
 
 /// quality.json without what names the input (paths, formats, where unreadable
-/// values were): the counts, dates and sums.
+/// values and future dates were): the counts, dates and sums.
 pub fn quality_counts(run: &Path) -> serde_json::Value {
     let mut quality = json(&run.join("quality.json"));
     let object = quality.as_object_mut().unwrap();
     object.remove("inputs");
     object.remove("parse_issues");
+    if let Some(future) = object.get_mut("future_dates") {
+        future.as_object_mut().unwrap().remove("examples");
+    }
     quality
+}
+
+/// The day of the run the implausible fixture is read on.
+pub const IMPLAUSIBLE_TODAY: &str = "2024-06-01";
+
+/// The CLI fixture plus implausible lines a table can hold (eight fields each, so that
+/// PostgreSQL's COPY loads them; numbers as plain digits, so that the test's loader types
+/// them): three dated after 2024-06-02 (one without customer id: still `future_date`),
+/// one on 2024-06-02 (kept), four beyond the bound of 1e15 (1e308 as a price, -1e308 as
+/// a return's quantity, 1e10 x 1e10, 1e16 as a quantity). Written to `dir`.
+pub fn implausible_fixture(dir: &Path) -> PathBuf {
+    let e308 = format!("1{}", "0".repeat(308));
+    let e10 = "10000000000";
+    let lines = [
+        ("999001", "1", "9999-12-31 23:59:00", "2.55", "12682"),
+        ("999002", "1", "2099-01-01 10:00:00", "2.55", ""),
+        ("999003", "1", "2024-06-03 00:00:00", "2.55", "12682"),
+        ("999004", "1", "2024-06-02 23:59:59", "2.55", "12682"),
+        ("999005", "1", "2010-02-01 10:00:00", e308.as_str(), "12682"),
+        (
+            "C999006",
+            &format!("-{e308}"),
+            "2010-02-01 10:00:00",
+            "2",
+            "12682",
+        ),
+        ("999007", e10, "2010-02-01 10:00:00", e10, "12682"),
+        (
+            "999008",
+            "10000000000000000",
+            "2010-02-01 10:00:00",
+            "1",
+            "12682",
+        ),
+    ];
+    let mut text = std::fs::read_to_string(cli_fixture()).unwrap();
+    for (invoice, quantity, date, price, customer) in lines {
+        text.push_str(&format!(
+            "{invoice},85123A,IMPLAUSIBLE,{quantity},{date},{price},{customer},United Kingdom\n"
+        ));
+    }
+    let file = dir.join("implausible.csv");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// The counts the implausible fixture must give on every path.
+pub fn assert_implausible_counts(run: &Path) {
+    let quality = json(&run.join("quality.json"));
+    let count = |rule: &str| {
+        quality["dropped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["rule"] == rule)
+            .unwrap()["lines"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        count("unparseable"),
+        2 + 4,
+        "the fixture's 2, and 4 beyond the bound"
+    );
+    assert_eq!(count("future_date"), 3);
+    assert_eq!(quality["future_dates"]["latest_allowed"], "2024-06-02");
+    assert_eq!(
+        quality["future_dates"]["latest_seen"],
+        "9999-12-31 23:59:00"
+    );
+    assert_eq!(quality["last_sale"], "2024-06-02 23:59:59");
+    assert!(quality["revenue"].as_f64().unwrap() < 1e5);
 }
 
 /// metrics.json without the timings.
