@@ -4,7 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::optimize::{Minimum, minimize, standard_errors};
+use super::summary::{CompressedSummary, CustomerSummary};
 use crate::{Error, Result};
+
+/// Above twice this many distinct rows, a transaction model's fit starts from a fit on a
+/// sample of about this many rows (instead of every parameter at 1, as lifetimes does), which
+/// saves most of the optimiser's iterations on the whole data.
+const WARM_START_ROWS: usize = 50_000;
 
 /// A fitted parameter with its standard error from the inverse Hessian of the
 /// log-likelihood (`None` when the Hessian is not positive definite at the optimum).
@@ -174,6 +180,67 @@ fn describe(names: &[&str], theta: &[f64]) -> String {
         .map(|(n, t)| format!("{n} = {t:.4e}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The summary a transaction model (BG/NBD, MBG/NBD, Pareto/NBD) can be fitted on, merged:
+/// errors for an empty summary and for one where nobody made a repeat purchase (the purchase
+/// rate cannot be estimated, the likelihood has no maximum).
+pub(crate) fn transaction_data(
+    model: &str,
+    summary: &CustomerSummary<'_>,
+) -> Result<CompressedSummary> {
+    if summary.is_empty() {
+        return Err(Error::InvalidInput("the customer summary is empty".into()));
+    }
+    if summary.frequency().iter().all(|&x| x == 0.0) {
+        return Err(Error::InvalidInput(format!(
+            "all {} customers are one-time buyers (frequency 0): a {model} model needs some repeat purchases \
+             to estimate the purchase rate; use a longer observation period",
+            summary.len(),
+        )));
+    }
+    Ok(CompressedSummary::new(summary))
+}
+
+/// `fit(data, start)` from `start`, or, on large data, from where `fit` ends on a stratified
+/// sample of about [`WARM_START_ROWS`] rows (a failed sample fit only loses the head start).
+pub(crate) fn fit_with_warm_start<F>(
+    data: &CompressedSummary,
+    start: &[f64],
+    fit: F,
+) -> Result<(Vec<f64>, FitReport)>
+where
+    F: Fn(&CompressedSummary, &[f64]) -> Result<(Vec<f64>, FitReport)>,
+{
+    let mut start = start.to_vec();
+    if data.len() >= 2 * WARM_START_ROWS {
+        let sample = data.every_nth(data.len() / WARM_START_ROWS);
+        if let Ok((theta, _)) = fit(&sample, &start) {
+            start = theta;
+        }
+    }
+    fit(data, &start)
+}
+
+/// Checks a model read back from JSON: its format version and its parameters.
+pub(crate) fn check_saved_model(
+    format_version: u32,
+    supported: u32,
+    parameters: &[(&str, f64)],
+) -> Result<()> {
+    if format_version != supported {
+        return Err(Error::Format(format!(
+            "format_version {format_version} is not the supported {supported}"
+        )));
+    }
+    if parameters.iter().any(|(_, p)| !(p.is_finite() && *p > 0.0)) {
+        let names: Vec<&str> = parameters.iter().map(|(name, _)| *name).collect();
+        return Err(Error::Format(format!(
+            "{} must be finite and > 0",
+            names.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// Checks the optimiser settings common to every model.

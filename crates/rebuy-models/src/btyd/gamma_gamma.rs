@@ -5,7 +5,9 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::fitting::{FitReport, FitSettings, check_settings, fit_positive_parameters};
+use super::fitting::{
+    FitReport, FitSettings, check_saved_model, check_settings, fit_positive_parameters,
+};
 use super::special::{digamma, ln_gamma};
 use crate::{Error, Result};
 
@@ -289,18 +291,11 @@ impl GammaGammaModel {
     /// Reads a model written by [`GammaGammaModel::to_json`].
     pub fn from_json(json: &str) -> Result<Self> {
         let model: Self = serde_json::from_str(json).map_err(|e| Error::Format(e.to_string()))?;
-        if model.format_version != GAMMA_GAMMA_FORMAT_VERSION {
-            return Err(Error::Format(format!(
-                "format_version {} is not the supported {GAMMA_GAMMA_FORMAT_VERSION}",
-                model.format_version
-            )));
-        }
-        if [model.p, model.q, model.v]
-            .iter()
-            .any(|t| !(t.is_finite() && *t > 0.0))
-        {
-            return Err(Error::Format("p, q and v must be finite and > 0".into()));
-        }
+        check_saved_model(
+            model.format_version,
+            GAMMA_GAMMA_FORMAT_VERSION,
+            &[("p", model.p), ("q", model.q), ("v", model.v)],
+        )?;
         Ok(model)
     }
 }
