@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitReport, FitSettings, check_saved_model, check_settings, fit_positive_parameters,
-    fit_with_warm_start, transaction_data,
+    FitReport, FitSettings, Fitted, Start, check_saved_model, check_settings,
+    fit_positive_parameters, fit_with_warm_start, transaction_data,
 };
 use super::likelihood::negative_log_likelihood;
 use super::summary::{CompressedSummary, CustomerSummary};
@@ -122,7 +122,7 @@ impl BetaGeoValidParams {
     pub fn fit(&self, summary: &CustomerSummary<'_>) -> Result<BetaGeoModel> {
         let settings = self.0;
         let data = transaction_data(settings.variant.name(), summary)?;
-        let (theta, report) = fit_with_warm_start(&data, &[1.0; 4], |data, start| {
+        let Fitted { theta, report, .. } = fit_with_warm_start(&data, &[1.0; 4], |data, start| {
             self.fit_compressed(data, summary.len(), start)
         })?;
         Ok(BetaGeoModel {
@@ -142,8 +142,8 @@ impl BetaGeoValidParams {
         &self,
         data: &CompressedSummary,
         customers: usize,
-        start: &[f64],
-    ) -> Result<(Vec<f64>, FitReport)> {
+        start: &Start,
+    ) -> Result<Fitted> {
         let settings = self.0;
         let fit_settings = FitSettings {
             model: settings.variant.name(),

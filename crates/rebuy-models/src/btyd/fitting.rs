@@ -59,6 +59,33 @@ pub(crate) struct FitSettings<'a> {
     pub distinct_rows: usize,
 }
 
+/// Where the optimiser starts: natural parameters, and the inverse Hessian (of the objective
+/// in log-parameters) that an earlier fit on a sample ended with, if any. The objective is a
+/// mean per customer, so a sample's curvature is the whole data's and BFGS need not learn it
+/// again.
+#[derive(Debug, Clone)]
+pub(crate) struct Start {
+    pub theta: Vec<f64>,
+    pub inverse_hessian: Option<Vec<Vec<f64>>>,
+}
+
+impl Start {
+    pub fn at(theta: &[f64]) -> Self {
+        Self {
+            theta: theta.to_vec(),
+            inverse_hessian: None,
+        }
+    }
+}
+
+/// A converged fit: the estimates, the report, and where it ends as a [`Start`] for more.
+#[derive(Debug, Clone)]
+pub(crate) struct Fitted {
+    pub theta: Vec<f64>,
+    pub report: FitReport,
+    pub end: Start,
+}
+
 fn advice(penalty: f64) -> &'static str {
     if penalty > 0.0 {
         "try a larger penalty (e.g. 10x), a coarser time unit (weeks rather than days), or more customers"
@@ -73,14 +100,14 @@ fn advice(penalty: f64) -> &'static str {
 pub(crate) fn fit_positive_parameters<F>(
     settings: FitSettings<'_>,
     total_weight: f64,
-    start: &[f64],
+    start: &Start,
     mut nll: F,
-) -> Result<(Vec<f64>, FitReport)>
+) -> Result<Fitted>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
     let penalty = settings.penalty;
-    let mut natural_gradient = vec![0.0; start.len()];
+    let mut natural_gradient = vec![0.0; start.theta.len()];
     let objective = |u: &[f64], gradient: &mut [f64]| {
         let theta: Vec<f64> = u.iter().map(|v| v.exp()).collect();
         let value = nll(&theta, &mut natural_gradient) / total_weight;
@@ -89,11 +116,12 @@ where
         }
         value + penalty * theta.iter().map(|t| t * t).sum::<f64>()
     };
-    let log_start: Vec<f64> = start.iter().map(|s| s.ln()).collect();
+    let log_start: Vec<f64> = start.theta.iter().map(|s| s.ln()).collect();
     let bound = PARAMETER_RANGE.1.ln();
     let minimum = minimize(
         objective,
         &log_start,
+        start.inverse_hessian.as_deref(),
         bound,
         settings.max_iterations,
         settings.tolerance,
@@ -105,7 +133,11 @@ where
     let penalty_term = penalty * theta.iter().map(|t| t * t).sum::<f64>();
     let log_likelihood = -(minimum.value - penalty_term) * total_weight;
     let report = report(&settings, &minimum, &theta, errors, log_likelihood);
-    Ok((theta, report))
+    let end = Start {
+        theta: theta.clone(),
+        inverse_hessian: Some(minimum.inverse_hessian),
+    };
+    Ok(Fitted { theta, report, end })
 }
 
 /// An error saying what to try when the optimiser did not converge or ran off.
@@ -203,20 +235,21 @@ pub(crate) fn transaction_data(
 }
 
 /// `fit(data, start)` from `start`, or, on large data, from where `fit` ends on a stratified
-/// sample of about [`WARM_START_ROWS`] rows (a failed sample fit only loses the head start).
+/// sample of about [`WARM_START_ROWS`] rows, its curvature included (a failed sample fit only
+/// loses the head start).
 pub(crate) fn fit_with_warm_start<F>(
     data: &CompressedSummary,
     start: &[f64],
     fit: F,
-) -> Result<(Vec<f64>, FitReport)>
+) -> Result<Fitted>
 where
-    F: Fn(&CompressedSummary, &[f64]) -> Result<(Vec<f64>, FitReport)>,
+    F: Fn(&CompressedSummary, &Start) -> Result<Fitted>,
 {
-    let mut start = start.to_vec();
+    let mut start = Start::at(start);
     if data.len() >= 2 * WARM_START_ROWS {
         let sample = data.every_nth(data.len() / WARM_START_ROWS);
-        if let Ok((theta, _)) = fit(&sample, &start) {
-            start = theta;
+        if let Ok(fitted) = fit(&sample, &start) {
+            start = fitted.end;
         }
     }
     fit(data, &start)

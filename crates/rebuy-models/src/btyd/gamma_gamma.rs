@@ -6,7 +6,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitReport, FitSettings, check_saved_model, check_settings, fit_positive_parameters,
+    FitReport, FitSettings, Fitted, Start, check_saved_model, check_settings,
+    fit_positive_parameters,
 };
 use super::special::{digamma, ln_gamma};
 use crate::{Error, Result};
@@ -206,8 +207,8 @@ impl GammaGammaValidParams {
             distinct_rows: data.x.len(),
         };
         let nll = |t: &[f64], g: &mut [f64]| data.negative_log_likelihood([t[0], t[1], t[2]], g);
-        let (theta, report) =
-            fit_positive_parameters(settings, data.x.len() as f64, &[1.0; 3], nll)?;
+        let Fitted { theta, report, .. } =
+            fit_positive_parameters(settings, data.x.len() as f64, &Start::at(&[1.0; 3]), nll)?;
         Ok(GammaGammaModel {
             format_version: GAMMA_GAMMA_FORMAT_VERSION,
             p: theta[0],
