@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn hypergeometric_matches_mpmath() {
         // (a, b, c, z, ln 2F1, d/da, d/db, d/dc, d/dz of the log) from mpmath 1.3.0 `hyp2f1`
-        // and `diff` at 30 digits (see docs/reference/btyd/README.md).
+        // and `diff` at 30 digits (docs/reference/btyd/pareto_nbd_mpmath.py).
         let mpmath = [
             (
                 [1.0, 0.55, 2.16, 0.3],

@@ -217,7 +217,8 @@ mod tests {
     #[test]
     fn the_tail_integral_matches_numerical_integration() {
         // mpmath 1.3.0 at 30 digits: `(m+τ)^-(r+s+x) hyp2f1(r+s+x, b, r+s+x+1, z)` (the form
-        // before Euler's transformation); `quad` of the integral agrees to 1e-11.
+        // before Euler's transformation; docs/reference/btyd/pareto_nbd_mpmath.py); `quad` of
+        // the integral agrees to 1e-11.
         let cases = [
             ([0.55, 10.6, 0.6, 11.7], 2.0, 5.0, -8.736989605940503),
             ([1.3, 20.0, 2.0, 0.5], 0.0, 0.0, -2.035951386056029),

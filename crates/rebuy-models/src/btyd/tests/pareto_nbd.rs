@@ -46,7 +46,8 @@ fn pareto_nbd_reproduces_the_published_cdnow_fit() {
         "{}",
         model.report.log_likelihood
     );
-    // The log-likelihood itself, against mpmath's hyp2f1 (docs/reference/btyd/README.md).
+    // The log-likelihood itself, against mpmath's hyp2f1
+    // (docs/reference/btyd/pareto_nbd_mpmath.py).
     assert!((model.report.log_likelihood - -9594.973929826864).abs() < 1e-8);
     let published = ParetoNbdModel {
         r: 0.553,
@@ -75,6 +76,21 @@ fn pareto_nbd_reproduces_the_published_cdnow_fit() {
     let heavy = CustomerSummary::new(&[26.0], &[30.86], &[31.0]).unwrap();
     let expected = model.expected_purchases(&heavy, 52.0).unwrap()[0];
     assert!((expected - 25.46).abs() < 0.005, "{expected}");
+    // P(alive) by mpmath at these estimates (docs/reference/btyd/pareto_nbd_mpmath.py).
+    let few = CustomerSummary::new(
+        &[2.0, 1.0, 0.0, 26.0],
+        &[30.43, 1.71, 0.0, 30.86],
+        &[38.86, 38.86, 38.86, 31.0],
+    )
+    .unwrap();
+    let mpmath = [
+        0.869_118_724_699_470_9,
+        0.167_871_978_569_249_45,
+        0.295_097_157_598_007_1,
+        0.997_917_943_440_265_3,
+    ];
+    let alive = model.probability_alive(&few).unwrap();
+    assert!(max_abs_difference(&alive, &mpmath) < 1e-9, "{alive:?}");
     let alive = model.probability_alive(&summary).unwrap();
     assert!(alive.iter().all(|p| (0.0..=1.0).contains(p)));
     // One-time buyers die unseen in the Pareto/NBD, unlike the BG/NBD.
