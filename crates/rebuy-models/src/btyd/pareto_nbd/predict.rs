@@ -118,13 +118,17 @@ impl ParetoNbdModel {
     /// a first purchase.
     pub fn expected_purchases_new_customer(&self, horizon: f64) -> Result<f64> {
         check_horizon(horizon)?;
-        let p = self.posterior(0.0, 0.0, 0.0)?;
-        Ok(self.alive_expected_purchases(p, horizon))
+        // Alive for sure, so no series: the prior itself.
+        Ok(self.expected_while_alive(self.r, self.alpha, self.beta, horizon))
     }
 
     fn alive_expected_purchases(&self, p: Posterior, horizon: f64) -> f64 {
-        let rate = (self.r + p.x) / p.alpha_age;
-        rate * p.beta_age * saturating_growth(self.s - 1.0, horizon / p.beta_age)
+        self.expected_while_alive(self.r + p.x, p.alpha_age, p.beta_age, horizon)
+    }
+
+    /// `E[λ] E[(1 - e^-μt)/μ]` for `λ ~ Gamma(shape, alpha_age)`, `μ ~ Gamma(s, beta_age)`.
+    fn expected_while_alive(&self, shape: f64, alpha_age: f64, beta_age: f64, horizon: f64) -> f64 {
+        shape / alpha_age * beta_age * saturating_growth(self.s - 1.0, horizon / beta_age)
     }
 
     /// Probability of at least one purchase in `(T, T + horizon]`, per customer: the
