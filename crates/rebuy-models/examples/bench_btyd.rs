@@ -2,7 +2,8 @@
 //! customers (checking that the fit recovers the true parameters) and on the CDNOW sample.
 //!
 //! `cargo run --release -p rebuy-models --example bench_btyd [-- --write-csv PATH]`
-//! (`--write-csv` saves the simulated summary for docs/reference/btyd/bench_lifetimes.py).
+//! (`--write-csv` saves the simulated summary for docs/reference/btyd/bench_lifetimes.py;
+//! `--pareto-only` runs only the Pareto/NBD rows).
 //!
 //! `... --example bench_btyd -- --summary PATH HORIZON` instead compares BG/NBD and MBG/NBD
 //! on a real summary in days (CSV `frequency,recency,T,monetary_value,future_purchases`, from
@@ -12,8 +13,9 @@
 use std::time::Instant;
 
 use rebuy_models::btyd::{
-    BetaGeoModel, BetaGeoParams, BetaGeoVariant, CustomerSummary, GammaGammaParams,
-    SimulationSettings, simulate_customers,
+    BetaGeoModel, BetaGeoParams, BetaGeoVariant, CustomerSummary, FitReport, GammaGammaParams,
+    ParetoNbdModel, ParetoNbdParams, ParetoNbdSimulation, SimulationSettings, simulate_customers,
+    simulate_pareto_nbd,
 };
 use rebuy_models::{Error, Result, metrics};
 
@@ -34,8 +36,12 @@ fn fit_row(
     let start = Instant::now();
     let model = params.validate()?.fit(summary)?;
     let elapsed = seconds(start);
-    let estimates: Vec<String> = model
-        .report
+    print_fit(name, summary.len(), elapsed, &model.report);
+    Ok((model, elapsed))
+}
+
+fn print_fit(name: &str, customers: usize, elapsed: f64, report: &FitReport) {
+    let estimates: Vec<String> = report
         .parameters
         .iter()
         .map(|p| {
@@ -48,14 +54,68 @@ fn fit_row(
         })
         .collect();
     println!(
-        "| {name} fit | {} | {elapsed:.3} s | {} iterations, {} evaluations, {} distinct rows; {} |",
-        summary.len(),
-        model.report.iterations,
-        model.report.evaluations,
-        model.report.distinct_rows,
+        "| {name} fit | {customers} | {elapsed:.3} s | {} iterations, {} evaluations, {} distinct rows; log-likelihood {:.2}; {} |",
+        report.iterations,
+        report.evaluations,
+        report.distinct_rows,
+        report.log_likelihood,
         estimates.join(", ")
     );
-    Ok((model, elapsed))
+}
+
+fn pareto_fit_row(name: &str, summary: &CustomerSummary<'_>) -> Result<ParetoNbdModel> {
+    let start = Instant::now();
+    let model = ParetoNbdParams::new().validate()?.fit(summary)?;
+    print_fit(name, summary.len(), seconds(start), &model.report);
+    Ok(model)
+}
+
+/// 1M customers simulated from the Pareto/NBD at the published CDNOW estimates.
+fn simulated_pareto_nbd(t: &[f64], horizon: f64) -> Result<()> {
+    let truth = ParetoNbdSimulation {
+        r: 0.553,
+        alpha: 10.578,
+        s: 0.606,
+        beta: 11.669,
+        horizon,
+        seed: 42,
+    };
+    let start = Instant::now();
+    let sim = simulate_pareto_nbd(&truth, t)?;
+    println!(
+        "| simulate Pareto/NBD | {} | {:.3} s | truth r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669 |",
+        t.len(),
+        seconds(start)
+    );
+    let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t)?;
+    let model = pareto_fit_row("Pareto/NBD", &summary)?;
+    let start = Instant::now();
+    let alive = model.probability_alive(&summary)?;
+    println!(
+        "| Pareto/NBD P(alive) | {} | {:.3} s | mean {:.4} |",
+        summary.len(),
+        seconds(start),
+        mean(&alive)
+    );
+    let start = Instant::now();
+    let probability = model.purchase_probability(&summary, horizon)?;
+    println!(
+        "| Pareto/NBD P(buy in next {horizon}) | {} | {:.3} s | mean {:.4}; actual share {:.4} |",
+        summary.len(),
+        seconds(start),
+        mean(&probability),
+        sim.future_purchases.iter().filter(|f| **f > 0.0).count() as f64 / t.len() as f64
+    );
+    let start = Instant::now();
+    let expected = model.expected_purchases(&summary, horizon)?;
+    println!(
+        "| Pareto/NBD E[purchases in next {horizon}] | {} | {:.3} s | mean {:.4}; actual mean {:.4} |",
+        summary.len(),
+        seconds(start),
+        mean(&expected),
+        mean(&sim.future_purchases)
+    );
+    Ok(())
 }
 
 fn predict_rows(model: &BetaGeoModel, summary: &CustomerSummary<'_>, horizon: f64) -> Result<()> {
@@ -130,7 +190,7 @@ fn simulated(write_csv: Option<&str>) -> Result<()> {
     let daily = CustomerSummary::new(&sim.frequency, &recency_days, &t_days)?;
     fit_row("BG/NBD, whole days", BetaGeoParams::bg_nbd(), &daily)?;
     fit_row("MBG/NBD", BetaGeoParams::mbg_nbd(), &summary)?;
-    Ok(())
+    simulated_pareto_nbd(&t, truth.horizon)
 }
 
 fn cdnow() -> Result<()> {
@@ -149,6 +209,7 @@ fn cdnow() -> Result<()> {
     let summary = CustomerSummary::new(&x, &t_x, &t)?;
     fit_row("CDNOW BG/NBD", BetaGeoParams::bg_nbd(), &summary)?;
     fit_row("CDNOW MBG/NBD", BetaGeoParams::mbg_nbd(), &summary)?;
+    pareto_fit_row("CDNOW Pareto/NBD", &summary)?;
     let start = Instant::now();
     let spend = GammaGammaParams::new().validate()?.fit(&x, &zbar)?;
     println!(
@@ -240,6 +301,13 @@ fn real_summary(path: &str, horizon: f64) -> Result<()> {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--pareto-only") {
+        // Only the Pareto/NBD rows, on the same 1M ages as the full run.
+        let t: Vec<f64> = (0..CUSTOMERS)
+            .map(|i| 1.0 + 51.0 * i as f64 / CUSTOMERS as f64)
+            .collect();
+        return simulated_pareto_nbd(&t, 39.0);
+    }
     if let Some(i) = args.iter().position(|a| a == "--summary") {
         let path = args
             .get(i + 1)

@@ -2,15 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fitting::{FitReport, FitSettings, check_settings, fit_positive_parameters};
+use super::fitting::{
+    FitReport, FitSettings, Fitted, Start, check_saved_model, check_settings,
+    fit_positive_parameters, fit_with_warm_start, transaction_data,
+};
 use super::likelihood::negative_log_likelihood;
 use super::summary::{CompressedSummary, CustomerSummary};
 use crate::{Error, Result};
-
-/// Above twice this many distinct rows, the fit starts from a fit on a sample of about this
-/// many rows (instead of every parameter at 1, as lifetimes does), which saves most of the
-/// optimiser's iterations on the whole data.
-const WARM_START_ROWS: usize = 50_000;
 
 /// Version of the JSON form of [`BetaGeoModel`].
 pub const BETA_GEO_FORMAT_VERSION: u32 = 1;
@@ -123,27 +121,10 @@ impl BetaGeoValidParams {
     /// converge ([`Error::NotConverged`], with what to try).
     pub fn fit(&self, summary: &CustomerSummary<'_>) -> Result<BetaGeoModel> {
         let settings = self.0;
-        if summary.is_empty() {
-            return Err(Error::InvalidInput("the customer summary is empty".into()));
-        }
-        if summary.frequency().iter().all(|&x| x == 0.0) {
-            return Err(Error::InvalidInput(format!(
-                "all {} customers are one-time buyers (frequency 0): a {} model needs some repeat purchases \
-                 to estimate the purchase rate; use a longer observation period",
-                summary.len(),
-                settings.variant.name()
-            )));
-        }
-        let data = CompressedSummary::new(summary);
-        let mut start = [1.0; 4];
-        if data.len() >= 2 * WARM_START_ROWS {
-            let sample = data.every_nth(data.len() / WARM_START_ROWS);
-            // A failed sample fit only loses the head start.
-            if let Ok((theta, _)) = self.fit_compressed(&sample, summary.len(), &start) {
-                start.copy_from_slice(&theta);
-            }
-        }
-        let (theta, report) = self.fit_compressed(&data, summary.len(), &start)?;
+        let data = transaction_data(settings.variant.name(), summary)?;
+        let Fitted { theta, report, .. } = fit_with_warm_start(&data, &[1.0; 4], |data, start| {
+            self.fit_compressed(data, summary.len(), start)
+        })?;
         Ok(BetaGeoModel {
             format_version: BETA_GEO_FORMAT_VERSION,
             variant: settings.variant,
@@ -161,8 +142,8 @@ impl BetaGeoValidParams {
         &self,
         data: &CompressedSummary,
         customers: usize,
-        start: &[f64],
-    ) -> Result<(Vec<f64>, FitReport)> {
+        start: &Start,
+    ) -> Result<Fitted> {
         let settings = self.0;
         let fit_settings = FitSettings {
             model: settings.variant.name(),
@@ -204,20 +185,16 @@ impl BetaGeoModel {
     /// Reads a model written by [`BetaGeoModel::to_json`], checking its version and parameters.
     pub fn from_json(json: &str) -> Result<Self> {
         let model: Self = serde_json::from_str(json).map_err(|e| Error::Format(e.to_string()))?;
-        if model.format_version != BETA_GEO_FORMAT_VERSION {
-            return Err(Error::Format(format!(
-                "format_version {} is not the supported {BETA_GEO_FORMAT_VERSION}",
-                model.format_version
-            )));
-        }
-        if [model.r, model.alpha, model.a, model.b]
-            .iter()
-            .any(|p| !(p.is_finite() && *p > 0.0))
-        {
-            return Err(Error::Format(
-                "r, alpha, a and b must be finite and > 0".into(),
-            ));
-        }
+        check_saved_model(
+            model.format_version,
+            BETA_GEO_FORMAT_VERSION,
+            &[
+                ("r", model.r),
+                ("alpha", model.alpha),
+                ("a", model.a),
+                ("b", model.b),
+            ],
+        )?;
         Ok(model)
     }
 

@@ -4,7 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::optimize::{Minimum, minimize, standard_errors};
+use super::summary::{CompressedSummary, CustomerSummary};
 use crate::{Error, Result};
+
+/// Above twice this many distinct rows, a transaction model's fit starts from a fit on a
+/// sample of about this many rows (instead of every parameter at 1, as lifetimes does), which
+/// saves most of the optimiser's iterations on the whole data.
+const WARM_START_ROWS: usize = 50_000;
 
 /// A fitted parameter with its standard error from the inverse Hessian of the
 /// log-likelihood (`None` when the Hessian is not positive definite at the optimum).
@@ -53,6 +59,33 @@ pub(crate) struct FitSettings<'a> {
     pub distinct_rows: usize,
 }
 
+/// Where the optimiser starts: natural parameters, and the inverse Hessian (of the objective
+/// in log-parameters) that an earlier fit on a sample ended with, if any. The objective is a
+/// mean per customer, so a sample's curvature is the whole data's and BFGS need not learn it
+/// again.
+#[derive(Debug, Clone)]
+pub(crate) struct Start {
+    pub theta: Vec<f64>,
+    pub inverse_hessian: Option<Vec<Vec<f64>>>,
+}
+
+impl Start {
+    pub fn at(theta: &[f64]) -> Self {
+        Self {
+            theta: theta.to_vec(),
+            inverse_hessian: None,
+        }
+    }
+}
+
+/// A converged fit: the estimates, the report, and where it ends as a [`Start`] for more.
+#[derive(Debug, Clone)]
+pub(crate) struct Fitted {
+    pub theta: Vec<f64>,
+    pub report: FitReport,
+    pub end: Start,
+}
+
 fn advice(penalty: f64) -> &'static str {
     if penalty > 0.0 {
         "try a larger penalty (e.g. 10x), a coarser time unit (weeks rather than days), or more customers"
@@ -67,14 +100,14 @@ fn advice(penalty: f64) -> &'static str {
 pub(crate) fn fit_positive_parameters<F>(
     settings: FitSettings<'_>,
     total_weight: f64,
-    start: &[f64],
+    start: &Start,
     mut nll: F,
-) -> Result<(Vec<f64>, FitReport)>
+) -> Result<Fitted>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
     let penalty = settings.penalty;
-    let mut natural_gradient = vec![0.0; start.len()];
+    let mut natural_gradient = vec![0.0; start.theta.len()];
     let objective = |u: &[f64], gradient: &mut [f64]| {
         let theta: Vec<f64> = u.iter().map(|v| v.exp()).collect();
         let value = nll(&theta, &mut natural_gradient) / total_weight;
@@ -83,11 +116,12 @@ where
         }
         value + penalty * theta.iter().map(|t| t * t).sum::<f64>()
     };
-    let log_start: Vec<f64> = start.iter().map(|s| s.ln()).collect();
+    let log_start: Vec<f64> = start.theta.iter().map(|s| s.ln()).collect();
     let bound = PARAMETER_RANGE.1.ln();
     let minimum = minimize(
         objective,
         &log_start,
+        start.inverse_hessian.as_deref(),
         bound,
         settings.max_iterations,
         settings.tolerance,
@@ -99,7 +133,11 @@ where
     let penalty_term = penalty * theta.iter().map(|t| t * t).sum::<f64>();
     let log_likelihood = -(minimum.value - penalty_term) * total_weight;
     let report = report(&settings, &minimum, &theta, errors, log_likelihood);
-    Ok((theta, report))
+    let end = Start {
+        theta: theta.clone(),
+        inverse_hessian: Some(minimum.inverse_hessian),
+    };
+    Ok(Fitted { theta, report, end })
 }
 
 /// An error saying what to try when the optimiser did not converge or ran off.
@@ -174,6 +212,68 @@ fn describe(names: &[&str], theta: &[f64]) -> String {
         .map(|(n, t)| format!("{n} = {t:.4e}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The summary a transaction model (BG/NBD, MBG/NBD, Pareto/NBD) can be fitted on, merged:
+/// errors for an empty summary and for one where nobody made a repeat purchase (the purchase
+/// rate cannot be estimated, the likelihood has no maximum).
+pub(crate) fn transaction_data(
+    model: &str,
+    summary: &CustomerSummary<'_>,
+) -> Result<CompressedSummary> {
+    if summary.is_empty() {
+        return Err(Error::InvalidInput("the customer summary is empty".into()));
+    }
+    if summary.frequency().iter().all(|&x| x == 0.0) {
+        return Err(Error::InvalidInput(format!(
+            "all {} customers are one-time buyers (frequency 0): a {model} model needs some repeat purchases \
+             to estimate the purchase rate; use a longer observation period",
+            summary.len(),
+        )));
+    }
+    Ok(CompressedSummary::new(summary))
+}
+
+/// `fit(data, start)` from `start`, or, on large data, from where `fit` ends on a stratified
+/// sample of about [`WARM_START_ROWS`] rows, its curvature included (a failed sample fit only
+/// loses the head start).
+pub(crate) fn fit_with_warm_start<F>(
+    data: &CompressedSummary,
+    start: &[f64],
+    fit: F,
+) -> Result<Fitted>
+where
+    F: Fn(&CompressedSummary, &Start) -> Result<Fitted>,
+{
+    let mut start = Start::at(start);
+    if data.len() >= 2 * WARM_START_ROWS {
+        let sample = data.every_nth(data.len() / WARM_START_ROWS);
+        if let Ok(fitted) = fit(&sample, &start) {
+            start = fitted.end;
+        }
+    }
+    fit(data, &start)
+}
+
+/// Checks a model read back from JSON: its format version and its parameters.
+pub(crate) fn check_saved_model(
+    format_version: u32,
+    supported: u32,
+    parameters: &[(&str, f64)],
+) -> Result<()> {
+    if format_version != supported {
+        return Err(Error::Format(format!(
+            "format_version {format_version} is not the supported {supported}"
+        )));
+    }
+    if parameters.iter().any(|(_, p)| !(p.is_finite() && *p > 0.0)) {
+        let names: Vec<&str> = parameters.iter().map(|(name, _)| *name).collect();
+        return Err(Error::Format(format!(
+            "{} must be finite and > 0",
+            names.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// Checks the optimiser settings common to every model.

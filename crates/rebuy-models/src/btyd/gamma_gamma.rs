@@ -5,7 +5,10 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::fitting::{FitReport, FitSettings, check_settings, fit_positive_parameters};
+use super::fitting::{
+    FitReport, FitSettings, Fitted, Start, check_saved_model, check_settings,
+    fit_positive_parameters,
+};
 use super::special::{digamma, ln_gamma};
 use crate::{Error, Result};
 
@@ -204,8 +207,8 @@ impl GammaGammaValidParams {
             distinct_rows: data.x.len(),
         };
         let nll = |t: &[f64], g: &mut [f64]| data.negative_log_likelihood([t[0], t[1], t[2]], g);
-        let (theta, report) =
-            fit_positive_parameters(settings, data.x.len() as f64, &[1.0; 3], nll)?;
+        let Fitted { theta, report, .. } =
+            fit_positive_parameters(settings, data.x.len() as f64, &Start::at(&[1.0; 3]), nll)?;
         Ok(GammaGammaModel {
             format_version: GAMMA_GAMMA_FORMAT_VERSION,
             p: theta[0],
@@ -289,18 +292,11 @@ impl GammaGammaModel {
     /// Reads a model written by [`GammaGammaModel::to_json`].
     pub fn from_json(json: &str) -> Result<Self> {
         let model: Self = serde_json::from_str(json).map_err(|e| Error::Format(e.to_string()))?;
-        if model.format_version != GAMMA_GAMMA_FORMAT_VERSION {
-            return Err(Error::Format(format!(
-                "format_version {} is not the supported {GAMMA_GAMMA_FORMAT_VERSION}",
-                model.format_version
-            )));
-        }
-        if [model.p, model.q, model.v]
-            .iter()
-            .any(|t| !(t.is_finite() && *t > 0.0))
-        {
-            return Err(Error::Format("p, q and v must be finite and > 0".into()));
-        }
+        check_saved_model(
+            model.format_version,
+            GAMMA_GAMMA_FORMAT_VERSION,
+            &[("p", model.p), ("q", model.q), ("v", model.v)],
+        )?;
         Ok(model)
     }
 }

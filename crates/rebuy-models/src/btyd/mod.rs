@@ -5,6 +5,9 @@
 //!   transaction models, fitted by maximum likelihood on a [`CustomerSummary`]; the fitted
 //!   [`BetaGeoModel`] gives P(alive), expected purchases and the probability of at least one
 //!   purchase over a horizon, per customer.
+//! - [`ParetoNbdParams`]: Pareto/NBD (Schmittlein, Morrison & Colombo 1987), where a
+//!   customer may drop out at any time, not only after a purchase; the fitted
+//!   [`ParetoNbdModel`] gives the same predictions.
 //! - [`GammaGammaParams`]: spend per order, fitted on repeat buyers; [`ClvParams`] combines it
 //!   with a transaction model into a discounted customer lifetime value.
 //!
@@ -33,6 +36,7 @@ mod fitting;
 mod gamma_gamma;
 mod likelihood;
 mod optimize;
+mod pareto_nbd;
 mod predict;
 mod simulate;
 mod special;
@@ -48,7 +52,13 @@ pub use gamma_gamma::{
     GAMMA_GAMMA_FORMAT_VERSION, GammaGammaModel, GammaGammaParams, GammaGammaValidParams,
     frequency_spend_correlation,
 };
-pub use simulate::{SimulatedCustomers, SimulationSettings, simulate_customers};
+pub use pareto_nbd::{
+    PARETO_NBD_FORMAT_VERSION, ParetoNbdModel, ParetoNbdParams, ParetoNbdValidParams,
+};
+pub use simulate::{
+    ParetoNbdSimulation, SimulatedCustomers, SimulationSettings, simulate_customers,
+    simulate_pareto_nbd,
+};
 pub use summary::CustomerSummary;
 
 #[cfg(test)]

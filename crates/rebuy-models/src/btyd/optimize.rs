@@ -27,6 +27,8 @@ pub(crate) struct Minimum {
     pub iterations: usize,
     pub evaluations: usize,
     pub converged: bool,
+    /// The BFGS approximation of the inverse Hessian at `point`.
+    pub inverse_hessian: Vec<Vec<f64>>,
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -65,12 +67,14 @@ fn difference(a: &[f64], b: &[f64]) -> Vec<f64> {
 }
 
 /// Minimises `objective` (value, and gradient written into its second argument) from `start`
-/// until the largest gradient component is below `tolerance`. Gives up (not converged) as
+/// until the largest gradient component is below `tolerance`; BFGS starts from
+/// `inverse_hessian` when given (e.g. from a fit on a sample), else from a scaled identity. Gives up (not converged) as
 /// soon as a coordinate leaves `[-bound, bound]`: the minimum is then at infinity, and
 /// following it costs many iterations for nothing.
 pub(crate) fn minimize<F>(
     mut objective: F,
     start: &[f64],
+    inverse_hessian: Option<&[Vec<f64>]>,
     bound: f64,
     max_iterations: usize,
     tolerance: f64,
@@ -80,7 +84,11 @@ where
 {
     let mut here = Point::new(&mut objective, start.to_vec());
     let finite = here.is_finite();
-    let mut inverse_hessian = identity(start.len());
+    let learnt = inverse_hessian.is_some_and(|h| h.len() == start.len());
+    let mut inverse_hessian = match inverse_hessian {
+        Some(h) if learnt => h.to_vec(),
+        _ => identity(start.len()),
+    };
     let (mut iterations, mut evaluations, mut stalled) = (0, 1, false);
     while finite && iterations < max_iterations && max_abs(&here.gradient) >= tolerance {
         let direction = descent_direction(&mut inverse_hessian, &here.gradient);
@@ -90,7 +98,7 @@ where
         };
         let s = difference(&next.x, &here.x);
         let y = difference(&next.gradient, &here.gradient);
-        update_inverse_hessian(&mut inverse_hessian, &s, &y, iterations == 0);
+        update_inverse_hessian(&mut inverse_hessian, &s, &y, iterations == 0 && !learnt);
         let negligible = here.value - next.value <= F_TOLERANCE * here.value.abs().max(1.0);
         here = next;
         iterations += 1;
@@ -119,6 +127,7 @@ where
         gradient_norm,
         iterations,
         evaluations,
+        inverse_hessian,
     }
 }
 
@@ -287,7 +296,7 @@ mod tests {
             g[1] = 200.0 * (x[1] - x[0] * x[0]);
             (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
         };
-        let m = minimize(rosenbrock, &[-1.2, 1.0], 10.0, 500, 1e-9);
+        let m = minimize(rosenbrock, &[-1.2, 1.0], None, 10.0, 500, 1e-9);
         assert!(m.converged, "{m:?}");
         assert!(
             (m.point[0] - 1.0).abs() < 1e-6 && (m.point[1] - 1.0).abs() < 1e-6,
@@ -298,7 +307,7 @@ mod tests {
             g[0] = -1.0;
             -x[0]
         };
-        let m = minimize(slope, &[0.0], 20.0, 1000, 1e-9);
+        let m = minimize(slope, &[0.0], None, 20.0, 1000, 1e-9);
         assert!(
             !m.converged && m.point[0] > 20.0 && m.iterations < 50,
             "{m:?}"

@@ -1,5 +1,6 @@
-//! Customers simulated from a BG/NBD or MBG/NBD model: for benchmarks, for checking that a
-//! fit recovers known parameters, and for checking predictions against what happens next.
+//! Customers simulated from a BG/NBD, MBG/NBD or Pareto/NBD model: for benchmarks, for
+//! checking that a fit recovers known parameters, and for checking predictions against what
+//! happens next.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,6 +26,19 @@ pub struct SimulationSettings {
     pub seed: u64,
 }
 
+/// The true Pareto/NBD model to simulate from ([`simulate_pareto_nbd`]), and the seed:
+/// purchase rates `Gamma(r, alpha)`, drop-out rates `Gamma(s, beta)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParetoNbdSimulation {
+    pub r: f64,
+    pub alpha: f64,
+    pub s: f64,
+    pub beta: f64,
+    /// Length of the period after `T` whose purchases are counted in `future_purchases`.
+    pub horizon: f64,
+    pub seed: u64,
+}
+
 /// A simulated summary, plus what each customer then buys in `(T, T + horizon]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SimulatedCustomers {
@@ -34,10 +48,29 @@ pub struct SimulatedCustomers {
     pub future_purchases: Vec<f64>,
 }
 
-/// Simulates one customer per entry of `t` (the customer's age at the end of observation).
+/// Simulates one BG/NBD or MBG/NBD customer per entry of `t` (the customer's age at the end
+/// of observation).
 pub fn simulate_customers(settings: &SimulationSettings, t: &[f64]) -> Result<SimulatedCustomers> {
     let s = settings;
-    for (name, value) in [("r", s.r), ("alpha", s.alpha), ("a", s.a), ("b", s.b)] {
+    check_positive(&[("r", s.r), ("alpha", s.alpha), ("a", s.a), ("b", s.b)])?;
+    simulate(s.horizon, s.seed, t, |age, rng| one_customer(s, age, rng))
+}
+
+/// Simulates one Pareto/NBD customer per entry of `t` (the customer's age at the end of
+/// observation).
+pub fn simulate_pareto_nbd(
+    settings: &ParetoNbdSimulation,
+    t: &[f64],
+) -> Result<SimulatedCustomers> {
+    let s = settings;
+    check_positive(&[("r", s.r), ("alpha", s.alpha), ("s", s.s), ("beta", s.beta)])?;
+    simulate(s.horizon, s.seed, t, |age, rng| {
+        one_pareto_customer(s, age, rng)
+    })
+}
+
+fn check_positive(parameters: &[(&'static str, f64)]) -> Result<()> {
+    for &(name, value) in parameters {
         if !(value.is_finite() && value > 0.0) {
             return Err(Error::InvalidParameter {
                 name,
@@ -45,10 +78,19 @@ pub fn simulate_customers(settings: &SimulationSettings, t: &[f64]) -> Result<Si
             });
         }
     }
-    if !(s.horizon.is_finite() && s.horizon >= 0.0) {
+    Ok(())
+}
+
+/// The customers `customer(age, rng)` draws, chunk by chunk in parallel, each chunk with its
+/// own stream of the seed.
+fn simulate<F>(horizon: f64, seed: u64, t: &[f64], customer: F) -> Result<SimulatedCustomers>
+where
+    F: Fn(f64, &mut ChaCha8Rng) -> [f64; 3] + Sync,
+{
+    if !(horizon.is_finite() && horizon >= 0.0) {
         return Err(Error::InvalidParameter {
             name: "horizon",
-            reason: format!("must be finite and >= 0, got {}", s.horizon),
+            reason: format!("must be finite and >= 0, got {horizon}"),
         });
     }
     if let Some(row) = t.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
@@ -61,11 +103,9 @@ pub fn simulate_customers(settings: &SimulationSettings, t: &[f64]) -> Result<Si
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(chunk, ages)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(s.seed);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(chunk as u64);
-            ages.iter()
-                .map(|&age| one_customer(s, age, &mut rng))
-                .collect()
+            ages.iter().map(|&age| customer(age, &mut rng)).collect()
         })
         .collect();
     let mut out = SimulatedCustomers {
@@ -89,7 +129,7 @@ fn one_customer(s: &SimulationSettings, age: f64, rng: &mut ChaCha8Rng) -> [f64;
     let mut alive = !(s.variant == BetaGeoVariant::MbgNbd && rng.random::<f64>() < dropout);
     let mut time = 0.0;
     while alive {
-        time += -(1.0 - rng.random::<f64>()).ln() / rate;
+        time += exponential(rng) / rate;
         if time > age + s.horizon {
             break;
         }
@@ -102,6 +142,32 @@ fn one_customer(s: &SimulationSettings, age: f64, rng: &mut ChaCha8Rng) -> [f64;
         alive = rng.random::<f64>() >= dropout;
     }
     [x, recency, future]
+}
+
+/// `[frequency, recency, purchases after T]` of one Pareto/NBD customer of age `age`: Poisson
+/// purchases at rate `λ` until an exponential lifetime of rate `μ` ends.
+fn one_pareto_customer(s: &ParetoNbdSimulation, age: f64, rng: &mut ChaCha8Rng) -> [f64; 3] {
+    let rate = gamma(s.r, rng).exp() / s.alpha;
+    let dropout_rate = gamma(s.s, rng).exp() / s.beta;
+    let lifetime = exponential(rng) / dropout_rate;
+    let end = lifetime.min(age + s.horizon);
+    let (mut x, mut recency, mut future) = (0.0, 0.0, 0.0);
+    let mut time = exponential(rng) / rate;
+    while time <= end {
+        if time <= age {
+            x += 1.0;
+            recency = time;
+        } else {
+            future += 1.0;
+        }
+        time += exponential(rng) / rate;
+    }
+    [x, recency, future]
+}
+
+/// A standard exponential draw.
+fn exponential(rng: &mut ChaCha8Rng) -> f64 {
+    -(1.0 - rng.random::<f64>()).ln()
 }
 
 /// `ln` of a standard gamma draw (Marsaglia & Tsang 2000), in logs so that tiny shapes do not

@@ -652,3 +652,5 @@ mod properties {
         }
     }
 }
+
+mod pareto_nbd;

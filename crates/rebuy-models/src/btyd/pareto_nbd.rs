@@ -1,0 +1,186 @@
+//! Pareto/NBD transaction model (Schmittlein, Morrison & Colombo 1987): while alive, a
+//! customer buys at a Poisson rate `λ ~ Gamma(r, α)` and dies at an exponential rate
+//! `μ ~ Gamma(s, β)`, independent, so unlike the BG/NBD a customer may drop out at any time,
+//! not only right after a purchase. Hyper-parameters, fit and the fitted model; the
+//! likelihood and the predictions are in `pareto_nbd/`.
+
+mod likelihood;
+mod predict;
+
+use serde::{Deserialize, Serialize};
+
+use super::fitting::{
+    FitReport, FitSettings, Fitted, Start, check_saved_model, check_settings,
+    fit_positive_parameters, fit_with_warm_start, transaction_data,
+};
+use super::summary::{CompressedSummary, CustomerSummary};
+use crate::{Error, Result};
+use likelihood::negative_log_likelihood;
+
+/// Version of the JSON form of [`ParetoNbdModel`].
+pub const PARETO_NBD_FORMAT_VERSION: u32 = 1;
+
+const MODEL: &str = "Pareto/NBD";
+
+/// Hyper-parameters of a Pareto/NBD fit.
+///
+/// Defaults, as for the BG/NBD: `penalty` 0 (lifetimes' `penalizer_coef`, added as
+/// `penalty * (r² + α² + s² + β²)` to the mean negative log-likelihood), `max_iterations`
+/// 200, `tolerance` 1e-8 on the largest gradient component of that mean with respect to the
+/// log-parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParetoNbdParams {
+    penalty: f64,
+    max_iterations: usize,
+    tolerance: f64,
+}
+
+/// [`ParetoNbdParams`] that passed [`ParetoNbdParams::validate`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParetoNbdValidParams(ParetoNbdParams);
+
+impl Default for ParetoNbdParams {
+    fn default() -> Self {
+        Self {
+            penalty: 0.0,
+            max_iterations: 200,
+            tolerance: 1e-8,
+        }
+    }
+}
+
+impl ParetoNbdParams {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// L2 penalty on the parameters (default 0); a small one (0.001-0.1) stabilises fits on
+    /// few or odd customers.
+    pub fn penalty(mut self, penalty: f64) -> Self {
+        self.penalty = penalty;
+        self
+    }
+
+    /// Most BFGS iterations (default 200).
+    pub fn max_iterations(mut self, max_iterations: usize) -> Self {
+        self.max_iterations = max_iterations;
+        self
+    }
+
+    /// Convergence tolerance on the gradient (default 1e-8).
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<ParetoNbdValidParams> {
+        check_settings(self.penalty, self.max_iterations, self.tolerance)?;
+        Ok(ParetoNbdValidParams(*self))
+    }
+}
+
+impl ParetoNbdValidParams {
+    /// Maximum-likelihood fit of `r, alpha, s, beta` (from all four at 1, as lifetimes) on a
+    /// customer summary, identical rows merged with weights.
+    ///
+    /// Errors: an empty summary, or one where nobody made a repeat purchase; an optimiser
+    /// that does not converge, or a likelihood that cannot be evaluated at the optimum
+    /// ([`Error::NotConverged`], with what to try).
+    pub fn fit(&self, summary: &CustomerSummary<'_>) -> Result<ParetoNbdModel> {
+        let data = transaction_data(MODEL, summary)?;
+        let Fitted { theta, report, .. } = fit_with_warm_start(&data, &[1.0; 4], |data, start| {
+            self.fit_compressed(data, summary.len(), start)
+        })?;
+        Ok(ParetoNbdModel {
+            format_version: PARETO_NBD_FORMAT_VERSION,
+            r: theta[0],
+            alpha: theta[1],
+            s: theta[2],
+            beta: theta[3],
+            report,
+        })
+    }
+
+    fn fit_compressed(
+        &self,
+        data: &CompressedSummary,
+        customers: usize,
+        start: &Start,
+    ) -> Result<Fitted> {
+        let settings = self.0;
+        let fit_settings = FitSettings {
+            model: MODEL,
+            names: &["r", "alpha", "s", "beta"],
+            penalty: settings.penalty,
+            max_iterations: settings.max_iterations,
+            tolerance: settings.tolerance,
+            customers,
+            distinct_rows: data.len(),
+        };
+        let theta = |t: &[f64]| [t[0], t[1], t[2], t[3]];
+        // A trial point where the likelihood cannot be evaluated (a hypergeometric series
+        // that does not converge, for alpha and beta far apart) counts as infinitely bad, so
+        // the line search steps back from it; the optimum itself is checked below.
+        let nll = |t: &[f64], gradient: &mut [f64]| {
+            negative_log_likelihood(data, theta(t), gradient).unwrap_or_else(|_| {
+                gradient.iter_mut().for_each(|g| *g = 0.0);
+                f64::INFINITY
+            })
+        };
+        let fitted = fit_positive_parameters(fit_settings, data.total_weight, start, nll)?;
+        negative_log_likelihood(data, theta(&fitted.theta), &mut [0.0; 4])?;
+        Ok(fitted)
+    }
+}
+
+/// A fitted Pareto/NBD model. `r, alpha` shape and scale the gamma distribution of purchase
+/// rates, `s, beta` that of drop-out rates (both per time unit of the summary).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParetoNbdModel {
+    pub format_version: u32,
+    pub r: f64,
+    pub alpha: f64,
+    pub s: f64,
+    pub beta: f64,
+    pub report: FitReport,
+}
+
+impl ParetoNbdModel {
+    /// The model as JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::Format(e.to_string()))
+    }
+
+    /// Reads a model written by [`ParetoNbdModel::to_json`], checking its version and
+    /// parameters.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let model: Self = serde_json::from_str(json).map_err(|e| Error::Format(e.to_string()))?;
+        check_saved_model(
+            model.format_version,
+            PARETO_NBD_FORMAT_VERSION,
+            &[
+                ("r", model.r),
+                ("alpha", model.alpha),
+                ("s", model.s),
+                ("beta", model.beta),
+            ],
+        )?;
+        Ok(model)
+    }
+
+    /// Log-likelihood of another summary under this model (e.g. a hold-out period).
+    pub fn log_likelihood(&self, summary: &CustomerSummary<'_>) -> Result<f64> {
+        let data = CompressedSummary::new(summary);
+        Ok(-negative_log_likelihood(
+            &data,
+            self.theta(),
+            &mut [0.0; 4],
+        )?)
+    }
+
+    fn theta(&self) -> [f64; 4] {
+        [self.r, self.alpha, self.s, self.beta]
+    }
+}
