@@ -488,7 +488,8 @@ async fn models_and_predict_pages_in_chromium() {
             "churn_risk",
             "probability_percentile",
             "model",
-            "model_test_roc_auc"
+            "model_test_roc_auc",
+            "outside_training_range"
         ])
     );
     assert_eq!(rows[1][0], "A-1");
