@@ -847,15 +847,22 @@ impl Scorer {
     }
 }
 
-/// A probability as a whole percentage that never reads as certain: a calibrated model
-/// is never sure, so 0.9996 is "over 99%", not "100%".
-fn chance_in_words(probability: f64) -> String {
-    if probability >= 0.995 {
-        "over 99%".to_string()
-    } else if probability < 0.005 {
-        "under 1%".to_string()
+/// A probability as a percentage with `decimals` places that never reads as certain (a
+/// calibrated model is never sure): what would print as 100 or 0 is "over 99%" or
+/// "under 1%" (one place: "over 99.9%", "under 0.1%"). The explanation uses whole
+/// percentages, the pages one place; the Predict page's script (`rebuyChance`) follows
+/// the same rule.
+pub fn chance(probability: f64, decimals: usize) -> String {
+    // In units of the last place shown: 0.9995 at one place is 999.5 of 1000.
+    let units = 10f64.powi(decimals as i32 + 2);
+    let step = 100.0 / units;
+    let scaled = probability * units;
+    if scaled >= units - 0.5 {
+        format!("over {:.decimals$}%", 100.0 - step)
+    } else if scaled < 0.5 {
+        format!("under {step:.decimals$}%")
     } else {
-        format!("{:.0}%", 100.0 * probability)
+        format!("{:.decimals$}%", 100.0 * probability)
     }
 }
 
@@ -902,7 +909,7 @@ impl CustomerScore {
              as or likelier than {:.0}% of this run's customers. Answered by {model} ({}, \
              test ROC-AUC {:.3}).{outside} RFM scores R{} F{} M{} put the customer in \
              \"{}\"{cluster}.",
-            chance_in_words(self.purchase_probability),
+            chance(self.purchase_probability, 0),
             self.churn_risk.meaning(thresholds),
             self.probability_percentile,
             self.answered_by.kind.replace('_', " "),
@@ -1113,11 +1120,24 @@ mod tests {
 
     #[test]
     fn no_chance_reads_as_certain() {
-        let words = [0.0, 0.004, 0.006, 0.5, 0.994, 0.995, 0.99999, 1.0].map(chance_in_words);
+        let words = [0.0, 0.004, 0.006, 0.5, 0.994, 0.995, 0.99999, 1.0].map(|p| chance(p, 0));
         assert_eq!(
             words,
             [
                 "under 1%", "under 1%", "1%", "50%", "99%", "over 99%", "over 99%", "over 99%"
+            ]
+        );
+        let chances = [0.0, 0.0004, 0.0006, 0.5, 0.9994, 0.9995, 1.0].map(|p| chance(p, 1));
+        assert_eq!(
+            chances,
+            [
+                "under 0.1%",
+                "under 0.1%",
+                "0.1%",
+                "50.0%",
+                "99.9%",
+                "over 99.9%",
+                "over 99.9%"
             ]
         );
     }

@@ -268,19 +268,6 @@ pub fn percent(share: f64) -> String {
     format!("{:.1}%", 100.0 * share)
 }
 
-/// A probability as a percentage that never reads as certain (a model is never sure):
-/// `0.9996` -> `over 99.9%`, `0.0004` -> `under 0.1%`, else as [`percent`]. The
-/// Predict page's script (`rebuyChance`) follows the same rule.
-pub fn chance(probability: f64) -> String {
-    if probability >= 0.9995 {
-        "over 99.9%".to_string()
-    } else if probability < 0.0005 {
-        "under 0.1%".to_string()
-    } else {
-        percent(probability)
-    }
-}
-
 /// A number as short as it reads well: whole numbers without decimals, others with
 /// up to three places, trailing zeros dropped.
 pub fn short(value: f64) -> String {
@@ -312,19 +299,6 @@ mod tests {
         assert_eq!(whole(-999.0), "-999");
         assert_eq!(decimal(1234.5, 2), "1,234.50");
         assert_eq!(percent(0.1234), "12.3%");
-        let chances = [0.0, 0.0004, 0.0006, 0.5, 0.9994, 0.9995, 1.0].map(chance);
-        assert_eq!(
-            chances,
-            [
-                "under 0.1%",
-                "under 0.1%",
-                "0.1%",
-                "50.0%",
-                "99.9%",
-                "over 99.9%",
-                "over 99.9%"
-            ]
-        );
         assert_eq!(short(233.36), "233.36");
         assert_eq!(short(1200.0), "1,200");
     }

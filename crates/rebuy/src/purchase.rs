@@ -689,8 +689,9 @@ struct Saved<'a> {
     platt: Option<PlattScaling>,
     thresholds: [f64; 2],
     window: &'a TrainingWindow,
-    /// The customers the saved model was fitted on.
-    fitted_on: &'a Part,
+    /// The span of each input among the customers the saved model was fitted on (a
+    /// superset: the model's own inputs are taken from it).
+    ranges: &'a BTreeMap<String, FeatureRange>,
 }
 
 /// Writes `models/<name>.json`.
@@ -704,7 +705,11 @@ fn save_model(folder: &RunFolder, model: &AnyClassifier, saved: Saved<'_>) -> Re
         chosen: saved.chosen,
         training_window: saved.window.clone(),
         feature_names: model.feature_names().to_vec(),
-        training_ranges: training_ranges(&saved.fitted_on.features),
+        training_ranges: model
+            .feature_names()
+            .iter()
+            .filter_map(|name| Some((name.clone(), *saved.ranges.get(name)?)))
+            .collect(),
         monotone: monotone_record(),
         preprocessing: PREPROCESSING.to_string(),
         calibration: saved.platt,
@@ -845,6 +850,8 @@ fn fit_and_score(
         buyers: final_part.labels.iter().filter(|&&b| b).count(),
     };
     std::fs::create_dir_all(folder.path("models"))?;
+    // Every saved model is fitted on these customers: their spans are found once.
+    let ranges = training_ranges(&final_part.features);
     let mut probability = Vec::new();
     for (i, (name, evaluated)) in MODELS.iter().zip(&full).enumerate() {
         let model = fit_model(name, final_part, None, evaluated.boosting_rounds, seed)?;
@@ -858,7 +865,7 @@ fn fit_and_score(
                 platt: evaluated.platt,
                 thresholds,
                 window: &training_window,
-                fitted_on: final_part,
+                ranges: &ranges,
             },
         )?;
         if i == chosen {
@@ -883,7 +890,7 @@ fn fit_and_score(
             platt: rfm_chosen.platt,
             thresholds,
             window: &training_window,
-            fitted_on: &rfm_final,
+            ranges: &ranges,
         },
     )?;
 

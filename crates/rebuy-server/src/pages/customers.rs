@@ -1,9 +1,7 @@
 //! Customers: look one up by id, browse the top customers, export a segment.
 
 use crate::customers::Held;
-use crate::html::{
-    Page, chance, decimal, escape, note, page, percent, respond, short, url_encode, whole,
-};
+use crate::html::{Page, decimal, escape, note, page, percent, respond, short, url_encode, whole};
 use crate::labels::{column_label, is_money_column, is_share_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
@@ -76,7 +74,7 @@ fn number_text(run: &RunData, column: &str, value: f64, decimals: Option<usize>)
     if is_money_column(column) {
         run.money.cents(value)
     } else if matches!(column, "purchase_probability" | "p_alive") {
-        chance(value)
+        rebuy_models::scoring::chance(value, 1)
     } else if is_share_column(column) {
         percent(value)
     } else {
