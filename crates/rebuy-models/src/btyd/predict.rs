@@ -39,7 +39,9 @@ struct Posterior {
     c: f64,
 }
 
-fn check_horizon(horizon: f64) -> Result<()> {
+/// A prediction horizon must be a finite, non-negative length of time (every
+/// transaction model's predictions check it).
+pub(super) fn check_horizon(horizon: f64) -> Result<()> {
     if horizon.is_finite() && horizon >= 0.0 {
         Ok(())
     } else {

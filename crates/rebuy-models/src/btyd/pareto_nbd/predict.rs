@@ -16,6 +16,7 @@ use rayon::prelude::*;
 
 use super::ParetoNbdModel;
 use super::likelihood::{ln_tail, ln_tail_difference};
+use crate::btyd::predict::check_horizon;
 use crate::btyd::special::sigmoid;
 use crate::btyd::summary::CustomerSummary;
 use crate::{Error, Result};
@@ -30,17 +31,6 @@ struct Posterior {
     beta_age: f64,
     /// `ln I(T)`.
     ln_tail_at_age: f64,
-}
-
-fn check_horizon(horizon: f64) -> Result<()> {
-    if horizon.is_finite() && horizon >= 0.0 {
-        Ok(())
-    } else {
-        Err(Error::InvalidParameter {
-            name: "horizon",
-            reason: format!("must be finite and >= 0, got {horizon}"),
-        })
-    }
 }
 
 /// `(1 - (1+u)^-k) / k`, and its limit `ln(1+u)` at `k = 0`, without cancellation.
