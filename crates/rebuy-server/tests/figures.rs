@@ -5,7 +5,7 @@
 mod common;
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Every run folder fixture; `as-of-run` is a real run cut by `--as-of` mid-month.
 const RUNS: [&str; 5] = [
@@ -136,6 +136,33 @@ async fn an_export_of_a_changed_file_is_refused() {
     let (status, body) = text(&format!("{base}/api/customers.csv")).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     assert!(body.contains("changed since the server loaded"), "{body}");
+}
+
+/// Returns by customers with no sale are in no customer's net spend: the quality table
+/// shows them apart, so revenue minus the customers' returns is the net spend card.
+#[tokio::test]
+async fn returns_by_customers_with_no_sale_are_shown_apart() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    for name in ["manifest.json", "customers.csv"] {
+        std::fs::copy(common::fixture("run").join(name), folder.path().join(name)).expect("copy");
+    }
+    let mut quality: Value = serde_json::from_str(&file("run", "quality.json")).expect("JSON");
+    let customers_returns = column_sum(&file("run", "customers.csv"), "returns_value");
+    quality["returns_value"] = json!(customers_returns + 12.34);
+    std::fs::write(folder.path().join("quality.json"), quality.to_string()).expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, overview) = text(&format!("{base}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    let table = table_rows(&overview, "<table id=\"quality-table\">");
+    let apart = table
+        .iter()
+        .find(|r| {
+            r.first()
+                .is_some_and(|c| c.starts_with("of which by customers"))
+        })
+        .expect("a row for the returns of customers with no sale");
+    assert_shows(&apart[1], 12.34, "returns of customers with no sale");
 }
 
 /// Money in the style of the Overview's cards: thousands separators, 2 decimals.
@@ -472,6 +499,23 @@ async fn every_number_on_the_pages_equals_the_run_files() {
             assert_shows(&cells[1], expected, &what(label));
             if let (true, Some(before)) = (two_columns, before) {
                 assert_shows(&cells[2], before, &what(&format!("{label} before as-of")));
+            }
+        }
+        // Without a cut, revenue minus the returns the customers made is their net spend:
+        // returns by customers with no sale are shown apart, or there are none.
+        if !two_columns && has("returns_value") {
+            let returns = quality["returns_value"].as_f64().unwrap_or(0.0);
+            let unmatched = returns - sum(&numbers(&header, &rows, "returns_value"));
+            let apart = table.iter().find(|r| {
+                r.first()
+                    .is_some_and(|c| c.starts_with("of which by customers"))
+            });
+            match apart {
+                Some(cells) => assert_shows(&cells[1], unmatched, &what("unmatched returns")),
+                None => assert!(
+                    unmatched.abs() < 0.005,
+                    "{run}: {unmatched} of returns unshown"
+                ),
             }
         }
 

@@ -384,6 +384,19 @@ fn quality(run: &RunData) -> String {
         money.cents(q.returns_value),
         o.returns_value.map(|v| money.cents(v)),
     ));
+    // A return by a customer without a sale belongs to no customer, so the cards' net
+    // spend is the revenue minus the customers' returns only: the table says by how much
+    // the two differ, or the subtraction a reader makes would not come out.
+    if let Some(customers_returns) = o.returns_value.filter(|_| !cut) {
+        let unmatched = q.returns_value - customers_returns;
+        if unmatched.abs() >= 0.005 {
+            rows.push_str(&row(
+                "of which by customers with no sale (in no customer's net spend)",
+                money.cents(unmatched),
+                None,
+            ));
+        }
+    }
     let issues: String = q
         .parse_issues
         .iter()
