@@ -2,6 +2,7 @@
 //! customers (`POST /api/score.csv`) with a preview and a download of the result.
 
 use crate::api::{MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS};
+use crate::batch::SCORE_COLUMNS;
 use crate::html::{Page, escape, note, page, whole};
 use crate::labels::model_label;
 use crate::run::RunData;
@@ -65,8 +66,8 @@ customers.</p>\
 <code>monetary</code> (scored by the R/F/M-only model), or every feature column of this run's customers.csv \
 (scored by the chosen model <span class=\"pill\">{model}</span>); other columns such as <code>customer_id</code> \
 are kept, as <code>rebuy score</code> reads it; up to {max_mb} MB and {max_rows} customers. The result \
-adds <code>purchase_probability</code>, <code>churn_risk</code>, <code>probability_percentile</code>, \
-<code>model</code> and <code>model_test_roc_auc</code>.</p>\
+adds {added} (the inputs beyond the span of the model's training customers, \
+<code>;</code>-separated).</p>\
 <form id=\"batch-form\" class=\"inline\"><input type=\"file\" id=\"batch-file\" accept=\".csv,text/csv\">\
 <button type=\"submit\" id=\"batch-button\">Score the file</button></form>\
 <div id=\"batch-result\" data-state=\"empty\"></div></div>\
@@ -74,6 +75,7 @@ adds <code>purchase_probability</code>, <code>churn_risk</code>, <code>probabili
                 model = escape(&model_label(&scorer.full.file.name)),
                 h = scorer.horizon_days(),
                 n = whole(scorer.rfm.customers() as f64),
+                added = added_columns(),
                 max_mb = MAX_UPLOAD_BYTES / (1024 * 1024),
                 max_rows = whole(MAX_UPLOAD_ROWS as f64),
             )
@@ -183,3 +185,34 @@ document.getElementById('batch-form').addEventListener('submit',function(ev){
   });
 });
 "#;
+
+/// The columns a scored file gains, from the scoring's own list, so the page's words
+/// cannot drift from what the file holds: `a`, `b` and `c`.
+fn added_columns() -> String {
+    let code: Vec<String> = SCORE_COLUMNS
+        .iter()
+        .map(|c| format!("<code>{c}</code>"))
+        .collect();
+    match code.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_names_every_column_a_scored_file_gains() {
+        let added = added_columns();
+        for column in SCORE_COLUMNS {
+            assert!(added.contains(&format!("<code>{column}</code>")), "{added}");
+        }
+        assert!(
+            added.ends_with(" and <code>outside_training_range</code>"),
+            "{added}"
+        );
+    }
+}
