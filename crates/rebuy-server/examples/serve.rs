@@ -22,6 +22,8 @@ async fn main() {
     let options = ServeOptions {
         run_dir: run_dir.into(),
         addr,
+        users: None,
+        no_auth: false,
     };
     if let Err(error) = serve(options, shutdown_signal()).await {
         eprintln!("{error}");

@@ -23,6 +23,15 @@ pub enum ServerError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error(
+        "refusing to serve on {0} without sign-in: anyone who reaches it would read every \
+         customer's spend; add users with `rebuy users add --file users.json NAME` and pass \
+         `--users users.json`, listen on 127.0.0.1, or pass --no-auth for synthetic data \
+         (docs/deploy.md)"
+    )]
+    PublicWithoutLogin(std::net::SocketAddr),
+    #[error(transparent)]
+    Users(#[from] crate::auth::users::UsersError),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }

@@ -1,5 +1,6 @@
 //! The page frame, the chart helper and text formatting shared by the pages.
 
+use crate::auth::sessions::SignedIn;
 use crate::run::RunData;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -44,7 +45,7 @@ impl Page {
     }
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 *{box-sizing:border-box}
 body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;background:#f4f6f9;font-size:15px}
 header{background:#1e3a5f;color:#fff;padding:0 24px;display:flex;align-items:center;gap:28px;height:56px}
@@ -98,6 +99,13 @@ table.confusion{margin-top:8px;width:auto}
 table.confusion th,table.confusion td{padding:4px 10px}
 #result .cards{grid-template-columns:repeat(2,1fr)}
 #result .card .value{font-size:20px}
+header .account{display:flex;align-items:center;gap:10px;color:#cbd5e1;font-size:13px}
+header .account form{margin:0}
+header .account button{background:transparent;border-color:#94a3b8;color:#fff;padding:3px 10px;font-size:13px}
+.login{max-width:380px;margin:64px auto;background:#fff;border-radius:8px;padding:22px 26px 26px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.login label{display:block;margin:14px 0 4px;font-size:14px}
+.login input{width:100%}
+.login button{margin-top:18px;width:100%}
 table.confusion caption{text-align:left;color:#6b7280;font-size:13px;padding:2px 0 4px}
 form.fields,.fields{display:grid;grid-template-columns:max-content 1fr;gap:8px 12px;align-items:center}
 .fields label span{display:block;font-size:12px}
@@ -152,8 +160,15 @@ function rebuyHasWebGL(){
 }
 </script>"#;
 
-/// A full page: header with the menu, then `body`; the chart libraries from `/assets/`.
-pub fn page(run: &RunData, active: Page, body: &str, with_3d: bool) -> String {
+/// A full page: header with the menu (and who is signed in), then `body`; the chart
+/// libraries from `/assets/`.
+pub fn page(
+    run: &RunData,
+    signed_in: Option<&SignedIn>,
+    active: Page,
+    body: &str,
+    with_3d: bool,
+) -> String {
     let menu: String = Page::ALL
         .iter()
         .map(|p| {
@@ -171,12 +186,29 @@ pub fn page(run: &RunData, active: Page, body: &str, with_3d: bool) -> String {
         ""
     };
     let scripts = format!("<script src=\"/assets/echarts.min.js\"></script>{gl}");
-    frame(run, active.title(), &menu, &scripts, body)
+    let account = signed_in
+        .map(|who| {
+            format!(
+                "<span class=\"account\">{} ({})<form method=\"post\" action=\"/logout\">\
+<button type=\"submit\">Sign out</button></form></span>",
+                escape(&who.user),
+                who.role
+            )
+        })
+        .unwrap_or_default();
+    frame(run, active.title(), &menu, &scripts, body, &account)
 }
 
 /// The frame every page shares: head (style, error recorder, `scripts`, chart helper),
-/// header with `menu` and the run's name, then `body`.
-pub fn frame(run: &RunData, title: &str, menu: &str, scripts: &str, body: &str) -> String {
+/// header with `menu`, the run's name and `account` (HTML, may be empty), then `body`.
+pub fn frame(
+    run: &RunData,
+    title: &str,
+    menu: &str,
+    scripts: &str,
+    body: &str,
+    account: &str,
+) -> String {
     let as_of = run
         .manifest
         .as_of
@@ -189,7 +221,7 @@ pub fn frame(run: &RunData, title: &str, menu: &str, scripts: &str, body: &str) 
 <title>{title} &middot; rebuy</title><style>{STYLE}</style>{HEAD_SCRIPT}\
 {scripts}<script>window.rebuyMoneyStyle={money};</script>{CHART_SCRIPT}</head><body>\
 <header><span class=\"brand\">rebuy</span><nav>{menu}</nav>\
-<span class=\"run\">run <b>{run_name}</b>{as_of}</span></header><main>{body}</main></body></html>",
+<span class=\"run\">run <b>{run_name}</b>{as_of}</span>{account}</header><main>{body}</main></body></html>",
         title = escape(title),
         run_name = escape(&run.name()),
         money = script_json(&run.money.script_style()),

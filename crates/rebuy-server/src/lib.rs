@@ -30,6 +30,8 @@
 //! let options = ServeOptions {
 //!     run_dir: "runs/latest".into(),
 //!     addr: "127.0.0.1:8501".parse().expect("address"),
+//!     users: Some("users.json".into()),
+//!     no_auth: false,
 //! };
 //! serve(options, shutdown_signal()).await
 //! # }
@@ -47,6 +49,7 @@
 
 mod api;
 mod assets;
+pub mod auth;
 pub mod batch;
 mod comparison;
 mod customers;
@@ -72,11 +75,12 @@ pub use run::RunData;
 
 use axum::Router;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
@@ -85,11 +89,29 @@ use tower_http::trace::TraceLayer;
 /// Longest a request may take before the server answers 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Where to find the run and where to listen.
+/// Where to find the run, where to listen and who may look.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub run_dir: PathBuf,
     pub addr: SocketAddr,
+    /// The users file (`rebuy users`): with one, every page and API route but the
+    /// health check needs a sign-in ([`auth`]).
+    pub users: Option<PathBuf>,
+    /// Serve without a users file on an address other machines reach. Without it (and
+    /// without `users`) only a loopback address is accepted: anyone reaching the port
+    /// would otherwise read every customer's spend.
+    pub no_auth: bool,
+}
+
+impl ServeOptions {
+    /// Refuses an address other machines reach when nobody has to sign in (unless
+    /// `no_auth` says the data may be public).
+    pub fn check_access(&self) -> Result<(), ServerError> {
+        if self.users.is_none() && !self.no_auth && !self.addr.ip().is_loopback() {
+            return Err(ServerError::PublicWithoutLogin(self.addr));
+        }
+        Ok(())
+    }
 }
 
 /// Loads the run folder, then serves the dashboard and the API until `shutdown`
@@ -98,6 +120,11 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    options.check_access()?;
+    let auth = match &options.users {
+        Some(path) => Some(Arc::new(auth::Auth::load(path, false)?)),
+        None => None,
+    };
     let dir = options.run_dir.clone();
     let run = tokio::task::spawn_blocking(move || RunData::load(&dir))
         .await
@@ -115,20 +142,32 @@ pub async fn serve(
                 tracing::debug!("cannot set TCP_NODELAY: {error}");
             }
         });
-    tracing::info!(
-        "serving run {} on http://{}",
-        options.run_dir.display(),
-        options.addr
-    );
-    axum::serve(listener, router(Arc::new(run)))
+    match &auth {
+        Some(auth) => tracing::info!(
+            "serving run {} on http://{} to the {} users of {}",
+            options.run_dir.display(),
+            options.addr,
+            auth.user_count(),
+            options.users.as_deref().unwrap_or(Path::new("")).display()
+        ),
+        None => tracing::info!(
+            "serving run {} on http://{} without sign-in",
+            options.run_dir.display(),
+            options.addr
+        ),
+    }
+    let app = router(Arc::new(run), auth).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServerError::Serve)
 }
 
-/// The pages, the API and the assets over one loaded run.
-pub fn router(run: Arc<RunData>) -> Router {
-    Router::new()
+/// The pages, the API and the assets over one loaded run; behind a sign-in when `auth`
+/// is given (the address of the one signing in comes from `ConnectInfo<SocketAddr>`,
+/// see [`serve`]).
+pub fn router(run: Arc<RunData>, auth: Option<Arc<auth::Auth>>) -> Router {
+    let app = Router::new()
         .route("/", get(pages::overview))
         .route("/segments", get(pages::segments))
         .route("/customers", get(pages::customers))
@@ -136,12 +175,18 @@ pub fn router(run: Arc<RunData>) -> Router {
         .route("/predict", get(pages::predict))
         .route("/assets/{file}", get(assets::asset))
         .nest("/api", api::router())
-        .with_state(run)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(TraceLayer::new_for_http())
+        .with_state(run);
+    let app = match auth {
+        Some(auth) => app
+            .merge(auth::router(Arc::clone(&auth)))
+            .layer(middleware::from_fn_with_state(auth, auth::require_sign_in)),
+        None => app,
+    };
+    app.layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        REQUEST_TIMEOUT,
+    ))
+    .layer(TraceLayer::new_for_http())
 }
 
 /// Resolves on Ctrl-C or SIGTERM: pass it to [`serve`] for a graceful shutdown.

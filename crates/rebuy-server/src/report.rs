@@ -30,7 +30,7 @@ pub fn report_html(run: &RunData) -> String {
     if run.clustering.is_some() {
         scripts.push_str(&inline_script(ECHARTS_GL));
     }
-    frame(run, "Report", &menu, &scripts, &body)
+    frame(run, "Report", &menu, &scripts, &body, "")
 }
 
 /// A library inlined in a `<script>` element (a `</script` inside, which would end the

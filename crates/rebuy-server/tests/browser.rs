@@ -530,3 +530,79 @@ async fn models_and_predict_pages_in_chromium() {
     .await;
     client.close().await.expect("session closes");
 }
+
+/// Signing in as a person does, on a server with a users file: a page sends Chromium to
+/// the login form, a wrong password says so, the right one lands on the page asked for
+/// (charts drawn, the name and a sign-out button in the header), and signing out ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_and_out_in_chromium() {
+    use rebuy_server::auth::Auth;
+    use rebuy_server::auth::users::{Role, UsersFile};
+    let folder = tempfile::tempdir().expect("temp dir");
+    let users_file = folder.path().join("users.json");
+    let mut users = UsersFile::new();
+    users
+        .add("ana", Role::Viewer, "correct horse battery")
+        .expect("add");
+    users.save(&users_file).expect("save");
+    let auth = std::sync::Arc::new(Auth::load(&users_file, false).expect("users"));
+    let run = rebuy_server::RunData::load(&common::fixture("run")).expect("fixture");
+    let base =
+        common::serve_router(rebuy_server::router(std::sync::Arc::new(run), Some(auth))).await;
+
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile folder");
+    let client = browser(&driver, profile.path()).await;
+    client
+        .goto(&format!("{base}/segments"))
+        .await
+        .expect("page opens");
+    let url = client.current_url().await.expect("url");
+    assert_eq!(url.path(), "/login", "{url}");
+    save_full_page(&client, "login").await;
+
+    type_into(&client, Locator::Id("user"), "ana").await;
+    type_into(&client, Locator::Id("password"), "not the password").await;
+    click(&client, Locator::Css("form.login button")).await;
+    let alert = client
+        .find(Locator::Css("[role=alert]"))
+        .await
+        .expect("the error")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(alert, "Wrong user name or password.");
+    save_full_page(&client, "login-wrong-password").await;
+
+    let password = client.find(Locator::Id("password")).await.expect("field");
+    password.clear().await.expect("clear");
+    password
+        .send_keys("correct horse battery")
+        .await
+        .expect("typing");
+    click(&client, Locator::Css("form.login button")).await;
+    let url = client.current_url().await.expect("url");
+    assert_eq!(url.path(), "/segments", "{url}");
+    check_page(
+        &client,
+        &base,
+        "/segments",
+        &["segment-map", "segment-shares"],
+        "segments-signed-in",
+    )
+    .await;
+    let account = client
+        .find(Locator::Css("header .account"))
+        .await
+        .expect("who is signed in")
+        .text()
+        .await
+        .expect("text");
+    assert!(account.contains("ana (viewer)"), "{account}");
+
+    click(&client, Locator::Css("header .account button")).await;
+    client.goto(&format!("{base}/")).await.expect("page opens");
+    let url = client.current_url().await.expect("url");
+    assert_eq!(url.path(), "/login", "signed out: {url}");
+    client.close().await.ok();
+}

@@ -40,6 +40,10 @@ pub enum Command {
     Score(ScoreArgs),
     /// Check that a running `rebuy serve` answers its health endpoint (exit 0 when it does)
     Healthcheck(HealthcheckArgs),
+    /// Manage who may sign in to `rebuy serve --users FILE`: add, remove and list users,
+    /// make API tokens (the file keeps only hashes of passwords and tokens)
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Start a process of a Ballista cluster (scheduler or executor), for
     /// `rebuy run --engine ballista://HOST:PORT` (docs/scaling.md)
     #[command(subcommand)]
@@ -324,13 +328,64 @@ pub struct ServeArgs {
     /// The run folder to serve (written by `rebuy run` or `rebuy demo`)
     #[arg(long)]
     pub run: PathBuf,
-    /// Address to listen on; use 0.0.0.0:8501 to accept connections from other machines
+    /// Address to listen on; 0.0.0.0:8501 accepts connections from other machines and
+    /// then needs --users (or --no-auth)
     #[arg(long, default_value = "127.0.0.1:8501")]
     pub addr: std::net::SocketAddr,
     /// When the run folder does not exist, run the demo (as `rebuy demo` with its
-    /// defaults) in a folder under the system's temp dir and serve that instead
+    /// defaults) in a folder under the system's temp dir and serve that instead (its
+    /// synthetic data may be served without sign-in on any address)
     #[arg(long)]
     pub demo_if_missing: bool,
+    /// Users file (`rebuy users add`): every page and API route but /api/health then
+    /// needs a sign-in or an API token; re-read when it changes
+    #[arg(long, env = "REBUY_USERS")]
+    pub users: Option<PathBuf>,
+    /// Serve without sign-in on an address other machines reach (only for data that may
+    /// be public); without --users only a loopback address is served
+    #[arg(long, conflicts_with = "users")]
+    pub no_auth: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; the password is read from standard input (asked twice on a terminal)
+    /// and stored as an argon2id hash
+    Add(UsersAddArgs),
+    /// Remove a user and their API tokens (their sessions end within seconds)
+    Remove(UsersNameArgs),
+    /// List the users: name, role, date added, API tokens
+    List(UsersFileArgs),
+    /// Print a new API token for a user (shown once; the file keeps its SHA-256); send it
+    /// as `Authorization: Bearer TOKEN`
+    Token(UsersNameArgs),
+    /// Revoke every API token of a user
+    Revoke(UsersNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsersFileArgs {
+    /// The users file (made on the first `rebuy users add`, readable by its owner only)
+    #[arg(long)]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersNameArgs {
+    #[command(flatten)]
+    pub file: UsersFileArgs,
+    /// The user's name (letters, digits, . _ - @)
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersAddArgs {
+    #[command(flatten)]
+    pub user: UsersNameArgs,
+    /// viewer: reads pages and exports; analyst: may also start actions that change
+    /// state (none yet)
+    #[arg(long, default_value = "viewer", value_parser = ["viewer", "analyst"])]
+    pub role: String,
 }
 
 #[derive(Debug, Args)]

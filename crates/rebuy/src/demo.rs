@@ -62,7 +62,8 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    crate::serve::serve(&outcome.folder, args.addr)
+    // Synthetic customers: nothing to protect, so any address may serve them.
+    crate::serve::serve(&outcome.folder, args.addr, None, true)
 }
 
 /// Where a demo goes when no folder is named: a new folder under the system's temp dir.

@@ -18,6 +18,7 @@ mod run_folder;
 mod sample;
 mod segments;
 mod serve;
+mod users;
 
 use clap::Parser;
 
@@ -33,6 +34,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Predict(a) => predict::predict(&a),
         cli::Command::Score(a) => predict::score(&a),
         cli::Command::Healthcheck(a) => healthcheck::healthcheck(a.addr),
+        cli::Command::Users(a) => users::users(&a),
         cli::Command::Ballista(a) => ballista::ballista(&a),
     };
     match result {

@@ -14,27 +14,53 @@ pub fn serve_command(args: &ServeArgs) -> Result<()> {
         let dir = std::env::temp_dir().join(format!("rebuy-demo-{}", std::process::id()));
         let outcome =
             crate::demo::demo_run(&dir, crate::demo::DEMO_CUSTOMERS, crate::demo::DEMO_SEED)?;
-        return serve(&outcome.folder, args.addr);
+        // Synthetic customers: nothing to protect, so any address may serve them.
+        return serve(&outcome.folder, args.addr, args.users.as_deref(), true);
     }
-    serve(&args.run, args.addr)
+    serve(&args.run, args.addr, args.users.as_deref(), args.no_auth)
 }
 
-pub fn serve(run_dir: &Path, addr: SocketAddr) -> Result<()> {
+/// Serves `run_dir`; `no_auth` allows an address other machines reach without `users`.
+pub fn serve(run_dir: &Path, addr: SocketAddr, users: Option<&Path>, no_auth: bool) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the server runtime")?;
-    println!(
-        "serving {} at http://{addr}/ (Ctrl-C to stop)",
-        run_dir.display()
-    );
     let options = rebuy_server::ServeOptions {
         run_dir: run_dir.to_path_buf(),
         addr,
+        users: users.map(Path::to_path_buf),
+        no_auth,
     };
+    options.check_access()?;
+    start_log();
+    let access = match users {
+        Some(file) => format!("sign-in with the users of {}", file.display()),
+        None if addr.ip().is_loopback() => "no sign-in: this machine only".to_string(),
+        None => "no sign-in: open to every machine that reaches the address".to_string(),
+    };
+    println!(
+        "serving {} at http://{addr}/ ({access}; Ctrl-C to stop)",
+        run_dir.display()
+    );
     runtime.block_on(rebuy_server::serve(
         options,
         rebuy_server::shutdown_signal(),
     ))?;
     Ok(())
+}
+
+/// The server log on standard error: rebuy's own lines (sign-ins, failed sign-ins,
+/// exports, users file re-read) from INFO, everything else's warnings.
+fn start_log() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("rebuy_server", tracing::Level::INFO)
+        .with_default(tracing::Level::WARN);
+    // A second server in the same process (tests) keeps the first's log.
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .try_init();
 }

@@ -316,6 +316,96 @@ fn serve_answers_its_health_check(run: &Path, extra: &[&str], tmp: &Path) {
     );
 }
 
+/// `rebuy users` with the password on standard input, as a script would give it.
+fn users_cmd(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rebuy"))
+        .arg("users")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn users_are_added_listed_given_tokens_and_removed_and_a_public_address_needs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.json");
+    let file_arg = file.to_str().unwrap();
+    let added = users_cmd(
+        &["add", "--file", file_arg, "ana", "--role", "analyst"],
+        "correct horse battery\n",
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let stored = std::fs::read_to_string(&file).unwrap();
+    assert!(stored.contains("$argon2id$") && !stored.contains("correct horse"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "users file mode {mode:o}");
+    }
+    let short = users_cmd(&["add", "--file", file_arg, "bob"], "short\n");
+    assert_eq!(short.status.code(), Some(65));
+    assert!(
+        text(&short.stderr).contains("at least 12"),
+        "{}",
+        text(&short.stderr)
+    );
+    let again = users_cmd(
+        &["add", "--file", file_arg, "ana"],
+        "another long password\n",
+    );
+    assert_eq!(again.status.code(), Some(65));
+
+    let token = users_cmd(&["token", "--file", file_arg, "ana"], "");
+    assert!(token.status.success());
+    let token = text(&token.stdout);
+    assert!(
+        token.trim().starts_with("rebuy_") && token.lines().count() == 1,
+        "{token}"
+    );
+    assert!(
+        !std::fs::read_to_string(&file)
+            .unwrap()
+            .contains(token.trim())
+    );
+    let list = text(&users_cmd(&["list", "--file", file_arg], "").stdout);
+    assert!(list.contains("ana") && list.contains("analyst"), "{list}");
+
+    let run = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rebuy-server/tests/fixtures/run");
+    serve_answers_its_health_check(&run, &["--users", file_arg], dir.path());
+    let public = rebuy(&[
+        "serve",
+        "--run",
+        run.to_str().unwrap(),
+        "--addr",
+        "0.0.0.0:0",
+    ]);
+    assert_eq!(public.status.code(), Some(65));
+    assert!(
+        text(&public.stderr).contains("--users"),
+        "{}",
+        text(&public.stderr)
+    );
+
+    let removed = users_cmd(&["remove", "--file", file_arg, "ana"], "");
+    assert!(removed.status.success());
+    let list = text(&users_cmd(&["list", "--file", file_arg], "").stdout);
+    assert!(list.contains("no users"), "{list}");
+    let unknown = users_cmd(&["token", "--file", file_arg, "ana"], "");
+    assert_eq!(unknown.status.code(), Some(65));
+}
+
 #[test]
 fn every_command_has_help() {
     for command in [
@@ -327,6 +417,7 @@ fn every_command_has_help() {
         "predict",
         "score",
         "healthcheck",
+        "users",
     ] {
         let result = rebuy(&[command, "--help"]);
         assert!(result.status.success());

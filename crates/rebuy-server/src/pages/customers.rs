@@ -1,10 +1,12 @@
 //! Customers: look one up by id, browse the top customers, export a segment.
 
+use crate::auth::sessions::SignedIn;
 use crate::customers::Held;
 use crate::html::{Page, decimal, escape, note, page, percent, respond, short, url_encode, whole};
 use crate::labels::{column_label, is_money_column, is_share_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -28,6 +30,7 @@ const TABLE_COLUMNS: [(&str, usize); 10] = [
 
 pub async fn customers(
     State(run): State<Arc<RunData>>,
+    signed_in: Option<Extension<SignedIn>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let mut status = StatusCode::OK;
@@ -65,7 +68,10 @@ pub async fn customers(
         }
     };
     let body = format!("<h1>Customers</h1>{search}{lookup}{table}");
-    respond(status, page(&run, Page::Customers, &body, false))
+    respond(
+        status,
+        page(&run, signed_in.as_deref(), Page::Customers, &body, false),
+    )
 }
 
 /// A number of a customer: money in the run's currency with cents, a probability or a

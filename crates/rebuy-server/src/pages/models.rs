@@ -1,18 +1,29 @@
 //! Models: the comparison of the run's purchase models (`metrics.json`), their curves,
 //! confusion matrices and feature importance, and which model is served and why.
 
+use crate::auth::sessions::SignedIn;
 use crate::comparison::{Comparison, ModelReport};
 use crate::html::{Page, chart, decimal, escape, note, page, percent, whole};
 use crate::labels::{column_label, model_label};
 use crate::run::RunData;
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Html;
 use rebuy_models::metrics::Confusion;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-pub async fn models(State(run): State<Arc<RunData>>) -> Html<String> {
-    Html(page(&run, Page::Models, &models_body(&run), false))
+pub async fn models(
+    State(run): State<Arc<RunData>>,
+    signed_in: Option<Extension<SignedIn>>,
+) -> Html<String> {
+    Html(page(
+        &run,
+        signed_in.as_deref(),
+        Page::Models,
+        &models_body(&run),
+        false,
+    ))
 }
 
 /// The page's content (also a section of `report.html`).

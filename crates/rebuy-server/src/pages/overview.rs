@@ -1,15 +1,26 @@
 //! Overview: headline numbers, purchases by month, and the data-quality summary.
 
+use crate::auth::sessions::SignedIn;
 use crate::html::{Page, chart, escape, note, page, percent, whole};
 use crate::run::{RevenueMonth, RunData};
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Html;
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-pub async fn overview(State(run): State<Arc<RunData>>) -> Html<String> {
-    Html(page(&run, Page::Overview, &overview_body(&run), false))
+pub async fn overview(
+    State(run): State<Arc<RunData>>,
+    signed_in: Option<Extension<SignedIn>>,
+) -> Html<String> {
+    Html(page(
+        &run,
+        signed_in.as_deref(),
+        Page::Overview,
+        &overview_body(&run),
+        false,
+    ))
 }
 
 /// The page's content (also a section of `report.html`).

@@ -2,10 +2,12 @@
 //! customers (`POST /api/score.csv`) with a preview and a download of the result.
 
 use crate::api::{MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS};
+use crate::auth::sessions::SignedIn;
 use crate::batch::SCORE_COLUMNS;
 use crate::html::{Page, escape, note, page, whole};
 use crate::labels::model_label;
 use crate::run::RunData;
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Html;
 use rebuy_models::scoring::RFM_FIELDS;
@@ -26,7 +28,10 @@ const REQUIRED: [(&str, &str, &str); 3] = [
     ),
 ];
 
-pub async fn predict(State(run): State<Arc<RunData>>) -> Html<String> {
+pub async fn predict(
+    State(run): State<Arc<RunData>>,
+    signed_in: Option<Extension<SignedIn>>,
+) -> Html<String> {
     let body = match &run.scorer {
         Err(reason) => note(&format!("Nothing to predict with: {}", escape(reason))),
         Ok(scorer) => {
@@ -83,6 +88,7 @@ adds {added} (the inputs beyond the span of the model's training customers, \
     };
     Html(page(
         &run,
+        signed_in.as_deref(),
         Page::Predict,
         &format!("<h1>Predict</h1>{body}"),
         false,

@@ -1,10 +1,12 @@
 //! Segments: the RFM segment map and, when the run has them, the KMeans clusters.
 
+use crate::auth::sessions::SignedIn;
 use crate::html::{
     Page, chart, decimal, escape, note, page, percent, script_json, url_encode, whole,
 };
 use crate::labels::column_label;
 use crate::run::{Clustering, RunData, segment_action};
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Html;
 use serde_json::{Value, json};
@@ -35,9 +37,13 @@ const CLUSTER_COLORS: [&str; 8] = [
     "#2563eb", "#f59e0b", "#10b981", "#dc2626", "#8b5cf6", "#0891b2", "#db2777", "#65a30d",
 ];
 
-pub async fn segments(State(run): State<Arc<RunData>>) -> Html<String> {
+pub async fn segments(
+    State(run): State<Arc<RunData>>,
+    signed_in: Option<Extension<SignedIn>>,
+) -> Html<String> {
     Html(page(
         &run,
+        signed_in.as_deref(),
         Page::Segments,
         &segments_body(&run),
         run.clustering.is_some(),

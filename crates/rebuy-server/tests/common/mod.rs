@@ -20,14 +20,19 @@ pub async fn start(name: &str) -> String {
 
 /// Serves a loaded run on 127.0.0.1 and returns the base URL.
 pub async fn serve_run(run: RunData) -> String {
+    serve_router(router(Arc::new(run), None)).await
+}
+
+/// Serves `app` on 127.0.0.1 as `rebuy_server::serve` does (with the peer's address for
+/// the sign-in's lockout) and returns the base URL.
+pub async fn serve_router(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a loopback port");
     let addr = listener.local_addr().expect("local address");
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move {
-        axum::serve(listener, router(Arc::new(run)))
-            .await
-            .expect("server runs");
+        axum::serve(listener, app).await.expect("server runs");
     });
     format!("http://{addr}")
 }
