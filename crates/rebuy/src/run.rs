@@ -92,6 +92,19 @@ pub fn with_read_progress<T>(
 }
 
 pub fn inspect(args: &InspectArgs) -> Result<()> {
+    // Said without the URL, which may hold a password.
+    if args
+        .files
+        .iter()
+        .any(|f| f.to_str().is_some_and(is_postgres_url))
+    {
+        return Err(InputError(
+            "inspect reads files, not a database: `rebuy run --input postgres://...` writes \
+             the same report as the run folder's quality.json"
+                .into(),
+        )
+        .into());
+    }
     let transactions = read_inputs(&args.files, &read_options(&args.read)?)?;
     print_warnings(transactions.quality());
     if args.json {

@@ -161,14 +161,32 @@ struct Server {
     as_user: Option<&'static str>,
 }
 
+/// A certificate and its key (PEM) for the test server, and TLS required of every TCP
+/// client (pg_hba.conf `hostssl`).
+struct ServerTls {
+    certificate: String,
+    key: String,
+}
+
 impl Server {
-    fn start() -> Result<Server, String> {
+    fn start_with(tls: Option<&ServerTls>) -> Result<Server, String> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .map_err(|e| format!("/usr/lib/postgresql: {e}"))?
             .filter_map(|entry| Some(entry.ok()?.path().join("bin")))
             .find(|bin| bin.join("initdb").exists())
             .ok_or("no /usr/lib/postgresql/*/bin/initdb")?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        if let Some(tls) = tls {
+            // Written before the folder is given to the postgres user, who must own the
+            // key (PostgreSQL refuses a key others may read).
+            std::fs::write(dir.path().join("server.crt"), &tls.certificate)
+                .map_err(|e| e.to_string())?;
+            let key = dir.path().join("server.key");
+            std::fs::write(&key, &tls.key).map_err(|e| e.to_string())?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+        }
         let root = Command::new("id")
             .arg("-u")
             .output()
@@ -215,10 +233,26 @@ impl Server {
                 "--locale=C",
             ],
         )?;
-        let options = format!(
+        let mut options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
             path(server.dir.path())
         );
+        if tls.is_some() {
+            let folder = path(server.dir.path());
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={folder}/server.crt -c ssl_key_file={folder}/server.key"
+            ));
+            let hba = data.join("pg_hba.conf");
+            let rules = std::fs::read_to_string(&hba).map_err(|e| e.to_string())?;
+            let ssl_only: String = rules
+                .lines()
+                .map(|line| match line.strip_prefix("host ") {
+                    Some(rest) => format!("hostssl {rest}\n"),
+                    None => format!("{line}\n"),
+                })
+                .collect();
+            std::fs::write(&hba, ssl_only).map_err(|e| e.to_string())?;
+        }
         let log = server.dir.path().join("log");
         server.tool(
             "pg_ctl",
@@ -326,7 +360,11 @@ impl Drop for Server {
 }
 
 fn server_or_skip() -> Option<Server> {
-    match Server::start() {
+    server_with_or_skip(None)
+}
+
+fn server_with_or_skip(tls: Option<&ServerTls>) -> Option<Server> {
+    match Server::start_with(tls) {
         Ok(server) => Some(server),
         Err(why) => {
             eprintln!(
@@ -467,4 +505,138 @@ fn postgres_errors_are_one_clear_line_with_exit_65() {
         assert!(started.elapsed().as_secs() < 30, "{input}: no hang");
         assert!(!out.exists());
     }
+}
+
+/// A test CA (PEM) and a server certificate it signed for `localhost` only.
+fn test_certificates() -> (String, ServerTls) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "rebuy test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server_params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let certificate = server_params.signed_by(&server_key, &ca).unwrap();
+    (
+        ca.pem(),
+        ServerTls {
+            certificate: certificate.pem(),
+            key: server_key.serialize_pem(),
+        },
+    )
+}
+
+/// A server that takes TLS connections only, with a certificate for `localhost` signed
+/// by a CA the test makes: each `sslmode` checks what libpq's does, the password may
+/// come from `PGPASSWORD` or a password file, and no failure shows a password.
+#[test]
+fn postgres_over_tls_checks_the_certificate_as_sslmode_asks() {
+    let (ca, tls) = test_certificates();
+    let Some(server) = server_with_or_skip(Some(&tls)) else {
+        return;
+    };
+    server.load(&cli_fixture(), "transactions");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
+    let root = format!("sslrootcert={}", path(&ca_file));
+    let url = |host: &str, parameters: &str| {
+        format!(
+            "postgres://postgres:{PASSWORD}@{host}:{}/postgres?table=transactions&{parameters}",
+            server.port
+        )
+    };
+    let out = dir.path().join("run");
+    let run_on = |input: &str, env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rebuy"));
+        command.args(["run", "--input", input, "--out", path(&out)]);
+        command.env_remove("PGPASSWORD").env("HOME", dir.path());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().unwrap()
+    };
+    for (input, works, says) in [
+        (
+            url("localhost", &format!("sslmode=verify-full&{root}")),
+            true,
+            "",
+        ),
+        (
+            url("127.0.0.1", &format!("sslmode=verify-ca&{root}")),
+            true,
+            "",
+        ),
+        (url("127.0.0.1", "sslmode=require"), true, ""),
+        (url("127.0.0.1", ""), true, ""),
+        (
+            url("127.0.0.1", &format!("sslmode=verify-full&{root}")),
+            false,
+            "not valid for",
+        ),
+        (
+            url("localhost", "sslmode=verify-full"),
+            false,
+            "certificate",
+        ),
+        (url("127.0.0.1", "sslmode=disable"), false, "no encryption"),
+        (
+            url(
+                "localhost",
+                "sslmode=verify-full&sslrootcert=/nowhere/ca.pem",
+            ),
+            false,
+            "/nowhere/ca.pem",
+        ),
+    ] {
+        let output = run_on(&input, &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if works {
+            assert!(output.status.success(), "{input}: {stderr}");
+        } else {
+            assert_eq!(output.status.code(), Some(65), "{input}: {stderr}");
+            assert!(stderr.contains(says), "{input}: {stderr}");
+            assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        }
+        assert!(
+            !stderr.contains(PASSWORD),
+            "a password is never shown: {stderr}"
+        );
+    }
+
+    let no_password = format!(
+        "postgres://postgres@localhost:{}/postgres?table=transactions&sslmode=verify-full&{root}",
+        server.port
+    );
+    let without = run_on(&no_password, &[]);
+    assert_eq!(without.status.code(), Some(65));
+    let from_env = run_on(&no_password, &[("PGPASSWORD", PASSWORD)]);
+    assert!(
+        from_env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_env.stderr)
+    );
+    let passfile = dir.path().join("pgpass");
+    std::fs::write(
+        &passfile,
+        format!("localhost:*:postgres:postgres:{PASSWORD}\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let from_file = run_on(&no_password, &[("PGPASSFILE", path(&passfile))]);
+    assert!(
+        from_file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_file.stderr)
+    );
+    let inspect = rebuy_cmd(&["inspect", &url("localhost", "")]);
+    let stderr = String::from_utf8_lossy(&inspect.stderr);
+    assert_eq!(inspect.status.code(), Some(65), "{stderr}");
+    assert!(
+        stderr.contains("rebuy run") && !stderr.contains(PASSWORD),
+        "{stderr}"
+    );
 }

@@ -8,7 +8,11 @@
 //! ([`crate::pushdown`]); the one adaptation of results is in [`query`]: columns of
 //! type `numeric` are read as `double precision`.
 //!
-//! Plain TCP or a unix socket, no TLS (`sslmode=require` is refused by the client).
+//! Plain TCP, a unix socket, or TLS ([`tls`]: libpq's `sslmode` and `sslrootcert`);
+//! the password from the URL, `PGPASSWORD` or a password file ([`password`]).
+
+mod password;
+pub mod tls;
 
 use crate::pushdown::{
     self, ColumnKind, Dialect, LINES_SQL, SourceColumn, quote_identifier, source_sql, typed_columns,
@@ -25,6 +29,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use tls::TlsSettings;
 use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::{Client, NoTls, Row};
 
@@ -48,6 +53,9 @@ pub struct PostgresSource {
     config: tokio_postgres::Config,
     relation: Relation,
     statement_timeout_seconds: u64,
+    /// None: `sslmode=disable`. Made while parsing, so a missing CA file is bad input
+    /// before any connection.
+    tls: Option<rustls::ClientConfig>,
 }
 
 /// Whether an `--input` names a database rather than a file.
@@ -62,10 +70,14 @@ impl PostgresSource {
         let (base, parameters) = url.split_once('?').unwrap_or((url, ""));
         let mut table = None;
         let mut statement_timeout_seconds = STATEMENT_TIMEOUT_SECONDS;
+        let (mut sslmode, mut sslrootcert, mut passfile) = (None, None, None);
         let mut passed_on = Vec::new();
         for pair in parameters.split('&').filter(|p| !p.is_empty()) {
             match pair.split_once('=') {
                 Some(("table", name)) => table = Some(name.to_string()),
+                Some(("sslmode", mode)) => sslmode = Some(mode),
+                Some(("sslrootcert", file)) => sslrootcert = Some(file),
+                Some(("passfile", file)) => passfile = Some(Path::new(file)),
                 Some(("statement_timeout", seconds)) => {
                     statement_timeout_seconds = seconds.parse().map_err(|_| {
                         Error::Invalid(format!(
@@ -101,11 +113,42 @@ impl PostgresSource {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        Ok(PostgresSource {
+        let tls = TlsSettings::parse(sslmode, sslrootcert)?;
+        config.ssl_mode(tls.mode);
+        let tls = match tls.mode {
+            tokio_postgres::config::SslMode::Disable => None,
+            _ => Some(tls.client_config()?),
+        };
+        let mut source = PostgresSource {
             config,
             relation,
             statement_timeout_seconds,
-        })
+            tls,
+        };
+        if source.config.get_password().is_none() {
+            let found = password::find(&source.password_target(), passfile, |name| {
+                std::env::var(name).ok()
+            })?;
+            if let Some(found) = found {
+                source.config.password(found);
+            }
+        }
+        Ok(source)
+    }
+
+    /// The host, port, database and user a password file's line must match.
+    fn password_target(&self) -> password::Target<'_> {
+        let host = match self.config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(host)) => host.as_str(),
+            _ => "localhost",
+        };
+        let user = self.config.get_user().unwrap_or_default();
+        password::Target {
+            host,
+            port: self.config.get_ports().first().copied().unwrap_or(5432),
+            database: self.config.get_dbname().unwrap_or(user),
+            user,
+        }
     }
 
     /// `postgres://user@host:port/db` and the table or `query`, without the password.
@@ -146,14 +189,24 @@ impl PostgresSource {
         rules: &CleaningRules,
         mapping: &ColumnMapping,
     ) -> Result<(Client, QualityReport)> {
-        let (client, connection) =
-            self.config.connect(NoTls).await.map_err(|e| {
-                database_error(&format!("cannot connect to {}", self.describe()), e)
-            })?;
-        tokio::spawn(async move {
-            // Errors surface on the client's next call.
-            let _ = connection.await;
-        });
+        let cannot_connect =
+            |e| database_error(&format!("cannot connect to {}", self.describe()), e);
+        // Connection errors surface on the client's next call.
+        let client = match &self.tls {
+            None => {
+                let (client, connection) =
+                    self.config.connect(NoTls).await.map_err(cannot_connect)?;
+                tokio::spawn(async move { connection.await.ok() });
+                client
+            }
+            Some(tls) => {
+                let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone());
+                let (client, connection) =
+                    self.config.connect(tls).await.map_err(cannot_connect)?;
+                tokio::spawn(async move { connection.await.ok() });
+                client
+            }
+        };
         client
             .batch_execute(&format!(
                 "SET statement_timeout = '{}s'; SET TimeZone = 'UTC'",
