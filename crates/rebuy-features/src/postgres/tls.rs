@@ -81,23 +81,25 @@ impl TlsSettings {
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::Invalid(format!("TLS for PostgreSQL: {e}")))?;
-        let config = match self.check {
-            Check::Nothing => builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(EncryptOnly { provider })),
-            Check::Chain => {
-                let webpki = WebPkiServerVerifier::builder_with_provider(
+        let chain = match self.check {
+            Check::Full => {
+                return Ok(builder
+                    .with_root_certificates(self.roots()?)
+                    .with_no_client_auth());
+            }
+            Check::Nothing => None,
+            Check::Chain => Some(
+                WebPkiServerVerifier::builder_with_provider(
                     Arc::new(self.roots()?),
                     Arc::clone(&provider),
                 )
                 .build()
-                .map_err(|e| Error::Invalid(format!("TLS for PostgreSQL: {e}")))?;
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(ChainOnly { webpki }))
-            }
-            Check::Full => builder.with_root_certificates(self.roots()?),
+                .map_err(|e| Error::Invalid(format!("TLS for PostgreSQL: {e}")))?,
+            ),
         };
+        let config = builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PartialCheck { provider, chain }));
         Ok(config.with_no_client_auth())
     }
 
@@ -143,23 +145,34 @@ fn read_certificates(file: &Path) -> Result<Vec<CertificateDer<'static>>> {
         .map_err(|e| unreadable(e.to_string()))
 }
 
-/// `prefer` and `require` without a root file: any certificate, but the handshake's
-/// signatures are still checked (the connection is encrypted to whoever answered).
+/// The certificate check of `prefer`, `require` (`chain` None: any certificate) and
+/// `verify-ca` (`chain`: the full check, except that a certificate for another host
+/// name passes). The handshake's signatures are checked in every case, so the
+/// connection is encrypted to whoever holds the certificate's key.
 #[derive(Debug)]
-struct EncryptOnly {
+struct PartialCheck {
     provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-impl ServerCertVerifier for EncryptOnly {
+impl ServerCertVerifier for PartialCheck {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
     }
 
     fn verify_tls12_signature(
@@ -194,58 +207,6 @@ impl ServerCertVerifier for EncryptOnly {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
-    }
-}
-
-/// `verify-ca`: the full check, except that a certificate for another host name passes.
-#[derive(Debug)]
-struct ChainOnly {
-    webpki: Arc<WebPkiServerVerifier>,
-}
-
-impl ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        match self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitReport, FitSettings, Fitted, Start, check_saved_model, check_settings,
+    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
     fit_positive_parameters, fit_with_warm_start, transaction_data,
 };
 use super::likelihood::negative_log_likelihood;
@@ -56,9 +56,7 @@ impl BetaGeoVariant {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BetaGeoParams {
     variant: BetaGeoVariant,
-    penalty: f64,
-    max_iterations: usize,
-    tolerance: f64,
+    options: FitOptions,
 }
 
 /// [`BetaGeoParams`] that passed [`BetaGeoParams::validate`].
@@ -70,9 +68,7 @@ impl BetaGeoParams {
     pub fn new(variant: BetaGeoVariant) -> Self {
         Self {
             variant,
-            penalty: 0.0,
-            max_iterations: 200,
-            tolerance: 1e-8,
+            options: FitOptions::default(),
         }
     }
 
@@ -86,28 +82,9 @@ impl BetaGeoParams {
         Self::new(BetaGeoVariant::MbgNbd)
     }
 
-    /// L2 penalty on the parameters (default 0); a small one (0.001-0.1) stabilises fits on
-    /// few or odd customers.
-    pub fn penalty(mut self, penalty: f64) -> Self {
-        self.penalty = penalty;
-        self
-    }
-
-    /// Most BFGS iterations (default 200).
-    pub fn max_iterations(mut self, max_iterations: usize) -> Self {
-        self.max_iterations = max_iterations;
-        self
-    }
-
-    /// Convergence tolerance on the gradient (default 1e-8).
-    pub fn tolerance(mut self, tolerance: f64) -> Self {
-        self.tolerance = tolerance;
-        self
-    }
-
     /// Checks the settings.
     pub fn validate(&self) -> Result<BetaGeoValidParams> {
-        check_settings(self.penalty, self.max_iterations, self.tolerance)?;
+        self.options.validate()?;
         Ok(BetaGeoValidParams(*self))
     }
 }
@@ -148,9 +125,7 @@ impl BetaGeoValidParams {
         let fit_settings = FitSettings {
             model: settings.variant.name(),
             names: &["r", "alpha", "a", "b"],
-            penalty: settings.penalty,
-            max_iterations: settings.max_iterations,
-            tolerance: settings.tolerance,
+            options: settings.options,
             customers,
             distinct_rows: data.len(),
         };
@@ -207,5 +182,11 @@ impl BetaGeoModel {
             [self.r, self.alpha, self.a, self.b],
             &mut [0.0; 4],
         )
+    }
+}
+
+impl WithFitOptions for BetaGeoParams {
+    fn fit_options_mut(&mut self) -> &mut FitOptions {
+        &mut self.options
     }
 }

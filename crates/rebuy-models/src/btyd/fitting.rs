@@ -47,14 +47,91 @@ pub struct FitReport {
 /// optimiser is running along a ridge the data do not pin down.
 const PARAMETER_RANGE: (f64, f64) = (1e-8, 1e8);
 
+/// The optimiser's options, the same for every BTYD model.
+///
+/// Defaults: `penalty` 0 (plain maximum likelihood; lifetimes' `penalizer_coef`, added as
+/// `penalty` times the sum of squared parameters to the mean negative log-likelihood),
+/// `max_iterations` 200, `tolerance` 1e-8 on the largest gradient component of that mean
+/// with respect to the log-parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitOptions {
+    penalty: f64,
+    max_iterations: usize,
+    tolerance: f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            penalty: 0.0,
+            max_iterations: 200,
+            tolerance: 1e-8,
+        }
+    }
+}
+
+impl FitOptions {
+    /// Checks the options.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let Self {
+            penalty,
+            max_iterations,
+            tolerance,
+        } = *self;
+        if !(penalty.is_finite() && penalty >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "penalty",
+                reason: format!("must be finite and >= 0, got {penalty}"),
+            });
+        }
+        if max_iterations == 0 {
+            return Err(Error::InvalidParameter {
+                name: "max_iterations",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if !(tolerance.is_finite() && tolerance > 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "tolerance",
+                reason: format!("must be finite and > 0, got {tolerance}"),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The builder setters of [`FitOptions`], shared by the parameters of every BTYD model
+/// (`BetaGeoParams::bg_nbd().penalty(0.01)`; bring the trait into scope).
+pub trait WithFitOptions: Sized {
+    /// The model's options, for the setters.
+    fn fit_options_mut(&mut self) -> &mut FitOptions;
+
+    /// L2 penalty on the parameters (default 0); a small one (0.001-0.1) stabilises fits on
+    /// few or odd customers.
+    fn penalty(mut self, penalty: f64) -> Self {
+        self.fit_options_mut().penalty = penalty;
+        self
+    }
+
+    /// Most BFGS iterations (default 200).
+    fn max_iterations(mut self, max_iterations: usize) -> Self {
+        self.fit_options_mut().max_iterations = max_iterations;
+        self
+    }
+
+    /// Convergence tolerance on the gradient (default 1e-8).
+    fn tolerance(mut self, tolerance: f64) -> Self {
+        self.fit_options_mut().tolerance = tolerance;
+        self
+    }
+}
+
 /// What a fit needs besides the likelihood.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FitSettings<'a> {
     pub model: &'static str,
     pub names: &'a [&'static str],
-    pub penalty: f64,
-    pub max_iterations: usize,
-    pub tolerance: f64,
+    pub options: FitOptions,
     pub customers: usize,
     pub distinct_rows: usize,
 }
@@ -106,7 +183,7 @@ pub(crate) fn fit_positive_parameters<F>(
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
-    let penalty = settings.penalty;
+    let penalty = settings.options.penalty;
     let mut natural_gradient = vec![0.0; start.theta.len()];
     let objective = |u: &[f64], gradient: &mut [f64]| {
         let theta: Vec<f64> = u.iter().map(|v| v.exp()).collect();
@@ -123,8 +200,8 @@ where
         &log_start,
         start.inverse_hessian.as_deref(),
         bound,
-        settings.max_iterations,
-        settings.tolerance,
+        settings.options.max_iterations,
+        settings.options.tolerance,
     );
     let theta: Vec<f64> = minimum.point.iter().map(|v| v.exp()).collect();
     check_minimum(&settings, &minimum, &theta)?;
@@ -150,7 +227,7 @@ fn check_minimum(settings: &FitSettings<'_>, minimum: &Minimum, theta: &[f64]) -
                 "parameter `{}` ran off to {:.3e}, the data do not identify the model; {}",
                 settings.names[i],
                 theta[i],
-                advice(settings.penalty)
+                advice(settings.options.penalty)
             ),
         });
     }
@@ -161,9 +238,9 @@ fn check_minimum(settings: &FitSettings<'_>, minimum: &Minimum, theta: &[f64]) -
                 "stopped after {} iterations with gradient {:.1e} (tolerance {:.0e}) at {}; {}",
                 minimum.iterations,
                 minimum.gradient_norm,
-                settings.tolerance,
+                settings.options.tolerance,
                 describe(settings.names, theta),
-                advice(settings.penalty)
+                advice(settings.options.penalty)
             ),
         });
     }
@@ -197,7 +274,7 @@ fn report(
         evaluations: minimum.evaluations,
         log_likelihood,
         gradient_norm: minimum.gradient_norm,
-        penalty: settings.penalty,
+        penalty: settings.options.penalty,
         customers: settings.customers,
         distinct_rows: settings.distinct_rows,
         parameters,
@@ -272,29 +349,6 @@ pub(crate) fn check_saved_model(
             "{} must be finite and > 0",
             names.join(", ")
         )));
-    }
-    Ok(())
-}
-
-/// Checks the optimiser settings common to every model.
-pub(crate) fn check_settings(penalty: f64, max_iterations: usize, tolerance: f64) -> Result<()> {
-    if !(penalty.is_finite() && penalty >= 0.0) {
-        return Err(Error::InvalidParameter {
-            name: "penalty",
-            reason: format!("must be finite and >= 0, got {penalty}"),
-        });
-    }
-    if max_iterations == 0 {
-        return Err(Error::InvalidParameter {
-            name: "max_iterations",
-            reason: "must be at least 1".into(),
-        });
-    }
-    if !(tolerance.is_finite() && tolerance > 0.0) {
-        return Err(Error::InvalidParameter {
-            name: "tolerance",
-            reason: format!("must be finite and > 0, got {tolerance}"),
-        });
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitReport, FitSettings, Fitted, Start, check_saved_model, check_settings,
+    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
     fit_positive_parameters,
 };
 use super::special::{digamma, ln_gamma};
@@ -20,26 +20,14 @@ const CHUNK: usize = 8192;
 /// Hyper-parameters of a Gamma-Gamma fit. Defaults: `penalty` 0 (lifetimes'
 /// `penalizer_coef`: `penalty * (p² + q² + v²)` added to the mean negative log-likelihood),
 /// `max_iterations` 200, `tolerance` 1e-8 (gradient of that mean, log-parameters).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct GammaGammaParams {
-    penalty: f64,
-    max_iterations: usize,
-    tolerance: f64,
+    options: FitOptions,
 }
 
 /// [`GammaGammaParams`] that passed [`GammaGammaParams::validate`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GammaGammaValidParams(GammaGammaParams);
-
-impl Default for GammaGammaParams {
-    fn default() -> Self {
-        Self {
-            penalty: 0.0,
-            max_iterations: 200,
-            tolerance: 1e-8,
-        }
-    }
-}
 
 impl GammaGammaParams {
     /// The defaults.
@@ -47,27 +35,9 @@ impl GammaGammaParams {
         Self::default()
     }
 
-    /// L2 penalty on `p, q, v` (default 0).
-    pub fn penalty(mut self, penalty: f64) -> Self {
-        self.penalty = penalty;
-        self
-    }
-
-    /// Most BFGS iterations (default 200).
-    pub fn max_iterations(mut self, max_iterations: usize) -> Self {
-        self.max_iterations = max_iterations;
-        self
-    }
-
-    /// Convergence tolerance on the gradient (default 1e-8).
-    pub fn tolerance(mut self, tolerance: f64) -> Self {
-        self.tolerance = tolerance;
-        self
-    }
-
     /// Checks the settings.
     pub fn validate(&self) -> Result<GammaGammaValidParams> {
-        check_settings(self.penalty, self.max_iterations, self.tolerance)?;
+        self.options.validate()?;
         Ok(GammaGammaValidParams(*self))
     }
 }
@@ -200,9 +170,7 @@ impl GammaGammaValidParams {
         let settings = FitSettings {
             model: "Gamma-Gamma",
             names: &["p", "q", "v"],
-            penalty: self.0.penalty,
-            max_iterations: self.0.max_iterations,
-            tolerance: self.0.tolerance,
+            options: self.0.options,
             customers: data.x.len(),
             distinct_rows: data.x.len(),
         };
@@ -298,5 +266,11 @@ impl GammaGammaModel {
             &[("p", model.p), ("q", model.q), ("v", model.v)],
         )?;
         Ok(model)
+    }
+}
+
+impl WithFitOptions for GammaGammaParams {
+    fn fit_options_mut(&mut self) -> &mut FitOptions {
+        &mut self.options
     }
 }

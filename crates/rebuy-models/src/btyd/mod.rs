@@ -47,7 +47,7 @@ pub use beta_geo::{
 };
 pub use clv::{ClvParams, ClvValidParams};
 pub use diagnostics::{CalibrationHoldoutRow, FrequencyRecencyMatrix};
-pub use fitting::{FitReport, ParameterEstimate};
+pub use fitting::{FitOptions, FitReport, ParameterEstimate, WithFitOptions};
 pub use gamma_gamma::{
     GAMMA_GAMMA_FORMAT_VERSION, GammaGammaModel, GammaGammaParams, GammaGammaValidParams,
     frequency_spend_correlation,

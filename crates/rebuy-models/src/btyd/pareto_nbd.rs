@@ -10,7 +10,7 @@ mod predict;
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitReport, FitSettings, Fitted, Start, check_saved_model, check_settings,
+    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
     fit_positive_parameters, fit_with_warm_start, transaction_data,
 };
 use super::summary::{CompressedSummary, CustomerSummary};
@@ -28,26 +28,14 @@ const MODEL: &str = "Pareto/NBD";
 /// `penalty * (r² + α² + s² + β²)` to the mean negative log-likelihood), `max_iterations`
 /// 200, `tolerance` 1e-8 on the largest gradient component of that mean with respect to the
 /// log-parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ParetoNbdParams {
-    penalty: f64,
-    max_iterations: usize,
-    tolerance: f64,
+    options: FitOptions,
 }
 
 /// [`ParetoNbdParams`] that passed [`ParetoNbdParams::validate`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParetoNbdValidParams(ParetoNbdParams);
-
-impl Default for ParetoNbdParams {
-    fn default() -> Self {
-        Self {
-            penalty: 0.0,
-            max_iterations: 200,
-            tolerance: 1e-8,
-        }
-    }
-}
 
 impl ParetoNbdParams {
     /// The defaults.
@@ -55,28 +43,9 @@ impl ParetoNbdParams {
         Self::default()
     }
 
-    /// L2 penalty on the parameters (default 0); a small one (0.001-0.1) stabilises fits on
-    /// few or odd customers.
-    pub fn penalty(mut self, penalty: f64) -> Self {
-        self.penalty = penalty;
-        self
-    }
-
-    /// Most BFGS iterations (default 200).
-    pub fn max_iterations(mut self, max_iterations: usize) -> Self {
-        self.max_iterations = max_iterations;
-        self
-    }
-
-    /// Convergence tolerance on the gradient (default 1e-8).
-    pub fn tolerance(mut self, tolerance: f64) -> Self {
-        self.tolerance = tolerance;
-        self
-    }
-
     /// Checks the settings.
     pub fn validate(&self) -> Result<ParetoNbdValidParams> {
-        check_settings(self.penalty, self.max_iterations, self.tolerance)?;
+        self.options.validate()?;
         Ok(ParetoNbdValidParams(*self))
     }
 }
@@ -113,9 +82,7 @@ impl ParetoNbdValidParams {
         let fit_settings = FitSettings {
             model: MODEL,
             names: &["r", "alpha", "s", "beta"],
-            penalty: settings.penalty,
-            max_iterations: settings.max_iterations,
-            tolerance: settings.tolerance,
+            options: settings.options,
             customers,
             distinct_rows: data.len(),
         };
@@ -182,5 +149,11 @@ impl ParetoNbdModel {
 
     fn theta(&self) -> [f64; 4] {
         [self.r, self.alpha, self.s, self.beta]
+    }
+}
+
+impl WithFitOptions for ParetoNbdParams {
+    fn fit_options_mut(&mut self) -> &mut FitOptions {
+        &mut self.options
     }
 }
