@@ -22,6 +22,8 @@ async fn main() {
     let options = ServeOptions {
         run_dir: run_dir.into(),
         addr,
+        tls: None,
+        limits: rebuy_server::Limits::default(),
     };
     if let Err(error) = serve(options, shutdown_signal()).await {
         eprintln!("{error}");

@@ -23,6 +23,9 @@ pub enum ServerError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    /// A TLS certificate or key file that cannot be used: the file and why.
+    #[error("{file}: {detail}")]
+    Tls { file: String, detail: String },
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }

@@ -21,7 +21,11 @@
 //! naming the field (and the customer of a list or CSV) at fault. Request bodies are
 //! limited to [`MAX_BODY_BYTES`] ([`MAX_PREDICT_BYTES`] and [`MAX_PREDICT_CUSTOMERS`]
 //! for predictions, [`MAX_UPLOAD_BYTES`] and [`MAX_UPLOAD_ROWS`] for a CSV), requests
-//! to [`REQUEST_TIMEOUT`].
+//! to [`REQUEST_TIMEOUT`]; connections to the [`Limits`] of [`transport`] (header-read,
+//! keep-alive and stall timeouts, a cap on open connections). Every answer carries the
+//! security headers of [`headers`] (a Content-Security-Policy allowing only the
+//! server's own scripts and styles); with [`TlsFiles`] the server speaks HTTPS only,
+//! with HSTS.
 //!
 //! ```no_run
 //! use rebuy_server::{ServeOptions, serve, shutdown_signal};
@@ -30,6 +34,8 @@
 //! let options = ServeOptions {
 //!     run_dir: "runs/latest".into(),
 //!     addr: "127.0.0.1:8501".parse().expect("address"),
+//!     tls: None,
+//!     limits: rebuy_server::Limits::default(),
 //! };
 //! serve(options, shutdown_signal()).await
 //! # }
@@ -52,6 +58,7 @@ mod comparison;
 mod customers;
 mod error;
 mod export;
+pub mod headers;
 mod html;
 mod labels;
 mod listing;
@@ -60,6 +67,9 @@ mod pages;
 pub mod prediction;
 mod report;
 mod run;
+pub mod spreadsheet;
+mod tls;
+pub mod transport;
 mod validate;
 
 pub use api::{
@@ -69,11 +79,12 @@ pub use api::{
 pub use error::{ErrorBody, ServerError};
 pub use report::report_html;
 pub use run::RunData;
+pub use tls::TlsFiles;
+pub use transport::Limits;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,11 +96,14 @@ use tower_http::trace::TraceLayer;
 /// Longest a request may take before the server answers 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Where to find the run and where to listen.
+/// Where to find the run, where to listen, and how.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub run_dir: PathBuf,
     pub addr: SocketAddr,
+    /// HTTPS with this certificate and key; plain HTTP without.
+    pub tls: Option<TlsFiles>,
+    pub limits: Limits,
 }
 
 /// Loads the run folder, then serves the dashboard and the API until `shutdown`
@@ -98,6 +112,8 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    // A bad certificate is refused before the run, which may take a while, is loaded.
+    let tls = options.tls.as_ref().map(tls::acceptor).transpose()?;
     let dir = options.run_dir.clone();
     let run = tokio::task::spawn_blocking(move || RunData::load(&dir))
         .await
@@ -107,23 +123,19 @@ pub async fn serve(
         .map_err(|source| ServerError::Listen {
             addr: options.addr,
             source,
-        })?
-        // Without TCP_NODELAY the last small segment of a large page can wait for the
-        // client's delayed ACK (up to 40 ms on Linux).
-        .tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!("cannot set TCP_NODELAY: {error}");
-            }
-        });
+        })?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        "serving run {} on http://{}",
+        "serving run {} on {scheme}://{}",
         options.run_dir.display(),
         options.addr
     );
-    axum::serve(listener, router(Arc::new(run)))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServerError::Serve)
+    let mut app = router(Arc::new(run));
+    if tls.is_some() {
+        app = headers::with_hsts(app);
+    }
+    transport::serve(listener, app, tls, options.limits, shutdown).await;
+    Ok(())
 }
 
 /// The pages, the API and the assets over one loaded run.
@@ -142,6 +154,7 @@ pub fn router(run: Arc<RunData>) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::map_response(headers::security_headers))
 }
 
 /// Resolves on Ctrl-C or SIGTERM: pass it to [`serve`] for a graceful shutdown.

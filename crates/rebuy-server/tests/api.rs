@@ -400,6 +400,8 @@ async fn serve_stops_when_asked() {
     let options = rebuy_server::ServeOptions {
         run_dir: common::fixture("run"),
         addr: "127.0.0.1:0".parse().expect("address"),
+        tls: None,
+        limits: rebuy_server::Limits::default(),
     };
     let server = tokio::spawn(rebuy_server::serve(options, async move {
         stopped.await.ok();

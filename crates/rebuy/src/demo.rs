@@ -62,7 +62,12 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    crate::serve::serve(&outcome.folder, args.addr)
+    crate::serve::serve(rebuy_server::ServeOptions {
+        run_dir: outcome.folder,
+        addr: args.addr,
+        tls: None,
+        limits: rebuy_server::Limits::default(),
+    })
 }
 
 /// Where a demo goes when no folder is named: a new folder under the system's temp dir.

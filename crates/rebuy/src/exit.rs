@@ -32,8 +32,11 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
             || cause
                 .downcast_ref::<rebuy_server::ServerError>()
                 .is_some_and(|e| {
-                    use rebuy_server::ServerError::{Invalid, NotARunFolder, Read};
-                    matches!(e, NotARunFolder(_) | Read { .. } | Invalid { .. })
+                    use rebuy_server::ServerError::{Invalid, NotARunFolder, Read, Tls};
+                    matches!(
+                        e,
+                        NotARunFolder(_) | Read { .. } | Invalid { .. } | Tls { .. }
+                    )
                 })
     });
     let mut message = format!("error: {error}");
