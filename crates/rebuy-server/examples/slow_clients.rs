@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 fn main() {
@@ -23,9 +23,7 @@ fn main() {
         });
     let run_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run");
     let run = RunData::load(&run_dir).expect("fixture run loads");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("address");
-    listener.set_nonblocking(true).expect("non-blocking");
+    let (ready, addr) = std::sync::mpsc::channel();
     // The server in a runtime of its own, as `rebuy serve` runs it.
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -33,7 +31,10 @@ fn main() {
             .build()
             .expect("server runtime");
         runtime.block_on(async move {
-            let listener = TcpListener::from_std(listener).expect("listener");
+            let listener = transport::bind("127.0.0.1:0".parse().expect("address")).expect("bind");
+            ready
+                .send(listener.local_addr().expect("address"))
+                .expect("main waits");
             transport::serve(
                 listener,
                 router(Arc::new(run)),
@@ -44,6 +45,7 @@ fn main() {
             .await;
         });
     });
+    let addr = addr.recv().expect("the server listens");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -72,14 +74,14 @@ async fn measure(addr: SocketAddr, clients: usize) {
             .write_all(b"GET /api/health HTTP/1.1\r\nHost: rebuy\r\n")
             .await
             .expect("write");
-        slow.push(stream);
+        slow.push((stream, Instant::now()));
     }
     println!("{clients} slow clients connected in {:?}", opened.elapsed());
     // One more header line from each client every second, while the checks run.
     let trickle = tokio::spawn(async move {
         for _ in 0..8 {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            for stream in &mut slow {
+            for (stream, _) in &mut slow {
                 let _ = stream.write_all(b"X-Slow: 1\r\n").await;
             }
         }
@@ -91,16 +93,18 @@ async fn measure(addr: SocketAddr, clients: usize) {
         &beside,
     );
     let mut slow = trickle.await.expect("trickle");
-    let lifetimes = closed_after(&mut slow, opened).await;
-    report("slow client (a header line a second) lives", &lifetimes);
+    let lived = lifetimes(&mut slow).await;
+    report("slow client (a header line a second) lives", &lived);
 
-    let opened = Instant::now();
     let mut idle = Vec::with_capacity(clients);
     for _ in 0..clients {
-        idle.push(TcpStream::connect(addr).await.expect("connect"));
+        idle.push((
+            TcpStream::connect(addr).await.expect("connect"),
+            Instant::now(),
+        ));
     }
-    let lifetimes = closed_after(&mut idle, opened).await;
-    report(&format!("idle socket (of {clients}) lives"), &lifetimes);
+    let lived = lifetimes(&mut idle).await;
+    report(&format!("idle socket (of {clients}) lives"), &lived);
 }
 
 /// `count` health checks, one every 20 ms, each on a new connection.
@@ -122,11 +126,12 @@ async fn latencies(addr: SocketAddr, count: usize) -> Vec<Duration> {
     times
 }
 
-/// How long after `opened` the server closed each stream.
-async fn closed_after(streams: &mut [TcpStream], opened: Instant) -> Vec<Duration> {
+/// How long each stream lived, from its connect until the server closed it (each
+/// seen closed in turn: a close is noticed when the streams before it have been).
+async fn lifetimes(streams: &mut [(TcpStream, Instant)]) -> Vec<Duration> {
     let mut times = Vec::with_capacity(streams.len());
     let mut buffer = [0u8; 256];
-    for stream in streams {
+    for (stream, opened) in streams {
         loop {
             match stream.read(&mut buffer).await {
                 Ok(0) | Err(_) => break,

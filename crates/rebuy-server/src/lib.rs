@@ -118,12 +118,10 @@ pub async fn serve(
     let run = tokio::task::spawn_blocking(move || RunData::load(&dir))
         .await
         .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??;
-    let listener = tokio::net::TcpListener::bind(options.addr)
-        .await
-        .map_err(|source| ServerError::Listen {
-            addr: options.addr,
-            source,
-        })?;
+    let listener = transport::bind(options.addr).map_err(|source| ServerError::Listen {
+        addr: options.addr,
+        source,
+    })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         "serving run {} on {scheme}://{}",

@@ -23,13 +23,14 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
@@ -43,7 +44,7 @@ pub const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(2 * REQUEST_TIMEOUT.as_secs());
 /// The default [`Limits::max_connections`]: room for thousands of slow clients and the
 /// people using the dashboard beside them.
-pub const MAX_CONNECTIONS: usize = 4096;
+pub const MAX_CONNECTIONS: u32 = 4096;
 /// Open files kept free of connections, for the files the server reads while answering
 /// (a run's customers.csv for an export) and its own.
 const RESERVED_FILES: u64 = 128;
@@ -54,7 +55,7 @@ pub struct Limits {
     pub header_read: Duration,
     pub keep_alive: Duration,
     pub stall: Duration,
-    pub max_connections: usize,
+    pub max_connections: u32,
 }
 
 impl Default for Limits {
@@ -66,6 +67,25 @@ impl Default for Limits {
             max_connections: MAX_CONNECTIONS,
         }
     }
+}
+
+/// Connections the kernel may hold for the server before it accepts them (capped by
+/// `net.core.somaxconn`, 4096 by default). The usual 1024 overflows when thousands of
+/// clients connect at once: the kernel then drops their handshakes, and the clients
+/// retry seconds later.
+const BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with room for [`BACKLOG`] connections waiting to be accepted.
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // A restarted server can listen again while the old connections time out.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// What a connection over the cap is told before it is closed.
@@ -145,7 +165,7 @@ fn refuse(stream: TcpStream, tls: bool) {
 /// The cap on open connections: `wanted`, or fewer when the process's open-file limit
 /// is lower (its soft limit first raised to the hard one, as systemd's `LimitNOFILE`
 /// or `ulimit -n` allow), so that accepting never fails for want of a file.
-pub fn connection_cap(wanted: usize) -> u32 {
+pub fn connection_cap(wanted: u32) -> u32 {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
     if limit.current < limit.maximum {
@@ -159,7 +179,6 @@ pub fn connection_cap(wanted: usize) -> u32 {
     }
     let files = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
     let cap = u32::try_from(files.saturating_sub(RESERVED_FILES)).unwrap_or(u32::MAX);
-    let wanted = u32::try_from(wanted).unwrap_or(u32::MAX);
     if cap < wanted {
         tracing::warn!(
             "at most {cap} connections at once: the open-file limit is {files} \

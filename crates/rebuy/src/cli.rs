@@ -341,8 +341,8 @@ pub struct ServeArgs {
     /// Most connections open at once (fewer when the open-file limit is lower); one
     /// more is answered 503 at once
     #[arg(long, default_value_t = rebuy_server::transport::MAX_CONNECTIONS,
-          value_parser = clap::value_parser!(usize).range(1..))]
-    pub max_connections: usize,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Args)]
