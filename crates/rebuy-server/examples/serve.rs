@@ -24,6 +24,8 @@ async fn main() {
         addr,
         users: None,
         no_auth: false,
+        tls: None,
+        limits: rebuy_server::Limits::default(),
     };
     if let Err(error) = serve(options, shutdown_signal()).await {
         eprintln!("{error}");

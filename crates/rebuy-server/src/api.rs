@@ -7,7 +7,7 @@ use crate::listing::{CustomerQuery, list_customers};
 use crate::prediction::Prediction;
 use crate::run::{RunData, segment_action};
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -371,15 +371,16 @@ pub struct RfmScore {
         (status = 200, body = RfmScore),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 413, description = "Body larger than 16 KiB", body = ErrorBody),
+        (status = 415, description = "Not sent as `Content-Type: application/json`", body = ErrorBody),
         (status = 422, description = "A field is missing, not a number, or out of range", body = ErrorBody)
     )
 )]
 async fn rfm_score(
     State(run): State<Arc<RunData>>,
-    body: Body,
+    request: Request,
 ) -> Result<Json<RfmScore>, ApiError> {
     let request: RfmScoreRequest =
-        crate::validate::json_body(body, MAX_BODY_BYTES, &RFM_FIELDS).await?;
+        crate::validate::json_body(request, MAX_BODY_BYTES, &RFM_FIELDS).await?;
     let scores = run
         .rfm
         .score(request.recency_days, request.frequency, request.monetary);
@@ -421,15 +422,16 @@ pub enum PredictResponse {
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 409, description = "The run has no purchase model", body = ErrorBody),
         (status = 413, description = "Body larger than 256 KiB", body = ErrorBody),
+        (status = 415, description = "Not sent as `Content-Type: application/json`", body = ErrorBody),
         (status = 422, description = "A field is missing, unknown, not a number or out of range; `row` names the customer of a list (from 1)", body = ErrorBody)
     )
 )]
 async fn predict(
     State(run): State<Arc<RunData>>,
-    body: Body,
+    request: Request,
 ) -> Result<Json<PredictResponse>, ApiError> {
     let scorer = scorer_of(&run)?;
-    let value = crate::validate::read_json(body, MAX_PREDICT_BYTES).await?;
+    let value = crate::validate::read_json(request, MAX_PREDICT_BYTES).await?;
     match &value {
         serde_json::Value::Array(customers) => {
             if customers.len() > MAX_PREDICT_CUSTOMERS {
@@ -460,12 +462,17 @@ async fn predict(
         (status = 200, description = "The same rows with purchase_probability, churn_risk and probability_percentile appended", content_type = "text/csv"),
         (status = 409, description = "The run has no purchase model", body = ErrorBody),
         (status = 413, description = "File larger than 4 MiB", body = ErrorBody),
+        (status = 415, description = "Not sent as `Content-Type: text/csv`", body = ErrorBody),
         (status = 422, description = "A bad cell or a missing column: `field` names the column, `row` the line (the header is line 1)", body = ErrorBody)
     )
 )]
-async fn score_csv(State(run): State<Arc<RunData>>, body: Body) -> Result<Response, ApiError> {
+async fn score_csv(
+    State(run): State<Arc<RunData>>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let scorer = scorer_of(&run)?;
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES)
+    crate::validate::content_type(&request, "text/csv")?;
+    let bytes: Bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD_BYTES)
         .await
         .map_err(|_| {
             ApiError::new(

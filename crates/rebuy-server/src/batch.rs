@@ -8,9 +8,14 @@
 //! `purchase_probability`, `churn_risk`, `probability_percentile` (ranked against the
 //! run's customers), `model`, `model_test_roc_auc` and `outside_training_range` (the
 //! inputs beyond the span of the model's training customers, `;`-separated) appended,
-//! replacing those columns when the input has them.
+//! replacing those columns when the input has them. The result is written
+//! spreadsheet-safe ([`crate::spreadsheet`]): a passed-through cell such as an id
+//! `=HYPERLINK(...)` gets a leading `'`, one already escaped (a run's customers.csv)
+//! is kept as it is.
 
+use crate::spreadsheet::{escape, unescape};
 use rebuy_models::scoring::{AnsweredBy, Scorer};
+use std::borrow::Cow;
 use std::io::{Read, Write};
 
 /// Columns the scoring writes (and replaces when the input already has them, e.g. a
@@ -151,7 +156,10 @@ pub fn score_csv(
     let answered_by = answering.answered_by();
     let write_fault = |e: csv::Error| fault(1, None, format!("cannot write the result: {e}"));
     let mut writer = csv::Writer::from_writer(output);
-    let header = kept.iter().map(|&c| &headers[c]).chain(SCORE_COLUMNS);
+    let header = kept
+        .iter()
+        .map(|&c| pass_through(&headers[c]))
+        .chain(SCORE_COLUMNS.map(|c| Cow::Borrowed(c.as_bytes())));
     writer.write_record(header).map_err(write_fault)?;
     let mut outside_training_range = 0;
     for (i, (row, &p)) in rows.iter().zip(&probability).enumerate() {
@@ -173,8 +181,8 @@ pub fn score_csv(
         ];
         let cells = kept
             .iter()
-            .map(|&c| row.get(c).unwrap_or(""))
-            .chain(scores.iter().map(String::as_str));
+            .map(|&c| pass_through(row.get(c).unwrap_or("")))
+            .chain(scores.iter().map(|s| Cow::Borrowed(s.as_bytes())));
         writer.write_record(cells).map_err(write_fault)?;
     }
     writer
@@ -190,6 +198,11 @@ pub fn score_csv(
         outside_training_range,
         answered_by,
     })
+}
+
+/// A cell of the input as the result holds it: the text it stands for, escaped.
+fn pass_through(cell: &str) -> Cow<'_, [u8]> {
+    escape(unescape(cell.as_bytes()))
 }
 
 #[cfg(test)]

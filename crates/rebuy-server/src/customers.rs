@@ -2,9 +2,11 @@
 //! customers is loaded by `rebuy run` for report.html and by the server): numbers as
 //! whole numbers when every value is one, text columns as indices into their distinct
 //! values, ids in one text buffer with rows sorted by id for lookups, and a column's
-//! sort order computed the first time a page sorts by it.
+//! sort order computed the first time a page sorts by it. Text cells are read as the
+//! text they stand for ([`crate::spreadsheet::unescape`]: `'=1+2` is the id `=1+2`).
 
 use crate::ServerError;
+use crate::spreadsheet::unescape_str;
 use std::collections::HashMap;
 use std::io::Read;
 use std::ops::Index;
@@ -356,10 +358,10 @@ impl Customers {
             line += 1;
             for (at, (name, cell)) in header.iter().zip(&record).enumerate() {
                 match sinks[at] {
-                    Sink::Id => customer_id.push(cell).map_err(&invalid)?,
+                    Sink::Id => customer_id.push(unescape_str(cell)).map_err(&invalid)?,
                     Sink::Text(column) => {
                         let (_, values, seen) = &mut texts[column];
-                        values.push(cell, seen);
+                        values.push(unescape_str(cell), seen);
                     }
                     Sink::Number(column) => {
                         let value = if cell.is_empty() {
@@ -390,7 +392,7 @@ impl Customers {
                                     };
                                     text.1.push(&earlier, &mut text.2);
                                 }
-                                text.1.push(cell, &mut text.2);
+                                text.1.push(unescape_str(cell), &mut text.2);
                                 texts.push(text);
                                 sinks[at] = Sink::Text(texts.len() - 1);
                             }

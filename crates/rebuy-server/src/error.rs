@@ -32,6 +32,9 @@ pub enum ServerError {
     PublicWithoutLogin(std::net::SocketAddr),
     #[error(transparent)]
     Users(#[from] crate::auth::users::UsersError),
+    /// A TLS certificate or key file that cannot be used: the file and why.
+    #[error("{file}: {detail}")]
+    Tls { file: String, detail: String },
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }

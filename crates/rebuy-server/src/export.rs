@@ -3,39 +3,14 @@
 //! cells as written, whatever columns the run has. The rows are chosen on the table the
 //! server loaded, and checked against it row by row, so an export never mixes runs.
 //!
-//! The file goes to a campaign tool or a spreadsheet, so a cell a spreadsheet would run
-//! as a formula (an id or a name starting with `=`, `+`, `-`, `@`, tab or carriage
-//! return) is written with a leading `'`, which spreadsheets show as text (OWASP's
-//! advice on CSV injection); a number such as `-65.5` stays as it is.
+//! The file goes to a campaign tool or a spreadsheet, so its cells are written
+//! spreadsheet-safe ([`crate::spreadsheet`]): a cell of customers.csv as rebuy wrote it
+//! is copied as it is, and one of a run folder written before customers.csv was
+//! escaped gets its leading `'`.
 
 use crate::run::RunData;
-use std::borrow::Cow;
+use crate::spreadsheet::{escape, unescape};
 use std::path::PathBuf;
-
-/// The first characters with which a spreadsheet reads a cell as a formula.
-const FORMULA_STARTS: [u8; 6] = [b'=', b'+', b'-', b'@', b'\t', b'\r'];
-
-/// A cell as a spreadsheet can open it safely: a number or a cell that cannot start a
-/// formula as it is, anything else starting like a formula behind a `'`.
-pub fn spreadsheet_safe(cell: &[u8]) -> Cow<'_, [u8]> {
-    match cell.first() {
-        Some(first) if FORMULA_STARTS.contains(first) && !is_plain_number(cell) => {
-            let mut quoted = Vec::with_capacity(cell.len() + 1);
-            quoted.push(b'\'');
-            quoted.extend_from_slice(cell);
-            Cow::Owned(quoted)
-        }
-        _ => Cow::Borrowed(cell),
-    }
-}
-
-/// `-65.5`, `+3`, `1e-6`: digits with a sign, a point and an exponent only (no `inf`,
-/// no `-1+2`), which a spreadsheet reads as the number it is.
-fn is_plain_number(cell: &[u8]) -> bool {
-    cell.iter()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
-        && std::str::from_utf8(cell).is_ok_and(|text| text.parse::<f64>().is_ok())
-}
 
 /// Why an export could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +49,7 @@ pub fn customers_csv(run: &RunData, keep: impl Fn(usize) -> bool) -> Result<Vec<
     let table = &run.customers;
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
-        .write_record(header.iter().map(spreadsheet_safe))
+        .write_record(header.iter().map(|cell| escape(unescape(cell))))
         .map_err(|e| read(e.to_string()))?;
     let mut record = csv::ByteRecord::new();
     let mut row = 0;
@@ -82,7 +57,8 @@ pub fn customers_csv(run: &RunData, keep: impl Fn(usize) -> bool) -> Result<Vec<
         .read_byte_record(&mut record)
         .map_err(|e| read(e.to_string()))?
     {
-        if row >= table.len() || record.get(id_column) != Some(table.customer_id[row].as_bytes()) {
+        let id = record.get(id_column).map(unescape);
+        if row >= table.len() || id != Some(table.customer_id[row].as_bytes()) {
             return Err(ExportError::Changed {
                 file: file.clone(),
                 row: row + 1,
@@ -90,7 +66,7 @@ pub fn customers_csv(run: &RunData, keep: impl Fn(usize) -> bool) -> Result<Vec<
         }
         if keep(row) {
             writer
-                .write_record(record.iter().map(spreadsheet_safe))
+                .write_record(record.iter().map(|cell| escape(unescape(cell))))
                 .map_err(|e| read(e.to_string()))?;
         }
         row += 1;
@@ -102,49 +78,4 @@ pub fn customers_csv(run: &RunData, keep: impl Fn(usize) -> bool) -> Result<Vec<
         });
     }
     writer.into_inner().map_err(|e| read(e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn safe(cell: &str) -> String {
-        String::from_utf8(spreadsheet_safe(cell.as_bytes()).into_owned()).expect("UTF-8")
-    }
-
-    #[test]
-    fn a_cell_a_spreadsheet_would_run_is_written_as_text() {
-        for formula in [
-            "=HYPERLINK(\"http://x\")",
-            "+1+2",
-            "-1+2",
-            "@SUM(A1)",
-            "\t=1",
-            "\r=1",
-            "-",
-            "-inf",
-            "=1",
-        ] {
-            assert_eq!(safe(formula), format!("'{formula}"), "{formula:?}");
-        }
-    }
-
-    #[test]
-    fn numbers_and_ordinary_text_stay_as_they_are() {
-        for kept in [
-            "-65.5",
-            "-0.01",
-            "+3",
-            "1e-6",
-            "-2E+3",
-            "12346",
-            "Champions",
-            "",
-            "0",
-            "a=b",
-            "2011-06-01",
-        ] {
-            assert_eq!(safe(kept), kept, "{kept:?}");
-        }
-    }
 }

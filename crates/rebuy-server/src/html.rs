@@ -1,5 +1,6 @@
 //! The page frame, the chart helper and text formatting shared by the pages.
 
+use crate::assets::{self, Include};
 use crate::auth::sessions::SignedIn;
 use crate::run::RunData;
 use axum::http::StatusCode;
@@ -45,123 +46,8 @@ impl Page {
     }
 }
 
-pub(crate) const STYLE: &str = r#"
-*{box-sizing:border-box}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;background:#f4f6f9;font-size:15px}
-header{background:#1e3a5f;color:#fff;padding:0 24px;display:flex;align-items:center;gap:28px;height:56px}
-header .brand{font-weight:700;font-size:19px;letter-spacing:.3px}
-header nav a{color:#cbd5e1;text-decoration:none;margin-right:18px;padding:17px 2px;border-bottom:3px solid transparent}
-header nav a.active,header nav a:hover{color:#fff;border-bottom-color:#f59e0b}
-header .run{margin-left:auto;color:#cbd5e1;font-size:13px}
-main{max-width:1240px;margin:0 auto;padding:20px 24px 48px}
-h1{font-size:24px;margin:8px 0 4px}
-h2{font-size:18px;margin:28px 0 10px}
-p.lead{color:#4b5563;margin:0 0 18px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px}
-.cards.headline{grid-template-columns:repeat(auto-fit,minmax(230px,1fr))}
-.card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-.card .label{color:#6b7280;font-size:13px}
-.card .value{font-size:24px;font-weight:650;margin-top:4px;white-space:nowrap}
-.card .value.long{font-size:19px;padding-top:3px}
-.card .sub{color:#6b7280;font-size:12px;margin-top:2px}
-.panel{overflow-x:auto;background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08);margin-bottom:14px}
-.chart{width:100%;height:340px}
-.two{display:grid;grid-template-columns:1fr 1fr;gap:14px}
-.picture svg{width:100%;height:auto}
-@media (max-width:900px){.two{grid-template-columns:1fr}}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
-th,td{padding:7px 9px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}
-th{background:#f9fafb;font-weight:600;color:#374151;white-space:nowrap}
-table.segments th,#customer-table th,#cluster-profiles th{white-space:normal}
-#cluster-profiles td:first-child{white-space:nowrap}
-#customer-table td.name{white-space:nowrap}
-table.segments td.action{min-width:260px}
-table.segments th.num{min-width:84px}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-tr:hover td{background:#f9fafb}
-th a{color:inherit;text-decoration:none}
-th a:hover{text-decoration:underline}
-.note{background:#fffbeb;border:1px solid #fcd34d;border-radius:8px;padding:12px 16px;margin:10px 0 14px;color:#78350f}
-.note code,code{background:#f3f4f6;padding:1px 5px;border-radius:4px;color:#111827}
-.error{background:#fef2f2;border:1px solid #fca5a5;color:#7f1d1d}
-form.inline{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin:6px 0 12px}
-input,select,button{font:inherit;padding:6px 10px;border:1px solid #cbd5e1;border-radius:6px;background:#fff}
-button,.button{background:#1e3a5f;color:#fff;border-color:#1e3a5f;cursor:pointer;text-decoration:none;padding:6px 12px;border-radius:6px;display:inline-block}
-.pager{display:flex;gap:10px;align-items:center;margin:10px 0}
-.pager a{color:#1e3a5f}
-.muted{color:#6b7280}
-.pill{display:inline-block;white-space:nowrap;background:#e0e7ff;color:#3730a3;border-radius:999px;padding:1px 9px;font-size:13px}
-dl.facts{display:grid;grid-template-columns:max-content 1fr max-content 1fr max-content 1fr;gap:4px 18px;margin:0}
-dl.facts dt{color:#6b7280}
-.matrices{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:14px}
-.matrices .panel{overflow-x:visible}
-table.confusion{margin-top:8px;width:auto}
-table.confusion th,table.confusion td{padding:4px 10px}
-#result .cards{grid-template-columns:repeat(2,1fr)}
-#result .card .value{font-size:20px}
-header .account{display:flex;align-items:center;gap:10px;color:#cbd5e1;font-size:13px}
-header .account form{margin:0}
-header .account button{background:transparent;border-color:#94a3b8;color:#fff;padding:3px 10px;font-size:13px}
-.login{max-width:380px;margin:64px auto;background:#fff;border-radius:8px;padding:22px 26px 26px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-.login label{display:block;margin:14px 0 4px;font-size:14px}
-.login input{width:100%}
-.login button{margin-top:18px;width:100%}
-table.confusion caption{text-align:left;color:#6b7280;font-size:13px;padding:2px 0 4px}
-form.fields,.fields{display:grid;grid-template-columns:max-content 1fr;gap:8px 12px;align-items:center}
-.fields label span{display:block;font-size:12px}
-.fields details{grid-column:1/-1}
-.fields details summary{cursor:pointer;color:#1e3a5f;margin:4px 0 8px}
-dl.facts dd{margin:0;font-variant-numeric:tabular-nums}
-"#;
-
-/// Runs before the chart library so that its load errors are recorded too; the
-/// browser tests read `window.rebuyErrors` (uncaught errors, failed loads, console errors).
-const HEAD_SCRIPT: &str = r#"<script>
-window.rebuyErrors=[];
-window.addEventListener('error',function(e){
-  var what=e.message||('could not load '+((e.target&&(e.target.src||e.target.href))||'a resource'));
-  window.rebuyErrors.push(String(what));
-},true);
-(function(){var original=console.error;console.error=function(){
-  window.rebuyErrors.push(Array.prototype.join.call(arguments,' '));original.apply(console,arguments);};})();
-</script>"#;
-
-/// The chart helper and the money formatter of the page script. An option with a
-/// `rebuyMoney` key (`{"axis": "y"}` or `"x"`) gets its tooltip values and that axis's
-/// labels written as money by `rebuyMoney`, the twin of [`crate::money::Money::format`].
-const CHART_SCRIPT: &str = r#"<script>
-function rebuyMoney(value, decimals){
-  if(value===null||value===undefined||isNaN(value)){return '';}
-  var style=window.rebuyMoneyStyle||{prefix:'',suffix:''};
-  var places=(decimals===undefined)?2:decimals;
-  var number=Math.abs(Number(value)).toLocaleString('en-US',{minimumFractionDigits:places,maximumFractionDigits:places});
-  var sign=(Number(value)<0&&/[1-9]/.test(number))?'-':'';
-  return sign+style.prefix+number+style.suffix;
-}
-function rebuyChart(id, option){
-  var el=document.getElementById(id);
-  var money=option.rebuyMoney;
-  delete option.rebuyMoney;
-  if(money){
-    option.tooltip=option.tooltip||{};
-    option.tooltip.valueFormatter=function(v){return rebuyMoney(v,2);};
-    var axis=option[money.axis+'Axis'];
-    if(axis){axis.axisLabel=axis.axisLabel||{};axis.axisLabel.formatter=function(v){return rebuyMoney(v,0);};}
-  }
-  var chart=echarts.init(el);
-  chart.setOption(option);
-  el.setAttribute('data-rendered','true');
-  window.addEventListener('resize',function(){chart.resize();});
-  return chart;
-}
-function rebuyHasWebGL(){
-  try{var c=document.createElement('canvas');return !!(c.getContext('webgl')||c.getContext('experimental-webgl'));}
-  catch(e){return false;}
-}
-</script>"#;
-
-/// A full page: header with the menu (and who is signed in), then `body`; the chart
-/// libraries from `/assets/`.
+/// A full page: header with the menu (and who is signed in), then `body`; styles and
+/// scripts from `/assets/`.
 pub fn page(
     run: &RunData,
     signed_in: Option<&SignedIn>,
@@ -180,12 +66,7 @@ pub fn page(
             format!("<a href=\"{}\"{class}>{}</a>", p.href(), p.title())
         })
         .collect();
-    let gl = if with_3d {
-        "<script src=\"/assets/echarts-gl.min.js\"></script>"
-    } else {
-        ""
-    };
-    let scripts = format!("<script src=\"/assets/echarts.min.js\"></script>{gl}");
+    let head = assets::head(Include::Linked, with_3d);
     let account = signed_in
         .map(|who| {
             format!(
@@ -196,16 +77,17 @@ pub fn page(
             )
         })
         .unwrap_or_default();
-    frame(run, active.title(), &menu, &scripts, body, &account)
+    frame(run, active.title(), &menu, &head, body, &account)
 }
 
-/// The frame every page shares: head (style, error recorder, `scripts`, chart helper),
-/// header with `menu`, the run's name and `account` (HTML, may be empty), then `body`.
+/// The frame every page shares: `head` (styles and scripts, [`assets::head`]) and the
+/// run's currency for the page script, the header with `menu`, the run's name and
+/// `account` (HTML, may be empty), then `body`.
 pub fn frame(
     run: &RunData,
     title: &str,
     menu: &str,
-    scripts: &str,
+    head: &str,
     body: &str,
     account: &str,
 ) -> String {
@@ -218,13 +100,12 @@ pub fn frame(
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{title} &middot; rebuy</title><style>{STYLE}</style>{HEAD_SCRIPT}\
-{scripts}<script>window.rebuyMoneyStyle={money};</script>{CHART_SCRIPT}</head><body>\
+<title>{title} &middot; rebuy</title>{head}{money}</head><body>\
 <header><span class=\"brand\">rebuy</span><nav>{menu}</nav>\
 <span class=\"run\">run <b>{run_name}</b>{as_of}</span>{account}</header><main>{body}</main></body></html>",
         title = escape(title),
         run_name = escape(&run.name()),
-        money = script_json(&run.money.script_style()),
+        money = json_element("id=\"rebuy-money-style\"", &run.money.script_style()),
     )
 }
 
@@ -232,18 +113,30 @@ pub fn respond(status: StatusCode, html: String) -> Response {
     (status, Html(html)).into_response()
 }
 
-/// A chart container and the script that draws `option` in it.
+/// A chart container and the data the page script draws in it (`option`, an ECharts
+/// option).
 pub fn chart(id: &str, option: &serde_json::Value, height_px: u32) -> String {
     format!(
-        "<div class=\"chart\" id=\"{id}\" data-chart style=\"height:{height_px}px\"></div>\
-<script>rebuyChart(\"{id}\", {});</script>",
-        script_json(option)
+        "<div class=\"chart\" id=\"{id}\" data-chart data-height=\"{height_px}\"></div>{}",
+        json_element(&format!("data-chart-option=\"{id}\""), option)
     )
 }
 
-/// JSON that is safe inside a `<script>` element.
+/// A `<script type="application/json">` element holding `value`: data for the page
+/// script, which the browser never runs (so the CSP needs no exception for it).
+/// `attribute` names it, e.g. `id="rebuy-money-style"`.
+pub fn json_element(attribute: &str, value: &serde_json::Value) -> String {
+    format!(
+        "<script type=\"application/json\" {attribute}>{}</script>",
+        script_json(value)
+    )
+}
+
+/// JSON that is safe inside a `<script>` element: no `<` at all (JSON has it only in
+/// strings, where `\u003c` reads the same), so neither `</script>` nor `<!--` can
+/// change how the page is parsed.
 pub fn script_json(value: &serde_json::Value) -> String {
-    value.to_string().replace("</", "<\\/")
+    value.to_string().replace('<', "\\u003c")
 }
 
 pub fn note(html: &str) -> String {
@@ -340,6 +233,8 @@ mod tests {
         assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
         let json = serde_json::json!({"name": "</script><script>alert(1)"});
         assert!(!script_json(&json).contains("</script>"));
+        let read: serde_json::Value = serde_json::from_str(&script_json(&json)).expect("JSON");
+        assert_eq!(read, json, "the escaped JSON reads the same");
         assert_eq!(url_encode("Can't Lose"), "Can%27t%20Lose");
     }
 }

@@ -21,7 +21,11 @@
 //! naming the field (and the customer of a list or CSV) at fault. Request bodies are
 //! limited to [`MAX_BODY_BYTES`] ([`MAX_PREDICT_BYTES`] and [`MAX_PREDICT_CUSTOMERS`]
 //! for predictions, [`MAX_UPLOAD_BYTES`] and [`MAX_UPLOAD_ROWS`] for a CSV), requests
-//! to [`REQUEST_TIMEOUT`].
+//! to [`REQUEST_TIMEOUT`]; connections to the [`Limits`] of [`transport`] (header-read,
+//! keep-alive and stall timeouts, a cap on open connections). Every answer carries the
+//! security headers of [`headers`] (a Content-Security-Policy allowing only the
+//! server's own scripts and styles); with [`TlsFiles`] the server speaks HTTPS only,
+//! with HSTS.
 //!
 //! ```no_run
 //! use rebuy_server::{ServeOptions, serve, shutdown_signal};
@@ -32,6 +36,8 @@
 //!     addr: "127.0.0.1:8501".parse().expect("address"),
 //!     users: Some("users.json".into()),
 //!     no_auth: false,
+//!     tls: None,
+//!     limits: rebuy_server::Limits::default(),
 //! };
 //! serve(options, shutdown_signal()).await
 //! # }
@@ -55,6 +61,7 @@ mod comparison;
 mod customers;
 mod error;
 mod export;
+pub mod headers;
 mod html;
 mod labels;
 mod listing;
@@ -63,6 +70,9 @@ mod pages;
 pub mod prediction;
 mod report;
 mod run;
+pub mod spreadsheet;
+mod tls;
+pub mod transport;
 mod validate;
 
 pub use api::{
@@ -72,15 +82,16 @@ pub use api::{
 pub use error::{ErrorBody, ServerError};
 pub use report::report_html;
 pub use run::RunData;
+pub use tls::TlsFiles;
+pub use transport::Limits;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
@@ -89,7 +100,7 @@ use tower_http::trace::TraceLayer;
 /// Longest a request may take before the server answers 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Where to find the run, where to listen and who may look.
+/// Where to find the run, where to listen, how, and who may look.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub run_dir: PathBuf,
@@ -101,6 +112,9 @@ pub struct ServeOptions {
     /// without `users`) only a loopback address is accepted: anyone reaching the port
     /// would otherwise read every customer's spend.
     pub no_auth: bool,
+    /// HTTPS with this certificate and key; plain HTTP without.
+    pub tls: Option<TlsFiles>,
+    pub limits: Limits,
 }
 
 impl ServeOptions {
@@ -121,46 +135,39 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     options.check_access()?;
+    // A bad certificate or users file is refused before the run, which may take a
+    // while, is loaded.
+    let tls = options.tls.as_ref().map(tls::acceptor).transpose()?;
     let auth = match &options.users {
-        Some(path) => Some(Arc::new(auth::Auth::load(path, false)?)),
+        Some(path) => Some(Arc::new(auth::Auth::load(path, tls.is_some())?)),
         None => None,
     };
     let dir = options.run_dir.clone();
     let run = tokio::task::spawn_blocking(move || RunData::load(&dir))
         .await
         .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??;
-    let listener = tokio::net::TcpListener::bind(options.addr)
-        .await
-        .map_err(|source| ServerError::Listen {
-            addr: options.addr,
-            source,
-        })?
-        // Without TCP_NODELAY the last small segment of a large page can wait for the
-        // client's delayed ACK (up to 40 ms on Linux).
-        .tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!("cannot set TCP_NODELAY: {error}");
-            }
-        });
-    match &auth {
-        Some(auth) => tracing::info!(
-            "serving run {} on http://{} to the {} users of {}",
-            options.run_dir.display(),
-            options.addr,
-            auth.user_count(),
-            options.users.as_deref().unwrap_or(Path::new("")).display()
-        ),
-        None => tracing::info!(
-            "serving run {} on http://{} without sign-in",
-            options.run_dir.display(),
-            options.addr
-        ),
+    let listener = transport::bind(options.addr).map_err(|source| ServerError::Listen {
+        addr: options.addr,
+        source,
+    })?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let who = match (&auth, &options.users) {
+        (Some(auth), Some(users)) => {
+            format!("to the {} users of {}", auth.user_count(), users.display())
+        }
+        _ => "without sign-in".to_string(),
+    };
+    tracing::info!(
+        "serving run {} on {scheme}://{} {who}",
+        options.run_dir.display(),
+        options.addr
+    );
+    let mut app = router(Arc::new(run), auth);
+    if tls.is_some() {
+        app = headers::with_hsts(app);
     }
-    let app = router(Arc::new(run), auth).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServerError::Serve)
+    transport::serve(listener, app, tls, options.limits, shutdown).await;
+    Ok(())
 }
 
 /// The pages, the API and the assets over one loaded run; behind a sign-in when `auth`
@@ -182,11 +189,13 @@ pub fn router(run: Arc<RunData>, auth: Option<Arc<auth::Auth>>) -> Router {
             .layer(middleware::from_fn_with_state(auth, auth::require_sign_in)),
         None => app,
     };
+    // The security headers go on every answer, the sign-in's refusals and redirects too.
     app.layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
         REQUEST_TIMEOUT,
     ))
     .layer(TraceLayer::new_for_http())
+    .layer(middleware::map_response(headers::security_headers))
 }
 
 /// Resolves on Ctrl-C or SIGTERM: pass it to [`serve`] for a graceful shutdown.

@@ -1,8 +1,9 @@
 //! `report.html`: the Overview, Segments and Models pages of a run in one self-contained
-//! file (styles and the chart libraries inlined, nothing fetched), written by `rebuy run`
-//! with the same page builders as the dashboard.
+//! file (the style sheet, the chart libraries and the page script inlined, nothing
+//! fetched), written by `rebuy run` with the same page builders as the dashboard. It is
+//! a file, served with no Content-Security-Policy, so its inline scripts run.
 
-use crate::assets::{ECHARTS, ECHARTS_GL};
+use crate::assets::{Include, head};
 use crate::html::frame;
 use crate::pages::{models_body, overview_body, segments_body};
 use crate::run::RunData;
@@ -26,18 +27,6 @@ pub fn report_html(run: &RunData) -> String {
         .iter()
         .map(|(id, html)| format!("<section id=\"{id}\">{html}</section>"))
         .collect();
-    let mut scripts = inline_script(ECHARTS);
-    if run.clustering.is_some() {
-        scripts.push_str(&inline_script(ECHARTS_GL));
-    }
-    frame(run, "Report", &menu, &scripts, &body, "")
-}
-
-/// A library inlined in a `<script>` element (a `</script` inside, which would end the
-/// element early, escaped; the bundled libraries have none today).
-fn inline_script(library: &[u8]) -> String {
-    format!(
-        "<script>{}</script>",
-        String::from_utf8_lossy(library).replace("</script", "<\\/script")
-    )
+    let head = head(Include::Inlined, run.clustering.is_some());
+    frame(run, "Report", &menu, &head, &body, "")
 }

@@ -1,22 +1,47 @@
 //! Reading a JSON request body of numeric fields, with an error that names the field
-//! (and, in a list, the customer).
+//! (and, in a list, the customer); and the content type every request body must
+//! declare.
 
 use crate::batch::check_value;
 use crate::error::ApiError;
-use axum::body::Body;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// Reads at most `limit` bytes of JSON.
-pub async fn read_json(body: Body, limit: usize) -> Result<Value, ApiError> {
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Some("body"),
-            format!("the request body is larger than {limit} bytes"),
-        )
-    })?;
+/// 415 unless the request declares its body `expected` (`application/json`,
+/// `text/csv`; parameters such as `; charset=utf-8` allowed). A form of another site
+/// can post only `text/plain`, form-encoded or multipart bodies without the browser
+/// first asking the server (which allows no other site), so it cannot reach the API.
+pub fn content_type(request: &Request, expected: &str) -> Result<(), ApiError> {
+    let given = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let media_type = given.as_deref().and_then(|v| v.split(';').next());
+    if media_type.is_some_and(|m| m.trim().eq_ignore_ascii_case(expected)) {
+        return Ok(());
+    }
+    let got = given.map_or_else(|| "none".to_string(), |v| format!("`{v}`"));
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Some("content-type"),
+        format!("the body must be sent with `Content-Type: {expected}`; got {got}"),
+    ))
+}
+
+/// Reads at most `limit` bytes of JSON, declared `application/json`.
+pub async fn read_json(request: Request, limit: usize) -> Result<Value, ApiError> {
+    content_type(&request, "application/json")?;
+    let bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some("body"),
+                format!("the request body is larger than {limit} bytes"),
+            )
+        })?;
     serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -28,11 +53,11 @@ pub async fn read_json(body: Body, limit: usize) -> Result<Value, ApiError> {
 
 /// Reads at most `limit` bytes of JSON holding exactly the `required` numeric fields.
 pub async fn json_body<T: DeserializeOwned>(
-    body: Body,
+    request: Request,
     limit: usize,
     required: &[&str],
 ) -> Result<T, ApiError> {
-    let value = read_json(body, limit).await?;
+    let value = read_json(request, limit).await?;
     numbers(&value, required, &[])?;
     serde_json::from_value(value).map_err(|e| ApiError::field("body", e.to_string()))
 }

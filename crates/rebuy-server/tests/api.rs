@@ -402,6 +402,8 @@ async fn serve_stops_when_asked() {
         addr: "127.0.0.1:0".parse().expect("address"),
         users: None,
         no_auth: false,
+        tls: None,
+        limits: rebuy_server::Limits::default(),
     };
     let server = tokio::spawn(rebuy_server::serve(options, async move {
         stopped.await.ok();

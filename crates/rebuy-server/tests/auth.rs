@@ -298,6 +298,8 @@ async fn an_address_other_machines_reach_needs_a_users_file_or_no_auth() {
         addr: "0.0.0.0:0".parse().expect("address"),
         users: users.map(Path::to_path_buf),
         no_auth,
+        tls: None,
+        limits: rebuy_server::Limits::default(),
     };
     let refused = options(None, false).check_access();
     assert!(matches!(refused, Err(ServerError::PublicWithoutLogin(_))));

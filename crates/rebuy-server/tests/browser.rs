@@ -1,5 +1,7 @@
-//! Every page in headless Chromium: charts render, nothing logs an error, every
-//! resource comes from the server itself (offline), and screenshots are saved under
+//! Every page in headless Chromium: charts render, nothing logs an error or a
+//! Content-Security-Policy refusal (also with a tooltip shown), the policy refuses an
+//! injected script, every resource comes from the server itself (offline), and
+//! screenshots are saved under
 //! `$CARGO_TARGET_TMPDIR/screenshots/` for a person to look at.
 //!
 //! Needs the Debian packages `chromium` and `chromium-driver` (`scripts/test`
@@ -131,10 +133,10 @@ async fn check_page(client: &Client, base: &str, path: &str, charts: &[&str], na
         .filter_map(|c| c[0].as_str())
         .collect();
     for chart in charts {
-        assert!(
-            drawn.contains(chart),
-            "{path}: chart {chart} not drawn: {charts_state}"
-        );
+        if !drawn.contains(chart) {
+            let errors = client.execute("return window.rebuyErrors;", vec![]).await;
+            panic!("{path}: chart {chart} not drawn: {charts_state}; errors: {errors:?}");
+        }
     }
     // Let animations finish before the screenshot.
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -143,6 +145,28 @@ async fn check_page(client: &Client, base: &str, path: &str, charts: &[&str], na
         .await
         .expect("script runs");
     assert_eq!(errors, json!([]), "{path}: errors in the page");
+    // A tooltip too: ECharts' HTML tooltips would carry style attributes the
+    // Content-Security-Policy refuses (the page script draws them on the canvas).
+    let tooltip = client
+        .execute(
+            "var el=document.querySelector('[data-chart][data-rendered]');\
+             if(!el){return 'no chart';}\
+             echarts.getInstanceByDom(el).dispatchAction({type:'showTip',seriesIndex:0,dataIndex:0});\
+             return el.id;",
+            vec![],
+        )
+        .await
+        .expect("script runs");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let errors = client
+        .execute("return window.rebuyErrors;", vec![])
+        .await
+        .expect("script runs");
+    assert_eq!(
+        errors,
+        json!([]),
+        "{path}: errors after a tooltip on {tooltip}"
+    );
     let foreign = client
         .execute(
             "return performance.getEntriesByType('resource').map(function(r){return r.name;})\
@@ -196,6 +220,7 @@ async fn every_page_renders_in_chromium() {
     )
     .await;
     check_page(&client, &today, "/customers", &[], "customers").await;
+    the_policy_refuses_an_injected_script(&client).await;
     check_page(&client, &today, "/models", &[], "models-no-metrics").await;
     check_page(
         &client,
@@ -285,6 +310,31 @@ async fn every_page_renders_in_chromium() {
 
     look_up_and_sort_customers(&client, &full).await;
     client.close().await.expect("session closes");
+}
+
+/// The Content-Security-Policy is in force: a script added to the page as text (what
+/// an injection would do) does not run, and the refusal is recorded.
+async fn the_policy_refuses_an_injected_script(client: &Client) {
+    let ran = client
+        .execute(
+            "var s=document.createElement('script');s.textContent='window.rebuyInjected=true';\
+             document.head.appendChild(s);return window.rebuyInjected===true;",
+            vec![],
+        )
+        .await
+        .expect("script runs");
+    assert_eq!(ran, json!(false), "an inline script ran");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let errors = client
+        .execute("return window.rebuyErrors;", vec![])
+        .await
+        .expect("script runs");
+    assert!(
+        errors
+            .to_string()
+            .contains("Content-Security-Policy refused"),
+        "the refusal is recorded: {errors}"
+    );
 }
 
 /// The Customers page as a person uses it: search an id, sort a column, filter a segment.

@@ -345,6 +345,18 @@ pub struct ServeArgs {
     /// be public); without --users only a loopback address is served
     #[arg(long, conflicts_with = "users")]
     pub no_auth: bool,
+    /// Serve HTTPS with this certificate (PEM: the server's certificate, then any
+    /// intermediates); needs --tls-key. Answers then carry HSTS
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM, unencrypted)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Most connections open at once (fewer when the open-file limit is lower); one
+    /// more is answered 503 at once
+    #[arg(long, default_value_t = rebuy_server::transport::MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,11 +1,14 @@
 //! `customers.csv`: the features, the RFM scores, then the model columns, written row
 //! by row. The model columns stay typed (numbers, label indices, dates) until a row is
 //! written, so no text is held per customer: at 10M customers a column of texts would
-//! take over 500 MB.
+//! take over 500 MB. Text cells (ids, segment and label names) are written
+//! spreadsheet-safe (`rebuy_server::spreadsheet`: an id `=1+2` is written `'=1+2`, and
+//! the server reads it back as `=1+2`); numbers as they are.
 
 use anyhow::{Context, Result};
 use rebuy_features::features::RfmScores;
 use rebuy_features::{AsOf, CustomerFeatures};
+use rebuy_server::spreadsheet::escape_str;
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::path::Path;
@@ -39,7 +42,9 @@ impl CustomerColumn<'_> {
             }
             CustomerColumn::OneDecimal(values) if values[row].is_nan() => Ok(()),
             CustomerColumn::OneDecimal(values) => write!(cell, "{:.1}", values[row]),
-            CustomerColumn::Labels { names, index } => cell.write_str(&names[index[row]]),
+            CustomerColumn::Labels { names, index } => {
+                cell.write_str(&escape_str(&names[index[row]]))
+            }
             CustomerColumn::Dates(dates) => match dates[row] {
                 Some(date) => write!(cell, "{date}"),
                 None => Ok(()),
@@ -65,7 +70,7 @@ pub fn write_customers(
     writer.write_record(&header)?;
     let mut cell = String::new();
     for i in 0..features.len() {
-        writer.write_field(features.customer_id[i].as_bytes())?;
+        writer.write_field(escape_str(&features.customer_id[i]).as_bytes())?;
         for (_, values) in &columns {
             cell.clear();
             format_value_into(values[i], &mut cell);
@@ -76,7 +81,7 @@ pub fn write_customers(
             let _ = write!(cell, "{score}");
             writer.write_field(&cell)?;
         }
-        writer.write_field(rfm.segment[i])?;
+        writer.write_field(escape_str(rfm.segment[i]).as_bytes())?;
         for (_, column) in extra {
             column.format(i, &mut cell);
             writer.write_field(&cell)?;

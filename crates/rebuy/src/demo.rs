@@ -62,8 +62,15 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    // Synthetic customers: nothing to protect, so any address may serve them.
-    crate::serve::serve(&outcome.folder, args.addr, None, true)
+    crate::serve::serve(rebuy_server::ServeOptions {
+        run_dir: outcome.folder,
+        addr: args.addr,
+        users: None,
+        // Synthetic customers: nothing to protect, so any address may serve them.
+        no_auth: true,
+        tls: None,
+        limits: rebuy_server::Limits::default(),
+    })
 }
 
 /// Where a demo goes when no folder is named: a new folder under the system's temp dir.

@@ -33,7 +33,7 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
                 .downcast_ref::<rebuy_server::ServerError>()
                 .is_some_and(|e| {
                     use rebuy_server::ServerError::{
-                        Invalid, NotARunFolder, PublicWithoutLogin, Read, Users,
+                        Invalid, NotARunFolder, PublicWithoutLogin, Read, Tls, Users,
                     };
                     matches!(
                         e,
@@ -41,6 +41,7 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
                             | Read { .. }
                             | Invalid { .. }
                             | PublicWithoutLogin(_)
+                            | Tls { .. }
                             | Users(_)
                     )
                 })

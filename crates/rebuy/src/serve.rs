@@ -2,7 +2,7 @@
 
 use crate::cli::ServeArgs;
 use anyhow::{Context, Result};
-use std::net::SocketAddr;
+use rebuy_server::{Limits, ServeOptions, TlsFiles};
 use std::path::Path;
 
 pub fn serve_command(args: &ServeArgs) -> Result<()> {
@@ -15,33 +15,57 @@ pub fn serve_command(args: &ServeArgs) -> Result<()> {
         let outcome =
             crate::demo::demo_run(&dir, crate::demo::DEMO_CUSTOMERS, crate::demo::DEMO_SEED)?;
         // Synthetic customers: nothing to protect, so any address may serve them.
-        return serve(&outcome.folder, args.addr, args.users.as_deref(), true);
+        return serve(ServeOptions {
+            no_auth: true,
+            ..options(&outcome.folder, args)
+        });
     }
-    serve(&args.run, args.addr, args.users.as_deref(), args.no_auth)
+    serve(options(&args.run, args))
 }
 
-/// Serves `run_dir`; `no_auth` allows an address other machines reach without `users`.
-pub fn serve(run_dir: &Path, addr: SocketAddr, users: Option<&Path>, no_auth: bool) -> Result<()> {
+fn options(run_dir: &Path, args: &ServeArgs) -> ServeOptions {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    ServeOptions {
+        run_dir: run_dir.to_path_buf(),
+        addr: args.addr,
+        users: args.users.clone(),
+        no_auth: args.no_auth,
+        tls,
+        limits: Limits {
+            max_connections: args.max_connections,
+            ..Limits::default()
+        },
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub fn serve(options: ServeOptions) -> Result<()> {
+    options.check_access()?;
+    start_log();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the server runtime")?;
-    let options = rebuy_server::ServeOptions {
-        run_dir: run_dir.to_path_buf(),
-        addr,
-        users: users.map(Path::to_path_buf),
-        no_auth,
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
     };
-    options.check_access()?;
-    start_log();
-    let access = match users {
+    let access = match &options.users {
         Some(file) => format!("sign-in with the users of {}", file.display()),
-        None if addr.ip().is_loopback() => "no sign-in: this machine only".to_string(),
+        None if options.addr.ip().is_loopback() => "no sign-in: this machine only".to_string(),
         None => "no sign-in: open to every machine that reaches the address".to_string(),
     };
     println!(
-        "serving {} at http://{addr}/ ({access}; Ctrl-C to stop)",
-        run_dir.display()
+        "serving {} at {scheme}://{}/ ({access}; Ctrl-C to stop)",
+        options.run_dir.display(),
+        options.addr
     );
     runtime.block_on(rebuy_server::serve(
         options,

@@ -1,7 +1,7 @@
-//! The login page: a form and nothing else, no script, nothing about the run (it is
-//! what a stranger sees).
+//! The login page: a form and the app's style sheet, no script, nothing about the run
+//! (it is what a stranger sees).
 
-use crate::html::{STYLE, escape, respond as respond_html};
+use crate::html::{escape, respond as respond_html};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -18,7 +18,7 @@ pub fn respond(status: StatusCode, next: &str, name: &str, message: Option<&str>
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Sign in &middot; rebuy</title><style>{STYLE}</style></head><body>\
+<title>Sign in &middot; rebuy</title><link rel=\"stylesheet\" href=\"/assets/rebuy.css\"></head><body>\
 <header><span class=\"brand\">rebuy</span></header><main>\
 <form class=\"login\" method=\"post\" action=\"/login\"><h1>Sign in</h1>{message}\
 <input type=\"hidden\" name=\"next\" value=\"{next}\">\

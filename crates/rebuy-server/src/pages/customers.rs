@@ -124,7 +124,7 @@ fn customer_card(run: &RunData, row: usize) -> String {
         )
     });
     format!(
-        "<div class=\"panel\" id=\"customer-card\"><h2 style=\"margin-top:4px\">Customer {id}</h2>\
+        "<div class=\"panel\" id=\"customer-card\"><h2 class=\"top\">Customer {id}</h2>\
 <p>Segment <span class=\"pill\">{segment}</span>{cluster} &middot; scores R {r} F {f} M {m}</p>\
 <p><b>What to do:</b> {action}</p><dl class=\"facts\">{facts}</dl>\
 <p><a href=\"/api/customers/{id_link}\">as JSON</a></p></div>",
@@ -254,7 +254,7 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
         "<h2>Top customers by {heading}</h2>\
 <form class=\"inline\" method=\"get\" action=\"/customers\">\
 <input type=\"hidden\" name=\"sort\" value=\"{sort}\"><input type=\"hidden\" name=\"order\" value=\"{order}\">\
-<label for=\"segment\">Segment</label><select id=\"segment\" name=\"segment\" onchange=\"this.form.submit()\">{options}</select>\
+<label for=\"segment\">Segment</label><select id=\"segment\" name=\"segment\" data-submit-on-change>{options}</select>\
 <noscript><button type=\"submit\">Filter</button></noscript>\
 <a class=\"button\" href=\"{export}\">Export {what} as CSV</a></form>\
 <table id=\"customer-table\"><tr><th>customer</th><th>segment</th>{cluster_header}{header}</tr>{rows}</table>\

@@ -42,7 +42,7 @@ fn btyd_pictures(run: &RunData) -> String {
         .iter()
         .map(|(title, svg)| {
             format!(
-                "<div class=\"panel picture\"><h2 style=\"margin-top:4px\">{}</h2>{svg}</div>",
+                "<div class=\"panel picture\"><h2 class=\"top\">{}</h2>{svg}</div>",
                 escape(title)
             )
         })
@@ -95,12 +95,12 @@ fn comparison(run: &RunData) -> String {
 at {test} on {n} customers, {rate} of whom bought).</p>\
 <div class=\"note\">{served}</div>\
 <div class=\"panel\">{table}<p class=\"muted\">Baseline: {baseline}. Missing values: {missing}.</p></div>\
-<div class=\"two\"><div class=\"panel\"><h2 style=\"margin-top:4px\">ROC curves</h2>{roc}</div>\
-<div class=\"panel\"><h2 style=\"margin-top:4px\">Precision-recall curves</h2>{pr}</div></div>\
-<div class=\"two\"><div class=\"panel\"><h2 style=\"margin-top:4px\">Calibration</h2>{calibration}</div>\
-<div class=\"panel\"><h2 style=\"margin-top:4px\">Cumulative gains</h2>{gains}</div></div>\
-<div class=\"two\"><div class=\"panel\"><h2 style=\"margin-top:4px\">Lift by decile</h2>{lift}</div>\
-<div class=\"panel\"><h2 style=\"margin-top:4px\">Feature importance ({served_name})</h2>{importance}</div></div>\
+<div class=\"two\"><div class=\"panel\"><h2 class=\"top\">ROC curves</h2>{roc}</div>\
+<div class=\"panel\"><h2 class=\"top\">Precision-recall curves</h2>{pr}</div></div>\
+<div class=\"two\"><div class=\"panel\"><h2 class=\"top\">Calibration</h2>{calibration}</div>\
+<div class=\"panel\"><h2 class=\"top\">Cumulative gains</h2>{gains}</div></div>\
+<div class=\"two\"><div class=\"panel\"><h2 class=\"top\">Lift by decile</h2>{lift}</div>\
+<div class=\"panel\"><h2 class=\"top\">Feature importance ({served_name})</h2>{importance}</div></div>\
 <h2>Confusion matrices</h2><p class=\"muted\">Test customers at a threshold of 0.5 and at the \
 threshold with the best F1 score.</p><div class=\"matrices\">{matrices}</div>",
         h = c.horizon_days,

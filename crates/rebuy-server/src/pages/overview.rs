@@ -330,7 +330,7 @@ fn quality(run: &RunData) -> String {
     let p = &run.period;
     let cut = p.has_sales_after_as_of();
     let title = format!(
-        "<h2 style=\"margin-top:4px\">Data quality: every line read ({} to {})</h2>",
+        "<h2 class=\"top\">Data quality: every line read ({} to {})</h2>",
         day(p.first_sale),
         day(p.last_sale)
     );

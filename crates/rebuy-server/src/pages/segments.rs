@@ -2,7 +2,7 @@
 
 use crate::auth::sessions::SignedIn;
 use crate::html::{
-    Page, chart, decimal, escape, note, page, percent, script_json, url_encode, whole,
+    Page, chart, decimal, escape, json_element, note, page, percent, url_encode, whole,
 };
 use crate::labels::column_label;
 use crate::run::{Clustering, RunData, segment_action};
@@ -138,11 +138,11 @@ fn segment_table(run: &RunData) -> String {
         .iter()
         .map(|s| {
             format!(
-                "<tr><td><span class=\"pill\" style=\"background:{color};color:#fff\">{name}</span></td>\
+                "<tr><td><span class=\"pill\" data-color=\"{color}\">{name}</span></td>\
 <td class=\"num\">{count}</td><td class=\"num\">{count_share}</td><td class=\"num\">{spend}</td>\
 <td class=\"num\">{spend_share}</td><td class=\"num\">{recency}</td><td class=\"num\">{frequency}</td>\
 <td class=\"num\">{mean_spend}</td><td class=\"action\">{action}</td>\
-<td style=\"white-space:nowrap\"><a href=\"/customers?segment={link}\">list</a> &middot; <a href=\"/api/customers.csv?segment={link}\">CSV</a></td></tr>",
+<td class=\"nowrap\"><a href=\"/customers?segment={link}\">list</a> &middot; <a href=\"/api/customers.csv?segment={link}\">CSV</a></td></tr>",
                 color = segment_color(&s.name),
                 name = escape(&s.name),
                 count = whole(s.customers as f64),
@@ -174,7 +174,7 @@ fn clusters(run: &RunData, clustering: &Clustering) -> String {
     };
     format!(
         "<p class=\"lead\">Customers grouped by KMeans on recency, frequency and net spend.</p>\
-<div class=\"panel\" id=\"k-choice\"><h2 style=\"margin-top:4px\">Why {k} clusters</h2>{why}</div>\
+<div class=\"panel\" id=\"k-choice\"><h2 class=\"top\">Why {k} clusters</h2>{why}</div>\
 <div class=\"panel\">{scatter}</div><div class=\"two\"><div class=\"panel\">{elbow}</div>\
 <div class=\"panel\">{silhouette}</div></div><div class=\"panel\">{profiles}</div>",
         k = clustering
@@ -349,13 +349,10 @@ fn cluster_scatter(run: &RunData) -> String {
         String::new()
     };
     format!(
-        "<div class=\"chart\" id=\"cluster-scatter\" data-chart style=\"height:460px\"></div>{not_drawn}\
-<p class=\"muted\" id=\"cluster-scatter-note\"></p><script>\
-if (rebuyHasWebGL()) {{ rebuyChart(\"cluster-scatter\", {}); }} else {{ \
-document.getElementById(\"cluster-scatter-note\").textContent=\"This browser has no WebGL: showing a flat scatter instead of the 3D one.\"; \
-rebuyChart(\"cluster-scatter\", {}); }}</script>",
-        script_json(&three_d),
-        script_json(&two_d)
+        "{}{not_drawn}<p class=\"muted\" id=\"cluster-scatter-note\" hidden>This browser has \
+no WebGL: showing a flat scatter instead of the 3D one.</p>{}",
+        chart("cluster-scatter", &three_d, 460),
+        json_element("data-chart-flat=\"cluster-scatter\"", &two_d)
     )
 }
 
@@ -490,7 +487,7 @@ fn cluster_profiles(run: &RunData, clustering: &Clustering) -> String {
         })
         .collect();
     format!(
-        "<h2 style=\"margin-top:4px\">Cluster profiles</h2><p class=\"muted\">A cluster's \
+        "<h2 class=\"top\">Cluster profiles</h2><p class=\"muted\">A cluster's \
          name comes from its medians: two clusters get different words for recency, orders or \
          spend only where their medians differ by at least a quarter (of one plus the value), \
          in the direction the words say.</p>\
