@@ -521,7 +521,8 @@ async fn every_number_on_the_pages_equals_the_run_files() {
 
         // The revenue chart draws months.csv, every month once.
         if let Ok(months) = std::fs::read_to_string(common::fixture(run).join("months.csv")) {
-            let marker = "rebuyChart(\"revenue-by-month\", ";
+            let marker =
+                "<script type=\"application/json\" data-chart-option=\"revenue-by-month\">";
             let at = overview.find(marker).expect("revenue chart") + marker.len();
             let option: Value = serde_json::Deserializer::from_str(&overview[at..])
                 .into_iter()
