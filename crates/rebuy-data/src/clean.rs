@@ -13,7 +13,8 @@
 //!
 //! Order (a line is counted under the first rule that removes it): unreadable value
 //! (including a quantity, price or quantity x price beyond
-//! [`crate::parse::MAX_ABS_VALUE`]), a date after the day after the day of the run,
+//! [`crate::parse::MAX_ABS_VALUE`], and a text value longer than its cap,
+//! [`CleaningRules::max_bytes`]), a date after the day after the day of the run,
 //! missing customer id, non-product stock code, price <= 0, quantity <= 0 on a sale
 //! (or 0 on a cancellation), exact duplicate of an earlier kept line. Cancellations
 //! (invoice starting with `C`) that pass are kept aside as the customer's returns.
@@ -54,6 +55,14 @@ pub const DEFAULT_NON_PRODUCT_CODES: &[&str] = &[
     "TEST*",
 ];
 
+/// The longest invoice, stock code, customer id or country kept, in bytes (UTF-8).
+/// Real ones are a few dozen bytes; the cap keeps a damaged or hostile file's huge
+/// values (a 1 MB customer id) out of the tables and out of memory.
+pub const DEFAULT_MAX_FIELD_BYTES: usize = 256;
+
+/// The longest description kept, in bytes (real ones are under a hundred).
+pub const DEFAULT_MAX_DESCRIPTION_BYTES: usize = 4096;
+
 /// Settings of the cleaning rules.
 #[derive(Debug, Clone)]
 pub struct CleaningRules {
@@ -66,6 +75,11 @@ pub struct CleaningRules {
     pub day_order: DayOrder,
     /// Any unreadable value stops the run with its location.
     pub strict: bool,
+    /// A line whose invoice, stock code, customer id or country (trimmed) is longer
+    /// than this many bytes is `unparseable` ([`DEFAULT_MAX_FIELD_BYTES`] unless set).
+    pub max_field_bytes: usize,
+    /// The same for the description ([`DEFAULT_MAX_DESCRIPTION_BYTES`] unless set).
+    pub max_description_bytes: usize,
     /// The day of the run; lines dated after the next day are `future_date`.
     today: NaiveDate,
     /// Seconds since 1970 of the first moment counted as the future: the start of the
@@ -113,6 +127,8 @@ impl CleaningRules {
             non_product_start,
             day_order,
             strict,
+            max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+            max_description_bytes: DEFAULT_MAX_DESCRIPTION_BYTES,
             today: NaiveDate::MIN,
             future_from: 0,
         }
@@ -151,6 +167,15 @@ impl CleaningRules {
     /// those given with a trailing `*`: for engines that apply the rule themselves.
     pub fn non_product_codes(&self) -> (&[String], &[String]) {
         (&self.non_product_exact, &self.non_product_prefix)
+    }
+
+    /// The longest value of a text role, in bytes, and the option that sets it. A
+    /// number or a date that long cannot be read anyway.
+    pub fn max_bytes(&self, role: Role) -> (usize, &'static str) {
+        match role {
+            Role::Description => (self.max_description_bytes, "--max-description-bytes"),
+            _ => (self.max_field_bytes, "--max-field-bytes"),
+        }
     }
 
     fn is_non_product(&self, stock_code: &str) -> bool {
@@ -572,6 +597,9 @@ impl TypedBatch {
         if !amount_in_range(quantity, price) {
             return Err(Refused::Unreadable(raw.first_bad(fields)));
         }
+        if let Some(overlong) = raw.overlong(rules, fields) {
+            return Err(Refused::Unreadable(overlong));
+        }
         if rules.is_future(timestamp) {
             return Err(Refused::FutureDate(timestamp));
         }
@@ -834,6 +862,26 @@ impl<'a> RawLine<'a> {
         } else {
             None
         }
+    }
+
+    /// The first text value (in role order) longer than its cap,
+    /// [`CleaningRules::max_bytes`]: the line is `unparseable`.
+    fn overlong(&self, rules: &CleaningRules, fields: &[Field<'_>; 8]) -> Option<BadField> {
+        let texts = [
+            (Role::Invoice, &self.invoice),
+            (Role::StockCode, &self.stock_code),
+            (Role::Description, &self.description),
+            (Role::Customer, &self.customer),
+            (Role::Country, &self.country),
+        ];
+        texts.into_iter().find_map(|(role, text)| {
+            let length = text.as_deref()?.trim_ascii().len();
+            let (limit, option) = rules.max_bytes(role);
+            (length > limit).then(|| {
+                let expected = format!("at most {limit} bytes ({option}), not {length}");
+                bad(role, fields[role_position(role)], expected.into())
+            })
+        })
     }
 
     /// Whether a required value could not be read (the line is `unparseable`).

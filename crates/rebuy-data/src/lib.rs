@@ -27,12 +27,15 @@ mod spill;
 pub mod transactions;
 mod write;
 
-pub use clean::{CleaningRules, DEFAULT_NON_PRODUCT_CODES};
+pub use clean::{
+    CleaningRules, DEFAULT_MAX_DESCRIPTION_BYTES, DEFAULT_MAX_FIELD_BYTES,
+    DEFAULT_NON_PRODUCT_CODES,
+};
 pub use convert::{ConvertSummary, convert_to_parquet};
 pub use error::{Error, Result};
 pub use parse::DayOrder;
 pub use quality::{QualityReport, Rule};
 pub use read::{Format, ReadOptions, ReadProgress, detect_format, read_transactions};
 pub use schema::ColumnMapping;
-pub use spill::{DEFAULT_MEMORY_BUDGET, SpilledLines};
+pub use spill::{DEFAULT_MEMORY_BUDGET, SpilledLines, process_is_gone, sweep_abandoned_spills};
 pub use transactions::{LineTable, Lines, Transactions, format_timestamp};

@@ -205,13 +205,29 @@ fn role_index(role: Role) -> usize {
         .expect("every role is in Role::ALL")
 }
 
+/// The header's names for a message: each cut to [`SHOWN_NAME_CHARS`] characters, and
+/// at most [`SHOWN_NAMES`] of them, so that a damaged file (one 16 MiB line read as
+/// its header) still gives a one-line message.
 fn quoted_list(header: &[String]) -> String {
-    header
+    let mut names: Vec<String> = header
         .iter()
-        .map(|h| format!("{:?}", h.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .take(SHOWN_NAMES)
+        .map(|h| {
+            let name = h.trim();
+            match name.char_indices().nth(SHOWN_NAME_CHARS) {
+                Some((cut, _)) => format!("{:?}... ({} bytes)", &name[..cut], name.len()),
+                None => format!("{name:?}"),
+            }
+        })
+        .collect();
+    if header.len() > SHOWN_NAMES {
+        names.push(format!("and {} more", header.len() - SHOWN_NAMES));
+    }
+    names.join(", ")
 }
+
+const SHOWN_NAMES: usize = 40;
+const SHOWN_NAME_CHARS: usize = 60;
 
 #[cfg(test)]
 mod tests {
@@ -267,6 +283,18 @@ mod tests {
         assert!(err.contains("Customer ID / CustomerID"), "{err}");
         assert!(err.contains("\"client\""), "{err}");
         assert!(err.contains("--column customer=NAME"), "{err}");
+    }
+
+    #[test]
+    fn a_huge_damaged_header_gives_a_short_message() {
+        let mut h = vec!["\0".repeat(16 << 20)];
+        h.extend((0..1000).map(|i| format!("column {i}")));
+        let err = ColumnMap::resolve(&h, &ColumnMapping::default(), Path::new("x.csv"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.len() < 2000, "{} bytes", err.len());
+        assert!(err.contains("(16777216 bytes)"), "{err}");
+        assert!(err.contains("\"column 38\", and 961 more"), "{err}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use arrow::ipc::reader::FileReader;
 use arrow::ipc::writer::FileWriter;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,11 +40,14 @@ pub const BYTES_PER_KEPT_LINE: usize = 61;
 pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
 
 /// A temporary folder, removed with its files when dropped. In `$TMPDIR` (or the
-/// system's temporary folder).
+/// system's temporary folder), named `rebuy-spill-PID-NANOS`; private to the user
+/// (0700, files 0600): it holds every transaction line.
 #[derive(Debug)]
 struct SpillFolder {
     path: PathBuf,
 }
+
+const SPILL_PREFIX: &str = "rebuy-spill-";
 
 impl SpillFolder {
     fn create() -> Result<Self> {
@@ -51,8 +55,11 @@ impl SpillFolder {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path =
-            std::env::temp_dir().join(format!("rebuy-spill-{}-{nanos:09}", std::process::id()));
-        std::fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
+            std::env::temp_dir().join(format!("{SPILL_PREFIX}{}-{nanos:09}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .map_err(|e| Error::io(&path, e))?;
         Ok(SpillFolder { path })
     }
 
@@ -66,6 +73,36 @@ impl Drop for SpillFolder {
         // Nothing to do about a failure here: the folder is in the temporary folder.
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// Removes the spill folders of processes that no longer exist (runs that were
+/// killed), in the temporary folder that spilling uses. A live process's stay.
+pub fn sweep_abandoned_spills() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SPILL_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && process_is_gone(pid) {
+            // Another user's folder, or another sweep at it: nothing to do about it.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether no process of this id exists: on Linux, `/proc` lists the live ones (of
+/// this PID namespace). Elsewhere no process is known to be gone, so nothing is swept.
+pub fn process_is_gone(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    proc.join("self").exists() && !proc.join(pid.to_string()).exists()
 }
 
 /// Kept lines of the cleaning, spilled by customer, before the duplicate rule across
@@ -244,7 +281,12 @@ fn read_raw(path: &Path) -> Result<Columns> {
 }
 
 fn ipc_writer(path: &Path, schema: &Schema) -> Result<FileWriter<BufWriter<File>>> {
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
     FileWriter::try_new(BufWriter::with_capacity(1 << 16, file), schema)
         .map_err(|e| write_error(path, e))
 }

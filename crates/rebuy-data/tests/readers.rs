@@ -275,6 +275,14 @@ fn message(result: rebuy_data::Result<Transactions>) -> String {
     result.expect_err("bad input must be an error").to_string()
 }
 
+/// The input is refused with an error that says each of `parts`.
+fn assert_refused(result: rebuy_data::Result<Transactions>, parts: &[&str]) {
+    let error = message(result);
+    for part in parts {
+        assert!(error.contains(part), "{part:?} in {error}");
+    }
+}
+
 #[test]
 fn bad_inputs_say_what_and_where() {
     let dir = tempfile::tempdir().unwrap();
@@ -900,4 +908,247 @@ proptest! {
         let json = serde_json::to_string(q).unwrap();
         prop_assert!(!json.contains("null"), "{}", json);
     }
+}
+
+/// One sale in the Online Retail II columns.
+const SALE: [&str; 8] = [
+    "536365",
+    "85123A",
+    "HEART",
+    "6",
+    "2010-12-01 08:26:00",
+    "2.55",
+    "13085",
+    "United Kingdom",
+];
+
+/// A value longer than its cap (--max-field-bytes, --max-description-bytes) makes its
+/// line unparseable in every format, naming the column and the cap; the caps are
+/// settings.
+#[test]
+fn values_longer_than_their_cap_are_unparseable() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge_customer = "7".repeat(1 << 20);
+    let long_description = "D".repeat(5000);
+    let long_invoice = "5".repeat(300);
+    let csv = format!(
+        "{}{}{}536801,85123A,{long_description},1,2010-12-02 10:00:00,2.55,13085,United Kingdom\n",
+        sample_lines(),
+        line("536800", "1", "2010-12-02 10:00:00", "2.55", &huge_customer),
+        line(&long_invoice, "1", "2010-12-02 10:00:00", "2.55", "13085"),
+    );
+    let path = write(dir.path(), "long.csv", csv.as_bytes());
+    let read_with = |options: &ReadOptions| {
+        read_transactions(std::slice::from_ref(&path), options, &mut |_| {}).unwrap()
+    };
+    let t = read_with(&on_day("2024-06-01"));
+    let q = t.quality();
+    assert_eq!(q.dropped_by(Rule::Unparseable), 3);
+    assert_eq!(q.customers, 1, "the 1 MB customer id is not a customer");
+    let issue = &q.parse_issues[0];
+    assert_eq!(issue.column, "Customer ID");
+    assert_eq!(issue.value.len(), 80, "the value is shown cut");
+    assert_eq!(
+        issue.expected,
+        "at most 256 bytes (--max-field-bytes), not 1048576"
+    );
+    assert_eq!(q.parse_issues[1].column, "Invoice");
+    assert_eq!(
+        q.parse_issues[2].expected,
+        "at most 4096 bytes (--max-description-bytes), not 5000"
+    );
+
+    let mut wider = on_day("2024-06-01");
+    wider.rules.max_field_bytes = 300;
+    wider.rules.max_description_bytes = 5000;
+    assert_eq!(read_with(&wider).quality().dropped_by(Rule::Unparseable), 1);
+
+    let book = dir.path().join("long.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (col, name) in HEADER_II.split(',').enumerate() {
+        sheet.write_string(0, col as u16, name).unwrap();
+    }
+    // A cell holds at most 32,767 characters.
+    let long_customer = "7".repeat(30_000);
+    for (row, customer) in ["13085", long_customer.as_str()].iter().enumerate() {
+        let row = row as u32 + 1;
+        for (col, value) in SALE[..6].iter().enumerate() {
+            sheet.write_string(row, col as u16, *value).unwrap();
+        }
+        sheet.write_string(row, 6, *customer).unwrap();
+    }
+    workbook.save(&book).unwrap();
+    let t = read_transactions(&[book], &on_day("2024-06-01"), &mut |_| {}).unwrap();
+    assert_eq!(t.quality().dropped_by(Rule::Unparseable), 1);
+    assert_eq!(t.quality().customers, 1);
+}
+
+/// An XLSX part written by hand (`(name, xml)`), stored or deflated: for workbooks no
+/// spreadsheet program writes.
+fn zip_parts(path: &Path, parts: &[(&str, &[u8])]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in parts {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// The parts of a one-sheet workbook around the sheet's `<sheetData>` rows and a
+/// shared-strings part.
+fn workbook_parts(path: &Path, rows: &str, shared_strings: &[u8]) {
+    let sheet = format!(
+        "<?xml version=\"1.0\"?><worksheet \
+         xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
+         <sheetData>{rows}</sheetData></worksheet>"
+    );
+    let rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let package = "http://schemas.openxmlformats.org/package/2006/relationships";
+    zip_parts(
+        path,
+        &[
+            (
+                "_rels/.rels",
+                format!(
+                    "<Relationships xmlns=\"{package}\"><Relationship Id=\"rId1\" \
+                     Type=\"{rels}/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"
+                )
+                .as_bytes(),
+            ),
+            (
+                "xl/workbook.xml",
+                format!(
+                    "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+                     xmlns:r=\"{rels}\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" \
+                     r:id=\"rId1\"/></sheets></workbook>"
+                )
+                .as_bytes(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                format!(
+                    "<Relationships xmlns=\"{package}\"><Relationship Id=\"rId1\" \
+                     Type=\"{rels}/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"
+                )
+                .as_bytes(),
+            ),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+            ("xl/sharedStrings.xml", shared_strings),
+        ],
+    );
+}
+
+/// The header and one sale as `<row>`s of inline strings and numbers.
+fn header_and_sale_rows() -> String {
+    let cell = |column: char, row: u32, text: &str| {
+        format!("<c r=\"{column}{row}\" t=\"inlineStr\"><is><t>{text}</t></is></c>")
+    };
+    let header: String = HEADER_II
+        .split(',')
+        .zip('A'..)
+        .map(|(name, column)| cell(column, 1, name))
+        .collect();
+    let sale: String = SALE.iter().zip('A'..).map(|(v, c)| cell(c, 2, v)).collect();
+    format!("<row r=\"1\">{header}</row><row r=\"2\">{sale}</row>")
+}
+
+/// A cell far out (XFD1048576, Excel's last) is read without a grid (one made the
+/// reader ask for 512 GiB and abort); one beyond Excel's limits is refused, naming it.
+#[test]
+fn xlsx_cells_far_out_are_read_without_a_grid_and_beyond_excel_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let far = dir.path().join("far.xlsx");
+    let rows = format!(
+        "{}<row r=\"1048576\"><c r=\"XFD1048576\"><v>1</v></c></row>",
+        header_and_sale_rows()
+    );
+    workbook_parts(&far, &rows, b"<sst/>");
+    let t = read_transactions(&[far], &on_day("2024-06-01"), &mut |_| {}).unwrap();
+    let q = t.quality();
+    assert_eq!((q.lines_read, q.sales_lines), (2, 1));
+    assert!(
+        q.parse_issues[0].location.ends_with("row 1048576"),
+        "{:?}",
+        q.parse_issues
+    );
+
+    for (cell, named) in [
+        ("XFE2", "row 2, column 16385"),
+        ("A1048577", "row 1048577, column 1"),
+    ] {
+        let beyond = dir.path().join("beyond.xlsx");
+        let rows = format!(
+            "{}<row><c r=\"{cell}\"><v>1</v></c></row>",
+            header_and_sale_rows()
+        );
+        workbook_parts(&beyond, &rows, b"<sst/>");
+        let limits = format!("sheet \"Sheet1\" has a cell at {named}, beyond Excel's limits");
+        assert_refused(read(&[beyond]), &["beyond.xlsx", &limits]);
+    }
+}
+
+/// Shared strings that would take more memory than any real workbook's (a zip bomb:
+/// 65 MiB of strings in 100 KB) are refused before they are read.
+#[test]
+fn xlsx_with_huge_shared_strings_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.xlsx");
+    let mut strings = b"<sst>".to_vec();
+    while strings.len() < 65 << 20 {
+        strings.extend_from_slice(b"<si><t>a</t></si>");
+    }
+    strings.extend_from_slice(b"</sst>");
+    workbook_parts(&path, &header_and_sale_rows(), &strings);
+    assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
+    assert_refused(
+        read(&[path]),
+        &["bomb.xlsx", "more than the 64 MiB read into memory"],
+    );
+}
+
+/// The old binary Excel format is refused with what to do instead.
+#[test]
+fn xls_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.resize(4096, 0);
+    assert_refused(
+        read_one(dir.path(), "old.xls", &ole),
+        &["old.xls", "save it as .xlsx or CSV"],
+    );
+}
+
+/// A sheet part larger than the longest XML item read (16 MiB) is scanned first: one
+/// holding a 20 MiB cell text (20 KB deflated) is refused, naming the part; one of
+/// many short items reads.
+#[test]
+fn xlsx_sheets_with_an_item_too_long_to_hold_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_rows: String = (3..700_000)
+        .map(|r| format!("<row r=\"{r}\"><c r=\"A{r}\"/></row>"))
+        .collect();
+    assert!(empty_rows.len() > 16 << 20);
+    let large = dir.path().join("large.xlsx");
+    workbook_parts(&large, &(header_and_sale_rows() + &empty_rows), b"<sst/>");
+    let t = read(&[large]).unwrap();
+    assert_eq!(t.quality().sales_lines, 1);
+
+    let long_text = format!(
+        "<row r=\"3\"><c r=\"B3\" t=\"inlineStr\"><is><t>{}</t></is></c></row>",
+        "x".repeat(20 << 20)
+    );
+    let bomb = dir.path().join("long-cell.xlsx");
+    workbook_parts(&bomb, &(header_and_sale_rows() + &long_text), b"<sst/>");
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    assert_refused(
+        read(&[bomb]),
+        &[
+            "long-cell.xlsx",
+            "part xl/worksheets/sheet1.xml holds one XML item",
+            "longer than the 16 MiB read at once",
+        ],
+    );
 }

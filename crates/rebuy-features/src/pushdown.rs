@@ -166,6 +166,16 @@ pub(crate) fn source_sql(source: &str, typed: &[String; 8], rules: &CleaningRule
         rule(Rule::QuantityNotPositive),
     );
     let max = format!("CAST({MAX_ABS_VALUE:e} AS double precision)");
+    // The same caps as CleaningRules::max_bytes, on the same trimmed values.
+    let overlong = [
+        ("invoice", Role::Invoice),
+        ("stock_code", Role::StockCode),
+        ("description", Role::Description),
+        ("customer", Role::Customer),
+        ("country", Role::Country),
+    ]
+    .map(|(column, role)| format!("octet_length({column}) > {}", rules.max_bytes(role).0))
+    .join(" OR ");
     let future_from = rules.first_future_day().map_or_else(
         || "FALSE".to_string(),
         |day| format!("invoice_ts >= CAST('{day} 00:00:00' AS timestamp)"),
@@ -179,7 +189,7 @@ pub(crate) fn source_sql(source: &str, typed: &[String; 8], rules: &CleaningRule
                 CASE WHEN invoice IS NULL OR invoice = '' OR quantity IS NULL OR price IS NULL
                           OR invoice_ts IS NULL OR quantity - quantity <> 0 OR price - price <> 0
                           OR abs(quantity) > {max} OR abs(price) > {max} THEN {unparseable}
-                     WHEN abs(quantity * price) > {max} THEN {unparseable}
+                     WHEN abs(quantity * price) > {max} OR {overlong} THEN {unparseable}
                      WHEN {future_from} THEN {future_date}
                      WHEN customer IS NULL THEN {missing_customer}
                      WHEN {non_product} THEN {non_product_code}

@@ -12,7 +12,7 @@ use std::path::PathBuf;
                   Parquet), cleans them with counted rules, and computes per-customer features, \
                   RFM scores and segments into a run folder.\n\n\
                   Exit status: 0 success, 2 bad command line, 65 bad input data or files, \
-                  70 internal failure."
+                  70 internal failure, 75 another run is writing the same --out folder."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -158,6 +158,14 @@ pub struct ReadArgs {
     /// partition at a time
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
     pub memory_budget: usize,
+    /// Longest invoice, stock code, customer id or country, in bytes (e.g. 256, 1KiB): a
+    /// line with a longer one is counted unparseable, so that a damaged file cannot put
+    /// huge values in the tables
+    #[arg(long, value_name = "SIZE", default_value_t = rebuy_data::DEFAULT_MAX_FIELD_BYTES, value_parser = parse_size)]
+    pub max_field_bytes: usize,
+    /// Longest description, in bytes: a line with a longer one is counted unparseable
+    #[arg(long, value_name = "SIZE", default_value_t = rebuy_data::DEFAULT_MAX_DESCRIPTION_BYTES, value_parser = parse_size)]
+    pub max_description_bytes: usize,
 }
 
 /// Two ascending probabilities strictly between 0 and 1, `LOW,HIGH`.
@@ -231,7 +239,8 @@ pub struct ConvertArgs {
     /// The input files, then the Parquet file to write (`IN... OUT.parquet`). Every line
     /// is written as read (typed; an unreadable value becomes empty), none is cleaned:
     /// `rebuy run` on the Parquet file applies and counts the cleaning rules, so
-    /// --non-product-codes and --today have no effect here
+    /// --non-product-codes, --today, --max-field-bytes and --max-description-bytes have
+    /// no effect here
     #[arg(required = true, num_args = 2.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]

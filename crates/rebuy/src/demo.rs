@@ -119,6 +119,8 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
             today: None,
             non_product_codes: rebuy_data::DEFAULT_NON_PRODUCT_CODES.join(","),
             memory_budget: rebuy_data::DEFAULT_MEMORY_BUDGET,
+            max_field_bytes: rebuy_data::DEFAULT_MAX_FIELD_BYTES,
+            max_description_bytes: rebuy_data::DEFAULT_MAX_DESCRIPTION_BYTES,
         },
     };
     let outcome = crate::run::run(&run_args)?;

@@ -1,6 +1,6 @@
 //! One clear line for the user, and an exit status that tells bad input from an
 //! internal failure: 0 success, 2 bad command line (clap), 65 bad input data or
-//! files, 70 internal failure.
+//! files, 70 internal failure, 75 another run is writing the same run folder.
 
 use std::process::ExitCode;
 
@@ -8,11 +8,19 @@ use std::process::ExitCode;
 pub const BAD_INPUT: u8 = 65;
 /// rebuy failed on input it should have handled.
 pub const INTERNAL: u8 = 70;
+/// Another run holds the lock of the run folder (sysexits' EX_TEMPFAIL: try again
+/// once it has ended).
+pub const OUTPUT_LOCKED: u8 = 75;
 
 /// An error that the user can fix by changing the input or the options.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InputError(pub String);
+
+/// Another process is writing the same run folder.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OutputLocked(pub String);
 
 pub fn report(error: &anyhow::Error) -> ExitCode {
     let bad_input = error.chain().any(|cause| {
@@ -54,5 +62,12 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
         }
     }
     eprintln!("{message}");
-    ExitCode::from(if bad_input { BAD_INPUT } else { INTERNAL })
+    let locked = error
+        .chain()
+        .any(|c| c.downcast_ref::<OutputLocked>().is_some());
+    ExitCode::from(match (locked, bad_input) {
+        (true, _) => OUTPUT_LOCKED,
+        (false, true) => BAD_INPUT,
+        (false, false) => INTERNAL,
+    })
 }

@@ -55,6 +55,8 @@ pub fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
     if let Some(today) = args.today {
         rules = rules.with_today(today);
     }
+    rules.max_field_bytes = args.max_field_bytes;
+    rules.max_description_bytes = args.max_description_bytes;
     Ok(ReadOptions {
         mapping: ColumnMapping::parse(&args.columns)?,
         delimiter,
@@ -206,6 +208,7 @@ pub struct RunOutcome {
 
 pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     let folder = RunFolder::create(&args.out)?;
+    rebuy_data::sweep_abandoned_spills();
     let segment_map = load_segment_map(args.segments.as_deref())?;
     let options = read_options(&args.read)?;
     let source = source(args)?;

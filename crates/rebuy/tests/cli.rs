@@ -192,8 +192,16 @@ fn bad_input_exits_65_with_one_clear_line_and_no_run_folder() {
         "{err}"
     );
     assert!(!out.exists(), "a failed run leaves no run folder");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-    assert_eq!(leftovers.len(), 1, "no staging folder left behind");
+    let mut leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        [".run.lock", "orders.csv"],
+        "no staging folder left behind (the lock file stays)"
+    );
 
     let missing = rebuy(&["inspect", "/no/such/file.csv"]);
     assert_eq!(missing.status.code(), Some(65));

@@ -2,11 +2,14 @@
 //! [`Cleaner`] of a run, or the Parquet writer of `convert`.
 //!
 //! The format is detected from the file's first bytes, not its name: gzip, zip
-//! (XLSX), OLE (XLS), `PAR1` (Parquet), otherwise text read as CSV.
+//! (XLSX), `PAR1` (Parquet), otherwise text read as CSV. The old binary Excel format
+//! (XLS, an OLE file) is refused: its reader (calamine's) builds every sheet as a
+//! full grid when the file is opened, so a damaged 5 KB file could ask for gigabytes.
 
 mod csv;
 mod parquet;
 mod xlsx;
+mod xml_items;
 
 use crate::clean::{Cleaner, CleaningRules, LineSink};
 use crate::error::{Error, Result};
@@ -87,13 +90,22 @@ pub fn detect_format(path: &Path) -> Result<Format> {
     }
     Ok(match head {
         [0x1f, 0x8b, ..] => Format::GzipCsv,
-        [b'P', b'K', 3, 4, ..] | [0xD0, 0xCF, 0x11, 0xE0, ..] => Format::Excel,
+        [b'P', b'K', 3, 4, ..] => Format::Excel,
+        [0xD0, 0xCF, 0x11, 0xE0, ..] => {
+            return Err(Error::UnknownFormat {
+                path: path.into(),
+                detail: "an Excel 97-2003 workbook (.xls), which is not read (its reader holds \
+                         every sheet as a full grid, so a damaged file can exhaust memory): \
+                         save it as .xlsx or CSV"
+                    .into(),
+            });
+        }
         [b'P', b'A', b'R', b'1', ..] => Format::Parquet,
         [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => Format::Csv,
         _ if head.contains(&0) => {
             return Err(Error::UnknownFormat {
                 path: path.into(),
-                detail: "binary content that is not gzip, zip (XLSX), XLS or Parquet".into(),
+                detail: "binary content that is not gzip, zip (XLSX) or Parquet".into(),
             });
         }
         _ => Format::Csv,

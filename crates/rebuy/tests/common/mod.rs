@@ -55,9 +55,11 @@ pub const IMPLAUSIBLE_TODAY: &str = "2024-06-01";
 /// PostgreSQL's COPY loads them; numbers as plain digits, so that the test's loader types
 /// them): three dated after 2024-06-02 (one without customer id: still `future_date`),
 /// one on 2024-06-02 (kept), four beyond the bound of 1e15 (1e308 as a price, -1e308 as
-/// a return's quantity, 1e10 x 1e10, 1e16 as a quantity). Written to `dir`.
+/// a return's quantity, 1e10 x 1e10, 1e16 as a quantity), one whose customer id is
+/// longer than the 256 bytes of --max-field-bytes. Written to `dir`.
 pub fn implausible_fixture(dir: &Path) -> PathBuf {
     let e308 = format!("1{}", "0".repeat(308));
+    let long_customer = "7".repeat(300);
     let e10 = "10000000000";
     let lines = [
         ("999001", "1", "9999-12-31 23:59:00", "2.55", "12682"),
@@ -80,6 +82,7 @@ pub fn implausible_fixture(dir: &Path) -> PathBuf {
             "1",
             "12682",
         ),
+        ("999009", "1", "2010-02-01 10:00:00", "2.55", &long_customer),
     ];
     let mut text = std::fs::read_to_string(cli_fixture()).unwrap();
     for (invoice, quantity, date, price, customer) in lines {
@@ -107,8 +110,8 @@ pub fn assert_implausible_counts(run: &Path) {
     };
     assert_eq!(
         count("unparseable"),
-        2 + 4,
-        "the fixture's 2, and 4 beyond the bound"
+        2 + 4 + 1,
+        "the fixture's 2, 4 beyond the bound, 1 too long"
     );
     assert_eq!(count("future_date"), 3);
     assert_eq!(quality["future_dates"]["latest_allowed"], "2024-06-02");
