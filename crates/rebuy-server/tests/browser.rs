@@ -85,12 +85,26 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
         "goog:chromeOptions".to_string(),
         json!({"binary": CHROMIUM, "args": args}),
     );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector)
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
+    // With the three browser tests starting a chromedriver and a Chromium each on two
+    // busy cores, a driver that already listens can still reset the first session
+    // request (seen in CI): try again a few times before calling it a failure.
+    let mut attempt = 1;
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(error) if attempt < 5 => {
+                eprintln!("Chromium session, attempt {attempt}: {error}; trying again");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(error) => panic!("a Chromium session: {error}"),
+        }
+    }
 }
 
 fn screenshot_dir() -> PathBuf {
@@ -435,6 +449,19 @@ async fn type_into(client: &Client, locator: Locator<'_>, text: &str) {
     element.send_keys(text).await.expect("typing");
 }
 
+/// Waits (after a click that navigates) until the page's path is no longer `from`, and
+/// returns it.
+async fn settled_path(client: &Client, from: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let url = client.current_url().await.expect("url");
+        if url.path() != from || started.elapsed() > Duration::from_secs(10) {
+            return url.path().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until the element's `data-state` is no longer `empty` and returns it.
 async fn settled_state(client: &Client, id: &str) -> String {
     let script = format!("return document.getElementById('{id}').getAttribute('data-state');");
@@ -615,7 +642,9 @@ async fn signing_in_and_out_in_chromium() {
     type_into(&client, Locator::Id("password"), "not the password").await;
     click(&client, Locator::Css("form.login button")).await;
     let alert = client
-        .find(Locator::Css("[role=alert]"))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[role=alert]"))
         .await
         .expect("the error")
         .text()
@@ -631,8 +660,7 @@ async fn signing_in_and_out_in_chromium() {
         .await
         .expect("typing");
     click(&client, Locator::Css("form.login button")).await;
-    let url = client.current_url().await.expect("url");
-    assert_eq!(url.path(), "/segments", "{url}");
+    assert_eq!(settled_path(&client, "/login").await, "/segments");
     check_page(
         &client,
         &base,
@@ -651,6 +679,7 @@ async fn signing_in_and_out_in_chromium() {
     assert!(account.contains("ana (viewer)"), "{account}");
 
     click(&client, Locator::Css("header .account button")).await;
+    assert_eq!(settled_path(&client, "/segments").await, "/login");
     client.goto(&format!("{base}/")).await.expect("page opens");
     let url = client.current_url().await.expect("url");
     assert_eq!(url.path(), "/login", "signed out: {url}");

@@ -43,6 +43,30 @@ fn options(tls: TlsFiles, addr: SocketAddr) -> ServeOptions {
     }
 }
 
+async fn wait_until_listening(addr: SocketAddr) {
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A client that trusts only `cert` and finds [`HOST`] at `addr`; redirects are shown,
+/// not followed.
+fn https_client(cert: &str, addr: SocketAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.as_bytes()).expect("PEM"))
+        .resolve(HOST, addr)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 fn free_port() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -58,21 +82,8 @@ async fn https_serves_the_pages_with_hsts_and_refuses_plain_http() {
         options(tls_files(dir.path(), &cert, &key), addr),
         std::future::pending(),
     ));
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "never listened"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(cert.as_bytes()).expect("PEM"))
-        .resolve(HOST, addr)
-        .build()
-        .expect("client");
+    wait_until_listening(addr).await;
+    let client = https_client(&cert, addr);
     let page = client
         .get(format!("https://{HOST}:{}/", addr.port()))
         .send()
@@ -103,6 +114,46 @@ async fn https_serves_the_pages_with_hsts_and_refuses_plain_http() {
         .send()
         .await;
     assert!(plain.is_err(), "plain HTTP to the TLS port: {plain:?}");
+}
+
+/// Under TLS the session cookie is `Secure`: a browser never sends it over plain HTTP.
+#[tokio::test]
+async fn signing_in_over_https_gives_a_secure_cookie() {
+    use rebuy_server::auth::users::{Role, UsersFile};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let users_file = dir.path().join("users.json");
+    let mut users = UsersFile::new();
+    users
+        .add("ana", Role::Viewer, "correct horse battery")
+        .expect("add");
+    users.save(&users_file).expect("save");
+    let (cert, key) = certificate();
+    let addr = free_port();
+    tokio::spawn(rebuy_server::serve(
+        ServeOptions {
+            users: Some(users_file),
+            ..options(tls_files(dir.path(), &cert, &key), addr)
+        },
+        std::future::pending(),
+    ));
+    wait_until_listening(addr).await;
+    let client = https_client(&cert, addr);
+    let signed_in = client
+        .post(format!("https://{HOST}:{}/login", addr.port()))
+        .form(&[("user", "ana"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .expect("an HTTPS answer");
+    assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
+    let cookie = signed_in.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    assert_eq!(
+        signed_in.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
 }
 
 /// The refusal of `serve` for these files: the file it names and what it says.
