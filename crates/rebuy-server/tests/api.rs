@@ -803,19 +803,7 @@ async fn a_csv_of_customers_comes_back_scored_as_the_run_scored_them() {
             .is_ok_and(|t| t.starts_with("text/csv"))
     );
     let scored = response.text().await.expect("body");
-    let column = |text: &str, name: &str| -> Vec<String> {
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let at = reader
-            .headers()
-            .expect("header")
-            .iter()
-            .position(|h| h == name)
-            .expect(name);
-        reader
-            .records()
-            .map(|r| r.expect("row")[at].to_string())
-            .collect()
-    };
+    let column = common::csv_column;
     assert_eq!(
         column(&scored, "customer_id"),
         column(&customers, "customer_id")

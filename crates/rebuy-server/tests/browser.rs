@@ -7,6 +7,8 @@
 //! Needs the Debian packages `chromium` and `chromium-driver` (`scripts/test`
 //! installs them when `/usr/bin/chromedriver` is missing).
 
+// Each test binary uses a part of the shared helpers.
+#[allow(dead_code)]
 mod common;
 
 use fantoccini::{Client, ClientBuilder, Locator};

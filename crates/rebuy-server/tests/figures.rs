@@ -2,6 +2,8 @@
 //! column of customers.csv, every figure of the Overview covers the period it says,
 //! money carries the run's currency.
 
+// Each test binary uses a part of the shared helpers.
+#[allow(dead_code)]
 mod common;
 
 use reqwest::StatusCode;

@@ -203,20 +203,6 @@ fn percent_encoded(text: &str) -> String {
     text.bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
-fn column(csv_text: &str, name: &str) -> Vec<String> {
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let at = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .position(|h| h == name)
-        .expect(name);
-    reader
-        .records()
-        .map(|r| r.expect("row")[at].to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn formula_ids_are_found_by_their_text_and_exported_as_text() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -237,7 +223,7 @@ async fn formula_ids_are_found_by_their_text_and_exported_as_text() {
         .text()
         .await
         .expect("body");
-    let ids = column(&export, "customer_id");
+    let ids = common::csv_column(&export, "customer_id");
     for formula in FORMULAS {
         assert!(
             ids.contains(&format!("'{formula}")),
@@ -245,7 +231,7 @@ async fn formula_ids_are_found_by_their_text_and_exported_as_text() {
             &ids[..3]
         );
     }
-    let monetary = column(&export, "monetary");
+    let monetary = common::csv_column(&export, "monetary");
     assert!(
         monetary.iter().any(|m| m.starts_with('-')),
         "a negative net spend stays a number"
@@ -258,7 +244,7 @@ async fn formula_ids_are_found_by_their_text_and_exported_as_text() {
     let (status, scored) = post(&base, "/api/score.csv", Some("text/csv"), &own).await;
     assert_eq!(status, StatusCode::OK, "{scored}");
     let scored = scored.as_str().expect("CSV text");
-    assert_eq!(column(scored, "customer_id")[..3], ids[..3]);
+    assert_eq!(common::csv_column(scored, "customer_id")[..3], ids[..3]);
     let raw = format!(
         "customer_id,recency_days,frequency,monetary\n\"{}\",4,15,6000\n{},400,1,-35.5\n",
         FORMULAS[0].replace('"', "\"\""),
@@ -268,8 +254,8 @@ async fn formula_ids_are_found_by_their_text_and_exported_as_text() {
     assert_eq!(status, StatusCode::OK, "{scored}");
     let scored = scored.as_str().expect("CSV text");
     assert_eq!(
-        column(scored, "customer_id"),
+        common::csv_column(scored, "customer_id"),
         [format!("'{}", FORMULAS[0]), format!("'{}", FORMULAS[1])]
     );
-    assert_eq!(column(scored, "monetary"), ["6000", "-35.5"]);
+    assert_eq!(common::csv_column(scored, "monetary"), ["6000", "-35.5"]);
 }

@@ -36,3 +36,18 @@ pub async fn serve_router(app: axum::Router) -> String {
     });
     format!("http://{addr}")
 }
+
+/// The column `name` of a CSV text, each row's cell as written.
+pub fn csv_column(csv_text: &str, name: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let at = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == name)
+        .expect(name);
+    reader
+        .records()
+        .map(|r| r.expect("row")[at].to_string())
+        .collect()
+}
