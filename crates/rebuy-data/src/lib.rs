@@ -35,7 +35,9 @@ pub use convert::{ConvertSummary, convert_to_parquet};
 pub use error::{Error, Result};
 pub use parse::DayOrder;
 pub use quality::{QualityReport, Rule};
-pub use read::{Format, ReadOptions, ReadProgress, detect_format, read_transactions};
+pub use read::{
+    DEFAULT_MAX_LINE_BYTES, Format, ReadOptions, ReadProgress, detect_format, read_transactions,
+};
 pub use schema::ColumnMapping;
 pub use spill::{DEFAULT_MEMORY_BUDGET, SpilledLines, process_is_gone, sweep_abandoned_spills};
 pub use transactions::{LineTable, Lines, Transactions, format_timestamp};

@@ -371,6 +371,43 @@ fn unreadable_values_are_counted_with_their_place_or_fatal_when_strict() {
     );
 }
 
+/// `max_line_bytes` (`--max-line-bytes`) sets that bound: a 2 KiB one stops at a
+/// 3 KB line and counts the lines after it.
+#[test]
+fn the_longest_line_is_a_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!(
+        "{}536700,85123A,{},6,2010-12-02 08:26:00,2.55,13085,United Kingdom\n",
+        sample_lines(),
+        "x".repeat(3000)
+    );
+    let after = line("536701", "1", "2010-12-02 10:00:00", "2.55", "13085");
+    text.push_str(&after.repeat(3));
+    let path = write(dir.path(), "long-line.csv", text.as_bytes());
+    let short = ReadOptions {
+        max_line_bytes: 2048,
+        ..on_day("2024-06-01")
+    };
+    let q = read_transactions(std::slice::from_ref(&path), &short, &mut |_| {})
+        .unwrap()
+        .quality()
+        .clone();
+    assert_eq!(q.dropped_by(Rule::Unparseable), 4, "{q:?}");
+    assert!(
+        q.parse_issues[0]
+            .expected
+            .contains("longer than 2048 bytes")
+    );
+    let default = read_transactions(&[path], &on_day("2024-06-01"), &mut |_| {}).unwrap();
+    // 3 sample sales, the long line, and one of the three copies (the others are
+    // duplicates).
+    assert_eq!(
+        default.quality().sales_lines,
+        5,
+        "a 3 KB line is read by default"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -874,7 +911,9 @@ fn a_record_longer_than_16_mib_ends_the_file() {
     let issue = &q.parse_issues[0];
     assert!(issue.location.ends_with("long.csv line 7"), "{issue:?}");
     assert!(
-        issue.expected.contains("longer than 16 MiB")
+        issue
+            .expected
+            .contains("longer than 16777216 bytes (--max-line-bytes)")
             && issue
                 .expected
                 .contains(&format!("the {copies} lines after it")),

@@ -166,6 +166,21 @@ pub struct ReadArgs {
     /// Longest description, in bytes: a line with a longer one is counted unparseable
     #[arg(long, value_name = "SIZE", default_value_t = rebuy_data::DEFAULT_MAX_DESCRIPTION_BYTES, value_parser = parse_size)]
     pub max_description_bytes: usize,
+    /// Longest line of a CSV file, in bytes (default 16MiB): a longer one is a damaged
+    /// file (a quote never closed); reading the file stops there and the lines left are
+    /// counted unparseable, so memory stays bounded
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_line_size)]
+    pub max_line_bytes: u64,
+}
+
+fn parse_line_size(text: &str) -> Result<u64, String> {
+    let bytes = parse_size(text)?;
+    if bytes < 1024 {
+        return Err(format!(
+            "{text}: at least 1KiB, or every line would be too long"
+        ));
+    }
+    Ok(bytes as u64)
 }
 
 /// Two ascending probabilities strictly between 0 and 1, `LOW,HIGH`.

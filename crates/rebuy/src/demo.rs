@@ -121,6 +121,7 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
             memory_budget: rebuy_data::DEFAULT_MEMORY_BUDGET,
             max_field_bytes: rebuy_data::DEFAULT_MAX_FIELD_BYTES,
             max_description_bytes: rebuy_data::DEFAULT_MAX_DESCRIPTION_BYTES,
+            max_line_bytes: rebuy_data::DEFAULT_MAX_LINE_BYTES,
         },
     };
     let outcome = crate::run::run(&run_args)?;

@@ -62,6 +62,7 @@ pub fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
         delimiter,
         rules,
         memory_budget: args.memory_budget,
+        max_line_bytes: args.max_line_bytes,
     })
 }
 

@@ -59,7 +59,7 @@ pub(super) fn read(
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 18)
-        .from_reader(RecordGuard::new(text));
+        .from_reader(RecordGuard::new(text, options.max_line_bytes));
     let mut record = ByteRecord::new();
     if !csv
         .read_byte_record(&mut record)
@@ -134,11 +134,6 @@ const CHUNK_BYTES: usize = 4 << 20;
 /// A record larger than this (in memory or text) is not reused for the next chunk, so
 /// that one huge line does not stay allocated in every slot it passed through.
 const KEPT_RECORD_BYTES: usize = 64 << 10;
-
-/// The longest record read, in bytes of text. Only a quote that is never closed (the
-/// csv parser then reads to the end of the file as one value) or a damaged file makes
-/// a record this long; reading the file stops there, so memory stays bounded.
-const MAX_RECORD_BYTES: u64 = 16 << 20;
 
 /// What the splitting thread hands to the typing side, in input order.
 enum Piece {
@@ -359,7 +354,7 @@ impl Splitter<'_> {
     }
 
     /// Whether `record`, which ended with the input, is damaged: the input was cut at
-    /// [`MAX_RECORD_BYTES`], or a quote opened in its last field is never closed and
+    /// the longest line (`--max-line-bytes`), or a quote opened in its last field is never closed and
     /// took the lines after it (its value holds a line break, and the file does not
     /// end with a closing quote).
     fn damage<R>(&self, record: &ByteRecord, guard: &RecordGuard<R>) -> Option<Damage> {
@@ -374,10 +369,10 @@ impl Splitter<'_> {
         if guard.overlong {
             let lines = taken.lines + guard.lines_skipped;
             let detail = format!(
-                "the line is longer than {} MiB, so the file is damaged (a quote opened in \
-                 column {column} and never closed?): reading the file stopped here, and the \
-                 {lines} lines after it are counted unparseable with it",
-                MAX_RECORD_BYTES >> 20
+                "the line is longer than {} bytes (--max-line-bytes), so the file is damaged \
+                 (a quote opened in column {column} and never closed?): reading the file \
+                 stopped here, and the {lines} lines after it are counted unparseable with it",
+                guard.max_record_bytes
             );
             return Some(Damage {
                 line,
@@ -426,7 +421,7 @@ impl LineCounter {
     }
 }
 
-/// Sits under the csv parser: bounds the record being read to [`MAX_RECORD_BYTES`]
+/// Sits under the csv parser: bounds the record being read to `max_record_bytes`
 /// (past it, the rest of the input is only read to count its lines, and the parser is
 /// told the input ended), and keeps the last bytes of the input, which tell a quote
 /// closed at the end of the file from one never closed.
@@ -438,7 +433,12 @@ struct RecordGuard<R> {
     record_start: u64,
     /// The input has ended (or was cut).
     ended: bool,
-    /// The record being read passed [`MAX_RECORD_BYTES`]: the input was cut there.
+    /// The longest record read, in bytes of text (`--max-line-bytes`). Only a quote
+    /// that is never closed (the csv parser then reads to the end of the file as one
+    /// value) or a damaged file makes a record this long; reading the file stops there,
+    /// so memory stays bounded by it.
+    max_record_bytes: u64,
+    /// The record being read passed `max_record_bytes`: the input was cut there.
     overlong: bool,
     /// Lines of the input after the cut.
     lines_skipped: u64,
@@ -457,9 +457,10 @@ impl<R> RecordGuard<R> {
 }
 
 impl<R: Read> RecordGuard<R> {
-    fn new(inner: R) -> Self {
+    fn new(inner: R, max_record_bytes: u64) -> Self {
         RecordGuard {
             inner,
+            max_record_bytes,
             delivered: 0,
             record_start: 0,
             ended: false,
@@ -494,12 +495,17 @@ impl<R: Read> Read for RecordGuard<R> {
         if self.ended {
             return Ok(0);
         }
-        if self.delivered.saturating_sub(self.record_start) > MAX_RECORD_BYTES {
+        if self.delivered.saturating_sub(self.record_start) > self.max_record_bytes {
             self.ended = true;
             self.overlong = true;
             self.skip_rest()?;
             return Ok(0);
         }
+        // Never hand over more than one byte past the bound, so that a small bound is
+        // kept to the byte and not to the size of the parser's buffer.
+        let room = self.max_record_bytes + 1 - (self.delivered - self.record_start);
+        let wanted = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let buf = &mut buf[..wanted];
         let n = self.inner.read(buf)?;
         if n == 0 && !buf.is_empty() {
             self.ended = true;
@@ -686,6 +692,7 @@ impl<R: Read> Read for CountingReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::DEFAULT_MAX_LINE_BYTES;
 
     #[test]
     fn delimiters_are_detected_outside_quotes() {
@@ -711,7 +718,7 @@ mod tests {
     #[test]
     fn a_closing_quote_at_the_end_of_the_input_is_seen() {
         let ends = |text: &[u8]| {
-            let mut guard = RecordGuard::new(text);
+            let mut guard = RecordGuard::new(text, DEFAULT_MAX_LINE_BYTES);
             std::io::copy(&mut guard, &mut std::io::sink()).unwrap();
             guard.ends_with_closing_quote()
         };
@@ -725,9 +732,10 @@ mod tests {
 
     #[test]
     fn a_record_past_the_limit_cuts_the_input_and_counts_its_lines() {
-        let mut text = vec![b'x'; MAX_RECORD_BYTES as usize + (1 << 20)];
+        let limit = 1 << 20;
+        let mut text = vec![b'x'; limit as usize + (1 << 20)];
         text.extend_from_slice(b"\nline\nline\n\nline");
-        let mut guard = RecordGuard::new(&text[..]);
+        let mut guard = RecordGuard::new(&text[..], limit);
         let mut buffer = vec![0u8; 1 << 18];
         let mut read = 0;
         loop {
@@ -737,7 +745,7 @@ mod tests {
             }
         }
         assert!(guard.overlong && guard.ended);
-        assert!(read as u64 > MAX_RECORD_BYTES && read < text.len());
+        assert!(read as u64 > limit && read < text.len());
         assert_eq!(guard.lines_skipped, 3);
         assert_eq!(guard.read(&mut buffer).unwrap(), 0, "the input stays ended");
     }

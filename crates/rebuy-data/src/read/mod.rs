@@ -30,7 +30,15 @@ pub struct ReadOptions {
     /// Bytes of clean lines kept in memory; beyond, they are spilled to temporary
     /// files by customer ([`crate::DEFAULT_MEMORY_BUDGET`] unless set).
     pub memory_budget: usize,
+    /// The longest line of a CSV file, in bytes ([`DEFAULT_MAX_LINE_BYTES`] unless set):
+    /// a longer one means a damaged file (an unclosed quote), and reading it stops
+    /// there, so a hostile file cannot grow memory past this.
+    pub max_line_bytes: u64,
 }
+
+/// The longest CSV line read: real lines are a few hundred bytes; a line this long is
+/// a quote never closed or a damaged file.
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 16 << 20;
 
 impl Default for ReadOptions {
     fn default() -> Self {
@@ -39,6 +47,7 @@ impl Default for ReadOptions {
             delimiter: None,
             rules: CleaningRules::default(),
             memory_budget: crate::DEFAULT_MEMORY_BUDGET,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }
