@@ -13,10 +13,11 @@ COPY . .
 # stripped), linked statically against glibc (crt-static; `cargo rustc` passes the flags
 # to the final link only, so the dependencies are the ones `cargo build --profile dist`
 # builds) and without position independence (no relocation table): one file that needs
-# no library from the image. docs/deploy.md, "Size", has the measurements.
+# no library from the image. docs/deploy.md, "Size", has the measurements. Every
+# cargo feature: the image serves the PostgreSQL source and the Ballista processes too.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo rustc --profile dist --locked -p rebuy --bin rebuy \
+    cargo rustc --profile dist --locked -p rebuy --bin rebuy --all-features \
         -- -C target-feature=+crt-static -C relocation-model=static \
     && cp target/dist/rebuy /usr/local/bin/rebuy
 

@@ -36,11 +36,6 @@ pub struct BallistaSource {
     statement_timeout: Duration,
 }
 
-/// Whether an `--engine` names a Ballista scheduler.
-pub fn is_ballista_url(engine: &str) -> bool {
-    engine.starts_with("ballista://")
-}
-
 /// A query on the cluster, cancelled after `timeout`; errors are one line naming what
 /// was being done.
 pub(crate) async fn query(

@@ -1,7 +1,9 @@
 //! The query engine over the clean lines, and the as-of date that bounds every query.
 
+#[cfg(feature = "cluster")]
 use crate::ballista::BallistaSource;
 use crate::features::{CustomerAggregates, CustomerFeatures};
+#[cfg(feature = "postgres")]
 use crate::postgres::PostgresSource;
 use crate::{Error, Result, TimeUnit};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -10,9 +12,9 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, 
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
-use rebuy_data::{
-    CleaningRules, ColumnMapping, LineTable, Lines, QualityReport, SpilledLines, Transactions,
-};
+#[cfg(any(feature = "postgres", feature = "cluster"))]
+use rebuy_data::{CleaningRules, ColumnMapping};
+use rebuy_data::{LineTable, Lines, QualityReport, SpilledLines, Transactions};
 use std::sync::Arc;
 
 /// The revenue of one calendar month (see [`FeatureEngine::monthly_revenue`]).
@@ -92,9 +94,11 @@ enum Backend {
         customer_ids: Vec<Arc<str>>,
     },
     /// A temporary table of a PostgreSQL session; `customer` holds the ids.
+    #[cfg(feature = "postgres")]
     Postgres(tokio_postgres::Client),
     /// A view over Parquet files of a Ballista session (queries run on the cluster,
     /// each cancelled after `statement_timeout`); `customer` holds the ids.
+    #[cfg(feature = "cluster")]
     Ballista {
         context: SessionContext,
         statement_timeout: std::time::Duration,
@@ -106,7 +110,9 @@ impl std::fmt::Debug for FeatureEngine {
         let engine = match self.backend {
             Backend::Embedded { .. } => "datafusion",
             Backend::Partitioned { .. } => "datafusion, by customer partition",
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
+            #[cfg(feature = "cluster")]
             Backend::Ballista { .. } => "ballista",
         };
         f.debug_struct("FeatureEngine")
@@ -137,6 +143,7 @@ impl FeatureEngine {
 
     /// A PostgreSQL source: the cleaning rules run in the database (each counted
     /// there), and so does every later query; only their results come back.
+    #[cfg(feature = "postgres")]
     pub fn postgres(
         source: &PostgresSource,
         rules: &CleaningRules,
@@ -150,6 +157,7 @@ impl FeatureEngine {
     /// Parquet files read by a Ballista cluster: the cleaning rules run on its
     /// executors (each counted there), and so does every later query; only their
     /// results come back.
+    #[cfg(feature = "cluster")]
     pub fn ballista(
         source: &BallistaSource,
         rules: &CleaningRules,
@@ -376,7 +384,10 @@ impl FeatureEngine {
             Backend::Embedded { customer_ids, .. } | Backend::Partitioned { customer_ids, .. } => {
                 customer_ids
             }
-            Backend::Postgres(_) | Backend::Ballista { .. } => &[],
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => &[],
+            #[cfg(feature = "cluster")]
+            Backend::Ballista { .. } => &[],
         }
     }
 
@@ -402,12 +413,14 @@ impl FeatureEngine {
                     }
                     Ok(())
                 }
+                #[cfg(feature = "postgres")]
                 Backend::Postgres(client) => {
                     for batch in crate::postgres::query(client, sql).await? {
                         each(batch)?;
                     }
                     Ok(())
                 }
+                #[cfg(feature = "cluster")]
                 Backend::Ballista {
                     context,
                     statement_timeout,

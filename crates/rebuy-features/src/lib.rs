@@ -1,6 +1,7 @@
 //! Per-customer features, purchase labels and RFM segments for rebuy, computed at an
 //! as-of date with SQL over DataFusion, or pushed down to PostgreSQL ([`postgres`]) or
-//! a Ballista cluster ([`ballista`]).
+//! a Ballista cluster ([`ballista`]); those two are the cargo features `postgres` and
+//! `cluster`, off by default.
 //!
 //! The features API cannot see the future: [`FeatureEngine::customer_features`]
 //! takes an [`AsOf`] and its query reads only the view of lines before that day. The
@@ -16,18 +17,34 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "cluster")]
 pub mod ballista;
 mod engine;
 pub mod features;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(any(feature = "postgres", feature = "cluster"))]
 mod pushdown;
 
-pub use ballista::{BallistaSource, is_ballista_url};
+#[cfg(feature = "cluster")]
+pub use ballista::BallistaSource;
 pub use engine::{AsOf, FeatureEngine, MonthRevenue};
 pub use features::CustomerFeatures;
-pub use postgres::{PostgresSource, is_postgres_url};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresSource;
 pub use rebuy_models::rfm::{self, SegmentMap, SegmentRule, quintile_scores};
 pub use rebuy_models::time_unit::TimeUnit;
+
+/// Whether an `--input` names a database rather than a file (known to every build, so
+/// that one without the `postgres` feature can say so instead of looking for a file).
+pub fn is_postgres_url(input: &str) -> bool {
+    input.starts_with("postgres://") || input.starts_with("postgresql://")
+}
+
+/// Whether an `--engine` names a Ballista scheduler (known to every build, as above).
+pub fn is_ballista_url(engine: &str) -> bool {
+    engine.starts_with("ballista://")
+}
 
 /// Why features could not be computed.
 #[derive(Debug, thiserror::Error)]

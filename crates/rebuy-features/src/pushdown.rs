@@ -19,7 +19,10 @@ use rebuy_data::{CleaningRules, QualityReport, Rule, format_timestamp};
 /// The engine whose SQL is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
+    #[cfg(feature = "postgres")]
     Postgres,
+    /// Ballista's.
+    #[cfg(feature = "cluster")]
     DataFusion,
 }
 
@@ -86,16 +89,20 @@ pub(crate) fn typed_columns(
             }
             (Role::Quantity | Role::Price, _) => return Err(wrong("a number type")),
             (Role::InvoiceDate, kind) => match (dialect, kind) {
+                #[cfg(feature = "postgres")]
                 (Dialect::Postgres, ColumnKind::Timestamp) => {
                     format!("date_trunc('second', {column})")
                 }
+                #[cfg(feature = "postgres")]
                 (Dialect::Postgres, ColumnKind::TimestampUtc) => {
                     format!("date_trunc('second', {column} AT TIME ZONE 'UTC')")
                 }
+                #[cfg(feature = "postgres")]
                 (Dialect::Postgres, ColumnKind::Date) => format!("CAST({column} AS timestamp)"),
                 // Microseconds, not the nanoseconds `CAST(... AS timestamp)` gives:
                 // those end in 2262, and a line dated 9999-12-31 must reach the
                 // `future_date` rule instead of failing the cast.
+                #[cfg(feature = "cluster")]
                 (Dialect::DataFusion, ColumnKind::Timestamp | ColumnKind::Date) => format!(
                     "date_trunc('second', arrow_cast({column}, 'Timestamp(Microsecond, None)'))"
                 ),

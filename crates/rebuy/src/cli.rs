@@ -46,10 +46,13 @@ pub enum Command {
     Users(UsersCommand),
     /// Start a process of a Ballista cluster (scheduler or executor), for
     /// `rebuy run --engine ballista://HOST:PORT` (docs/scaling.md)
+    /// (a build with the `cluster` feature; docs/scaling.md)
+    #[cfg(feature = "cluster")]
     #[command(subcommand)]
     Ballista(BallistaCommand),
 }
 
+#[cfg(feature = "cluster")]
 #[derive(Debug, Subcommand)]
 pub enum BallistaCommand {
     /// Run a Ballista scheduler: it plans the queries of `rebuy run --engine` and hands
@@ -60,6 +63,7 @@ pub enum BallistaCommand {
     Executor(ExecutorArgs),
 }
 
+#[cfg(feature = "cluster")]
 #[derive(Debug, Args)]
 pub struct SchedulerArgs {
     /// Address to listen on for clients and executors; 0.0.0.0:50050 accepts
@@ -68,6 +72,7 @@ pub struct SchedulerArgs {
     pub bind: std::net::SocketAddr,
 }
 
+#[cfg(feature = "cluster")]
 #[derive(Debug, Args)]
 pub struct ExecutorArgs {
     /// The scheduler's address (HOST:PORT)
@@ -266,13 +271,14 @@ pub struct ConvertArgs {
 pub struct RunArgs {
     /// Transaction files (CSV, CSV.gz, XLSX, Parquet); several are combined. Or one
     /// PostgreSQL database, `postgres://user@host:port/db?table=NAME` (or with --query):
-    /// the cleaning rules and the aggregation then run in the database (docs/scaling.md)
+    /// the cleaning rules and the aggregation then run in the database (a build with the
+    /// `postgres` feature; docs/scaling.md)
     #[arg(long = "input", required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     /// Run the cleaning rules and the aggregation on a Ballista cluster,
     /// `ballista://HOST:PORT` (its scheduler; `?statement_timeout=SECONDS`, default 600,
     /// bounds each query): the --input files must be Parquet, readable at the same path
-    /// here and on every executor (docs/scaling.md)
+    /// here and on every executor (a build with the `cluster` feature; docs/scaling.md)
     #[arg(long, value_name = "URL")]
     pub engine: Option<String>,
     /// With a postgres:// input: the SQL query whose rows are the transaction lines

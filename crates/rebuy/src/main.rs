@@ -1,6 +1,7 @@
 //! `rebuy`: customer segments and purchase predictions from an online store's
 //! transaction log. See `rebuy --help` and the README.
 
+#[cfg(feature = "cluster")]
 mod ballista;
 mod btyd;
 mod cli;
@@ -18,6 +19,7 @@ mod run_folder;
 mod sample;
 mod segments;
 mod serve;
+mod source;
 mod users;
 
 use clap::Parser;
@@ -35,6 +37,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Score(a) => predict::score(&a),
         cli::Command::Healthcheck(a) => healthcheck::healthcheck(a.addr),
         cli::Command::Users(a) => users::users(&a),
+        #[cfg(feature = "cluster")]
         cli::Command::Ballista(a) => ballista::ballista(&a),
     };
     match result {

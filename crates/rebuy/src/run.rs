@@ -8,6 +8,7 @@ use crate::progress;
 use crate::purchase::{self, Purchase};
 use crate::run_folder::{MANIFEST, RunFolder};
 use crate::segments::{self, Clustering};
+use crate::source::Source;
 use anyhow::{Context, Result};
 use rebuy_data::{
     CleaningRules, ColumnMapping, DayOrder, QualityReport, ReadOptions, ReadProgress, Transactions,
@@ -15,8 +16,7 @@ use rebuy_data::{
 };
 use rebuy_features::features::RfmScores;
 use rebuy_features::{
-    AsOf, BallistaSource, CustomerFeatures, FeatureEngine, MonthRevenue, PostgresSource,
-    SegmentMap, TimeUnit, is_ballista_url, is_postgres_url,
+    AsOf, CustomerFeatures, FeatureEngine, MonthRevenue, SegmentMap, TimeUnit, is_postgres_url,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -212,14 +212,10 @@ pub fn run(args: &RunArgs) -> Result<RunOutcome> {
     rebuy_data::sweep_abandoned_spills();
     let segment_map = load_segment_map(args.segments.as_deref())?;
     let options = read_options(&args.read)?;
-    let source = source(args)?;
-    let hashing = match &source {
-        Source::Postgres(database) => {
-            InputHashing::Database(database.describe(), database.relation_sql())
-        }
-        Source::Files | Source::Ballista(_) => {
-            InputHashing::Files(spawn_hashing(args.inputs.clone()))
-        }
+    let source = Source::of(args)?;
+    let hashing = match source.database() {
+        Some((database, sql)) => InputHashing::Database(database, sql),
+        None => InputHashing::Files(spawn_hashing(args.inputs.clone())),
     };
     let mut stages = Stages::default();
     let tables = write_tables(args, &folder, &segment_map, &options, &source, &mut stages)?;
@@ -283,20 +279,9 @@ fn write_tables(
     stages: &mut Stages,
 ) -> Result<Written> {
     stages.start();
-    let loaded = match source {
-        Source::Files => Loaded::Files(read_inputs(&args.inputs, options)?),
-        Source::Postgres(database) => {
-            let spinner = progress::spinner("cleaning in PostgreSQL");
-            let engine = FeatureEngine::postgres(database, &options.rules, &options.mapping)?;
-            spinner.finish_and_clear();
-            Loaded::Database(engine)
-        }
-        Source::Ballista(cluster) => {
-            let spinner = progress::spinner("cleaning on the Ballista cluster");
-            let engine = FeatureEngine::ballista(cluster, &options.rules, &options.mapping)?;
-            spinner.finish_and_clear();
-            Loaded::Database(engine)
-        }
+    let loaded = match source.engine(options)? {
+        Some(engine) => Loaded::Database(engine),
+        None => Loaded::Files(read_inputs(&args.inputs, options)?),
     };
     stages.end("read_and_clean");
     print_warnings(match &loaded {
@@ -422,60 +407,6 @@ fn warn_if_lapsed(as_of: AsOf, after_last_sale: AsOf, horizon_days: u32) {
 enum Loaded {
     Files(Transactions),
     Database(FeatureEngine),
-}
-
-/// Where a run's lines are cleaned and aggregated.
-enum Source {
-    /// Files read here, by the embedded engine.
-    Files,
-    /// A database that cleans and aggregates its own lines.
-    Postgres(Box<PostgresSource>),
-    /// A cluster that cleans and aggregates Parquet files.
-    Ballista(BallistaSource),
-}
-
-/// The source the inputs and `--engine` name.
-fn source(args: &RunArgs) -> Result<Source> {
-    let Some(engine) = args.engine.as_deref() else {
-        return Ok(database_source(args)?.map_or(Source::Files, |database| {
-            Source::Postgres(Box::new(database))
-        }));
-    };
-    if !is_ballista_url(engine) {
-        return Err(InputError(format!("--engine {engine}: expected ballista://HOST:PORT")).into());
-    }
-    if args.query.is_some() || database_source(args)?.is_some() {
-        return Err(InputError(
-            "--engine ballista:// reads Parquet files, not a database: drop --query and the postgres:// input".into(),
-        )
-        .into());
-    }
-    BallistaSource::parse(engine, &args.inputs)
-        .map(Source::Ballista)
-        .map_err(|e| InputError(e.to_string()).into())
-}
-
-/// A postgres:// input (alone), or `None` for files.
-fn database_source(args: &RunArgs) -> Result<Option<PostgresSource>> {
-    let urls: Vec<&str> = args
-        .inputs
-        .iter()
-        .filter_map(|p| p.to_str())
-        .filter(|p| is_postgres_url(p))
-        .collect();
-    match (urls.as_slice(), args.query.as_deref()) {
-        ([], None) => Ok(None),
-        ([], Some(_)) => Err(InputError(
-            "--query reads from a database: give --input postgres://user@host:port/db".into(),
-        )
-        .into()),
-        ([url], query) if args.inputs.len() == 1 => PostgresSource::parse(url, query)
-            .map(Some)
-            .map_err(|e| InputError(e.to_string()).into()),
-        _ => Err(
-            InputError("a postgres:// input cannot be combined with other inputs".into()).into(),
-        ),
-    }
 }
 
 /// The manifest's record of the inputs: files hashed on another thread while they are

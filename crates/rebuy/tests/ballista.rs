@@ -5,11 +5,14 @@
 //! addition across partitions does not show), the quality counts exactly and its two
 //! sums to 1e-9 (docs/scaling.md). And its errors: one clear line, exit 65, no hang.
 
+// Each test binary uses a part of the shared helpers.
+#[allow(dead_code)]
 mod common;
+mod other_source;
 
-use common::{
-    IMPLAUSIBLE_TODAY, assert_implausible_counts, assert_same_quality, cli_fixture,
-    implausible_fixture, metrics, must, path, rebuy_cmd,
+use common::{cli_fixture, must, path, rebuy_cmd};
+use other_source::{
+    IMPLAUSIBLE_TODAY, assert_implausible_counts, assert_same_quality, implausible_fixture, metrics,
 };
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

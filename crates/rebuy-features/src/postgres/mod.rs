@@ -58,11 +58,6 @@ pub struct PostgresSource {
     tls: Option<rustls::ClientConfig>,
 }
 
-/// Whether an `--input` names a database rather than a file.
-pub fn is_postgres_url(input: &str) -> bool {
-    input.starts_with("postgres://") || input.starts_with("postgresql://")
-}
-
 impl PostgresSource {
     /// Parses `postgres://user[:password]@host[:port]/db?table=NAME` (or, with `query`,
     /// a URL without `table` whose lines are the query's result).
@@ -425,6 +420,6 @@ mod tests {
             redact("postgres://ann:secret@db/shop"),
             "postgres://ann:***@db/shop"
         );
-        assert!(is_postgres_url("postgres://x") && !is_postgres_url("data.csv"));
+        assert!(crate::is_postgres_url("postgres://x") && !crate::is_postgres_url("data.csv"));
     }
 }
