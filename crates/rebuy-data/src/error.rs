@@ -65,4 +65,15 @@ impl Error {
 }
 
 /// Result with the data crate's [`Error`].
+impl rebuy_vocabulary::Categorized for Error {
+    /// Every variant is the input's fault but a failure to read an existing file or to
+    /// write one (the disk, permissions).
+    fn category(&self) -> rebuy_vocabulary::Category {
+        match self {
+            Error::Io { .. } | Error::Write { .. } => rebuy_vocabulary::Category::Internal,
+            _ => rebuy_vocabulary::Category::BadInput,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, Error>;

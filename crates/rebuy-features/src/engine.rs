@@ -5,7 +5,7 @@ use crate::ballista::BallistaSource;
 use crate::features::{CustomerAggregates, CustomerFeatures};
 #[cfg(feature = "postgres")]
 use crate::postgres::PostgresSource;
-use crate::{Error, Result, TimeUnit};
+use crate::{AsOf, DEFAULT_HORIZON_DAYS, Error, Result, TimeUnit};
 use chrono::{Datelike, Duration, NaiveDate};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, UInt32Type};
@@ -30,41 +30,6 @@ pub struct MonthRevenue {
     pub last_day: NaiveDate,
 }
 
-/// The first day that features do not see: features use the lines of days before it,
-/// labels the days from it on. Held as days since 1970-01-01.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AsOf(i32);
-
-impl AsOf {
-    pub fn from_date(date: NaiveDate) -> Self {
-        AsOf((date - epoch()).num_days() as i32)
-    }
-
-    pub fn date(self) -> NaiveDate {
-        epoch() + Duration::days(i64::from(self.0))
-    }
-
-    /// Days since 1970-01-01.
-    pub fn day(self) -> i32 {
-        self.0
-    }
-
-    /// The as-of date `days` later (earlier when negative).
-    pub fn plus_days(self, days: i32) -> Self {
-        AsOf(self.0 + days)
-    }
-}
-
-impl std::fmt::Display for AsOf {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.date())
-    }
-}
-
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
-}
-
 /// The clean lines as the table `lines` (schema: [`Transactions::schema`]) of a SQL
 /// engine: DataFusion in process, a PostgreSQL session, or a Ballista cluster. Every
 /// query is the same SQL text on all of them.
@@ -75,6 +40,8 @@ pub struct FeatureEngine {
     first_day: i32,
     last_day: i32,
     btyd_time_unit: TimeUnit,
+    /// The purchase horizon: the length of the seasonal window of the features.
+    horizon_days: u32,
 }
 
 /// Where `lines` lives.
@@ -184,6 +151,7 @@ impl FeatureEngine {
             first_day: 0,
             last_day: 0,
             btyd_time_unit: TimeUnit::Days,
+            horizon_days: DEFAULT_HORIZON_DAYS,
         };
         // One row, or one per partition (NULL where a partition has no sale).
         let range = engine.query(
@@ -213,23 +181,32 @@ impl FeatureEngine {
         self
     }
 
+    /// The purchase horizon the features are made for (the
+    /// [`DEFAULT_HORIZON_DAYS`] unless
+    /// set): the seasonal features count the sales in that many days from one year
+    /// before the as-of date on.
+    pub fn horizon_days(mut self, days: u32) -> Self {
+        self.horizon_days = days;
+        self
+    }
+
     pub fn quality(&self) -> &QualityReport {
         &self.quality
     }
 
     /// The day after the last sale: features then see every sale.
     pub fn default_as_of(&self) -> AsOf {
-        AsOf(self.last_day + 1)
+        AsOf::from_day(self.last_day + 1)
     }
 
     /// The day of the first sale.
     pub fn first_sale(&self) -> AsOf {
-        AsOf(self.first_day)
+        AsOf::from_day(self.first_day)
     }
 
     /// The day of the last sale.
     pub fn last_sale(&self) -> AsOf {
-        AsOf(self.last_day)
+        AsOf::from_day(self.last_day)
     }
 
     /// Features of every customer with at least one purchase before `as_of`, from
@@ -260,16 +237,19 @@ impl FeatureEngine {
         if as_of.day() <= self.first_day {
             return Err(Error::Invalid(format!(
                 "as-of date {as_of} is not after the first sale ({}): no customer has a history yet",
-                AsOf(self.first_day)
+                AsOf::from_day(self.first_day)
             )));
         }
         let mut features = CustomerFeatures::new(as_of, self.btyd_time_unit);
         features.reserve(expected_rows);
-        self.query_each(&CustomerAggregates::sql(as_of), |batch| {
-            let aggregates = CustomerAggregates::from_batch(&batch, self.customer_ids())?;
-            features.push_rows(aggregates, &keep);
-            Ok(())
-        })?;
+        self.query_each(
+            &CustomerAggregates::sql(as_of, self.horizon_days),
+            |batch| {
+                let aggregates = CustomerAggregates::from_batch(&batch, self.customer_ids())?;
+                features.push_rows(aggregates, &keep);
+                Ok(())
+            },
+        )?;
         features.sort_by_id();
         Ok(features)
     }
@@ -344,9 +324,9 @@ impl FeatureEngine {
                 *days.entry(day).or_default() += revenue;
             }
         }
-        let last = AsOf(self.last_day.min(as_of.day() - 1)).date();
+        let last = AsOf::from_day(self.last_day.min(as_of.day() - 1)).date();
         let mut months: Vec<MonthRevenue> = Vec::new();
-        let mut first = AsOf(self.first_day).date();
+        let mut first = AsOf::from_day(self.first_day).date();
         while first <= last {
             let next_month = first
                 .with_day(1)
@@ -362,7 +342,7 @@ impl FeatureEngine {
             first = next_month;
         }
         for (day, revenue) in days {
-            let date = AsOf(day as i32).date();
+            let date = AsOf::from_day(day as i32).date();
             if let Some(month) = months
                 .iter_mut()
                 .find(|m| m.first_day <= date && date <= m.last_day)

@@ -4,17 +4,17 @@
 //! and that any SQL engine computes the same way); ratios and day arithmetic are
 //! derived here once, so every engine gives the same features.
 
-use crate::engine::{AsOf, customer_id_column, int_column, money_column, round_money};
+use crate::AsOf;
+use crate::engine::{customer_id_column, int_column, money_column, round_money};
 use crate::{Result, TimeUnit};
 use datafusion::arrow::array::RecordBatch;
-use rebuy_models::rfm::{SegmentMap, quintile_scores};
+use rebuy_vocabulary::rfm::{SegmentMap, quintile_scores};
 use std::sync::Arc;
 
 /// Lengths of the recent-activity windows before the as-of date, in days.
 const RECENT_WINDOWS: [i32; 3] = [30, 90, 180];
-/// The seasonal window: these many days from one year before the as-of date on, i.e.
-/// the calendar days of the default 90-day horizon, one year earlier.
-const SEASON_DAYS: i32 = 90;
+/// The seasonal window starts this many days before the as-of date and is as long as
+/// the purchase horizon: the calendar days of the coming horizon, one year earlier.
 const YEAR_DAYS: i32 = 365;
 
 /// Sales of one customer in one window before the as-of date.
@@ -40,7 +40,7 @@ pub(crate) struct CustomerAggregates {
     repeat_spend: Vec<f64>,
     /// Sales in the last [`RECENT_WINDOWS`] days, one array entry per window.
     recent: Vec<[WindowSales; 3]>,
-    /// Sales in the [`SEASON_DAYS`] days from one year before the as-of date on.
+    /// Sales in the horizon's days from one year before the as-of date on.
     season: Vec<WindowSales>,
     returns_value: Vec<f64>,
     return_invoices: Vec<i64>,
@@ -56,7 +56,7 @@ impl CustomerAggregates {
     /// Repeat spend is summed over the window's output (each customer's days in day
     /// order) rather than over a join, whose row order, and so the floating-point sum,
     /// changed from run to run.
-    pub(crate) fn sql(as_of: AsOf) -> String {
+    pub(crate) fn sql(as_of: AsOf, horizon_days: u32) -> String {
         let day = as_of.day();
         let mut windows = String::new();
         for days in RECENT_WINDOWS {
@@ -66,7 +66,9 @@ impl CustomerAggregates {
                  COUNT(DISTINCT CASE WHEN day >= {since} THEN invoice END) AS orders_{days}d,"
             ));
         }
-        let (season_start, season_end) = (day - YEAR_DAYS, day - YEAR_DAYS + SEASON_DAYS);
+        // The horizon is at most 3650 days (the CLI's bound): no overflow in i64.
+        let season_start = i64::from(day) - i64::from(YEAR_DAYS);
+        let season_end = season_start + i64::from(horizon_days);
         let in_season = format!("day >= {season_start} AND day < {season_end}");
         let window_columns: Vec<String> = RECENT_WINDOWS
             .iter()
@@ -212,8 +214,8 @@ pub struct CustomerFeatures {
     pub spend_trend_90d: Vec<f64>,
     /// The same ratio for invoices.
     pub orders_trend_90d: Vec<f64>,
-    /// Distinct invoices in the calendar days of the coming 90-day horizon, one year
-    /// earlier.
+    /// Distinct invoices in the calendar days of the coming horizon (`--horizon-days`,
+    /// 90 unless set), one year earlier.
     pub orders_same_season_last_year: Vec<f64>,
     /// Share of the customer's spend made in those days (0 when nothing was spent).
     pub same_season_spend_share: Vec<f64>,

@@ -28,12 +28,12 @@ mod pushdown;
 
 #[cfg(feature = "cluster")]
 pub use ballista::BallistaSource;
-pub use engine::{AsOf, FeatureEngine, MonthRevenue};
+pub use engine::{FeatureEngine, MonthRevenue};
 pub use features::CustomerFeatures;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresSource;
-pub use rebuy_models::rfm::{self, SegmentMap, SegmentRule, quintile_scores};
-pub use rebuy_models::time_unit::TimeUnit;
+pub use rebuy_vocabulary::rfm::{self, SegmentMap, SegmentRule, quintile_scores};
+pub use rebuy_vocabulary::{AsOf, DEFAULT_HORIZON_DAYS, TimeUnit};
 
 /// Whether an `--input` names a database rather than a file (known to every build, so
 /// that one without the `postgres` feature can say so instead of looking for a file).
@@ -60,6 +60,20 @@ pub enum Error {
     /// The database refused the connection, the login, a statement, or its result.
     #[error("{0}")]
     Database(String),
+}
+
+impl rebuy_vocabulary::Categorized for Error {
+    /// What the database refused is the input's (URL, login, query); a data error is
+    /// as the data crate says; the engine's own failures are rebuy's.
+    fn category(&self) -> rebuy_vocabulary::Category {
+        match self {
+            Error::Database(_) => rebuy_vocabulary::Category::BadInput,
+            Error::Data(data) => rebuy_vocabulary::Categorized::category(data),
+            Error::Engine(_) | Error::Arrow(_) | Error::Invalid(_) => {
+                rebuy_vocabulary::Category::Internal
+            }
+        }
+    }
 }
 
 /// Result with the features crate's [`Error`].

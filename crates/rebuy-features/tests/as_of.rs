@@ -142,3 +142,29 @@ fn labels_look_at_the_horizon_only() {
             .contains("not after the first sale")
     );
 }
+
+#[test]
+fn the_seasonal_window_is_as_long_as_the_horizon() {
+    // Two customers buy on days 0, 20, 50 and 150 (one invoice a day each). At day 380
+    // the window starts at day 15 (one year earlier) and lasts the horizon.
+    let lines: Vec<Line> = [0, 20, 50, 150]
+        .into_iter()
+        .flat_map(|day| [(0, day, 1, 1, false), (1, day, 1, 1, false)])
+        .collect();
+    let start = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
+    let as_of = AsOf::from_date(start + chrono::Duration::days(380));
+    for (horizon_days, orders) in [(30, 1.0), (90, 2.0), (136, 3.0), (135, 2.0)] {
+        let features = engine_of(&lines)
+            .horizon_days(horizon_days)
+            .customer_features(as_of)
+            .unwrap();
+        assert_eq!(
+            features.orders_same_season_last_year,
+            vec![orders, orders],
+            "horizon {horizon_days}: days 15 to {} (day 150 is inside from 136 days on)",
+            14 + horizon_days
+        );
+        let share = orders / 4.0; // every line is the same sale
+        assert_eq!(features.same_season_spend_share, vec![share, share]);
+    }
+}

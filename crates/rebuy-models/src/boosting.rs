@@ -463,7 +463,10 @@ impl BoostedTrees {
 }
 
 impl Classifier for BoostedTrees {
-    const KIND: &'static str = "boosted_trees";
+    const KIND: &'static str = "gradient_boosting";
+    // Until session 9 the envelope said `boosted_trees` while metrics.json and the file
+    // name said `gradient_boosting`; run folders written then still load.
+    const FORMER_KINDS: &'static [&'static str] = &["boosted_trees"];
 
     fn predict_proba(&self, features: &Matrix) -> Result<Vec<f64>> {
         Ok(self
@@ -747,7 +750,14 @@ mod tests {
         let err = crate::forest::RandomForest::from_json(&json)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("boosted_trees"), "{err}");
+        assert!(err.contains("gradient_boosting"), "{err}");
+        let before_session_9 = json.replacen("gradient_boosting", "boosted_trees", 1);
+        assert!(before_session_9.contains("\"kind\":\"boosted_trees\""));
+        assert_eq!(BoostedTrees::from_json(&before_session_9).unwrap(), model);
+        assert!(matches!(
+            crate::classifier::AnyClassifier::from_json(&before_session_9),
+            Ok(crate::classifier::AnyClassifier::Boosted(_))
+        ));
     }
 
     #[test]

@@ -31,8 +31,12 @@ pub trait Fit {
 
 /// A fitted binary classifier of purchases.
 pub trait Classifier: Serialize + DeserializeOwned {
-    /// The `kind` written in the saved envelope, e.g. `"boosted_trees"`.
+    /// The model kind's one name: the `kind` of the saved envelope, and the model's
+    /// name in `metrics.json`, its file (`models/<KIND>.json`), the pages and the API.
     const KIND: &'static str;
+
+    /// Names this kind was saved under by earlier versions, still read.
+    const FORMER_KINDS: &'static [&'static str] = &[];
 
     /// `purchase_probability` for every row of `features`, whose columns must be the
     /// training features in the training order.
@@ -67,7 +71,7 @@ pub trait Classifier: Serialize + DeserializeOwned {
                 envelope.format_version, CLASSIFIER_FORMAT_VERSION
             )));
         }
-        if envelope.kind != Self::KIND {
+        if envelope.kind != Self::KIND && !Self::FORMER_KINDS.contains(&envelope.kind.as_str()) {
             return Err(Error::Format(format!(
                 "the file holds a `{}` model, not `{}`",
                 envelope.kind,
@@ -111,7 +115,9 @@ impl AnyClassifier {
         match envelope.kind.as_str() {
             LogisticRegression::KIND => LogisticRegression::from_json(json).map(Self::Logistic),
             RandomForest::KIND => RandomForest::from_json(json).map(Self::Forest),
-            BoostedTrees::KIND => BoostedTrees::from_json(json).map(Self::Boosted),
+            kind if kind == BoostedTrees::KIND || BoostedTrees::FORMER_KINDS.contains(&kind) => {
+                BoostedTrees::from_json(json).map(Self::Boosted)
+            }
             other => Err(Error::Format(format!("unknown model kind `{other}`"))),
         }
     }

@@ -19,11 +19,9 @@ pub mod logistic;
 pub mod matrix;
 pub mod metrics;
 pub mod monotone;
-pub mod rfm;
 pub mod scale;
 pub mod scoring;
 pub mod segment;
-pub mod time_unit;
 pub mod tree;
 
 pub use error::{Error, Result};

@@ -40,6 +40,23 @@ pub enum ServerError {
 }
 
 /// The body of every 4xx answer of the API.
+impl rebuy_vocabulary::Categorized for ServerError {
+    /// The run folder, the users file, the certificates and the address are the
+    /// user's; failing to listen or to serve is the machine's.
+    fn category(&self) -> rebuy_vocabulary::Category {
+        use rebuy_vocabulary::Category::{BadInput, Internal};
+        match self {
+            ServerError::NotARunFolder(_)
+            | ServerError::Read { .. }
+            | ServerError::Invalid { .. }
+            | ServerError::PublicWithoutLogin(_)
+            | ServerError::Tls { .. }
+            | ServerError::Users(_) => BadInput,
+            ServerError::Listen { .. } | ServerError::Serve(_) => Internal,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, in a sentence.

@@ -5,19 +5,16 @@ use crate::comparison::Comparison;
 use crate::customers::Customers;
 use crate::money::Money;
 use chrono::NaiveDate;
-use rebuy_models::rfm::{self, SegmentMap};
 use rebuy_models::scoring::{
     Answering, ClusterModel, LifetimeModel, ModelFile, Population, RFM_FIELDS, RFM_ONLY,
     RfmReference, Scorer,
 };
+use rebuy_vocabulary::rfm::{self, SegmentMap};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Purchase window of the run when the manifest does not state one (days).
-const DEFAULT_HORIZON_DAYS: u32 = 90;
 
 /// What `manifest.json` says about the run (fields the server shows).
 #[derive(Debug, Default, Deserialize)]
@@ -593,7 +590,9 @@ fn sales_column(customers: &Customers) -> &'static str {
 }
 
 fn overview(manifest: &Manifest, customers: &Customers) -> Overview {
-    let horizon_days = manifest.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
+    let horizon_days = manifest
+        .horizon_days
+        .unwrap_or(rebuy_vocabulary::DEFAULT_HORIZON_DAYS);
     let recency = customers.required("recency_days");
     let frequency = customers.required("frequency");
     let tenure = customers.column("tenure_days");

@@ -292,7 +292,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub as_of: Option<chrono::NaiveDate>,
     /// Prediction horizon in days of the purchase models (1 to 3650)
-    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    #[arg(long, default_value_t = rebuy_features::DEFAULT_HORIZON_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub horizon_days: u32,
     /// Seed of every random choice
     #[arg(long, default_value_t = 42)]

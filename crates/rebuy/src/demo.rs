@@ -102,7 +102,7 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
         engine: None,
         out: dir.join("run"),
         as_of: None,
-        horizon_days: 90,
+        horizon_days: rebuy_features::DEFAULT_HORIZON_DAYS,
         seed,
         evaluation: crate::purchase::Evaluation::OutOfTime,
         max_model_customers: crate::purchase::DEFAULT_MAX_MODEL_CUSTOMERS,

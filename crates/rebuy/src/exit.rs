@@ -2,6 +2,7 @@
 //! internal failure: 0 success, 2 bad command line (clap), 65 bad input data or
 //! files, 70 internal failure, 75 another run is writing the same run folder.
 
+use rebuy_vocabulary::{Categorized, Category};
 use std::process::ExitCode;
 
 /// The input (files, options, data) is at fault, not rebuy.
@@ -17,43 +18,39 @@ pub const OUTPUT_LOCKED: u8 = 75;
 #[error("{0}")]
 pub struct InputError(pub String);
 
+impl Categorized for InputError {
+    fn category(&self) -> Category {
+        Category::BadInput
+    }
+}
+
 /// Another process is writing the same run folder.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct OutputLocked(pub String);
 
+/// The category of one cause of a failure, when its crate gives one. anyhow hands out
+/// each cause as a plain error, so every error type that knows its category is named
+/// once here; which of its variants are bad input is the crate's decision.
+fn category_of(cause: &(dyn std::error::Error + 'static)) -> Option<Category> {
+    macro_rules! first_of {
+        ($($error:ty),+) => {
+            None $(.or_else(|| cause.downcast_ref::<$error>().map(Categorized::category)))+
+        };
+    }
+    first_of!(
+        InputError,
+        rebuy_data::Error,
+        rebuy_data::generate::GenerateError,
+        rebuy_features::Error,
+        rebuy_server::ServerError
+    )
+}
+
 pub fn report(error: &anyhow::Error) -> ExitCode {
-    let bad_input = error.chain().any(|cause| {
-        cause.downcast_ref::<InputError>().is_some()
-            || cause.downcast_ref::<rebuy_data::Error>().is_some_and(|e| {
-                !matches!(
-                    e,
-                    rebuy_data::Error::Io { .. } | rebuy_data::Error::Write { .. }
-                )
-            })
-            || cause
-                .downcast_ref::<rebuy_data::generate::GenerateError>()
-                .is_some()
-            || cause
-                .downcast_ref::<rebuy_features::Error>()
-                .is_some_and(|e| matches!(e, rebuy_features::Error::Database(_)))
-            || cause
-                .downcast_ref::<rebuy_server::ServerError>()
-                .is_some_and(|e| {
-                    use rebuy_server::ServerError::{
-                        Invalid, NotARunFolder, PublicWithoutLogin, Read, Tls, Users,
-                    };
-                    matches!(
-                        e,
-                        NotARunFolder(_)
-                            | Read { .. }
-                            | Invalid { .. }
-                            | PublicWithoutLogin(_)
-                            | Tls { .. }
-                            | Users(_)
-                    )
-                })
-    });
+    let bad_input = error
+        .chain()
+        .any(|cause| category_of(cause) == Some(Category::BadInput));
     let mut message = format!("error: {error}");
     for cause in error.chain().skip(1) {
         let text = cause.to_string();
@@ -70,4 +67,45 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
         (false, true) => BAD_INPUT,
         (false, false) => INTERNAL,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_status_comes_from_the_category_of_any_cause() {
+        let file = || std::path::PathBuf::from("/data/x.csv");
+        let cases = [
+            (anyhow::Error::from(InputError("bad".into())), BAD_INPUT),
+            (
+                anyhow::Error::from(rebuy_data::Error::io(file(), std::io::Error::other("disk")))
+                    .context("reading the inputs"),
+                INTERNAL,
+            ),
+            (
+                anyhow::Error::from(rebuy_features::Error::Data(rebuy_data::Error::Empty {
+                    path: file(),
+                }))
+                .context("customer features"),
+                BAD_INPUT,
+            ),
+            (
+                anyhow::Error::from(rebuy_features::Error::Database("refused".into())),
+                BAD_INPUT,
+            ),
+            (
+                anyhow::Error::from(rebuy_features::Error::Invalid("no sale".into())),
+                INTERNAL,
+            ),
+            (anyhow::anyhow!("a plain failure"), INTERNAL),
+            (
+                anyhow::Error::from(OutputLocked("busy".into())),
+                OUTPUT_LOCKED,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(report(&error), ExitCode::from(status), "{error:#}");
+        }
+    }
 }

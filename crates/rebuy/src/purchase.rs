@@ -12,11 +12,11 @@ use crate::run_folder::RunFolder;
 use crate::sample::{Sample, splitmix64};
 use anyhow::{Context, Result};
 use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
-use rebuy_models::boosting::BoostedTreesParams;
+use rebuy_models::boosting::{BoostedTrees, BoostedTreesParams};
 use rebuy_models::calibration::PlattScaling;
-use rebuy_models::classifier::{AnyClassifier, Fit};
-use rebuy_models::forest::RandomForestParams;
-use rebuy_models::logistic::LogisticRegressionParams;
+use rebuy_models::classifier::{AnyClassifier, Classifier, Fit};
+use rebuy_models::forest::{RandomForest, RandomForestParams};
+use rebuy_models::logistic::{LogisticRegression, LogisticRegressionParams};
 use rebuy_models::matrix::Matrix;
 use rebuy_models::metrics::{self, ClassifierMetrics, Confusion};
 use rebuy_models::monotone::{Monotone, MonotoneConstraints};
@@ -58,9 +58,9 @@ pub enum Evaluation {
     Random,
 }
 
-/// Why the purchase models were not fitted, in words the user can act on.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
+/// Why the purchase models were not fitted, in words the user can act on: an outcome of
+/// the stage (metrics.json says it, the run goes on), not an error.
+#[derive(Debug)]
 struct Skip(String);
 
 /// The purchase stage of a run.
@@ -147,16 +147,31 @@ pub fn purchase_stage(
     settings: PurchaseSettings,
     folder: &RunFolder,
 ) -> Result<Purchase> {
-    match fit_and_score(engine, scored, settings, folder) {
-        Ok(purchase) => Ok(purchase),
-        Err(error) => match error.downcast::<Skip>() {
-            Ok(Skip(reason)) => {
-                folder.write_json("metrics.json", &serde_json::json!({ "skipped": reason }))?;
-                Ok(Purchase::Skipped(reason))
-            }
-            Err(error) => Err(error),
-        },
-    }
+    let sample = Sample::new(settings.max_customers, scored.len(), settings.seed);
+    let windows = match Windows::of(engine, scored, settings, sample)? {
+        Ok(windows) => windows,
+        Err(Skip(reason)) => {
+            folder.write_json("metrics.json", &serde_json::json!({ "skipped": reason }))?;
+            return Ok(Purchase::Skipped(reason));
+        }
+    };
+    let candidates = Candidates::evaluate(&windows, settings, scored.btyd_time_unit, folder)?;
+    let training_window = windows.training_window(settings.horizon_days);
+    let probability = refit_and_save(
+        &windows,
+        &candidates,
+        &training_window,
+        settings,
+        scored,
+        folder,
+    )?;
+    let file = metrics_file(windows, candidates, training_window, settings, sample);
+    folder.write_json("metrics.json", &file)?;
+    print_table(&file);
+    Ok(Purchase::Scored {
+        probability,
+        thresholds: settings.churn_risk_thresholds,
+    })
 }
 
 /// Customers of one window: features at `as_of` and whether (and on how many days)
@@ -167,20 +182,25 @@ struct Window {
 }
 
 impl Window {
-    fn at(engine: &FeatureEngine, as_of: AsOf, horizon_days: u32, sample: Sample) -> Result<Self> {
+    /// The window at `as_of`, or why there is none (no history before it).
+    fn at(
+        engine: &FeatureEngine,
+        as_of: AsOf,
+        horizon_days: u32,
+        sample: Sample,
+    ) -> Result<Result<Self, Skip>> {
         if as_of.day() <= engine.first_sale().day() {
-            return Err(Skip(format!(
+            return Ok(Err(Skip(format!(
                 "the purchase models need customers with history before {as_of} and \
                  {horizon_days} days after it, but the sales run from {} to {}: choose a \
                  shorter --horizon-days",
                 engine.first_sale(),
                 engine.last_sale()
-            ))
-            .into());
+            ))));
         }
         let features = engine.customer_features_of(as_of, |id| sample.keeps(id))?;
         let purchase_days = engine.purchase_days(&features.customer_id, as_of, horizon_days)?;
-        Ok(Window {
+        Ok(Ok(Window {
             as_of,
             part: Part {
                 features: model_matrix(&features.columns())?,
@@ -188,10 +208,11 @@ impl Window {
                 purchase_days: purchase_days.into_iter().map(f64::from).collect(),
                 recency_days: features.recency_days,
             },
-        })
+        }))
     }
 
-    fn check_trainable(&self, horizon_days: u32) -> Result<()> {
+    /// Whether the window has enough buyers and non-buyers to fit a model on.
+    fn check_trainable(&self, horizon_days: u32) -> Result<(), Skip> {
         let buyers = self.part.labels.iter().filter(|&&b| b).count();
         let others = self.part.labels.len() - buyers;
         let advice = "choose an earlier --as-of or a shorter --horizon-days";
@@ -199,16 +220,14 @@ impl Window {
             return Err(Skip(format!(
                 "no customer bought in the {horizon_days} days from {} on: {advice}",
                 self.as_of
-            ))
-            .into());
+            )));
         }
         if others == 0 {
             return Err(Skip(format!(
                 "every customer bought in the {horizon_days} days from {} on, so there is \
                  nothing to tell apart: {advice}",
                 self.as_of
-            ))
-            .into());
+            )));
         }
         if buyers < MIN_PER_CLASS || others < MIN_PER_CLASS {
             return Err(Skip(format!(
@@ -216,8 +235,7 @@ impl Window {
                  the next {horizon_days} days; the models need at least {MIN_PER_CLASS} of \
                  each: use more data, {advice}",
                 self.as_of
-            ))
-            .into());
+            )));
         }
         Ok(())
     }
@@ -289,8 +307,13 @@ fn stratified_split(labels: &[bool], share: f64, seed: u64) -> (Vec<usize>, Vec<
     (kept, held_out)
 }
 
-/// The classifiers compared, by their name in `metrics.json`.
-const MODELS: [&str; 3] = ["logistic_regression", "random_forest", "gradient_boosting"];
+/// The classifiers compared, by their one name (metrics.json, the model files, the
+/// saved envelope's `kind`).
+const MODELS: [&str; 3] = [
+    LogisticRegression::KIND,
+    RandomForest::KIND,
+    BoostedTrees::KIND,
+];
 
 /// The probability never rises with recency, all else equal: a customer who has been
 /// silent longer is never more likely to buy. Frequency is left free: a frequent buyer
@@ -321,13 +344,13 @@ fn fit_model(
 ) -> Result<AnyClassifier> {
     let (features, labels) = (&train.features, train.labels.as_slice());
     Ok(match name {
-        "logistic_regression" => AnyClassifier::Logistic(
+        LogisticRegression::KIND => AnyClassifier::Logistic(
             LogisticRegressionParams::default()
                 .monotone_constraints(monotone_constraints())
                 .validate()?
                 .fit(features, labels)?,
         ),
-        "random_forest" => AnyClassifier::Forest(
+        RandomForest::KIND => AnyClassifier::Forest(
             RandomForestParams::default()
                 .min_samples_leaf(FOREST_MIN_SAMPLES_LEAF)
                 .max_depth(Some(FOREST_MAX_DEPTH))
@@ -737,147 +760,243 @@ fn training_ranges(features: &Matrix) -> BTreeMap<String, FeatureRange> {
         .collect()
 }
 
-fn fit_and_score(
-    engine: &FeatureEngine,
-    scored: &CustomerFeatures,
-    settings: PurchaseSettings,
-    folder: &RunFolder,
-) -> Result<Purchase> {
-    let PurchaseSettings {
-        horizon_days,
-        evaluation,
-        seed,
-        churn_risk_thresholds: thresholds,
-        ..
-    } = settings;
-    let sample = Sample::new(settings.max_customers, scored.len(), seed);
-    let horizon = i32::try_from(horizon_days).unwrap_or(i32::MAX);
-    let scored_as_of = scored.as_of.unwrap_or_else(|| engine.default_as_of());
-    // The latest as-of whose labels are complete: the horizon ends on the last sale day.
-    let complete = engine.default_as_of().plus_days(-horizon);
-    let test_as_of = if scored_as_of.day() <= complete.day() {
-        scored_as_of
-    } else {
-        complete
-    };
-    let latest = Window::at(engine, test_as_of, horizon_days, sample)?;
-    // The customer tables are the largest objects of a run with many customers: the
-    // windows are moved or borrowed, never copied whole.
-    let (train_as_of, train, held_out) = match evaluation {
-        Evaluation::OutOfTime => {
-            let window = Window::at(engine, test_as_of.plus_days(-horizon), horizon_days, sample)?;
-            window.check_trainable(horizon_days)?;
-            (window.as_of, window.part, None)
+/// The customers the models are fitted, calibrated and tested on.
+struct Windows {
+    /// The most recent window whose labels are complete: the test customers out of time
+    /// (random: split 80/20), and the final refit's.
+    latest: Window,
+    /// The as-of date of the customers the candidates are fitted on.
+    train_as_of: AsOf,
+    /// What the candidates are fitted on, and the validation slice held out of it
+    /// (early stopping, calibration, the choice of model).
+    fit: Part,
+    validation: Part,
+    /// Random evaluation: the 20 % of `latest` held out for the test.
+    held_out: Option<Part>,
+    /// The as-of date of the customers scored with the final model.
+    scored_as_of: AsOf,
+}
+
+impl Windows {
+    /// The windows of an evaluation, or why the data cannot train or test a model.
+    fn of(
+        engine: &FeatureEngine,
+        scored: &CustomerFeatures,
+        settings: PurchaseSettings,
+        sample: Sample,
+    ) -> Result<Result<Self, Skip>> {
+        let PurchaseSettings {
+            horizon_days,
+            evaluation,
+            seed,
+            ..
+        } = settings;
+        let horizon = i32::try_from(horizon_days).unwrap_or(i32::MAX);
+        let scored_as_of = scored.as_of.unwrap_or_else(|| engine.default_as_of());
+        // The latest as-of whose labels are complete: the horizon ends on the last sale day.
+        let complete = engine.default_as_of().plus_days(-horizon);
+        let test_as_of = if scored_as_of.day() <= complete.day() {
+            scored_as_of
+        } else {
+            complete
+        };
+        let latest = match Window::at(engine, test_as_of, horizon_days, sample)? {
+            Ok(window) => window,
+            Err(skip) => return Ok(Err(skip)),
+        };
+        // The customer tables are the largest objects of a run with many customers: the
+        // windows are moved or borrowed, never copied whole.
+        let (train_as_of, train, held_out) = match evaluation {
+            Evaluation::OutOfTime => {
+                let as_of = test_as_of.plus_days(-horizon);
+                let window = match Window::at(engine, as_of, horizon_days, sample)? {
+                    Ok(window) => window,
+                    Err(skip) => return Ok(Err(skip)),
+                };
+                if let Err(skip) = window.check_trainable(horizon_days) {
+                    return Ok(Err(skip));
+                }
+                (window.as_of, window.part, None)
+            }
+            Evaluation::Random => {
+                if let Err(skip) = latest.check_trainable(horizon_days) {
+                    return Ok(Err(skip));
+                }
+                let (kept, held_out) = stratified_split(&latest.part.labels, HOLD_OUT, seed);
+                (
+                    test_as_of,
+                    latest.part.select(&kept)?,
+                    Some(latest.part.select(&held_out)?),
+                )
+            }
+        };
+        let test = held_out.as_ref().unwrap_or(&latest.part);
+        if !test.labels.iter().any(|&b| b) || test.labels.iter().all(|&b| b) {
+            return Ok(Err(Skip(format!(
+                "the test customers at {test_as_of} are all buyers or all non-buyers in the \
+                 next {horizon_days} days, so no model can be tested: choose an earlier --as-of"
+            ))));
         }
-        Evaluation::Random => {
-            latest.check_trainable(horizon_days)?;
-            let (kept, held_out) = stratified_split(&latest.part.labels, HOLD_OUT, seed);
-            (
-                test_as_of,
-                latest.part.select(&kept)?,
-                Some(latest.part.select(&held_out)?),
-            )
+        // The final models are refitted on every customer of the latest window.
+        if let Err(skip) = latest.check_trainable(horizon_days) {
+            return Ok(Err(skip));
         }
-    };
-    let test = held_out.as_ref().unwrap_or(&latest.part);
-    if !test.labels.iter().any(|&b| b) || test.labels.iter().all(|&b| b) {
-        return Err(Skip(format!(
-            "the test customers at {test_as_of} are all buyers or all non-buyers in the next \
-             {horizon_days} days, so no model can be tested: choose an earlier --as-of"
-        ))
-        .into());
+        let (fit_rows, valid_rows) = stratified_split(&train.labels, HOLD_OUT, seed);
+        Ok(Ok(Windows {
+            fit: train.select(&fit_rows)?,
+            validation: train.select(&valid_rows)?,
+            latest,
+            train_as_of,
+            held_out,
+            scored_as_of,
+        }))
     }
-    let (fit_rows, valid_rows) = stratified_split(&train.labels, HOLD_OUT, seed);
-    let fit_part = train.select(&fit_rows)?;
-    let valid_part = train.select(&valid_rows)?;
-    drop(train);
 
-    // Every feature: each kind is a candidate of its own.
-    let full: Vec<Evaluated> = MODELS
-        .iter()
-        .map(|kind| evaluate(kind, kind, [&fit_part, &valid_part, test], seed))
-        .collect::<Result<_>>()?;
-    let chosen = best(&full);
-    // Recency, frequency and monetary alone: the best kind answers as `rfm_only`.
-    let rfm_fit = fit_part.only_features(&RFM_FIELDS)?;
-    let rfm_valid = valid_part.only_features(&RFM_FIELDS)?;
-    let rfm_test = test.only_features(&RFM_FIELDS)?;
-    let mut rfm: Vec<Evaluated> = MODELS
-        .iter()
-        .map(|kind| evaluate(RFM_ONLY, kind, [&rfm_fit, &rfm_valid, &rfm_test], seed))
-        .collect::<Result<_>>()?;
-    let rfm_candidates: Vec<Candidate> = rfm
-        .iter()
-        .map(|c| Candidate {
-            kind: c.report.kind.clone(),
-            validation_roc_auc: c.report.validation_roc_auc,
+    /// The test customers: the held-out 20 % (random) or the latest window (out of time).
+    fn test(&self) -> &Part {
+        self.held_out.as_ref().unwrap_or(&self.latest.part)
+    }
+
+    /// The customers of the final refit, as the model files describe them.
+    fn training_window(&self, horizon_days: u32) -> TrainingWindow {
+        let labels = &self.latest.part.labels;
+        TrainingWindow {
+            as_of: self.latest.as_of.to_string(),
+            horizon_days,
+            customers: labels.len(),
+            buyers: labels.iter().filter(|&&b| b).count(),
+        }
+    }
+}
+
+/// Every model compared: each kind on every feature and on R/F/M alone, BG/NBD and the
+/// recency baseline.
+struct Candidates {
+    /// Each kind of [`MODELS`] on every feature, in that order.
+    full: Vec<Evaluated>,
+    /// The index in `full` of the best validation ROC-AUC: the model that answers.
+    chosen: usize,
+    /// The best kind on recency, frequency and monetary alone (`rfm_only`), with the
+    /// validation ROC-AUC of every kind tried.
+    rfm_only: Evaluated,
+    rfm_candidates: Vec<Candidate>,
+    bg_nbd: Option<ModelReport>,
+    baseline: ModelReport,
+    churn_risk_bands: RiskBands,
+}
+
+impl Candidates {
+    /// Fits every candidate on the fitting part, calibrates it on the validation slice
+    /// and tests it; BG/NBD's pictures go to `folder`.
+    fn evaluate(
+        windows: &Windows,
+        settings: PurchaseSettings,
+        unit: TimeUnit,
+        folder: &RunFolder,
+    ) -> Result<Self> {
+        let (fit, valid, test) = (&windows.fit, &windows.validation, windows.test());
+        let seed = settings.seed;
+        // Every feature: each kind is a candidate of its own.
+        let full: Vec<Evaluated> = MODELS
+            .iter()
+            .map(|kind| evaluate(kind, kind, [fit, valid, test], seed))
+            .collect::<Result<_>>()?;
+        let chosen = best(&full);
+        // Recency, frequency and monetary alone: the best kind answers as `rfm_only`.
+        let rfm_fit = fit.only_features(&RFM_FIELDS)?;
+        let rfm_valid = valid.only_features(&RFM_FIELDS)?;
+        let rfm_test = test.only_features(&RFM_FIELDS)?;
+        let mut rfm: Vec<Evaluated> = MODELS
+            .iter()
+            .map(|kind| evaluate(RFM_ONLY, kind, [&rfm_fit, &rfm_valid, &rfm_test], seed))
+            .collect::<Result<_>>()?;
+        let rfm_candidates: Vec<Candidate> = rfm
+            .iter()
+            .map(|c| Candidate {
+                kind: c.report.kind.clone(),
+                validation_roc_auc: c.report.validation_roc_auc,
+            })
+            .collect();
+        let rfm_only = rfm.swap_remove(best(&rfm));
+        let churn_risk_bands = RiskBands::new(
+            settings.churn_risk_thresholds,
+            &test.labels,
+            &full[chosen].test_probability,
+        )?;
+        let mut baseline = ModelReport::new(
+            BASELINE,
+            &["recency_days".to_string()],
+            metrics::roc_auc(&valid.labels, &baseline_scores(&valid.recency_days))?,
+            metrics::evaluate(&test.labels, &baseline_scores(&test.recency_days))?,
+            [0.0, 0.0],
+        );
+        baseline.feature_importance = vec![FeatureImportance {
+            feature: "recency_days".to_string(),
+            importance: 1.0,
+        }];
+        let bg_nbd = BgNbdSetting {
+            horizon_days: settings.horizon_days,
+            unit,
+            train_as_of: windows.train_as_of,
+            test_as_of: windows.latest.as_of,
+        };
+        let bg_nbd = bg_nbd_report(fit, valid, test, &bg_nbd, folder)?;
+        Ok(Candidates {
+            full,
+            chosen,
+            rfm_only,
+            rfm_candidates,
+            bg_nbd,
+            baseline,
+            churn_risk_bands,
         })
-        .collect();
-    let rfm_chosen = rfm.swap_remove(best(&rfm));
-    let churn_risk_bands =
-        RiskBands::new(thresholds, &test.labels, &full[chosen].test_probability)?;
+    }
+}
 
-    let mut baseline = ModelReport::new(
-        BASELINE,
-        &["recency_days".to_string()],
-        metrics::roc_auc(
-            &valid_part.labels,
-            &baseline_scores(&valid_part.recency_days),
-        )?,
-        metrics::evaluate(&test.labels, &baseline_scores(&test.recency_days))?,
-        [0.0, 0.0],
-    );
-    baseline.feature_importance = vec![FeatureImportance {
-        feature: "recency_days".to_string(),
-        importance: 1.0,
-    }];
-    let bg_nbd = BgNbdSetting {
-        horizon_days,
-        unit: scored.btyd_time_unit,
-        train_as_of,
-        test_as_of,
-    };
-    let bg_nbd_report = bg_nbd_report(&fit_part, &valid_part, test, &bg_nbd, folder)?;
-
-    // The final models: refit on every customer of the most recent complete window,
-    // with the calibration learnt on the validation slice.
-    latest.check_trainable(horizon_days)?;
-    let final_part = &latest.part;
-    let training_window = TrainingWindow {
-        as_of: latest.as_of.to_string(),
-        horizon_days,
-        customers: final_part.labels.len(),
-        buyers: final_part.labels.iter().filter(|&&b| b).count(),
-    };
+/// The final models: each kind refitted on every customer of the latest window (with
+/// the stopping point and calibration its candidate learnt) and saved, the R/F/M-only
+/// model too; returns the chosen model's calibrated probabilities of `scored`.
+fn refit_and_save(
+    windows: &Windows,
+    candidates: &Candidates,
+    training_window: &TrainingWindow,
+    settings: PurchaseSettings,
+    scored: &CustomerFeatures,
+    folder: &RunFolder,
+) -> Result<Vec<f64>> {
+    let (seed, thresholds) = (settings.seed, settings.churn_risk_thresholds);
+    let final_part = &windows.latest.part;
     std::fs::create_dir_all(folder.path("models"))?;
     // Every saved model is fitted on these customers: their spans are found once.
     let ranges = training_ranges(&final_part.features);
     let mut probability = Vec::new();
-    for (i, (name, evaluated)) in MODELS.iter().zip(&full).enumerate() {
+    for (i, (name, evaluated)) in MODELS.iter().zip(&candidates.full).enumerate() {
+        let chosen = i == candidates.chosen;
         let model = fit_model(name, final_part, None, evaluated.boosting_rounds, seed)?;
         save_model(
             folder,
             &model,
             Saved {
                 name,
-                chosen: i == chosen,
+                chosen,
                 report: &evaluated.report,
                 platt: evaluated.platt,
                 thresholds,
-                window: &training_window,
+                window: training_window,
                 ranges: &ranges,
             },
         )?;
-        if i == chosen {
+        if chosen {
             probability = score_in_chunks(&model, evaluated.platt.as_ref(), scored)?;
         }
     }
+    let rfm_only = &candidates.rfm_only;
     let rfm_final = final_part.only_features(&RFM_FIELDS)?;
     let model = fit_model(
-        &rfm_chosen.report.kind,
+        &rfm_only.report.kind,
         &rfm_final,
         None,
-        rfm_chosen.boosting_rounds,
+        rfm_only.boosting_rounds,
         seed,
     )?;
     save_model(
@@ -886,29 +1005,39 @@ fn fit_and_score(
         Saved {
             name: RFM_ONLY,
             chosen: false,
-            report: &rfm_chosen.report,
-            platt: rfm_chosen.platt,
+            report: &rfm_only.report,
+            platt: rfm_only.platt,
             thresholds,
-            window: &training_window,
+            window: training_window,
             ranges: &ranges,
         },
     )?;
+    Ok(probability)
+}
 
-    let chosen_name = MODELS[chosen].to_string();
-    let mut reports: Vec<ModelReport> = full.into_iter().map(|e| e.report).collect();
-    let mut rfm_report = rfm_chosen.report;
-    rfm_report.candidates = rfm_candidates;
-    reports.push(rfm_report);
-    reports.extend(bg_nbd_report);
-    reports.push(baseline);
+/// metrics.json: how the models were compared, every model's report, the choice.
+fn metrics_file(
+    windows: Windows,
+    candidates: Candidates,
+    training_window: TrainingWindow,
+    settings: PurchaseSettings,
+    sample: Sample,
+) -> MetricsFile {
+    let test = windows.test();
     let positives = test.labels.iter().filter(|&&b| b).count();
-    let file = MetricsFile {
-        as_of: test_as_of.to_string(),
-        horizon_days,
-        evaluation,
-        train_as_of: train_as_of.to_string(),
-        n_train: fit_part.labels.len(),
-        n_validation: valid_part.labels.len(),
+    let mut reports: Vec<ModelReport> = candidates.full.into_iter().map(|e| e.report).collect();
+    let mut rfm_report = candidates.rfm_only.report;
+    rfm_report.candidates = candidates.rfm_candidates;
+    reports.push(rfm_report);
+    reports.extend(candidates.bg_nbd);
+    reports.push(candidates.baseline);
+    MetricsFile {
+        as_of: windows.latest.as_of.to_string(),
+        horizon_days: settings.horizon_days,
+        evaluation: settings.evaluation,
+        train_as_of: windows.train_as_of.to_string(),
+        n_train: windows.fit.labels.len(),
+        n_validation: windows.validation.labels.len(),
         n_test: test.labels.len(),
         positive_rate: positives as f64 / test.labels.len() as f64,
         baseline: "score = -recency_days (as 1 / (1 + recency_days), a probability-shaped \
@@ -922,17 +1051,11 @@ fn fit_and_score(
         model_customer_share: sample.share,
         max_model_customers: settings.max_customers,
         models: reports,
-        chosen: chosen_name,
-        churn_risk_bands,
+        chosen: MODELS[candidates.chosen].to_string(),
+        churn_risk_bands: candidates.churn_risk_bands,
         final_model: training_window,
-        scored_as_of: scored_as_of.to_string(),
-    };
-    folder.write_json("metrics.json", &file)?;
-    print_table(&file);
-    Ok(Purchase::Scored {
-        probability,
-        thresholds,
-    })
+        scored_as_of: windows.scored_as_of.to_string(),
+    }
 }
 
 /// What the models do with features a caller does not give.

@@ -297,7 +297,8 @@ fn write_tables(
             FeatureEngine::new(transactions.into_line_table(BATCH_ROWS, 2)?)?
         }
     }
-    .btyd_time_unit(args.time_unit);
+    .btyd_time_unit(args.time_unit)
+    .horizon_days(args.horizon_days);
     let as_of = match args.as_of {
         Some(date) => AsOf::from_date(date),
         None => engine.default_as_of(),

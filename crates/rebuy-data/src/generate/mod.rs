@@ -115,6 +115,13 @@ pub enum GenerateError {
     UnknownExtension { path: PathBuf },
 }
 
+impl rebuy_vocabulary::Categorized for GenerateError {
+    /// The settings and the output path are the user's.
+    fn category(&self) -> rebuy_vocabulary::Category {
+        rebuy_vocabulary::Category::BadInput
+    }
+}
+
 /// First customer id, as in the real file (12346..18287).
 const FIRST_CUSTOMER_ID: i64 = 12346;
 /// First invoice number, as in the real file; numbers pass six digits after
