@@ -2,6 +2,9 @@
 //! spreadsheets with several sheets, Parquet with pandas' types; and every bad input
 //! gives an error that says where and what, never a panic.
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 use arrow::array::{
     ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray,
 };

@@ -1,6 +1,9 @@
 //! The features API cannot see past its as-of date, and labels look only at the
 //! horizon after it.
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use rebuy_data::{ReadOptions, read_transactions};

@@ -8,6 +8,9 @@
 //! go through rebuy's reader and cleaning rules as an Online Retail II file, where those
 //! eight lines are not sales (`price_not_positive`) and everyone else is unchanged.
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, UInt32Array,

@@ -1,6 +1,9 @@
 //! End-to-end: the real binary on files, checked against numbers computed outside
 //! rebuy (pandas, docs/reference/data/fixture_reference.py).
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -3,6 +3,9 @@
 //! The tests exist only in such a build: `.ci/run` runs them with
 //! `cargo test --release -p rebuy --test lean` (scripts/test builds every feature).
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 #[cfg(any(not(feature = "postgres"), not(feature = "cluster")))]
 fn refusal(args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();

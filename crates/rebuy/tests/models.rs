@@ -1,6 +1,9 @@
 //! End-to-end: purchase models in `rebuy run`, `rebuy predict` and `rebuy score` on
 //! generated data.
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 use rebuy_models::classifier::AnyClassifier;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -3,6 +3,9 @@
 //! PostgreSQL server started by the test (docs/scaling.md). Built with the `postgres`
 //! feature (scripts/test builds every feature).
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 // Each test binary uses a part of the shared helpers.
 #[allow(dead_code)]
 mod common;

@@ -3,6 +3,9 @@
 //! private and swept by the next run (never a live process's), and a second run into
 //! the same folder fails at once with its own exit status.
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 // Each test binary uses a part of the shared helpers.
 #[allow(dead_code)]
 mod common;

@@ -3,6 +3,9 @@
 //! convert` to Parquet, and a run spilled to disk. The PostgreSQL source's are in
 //! postgres.rs, the Ballista cluster's in ballista.rs.
 
+// The helpers of a test crate unwrap too: a value that is not there fails the test.
+#![allow(clippy::unwrap_used)]
+
 // Each test binary uses a part of the shared helpers.
 #[allow(dead_code)]
 mod common;
