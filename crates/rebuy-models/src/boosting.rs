@@ -25,7 +25,8 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::classifier::{self, Classifier, Fit, require, setters};
+use crate::builder::setters;
+use crate::classifier::{self, Classifier, Fit, require};
 use crate::matrix::Matrix;
 use crate::monotone::{Monotone, MonotoneConstraints};
 use crate::tree::bins::{BinCuts, BinnedMatrix};

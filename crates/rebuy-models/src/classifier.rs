@@ -269,20 +269,6 @@ pub(crate) fn normalised(importance: &[f64]) -> Vec<f64> {
     }
 }
 
-/// Builder setters `fn name(mut self, value) -> Self` for parameter structs.
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, $name: $ty) -> Self {
-                self.$name = $name;
-                self
-            }
-        )*
-    };
-}
-pub(crate) use setters;
-
 /// [`Error::InvalidParameter`] unless `ok`.
 pub(crate) fn require(ok: bool, name: &'static str, reason: &str) -> Result<()> {
     if ok {

@@ -12,7 +12,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::classifier::{self, Classifier, Fit, require, setters};
+use crate::builder::setters;
+use crate::classifier::{self, Classifier, Fit, require};
 use crate::matrix::Matrix;
 use crate::monotone::{Monotone, MonotoneConstraints};
 use crate::tree::Tree;

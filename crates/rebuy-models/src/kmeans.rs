@@ -36,6 +36,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::builder::setters;
 use crate::matrix::Matrix;
 use crate::{Error, Result};
 
@@ -71,34 +72,17 @@ impl KMeansParams {
         }
     }
 
-    /// The number of clusters.
-    pub fn n_clusters(mut self, n_clusters: usize) -> Self {
-        self.n_clusters = n_clusters;
-        self
-    }
-
-    /// Number of k-means++ restarts; the run with the lowest inertia is kept (default 10).
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.n_init = n_init;
-        self
-    }
-
-    /// Maximum Lloyd iterations per restart (default 300).
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
-    }
-
-    /// Relative tolerance on the squared centre shift (default 1e-4).
-    pub fn tolerance(mut self, tolerance: f64) -> Self {
-        self.tolerance = tolerance;
-        self
-    }
-
-    /// Seed of every random choice (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
+    setters! {
+        /// The number of clusters.
+        n_clusters: usize,
+        /// Number of k-means++ restarts; the run with the lowest inertia is kept (default 10).
+        n_init: usize,
+        /// Maximum Lloyd iterations per restart (default 300).
+        max_iter: usize,
+        /// Relative tolerance on the squared centre shift (default 1e-4).
+        tolerance: f64,
+        /// Seed of every random choice (default 0).
+        seed: u64,
     }
 
     /// Checks the settings.

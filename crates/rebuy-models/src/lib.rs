@@ -10,6 +10,7 @@
 
 pub mod boosting;
 pub mod btyd;
+mod builder;
 pub mod calibration;
 pub mod classifier;
 pub mod error;

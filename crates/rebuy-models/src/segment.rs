@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::builder::setters;
 use crate::kmeans::{KMeans, KMeansParams, count_distinct_rows};
 use crate::matrix::Matrix;
 use crate::{Error, Result};
@@ -84,30 +85,17 @@ impl KSweepParams {
         self
     }
 
-    /// Automatic or fixed k (default automatic).
-    pub fn choice(mut self, choice: KChoice) -> Self {
-        self.choice = choice;
-        self
-    }
-
-    /// The KMeans settings (restarts, iterations, tolerance) used for every k; their
-    /// number of clusters and seed are replaced by each k and [`KSweepParams::seed`]
-    /// (default [`KMeansParams`]'s defaults).
-    pub fn kmeans(mut self, kmeans: KMeansParams) -> Self {
-        self.kmeans = kmeans;
-        self
-    }
-
-    /// Most rows used for the silhouette, which costs `O(rows^2)` (default 10,000).
-    pub fn silhouette_sample(mut self, rows: usize) -> Self {
-        self.silhouette_sample = rows;
-        self
-    }
-
-    /// Seed of the KMeans restarts and of the silhouette sample (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
+    setters! {
+        /// Automatic or fixed k (default automatic).
+        choice: KChoice,
+        /// The KMeans settings (restarts, iterations, tolerance) used for every k; their
+        /// number of clusters and seed are replaced by each k and [`KSweepParams::seed`]
+        /// (default [`KMeansParams`]'s defaults).
+        kmeans: KMeansParams,
+        /// Most rows used for the silhouette, which costs `O(rows^2)` (default 10,000).
+        silhouette_sample: usize,
+        /// Seed of the KMeans restarts and of the silhouette sample (default 0).
+        seed: u64,
     }
 
     /// Checks the settings.
