@@ -181,8 +181,7 @@ impl FeatureEngine {
         self
     }
 
-    /// The purchase horizon the features are made for (the
-    /// [`DEFAULT_HORIZON_DAYS`] unless
+    /// The purchase horizon the features are made for ([`DEFAULT_HORIZON_DAYS`] unless
     /// set): the seasonal features count the sales in that many days from one year
     /// before the as-of date on.
     pub fn horizon_days(mut self, days: u32) -> Self {

@@ -46,7 +46,6 @@ pub enum Command {
     Users(UsersCommand),
     /// Start a process of a Ballista cluster (scheduler or executor), for
     /// `rebuy run --engine ballista://HOST:PORT` (docs/scaling.md)
-    /// (a build with the `cluster` feature; docs/scaling.md)
     #[cfg(feature = "cluster")]
     #[command(subcommand)]
     Ballista(BallistaCommand),

@@ -837,8 +837,11 @@ impl Windows {
                  next {horizon_days} days, so no model can be tested: choose an earlier --as-of"
             ))));
         }
-        // The final models are refitted on every customer of the latest window.
-        if let Err(skip) = latest.check_trainable(horizon_days) {
+        // The final models are refitted on every customer of the latest window (random
+        // evaluation checked it before splitting it).
+        if evaluation == Evaluation::OutOfTime
+            && let Err(skip) = latest.check_trainable(horizon_days)
+        {
             return Ok(Err(skip));
         }
         let (fit_rows, valid_rows) = stratified_split(&train.labels, HOLD_OUT, seed);
