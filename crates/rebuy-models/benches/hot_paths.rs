@@ -1,0 +1,122 @@
+//! The models' hot paths, timed by criterion: one k-means restart, growing one tree
+//! (binning and the split search), scoring one customer with each classifier, and the
+//! BG/NBD log-likelihood that its fit evaluates hundreds of times.
+//!
+//! `cargo bench -p rebuy-models --bench hot_paths` (docs/benchmarks.md, "Hot paths").
+//! The data are generated here with fixed seeds, so two runs time the same work.
+
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rebuy_models::boosting::BoostedTreesParams;
+use rebuy_models::btyd::{
+    BetaGeoParams, BetaGeoVariant, CustomerSummary, SimulationSettings, simulate_customers,
+};
+use rebuy_models::classifier::{Classifier, Fit};
+use rebuy_models::forest::RandomForestParams;
+use rebuy_models::kmeans::KMeansParams;
+use rebuy_models::logistic::LogisticRegressionParams;
+use rebuy_models::matrix::Matrix;
+
+/// `rows` x `columns` standard-normal-ish features and a label that depends on the first
+/// two, so trees have splits worth finding.
+fn classification_data(rows: usize, columns: usize) -> (Matrix, Vec<bool>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let values: Vec<f64> = (0..rows * columns)
+        .map(|_| rng.random::<f64>() * 2.0 - 1.0)
+        .collect();
+    let labels = values
+        .chunks(columns)
+        .map(|row| row[0] + 0.5 * row[1] + 0.3 * (rng.random::<f64>() - 0.5) > 0.0)
+        .collect();
+    (Matrix::new(rows, columns, values).unwrap(), labels)
+}
+
+fn kmeans(c: &mut Criterion) {
+    let (data, _) = classification_data(100_000, 3);
+    // One restart of ten Lloyd iterations (tolerance 0: no early stop).
+    let params = KMeansParams::new(8)
+        .n_init(1)
+        .max_iter(10)
+        .tolerance(0.0)
+        .validate()
+        .unwrap();
+    c.bench_function("kmeans: 100k x 3, k = 8, one restart of 10 iterations", |b| {
+        b.iter(|| params.fit(black_box(&data)).unwrap())
+    });
+}
+
+fn split_search(c: &mut Criterion) {
+    let (data, labels) = classification_data(100_000, 8);
+    let params = BoostedTreesParams::default()
+        .n_trees(1)
+        .early_stopping_rounds(None)
+        .validate()
+        .unwrap();
+    c.bench_function("one boosted tree: 100k x 8 (binning + split search)", |b| {
+        b.iter(|| params.fit(black_box(&data), &labels).unwrap())
+    });
+}
+
+fn predict_one_row(c: &mut Criterion) {
+    let (data, labels) = classification_data(10_000, 8);
+    let row = Matrix::new(1, 8, data.row(0).to_vec()).unwrap();
+    let boosted = BoostedTreesParams::default()
+        .validate()
+        .unwrap()
+        .fit(&data, &labels)
+        .unwrap();
+    let forest = RandomForestParams::default()
+        .validate()
+        .unwrap()
+        .fit(&data, &labels)
+        .unwrap();
+    let logistic = LogisticRegressionParams::default()
+        .validate()
+        .unwrap()
+        .fit(&data, &labels)
+        .unwrap();
+    let mut group = c.benchmark_group("predict one customer");
+    group.bench_function("boosted trees", |b| {
+        b.iter(|| boosted.predict_proba(black_box(&row)).unwrap())
+    });
+    group.bench_function("random forest", |b| {
+        b.iter(|| forest.predict_proba(black_box(&row)).unwrap())
+    });
+    group.bench_function("logistic regression", |b| {
+        b.iter(|| logistic.predict_proba(black_box(&row)).unwrap())
+    });
+    group.finish();
+}
+
+fn bg_nbd_likelihood(c: &mut Criterion) {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let ages: Vec<f64> = (0..100_000).map(|_| 10.0 + 30.0 * rng.random::<f64>()).collect();
+    let settings = SimulationSettings {
+        variant: BetaGeoVariant::BgNbd,
+        r: 0.24,
+        alpha: 4.4,
+        a: 0.79,
+        b: 2.43,
+        horizon: 13.0,
+        seed: 3,
+    };
+    let customers = simulate_customers(&settings, &ages).unwrap();
+    let summary =
+        CustomerSummary::new(&customers.frequency, &customers.recency, &customers.t).unwrap();
+    let model = BetaGeoParams::bg_nbd()
+        .validate()
+        .unwrap()
+        .fit(&summary)
+        .unwrap();
+    c.bench_function("BG/NBD log-likelihood: 100k customers", |b| {
+        b.iter(|| model.log_likelihood(black_box(&summary)))
+    });
+}
+
+criterion_group!(hot_paths, kmeans, split_search, predict_one_row, bg_nbd_likelihood);
+criterion_main!(hot_paths);
