@@ -45,9 +45,10 @@ fn kmeans(c: &mut Criterion) {
         .tolerance(0.0)
         .validate()
         .unwrap();
-    c.bench_function("kmeans: 100k x 3, k = 8, one restart of 10 iterations", |b| {
-        b.iter(|| params.fit(black_box(&data)).unwrap())
-    });
+    c.bench_function(
+        "kmeans: 100k x 3, k = 8, one restart of 10 iterations",
+        |b| b.iter(|| params.fit(black_box(&data)).unwrap()),
+    );
 }
 
 fn split_search(c: &mut Criterion) {
@@ -95,7 +96,9 @@ fn predict_one_row(c: &mut Criterion) {
 
 fn bg_nbd_likelihood(c: &mut Criterion) {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let ages: Vec<f64> = (0..100_000).map(|_| 10.0 + 30.0 * rng.random::<f64>()).collect();
+    let ages: Vec<f64> = (0..100_000)
+        .map(|_| 10.0 + 30.0 * rng.random::<f64>())
+        .collect();
     let settings = SimulationSettings {
         variant: BetaGeoVariant::BgNbd,
         r: 0.24,
@@ -118,5 +121,11 @@ fn bg_nbd_likelihood(c: &mut Criterion) {
     });
 }
 
-criterion_group!(hot_paths, kmeans, split_search, predict_one_row, bg_nbd_likelihood);
+criterion_group!(
+    hot_paths,
+    kmeans,
+    split_search,
+    predict_one_row,
+    bg_nbd_likelihood
+);
 criterion_main!(hot_paths);
