@@ -40,4 +40,6 @@ pub use read::{
 };
 pub use schema::ColumnMapping;
 pub use spill::{DEFAULT_MEMORY_BUDGET, SpilledLines, process_is_gone, sweep_abandoned_spills};
-pub use transactions::{LineTable, Lines, Transactions, format_timestamp};
+pub use transactions::{
+    LineTable, Lines, RUN_BATCH_ROWS, RUN_PARTITIONS, Transactions, format_timestamp,
+};

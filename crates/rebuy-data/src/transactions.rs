@@ -31,6 +31,12 @@ enum CleanLines {
     Spilled { lines: SpilledLines, count: usize },
 }
 
+/// How `rebuy run` lays the clean lines out for the feature SQL
+/// ([`Transactions::into_line_table`]): batches of 64k rows, DataFusion's usual size,
+pub const RUN_BATCH_ROWS: usize = 1 << 16;
+/// in two partitions, so that both cores of a small machine scan.
+pub const RUN_PARTITIONS: usize = 2;
+
 impl Transactions {
     /// Ends cleaning: computes the report and fails when no sale is left. When lines
     /// were spilled, each partition is de-duplicated here (exact duplicates share a

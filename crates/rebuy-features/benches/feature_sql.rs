@@ -8,7 +8,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rebuy_data::generate::{GenerateConfig, GenerateSize, generate_to_path};
-use rebuy_data::{ReadOptions, read_transactions};
+use rebuy_data::{RUN_BATCH_ROWS, RUN_PARTITIONS, ReadOptions, read_transactions};
 use rebuy_features::FeatureEngine;
 
 fn feature_sql(c: &mut Criterion) {
@@ -20,8 +20,13 @@ fn feature_sql(c: &mut Criterion) {
     };
     generate_to_path(&config, &path, &mut |_| {}).unwrap();
     let transactions = read_transactions(&[path], &ReadOptions::default(), &mut |_| {}).unwrap();
-    // As `rebuy run` builds it: batches of 64k rows, two partitions (one per core here).
-    let engine = FeatureEngine::new(transactions.into_line_table(65_536, 2).unwrap()).unwrap();
+    // Laid out as `rebuy run` lays it out.
+    let engine = FeatureEngine::new(
+        transactions
+            .into_line_table(RUN_BATCH_ROWS, RUN_PARTITIONS)
+            .unwrap(),
+    )
+    .unwrap();
     let as_of = engine.default_as_of();
     let mut group = c.benchmark_group("feature SQL");
     group.sample_size(20);

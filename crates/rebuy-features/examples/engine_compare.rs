@@ -7,7 +7,7 @@
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{CsvReadOptions, SessionContext};
-use rebuy_data::{ReadOptions, read_transactions};
+use rebuy_data::{RUN_BATCH_ROWS, RUN_PARTITIONS, ReadOptions, read_transactions};
 use rebuy_features::FeatureEngine;
 use std::time::Instant;
 
@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let transactions = read_transactions(&[path.into()], &ReadOptions::default(), &mut |_| {})?;
     let read = started.elapsed().as_secs_f64();
-    let engine = FeatureEngine::new(transactions.into_line_table(1 << 16, 2)?)?;
+    let engine = FeatureEngine::new(transactions.into_line_table(RUN_BATCH_ROWS, RUN_PARTITIONS)?)?;
     let features = engine.customer_features(engine.default_as_of())?;
     let total = started.elapsed().as_secs_f64();
 

@@ -12,7 +12,7 @@
 //! `--columns` keeps only the named features (e.g. the set before a change). Features are
 //! written as in customers.csv: `mean_days_between_purchases` is NaN for one-day buyers.
 
-use rebuy_data::{ReadOptions, read_transactions};
+use rebuy_data::{RUN_BATCH_ROWS, RUN_PARTITIONS, ReadOptions, read_transactions};
 use rebuy_features::{AsOf, FeatureEngine};
 use std::path::{Path, PathBuf};
 
@@ -64,8 +64,12 @@ fn main() {
     let transactions =
         read_transactions(&[PathBuf::from(data)], &ReadOptions::default(), &mut |_| {})
             .expect("readable data");
-    let engine = FeatureEngine::new(transactions.into_line_table(65_536, 2).expect("lines"))
-        .expect("engine");
+    let engine = FeatureEngine::new(
+        transactions
+            .into_line_table(RUN_BATCH_ROWS, RUN_PARTITIONS)
+            .expect("lines"),
+    )
+    .expect("engine");
     let horizon = horizon_days as i32;
     let days_earlier: i32 = value("--days-earlier").map_or(0, |v| v.parse().expect("days"));
     let test_as_of = engine.default_as_of().plus_days(-horizon - days_earlier);

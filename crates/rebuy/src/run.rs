@@ -25,9 +25,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Rows per Arrow batch handed to the query engine.
-const BATCH_ROWS: usize = 1 << 16;
-
 pub fn read_options(args: &ReadArgs) -> Result<ReadOptions> {
     let delimiter = match args.delimiter.as_deref() {
         None => None,
@@ -293,9 +290,9 @@ fn write_tables(
     let spinner = progress::spinner("customer features");
     let engine = match loaded {
         Loaded::Database(engine) => engine,
-        Loaded::Files(transactions) => {
-            FeatureEngine::new(transactions.into_line_table(BATCH_ROWS, 2)?)?
-        }
+        Loaded::Files(transactions) => FeatureEngine::new(
+            transactions.into_line_table(rebuy_data::RUN_BATCH_ROWS, rebuy_data::RUN_PARTITIONS)?,
+        )?,
     }
     .btyd_time_unit(args.time_unit)
     .horizon_days(args.horizon_days);
