@@ -21,6 +21,10 @@ pub enum Error {
     /// An optimiser or iterative fit did not reach its tolerance.
     #[error("{model} did not converge: {detail}")]
     NotConverged { model: &'static str, detail: String },
+    /// A fit's parameter ran to the edge of its accepted range: the likelihood's maximum
+    /// is at infinity, the data do not identify the model.
+    #[error("{model} cannot be fitted: {detail}")]
+    HitBound { model: &'static str, detail: String },
     /// A saved model could not be read back.
     #[error("cannot load model: {0}")]
     Format(String),

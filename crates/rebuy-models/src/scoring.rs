@@ -522,6 +522,24 @@ pub struct LifetimeColumns {
 }
 
 impl LifetimeModel {
+    /// The warnings of the transaction and spend fits, each naming its model.
+    pub fn fit_warnings(&self) -> Vec<String> {
+        let named = |model: &str, warnings: &[String]| {
+            warnings
+                .iter()
+                .map(|w| format!("{model}: {w}"))
+                .collect::<Vec<_>>()
+        };
+        let mut warnings = named(
+            self.transactions.variant.name(),
+            &self.transactions.report.warnings,
+        );
+        if let Some(spend) = &self.spend {
+            warnings.extend(named("Gamma-Gamma", &spend.report.warnings));
+        }
+        warnings
+    }
+
     /// Reads `models/btyd.json`.
     pub fn load(path: &Path) -> Result<Self> {
         let at = |detail: String| Error::Format(format!("{}: {detail}", path.display()));
@@ -599,6 +617,10 @@ pub struct Lifetime {
     /// Why the order value and CLV are 0, when they are ([`NET_SPEND_NOT_POSITIVE`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clv_note: Option<String>,
+    /// Warnings of the fits behind these figures (e.g. a degenerate MBG/NBD in which
+    /// nobody ever leaves: P(alive) is then an upper bound); absent for clean fits.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fit_warnings: Vec<String>,
 }
 
 /// Why a customer has no [`Lifetime`] scores: fields missing, or no model.
@@ -843,6 +865,7 @@ impl Scorer {
             clv: spend.as_ref().map(|s| s.1[0]),
             clv_months: model.clv_months,
             clv_note: (net_spend <= 0.0).then(|| NET_SPEND_NOT_POSITIVE.to_string()),
+            fit_warnings: model.fit_warnings(),
         }))
     }
 }

@@ -35,6 +35,7 @@ document.getElementById('predict-form').addEventListener('submit',function(ev){
     if(p.not_used_by_model.length){out.appendChild(rebuyText('p','Used for P(alive) and CLV only: '+p.not_used_by_model.join(', '),'muted'));}
     out.appendChild(rebuyText('p','Suggested action: '+p.action,'muted'));
     if(p.lifetime_note){out.appendChild(rebuyText('p',p.lifetime_note,'muted'));}
+    if(p.lifetime&&p.lifetime.fit_warnings&&p.lifetime.fit_warnings.length){var fw=rebuyText('p','P(alive), expected purchases and CLV, read with care: '+p.lifetime.fit_warnings.join(' '),'note');fw.id='out-fit-warnings';out.appendChild(fw);}
     out.setAttribute('data-state','done');
   });
 });
@@ -50,6 +51,13 @@ function rebuyCsvRows(text,limit){
   }
   if((cell!==''||row.length)&&rows.length<limit){row.push(cell);rows.push(row);}
   return rows;
+}
+// A long decimal of the scored file, shortened for the preview (the download keeps every
+// digit; the cell's tooltip shows them): two places from 1 up, three significant below.
+function rebuyPreviewNumber(text){
+  var n=Number(text);
+  if(text===''||!isFinite(n)||!/\.\d{4,}/.test(text)){return text;}
+  return Math.abs(n)>=1?n.toFixed(2):String(Number(n.toPrecision(3)));
 }
 document.getElementById('batch-form').addEventListener('submit',function(ev){
   ev.preventDefault();
@@ -71,7 +79,7 @@ document.getElementById('batch-form').addEventListener('submit',function(ev){
     var wrap=document.createElement('div');wrap.style.overflowX='auto';
     var table=document.createElement('table');table.id='batch-preview';
     rows.forEach(function(r,i){var tr=document.createElement('tr');
-      r.forEach(function(c){tr.appendChild(rebuyText(i===0?'th':'td',c));});table.appendChild(tr);});
+      r.forEach(function(c){var cell=rebuyText(i===0?'th':'td',i===0?c:rebuyPreviewNumber(c));if(cell.textContent!==c){cell.title=c;}tr.appendChild(cell);});table.appendChild(tr);});
     wrap.appendChild(table);out.appendChild(wrap);
     var p=document.createElement('p');p.appendChild(link);out.appendChild(p);
     out.setAttribute('data-state','done');

@@ -1,6 +1,7 @@
 //! The model comparison of a run: `metrics.json` as `rebuy run` writes it
 //! (crates/rebuy/src/purchase.rs), read for the Models page and `GET /api/models`.
 
+use rebuy_models::btyd::FitRecord;
 use rebuy_models::metrics::Confusion;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,7 +10,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Comparison {
-    /// Why the run fitted no purchase model (then nothing else is set).
+    /// Why the run fitted no purchase model (then nothing else is set but `btyd_fits`).
     pub skipped: Option<String>,
     /// Test date: features at this date, labels in the horizon after it.
     pub as_of: String,
@@ -28,6 +29,8 @@ pub struct Comparison {
     pub preprocessing: String,
     pub models: Vec<ModelReport>,
     pub chosen: String,
+    /// How each buy-till-you-die fit of the run went.
+    pub btyd_fits: Vec<FitRecord>,
 }
 
 /// One model's test results: the numbers (`GET /api/models` shows them as they are),

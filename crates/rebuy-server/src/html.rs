@@ -143,6 +143,21 @@ pub fn note(html: &str) -> String {
     format!("<div class=\"note\">{html}</div>")
 }
 
+/// A sentence (e.g. a fit's warning), escaped, with its `name` spans as code.
+pub fn code_spans(text: &str) -> String {
+    escape(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
+}
+
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -55,7 +55,9 @@ pub struct Prediction {
     /// `models/btyd.json` and the customer's tenure is known: `p_alive`,
     /// `expected_purchases` in `horizon_days`, `expected_order_value` and `clv` over
     /// `clv_months` (null without a spend model; 0 with `clv_note` when the net spend
-    /// is not positive); else null, and `lifetime_note` says why.
+    /// is not positive), and `fit_warnings` when the fits behind them are degenerate or
+    /// weak (e.g. nobody ever leaves: P(alive) is then an upper bound); else null, and
+    /// `lifetime_note` says why.
     #[schema(value_type = Option<Object>)]
     pub lifetime: Option<Lifetime>,
     #[serde(skip_serializing_if = "Option::is_none")]

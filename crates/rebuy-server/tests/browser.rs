@@ -573,6 +573,15 @@ async fn models_and_predict_pages_in_chromium() {
     );
     assert_eq!(rows[1][0], "A-1");
     assert_eq!(rows[1][7], "rfm_only");
+    // Long decimals are shortened for the preview (three significant digits below 1).
+    for row in &rows[1..] {
+        let probability = row[4].as_str().expect("text");
+        let value: f64 = probability.parse().expect("a number");
+        assert!(
+            probability.len() <= 6 && (0.0..=1.0).contains(&value),
+            "{probability}"
+        );
+    }
     let href = client
         .find(Locator::Id("batch-download"))
         .await

@@ -745,3 +745,101 @@ async fn a_customers_card_shows_their_row_of_customers_csv() {
         }
     }
 }
+
+/// A copy of the fixture run `name` (its `models/` too) to change.
+fn copy_run(name: &str) -> tempfile::TempDir {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let from = common::fixture(name);
+    std::fs::create_dir_all(folder.path().join("models")).expect("models folder");
+    for sub in ["", "models"] {
+        for entry in std::fs::read_dir(from.join(sub)).expect("fixture") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                let to = folder
+                    .path()
+                    .join(sub)
+                    .join(path.file_name().expect("name"));
+                std::fs::copy(&path, to).expect("copy");
+            }
+        }
+    }
+    folder
+}
+
+/// The Models page shows how each buy-till-you-die fit went, as metrics.json says, and
+/// a degenerate fit's warnings reach the customer card beside P(alive).
+#[tokio::test]
+async fn the_buy_till_you_die_fits_are_shown_as_the_run_files_say() {
+    let folder = copy_run("scored-run");
+    let warning = "the mean chance of leaving after a purchase is 0.15 % (a = 0.2493, b = \
+                   168.6), so nobody ever leaves";
+    let weak = "`b` = 168.6 has a standard error of 775.0: the data hardly pin it down";
+    let metrics_path = folder.path().join("metrics.json");
+    let mut metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics_path).expect("read")).expect("JSON");
+    let fits = json!([
+        {"model": "MBG/NBD", "used_for": "P(alive)", "status": "degenerate", "customers": 4285,
+         "log_likelihood": -62587.33355, "starting_points": 2,
+         "parameters": [{"name": "a", "value": 0.2493, "standard_error": 1.075},
+                        {"name": "b", "value": 168.6, "standard_error": 775.0}],
+         "warnings": [weak, warning], "message": "converged in 37 iterations"},
+        {"model": "Gamma-Gamma", "used_for": "CLV", "status": "converged", "customers": 2808,
+         "log_likelihood": -19138.431, "starting_points": 2, "parameters": [],
+         "warnings": [], "message": "converged in 25 iterations"},
+        {"model": "BG/NBD", "used_for": "a purchase score", "status": "hit_bound",
+         "message": "BG/NBD cannot be fitted: parameter `b` ran off"}
+    ]);
+    metrics["btyd_fits"] = fits.clone();
+    std::fs::write(&metrics_path, metrics.to_string()).expect("write");
+    let btyd_path = folder.path().join("models/btyd.json");
+    let mut btyd: Value =
+        serde_json::from_str(&std::fs::read_to_string(&btyd_path).expect("read")).expect("JSON");
+    btyd["transactions"]["report"]["status"] = json!("degenerate");
+    btyd["transactions"]["report"]["warnings"] = json!([warning]);
+    std::fs::write(&btyd_path, btyd.to_string()).expect("write");
+
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, page) = text(&format!("{base}/models")).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = table_rows(&page, "<table id=\"btyd-fits-table\">");
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for (row, fit) in rows[1..].iter().zip(fits.as_array().expect("fits")) {
+        assert_eq!(row[0], fit["model"].as_str().expect("model"));
+        assert_eq!(
+            row[2],
+            fit["status"].as_str().expect("status").replace('_', " ")
+        );
+        match fit["log_likelihood"].as_f64() {
+            Some(ll) => assert_shows(&row[4], ll, "log-likelihood"),
+            None => assert_eq!(row[4], ""),
+        }
+    }
+    assert!(rows[1][5].contains("b = 168.6 ± 775.0"), "{:?}", rows[1]);
+    assert!(rows[3][5].contains("ran off"), "{:?}", rows[3]);
+    assert!(
+        page.contains("<code>b</code> = 168.6 has a standard error"),
+        "weak estimate"
+    );
+    assert!(
+        page.contains("nobody ever leaves"),
+        "the degenerate fit's warning"
+    );
+
+    let id = file("scored-run", "customers.csv")
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next().map(str::to_string))
+        .expect("a customer");
+    let (status, card) = text(&format!("{base}/customers?id={id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        card.contains("id=\"lifetime-warnings\"") && card.contains("MBG/NBD: the mean chance"),
+        "the customer card warns of the degenerate fit"
+    );
+    // The clean fixture warns of nothing.
+    let clean = rebuy_server::RunData::load(&common::fixture("scored-run")).expect("loads");
+    let base = common::serve_run(clean).await;
+    let (_, card) = text(&format!("{base}/customers?id={id}")).await;
+    assert!(!card.contains("lifetime-warnings"));
+}

@@ -9,7 +9,8 @@ use crate::run_folder::RunFolder;
 use anyhow::Result;
 use rebuy_features::{AsOf, CustomerFeatures, TimeUnit};
 use rebuy_models::btyd::{
-    BetaGeoModel, BetaGeoParams, CalibrationHoldoutRow, CustomerSummary, GammaGammaParams,
+    BetaGeoModel, BetaGeoParams, CalibrationHoldoutRow, CustomerSummary, FitRecord, FitReport,
+    GammaGammaParams,
 };
 use rebuy_models::scoring::{LIFETIME_FILE_VERSION, LifetimeModel, spend_frequency};
 use std::borrow::Cow;
@@ -36,122 +37,185 @@ pub struct BgNbdEvaluation {
     pub calibration_holdout: Vec<CalibrationHoldoutRow>,
 }
 
+/// A fit's record (see [`FitRecord`]), its warnings (or failure) printed as the run goes.
+fn record(
+    model: &str,
+    used_for: &str,
+    outcome: std::result::Result<&FitReport, &rebuy_models::Error>,
+) -> FitRecord {
+    let record = FitRecord::new(model, used_for, outcome);
+    for warning in &record.warnings {
+        println!("\nwarning: {model} fit ({}): {warning}", record.status);
+    }
+    record
+}
+
+/// The MBG/NBD + Gamma-Gamma models behind the customers' P(alive), expected purchases
+/// and CLV, fitted on every customer at the run's as-of date, and how each fit went.
+pub struct Lifetime {
+    /// `None` when the transaction model cannot be fitted (the fits say why).
+    model: Option<LifetimeModel>,
+    pub fits: Vec<FitRecord>,
+}
+
+/// What the MBG/NBD and Gamma-Gamma fits are for, in `btyd_fits`.
+const LIFETIME_USE: &str = "P(alive), expected purchases and next purchase date per customer";
+const SPEND_USE: &str = "expected order value and CLV per customer";
+/// What the BG/NBD fit is for.
+const BG_NBD_USE: &str = "a purchase score in the model comparison (never served)";
+
 fn summary(columns: &SummaryColumns) -> rebuy_models::Result<CustomerSummary<'_>> {
     CustomerSummary::new(&columns[0], &columns[1], &columns[2])
 }
 
-/// BG/NBD fitted on the `train` summary: the purchase probabilities of `targets`, and
-/// the calibration vs hold-out table of the `holdout` customers (their summary and their
-/// purchase days in the `horizon_days` after it).
+/// BG/NBD fitted on the `train` summary: how the fit went, and the purchase
+/// probabilities of `targets` and the calibration vs hold-out table of the `holdout`
+/// customers (their summary and their purchase days in the `horizon_days` after it).
 pub fn bg_nbd_evaluation(
     train: &SummaryColumns,
     targets: &[&SummaryColumns],
     holdout: (&SummaryColumns, &[f64]),
     horizon_days: u32,
     unit: TimeUnit,
-) -> rebuy_models::Result<BgNbdEvaluation> {
+) -> (FitRecord, rebuy_models::Result<BgNbdEvaluation>) {
     let horizon = unit.days_to_units(f64::from(horizon_days));
-    let model = BetaGeoParams::bg_nbd().validate()?.fit(&summary(train)?)?;
-    let probabilities = targets
-        .iter()
-        .map(|t| model.purchase_probability(&summary(t)?, horizon))
-        .collect::<rebuy_models::Result<_>>()?;
-    let calibration_holdout = model.calibration_vs_holdout(
-        &summary(holdout.0)?,
-        holdout.1,
-        horizon,
-        CALIBRATION_GROUPS,
-    )?;
-    Ok(BgNbdEvaluation {
-        probabilities,
-        calibration_holdout,
-    })
+    let fitted = summary(train).and_then(|s| BetaGeoParams::bg_nbd().validate()?.fit(&s));
+    let fit = record("BG/NBD", BG_NBD_USE, fitted.as_ref().map(|m| &m.report));
+    let evaluation = fitted.and_then(|model| {
+        let probabilities = targets
+            .iter()
+            .map(|t| model.purchase_probability(&summary(t)?, horizon))
+            .collect::<rebuy_models::Result<_>>()?;
+        let calibration_holdout = model.calibration_vs_holdout(
+            &summary(holdout.0)?,
+            holdout.1,
+            horizon,
+            CALIBRATION_GROUPS,
+        )?;
+        Ok(BgNbdEvaluation {
+            probabilities,
+            calibration_holdout,
+        })
+    });
+    (fit, evaluation)
 }
 
-/// The customers.csv columns, `models/btyd.json` (the models with their settings, for
-/// `rebuy predict` and the server), and the MBG/NBD's expected purchases and P(alive)
-/// matrices in the run folder; a model that cannot be fitted prints its message and
-/// leaves its columns and pictures out.
-pub fn customer_columns(
-    features: &CustomerFeatures,
-    as_of: AsOf,
-    horizon_days: u32,
-    folder: &RunFolder,
-) -> Result<Vec<(String, CustomerColumn<'static>)>> {
-    let summary = match CustomerSummary::new(
-        &features.btyd_frequency,
-        &features.btyd_recency,
-        &features.btyd_t,
-    ) {
-        Ok(summary) => summary,
-        Err(error) => {
-            println!("\nno buy-till-you-die columns: {error}");
-            return Ok(Vec::new());
+impl Lifetime {
+    /// Fits the models on every customer of `features` (their BTYD summary in the run's
+    /// unit); a model that cannot be fitted prints its message and is left out.
+    pub fn fit(features: &CustomerFeatures, horizon_days: u32) -> Self {
+        let summary = match CustomerSummary::new(
+            &features.btyd_frequency,
+            &features.btyd_recency,
+            &features.btyd_t,
+        ) {
+            Ok(summary) => summary,
+            Err(error) => {
+                println!("\nno buy-till-you-die columns: {error}");
+                return Self {
+                    model: None,
+                    fits: Vec::new(),
+                };
+            }
+        };
+        let transactions = BetaGeoParams::mbg_nbd()
+            .validate()
+            .and_then(|p| p.fit(&summary));
+        let mut fits = vec![record(
+            "MBG/NBD",
+            LIFETIME_USE,
+            transactions.as_ref().map(|m| &m.report),
+        )];
+        let transactions = match transactions {
+            Ok(model) => model,
+            Err(error) => {
+                println!("\nno P(alive) or expected purchases: MBG/NBD: {error}");
+                return Self { model: None, fits };
+            }
+        };
+        // Customers whose net spend is not positive have no order value to model.
+        let spenders = spend_frequency(&features.btyd_frequency, &features.monetary);
+        let spend = GammaGammaParams::new()
+            .validate()
+            .and_then(|p| p.fit(&spenders, &features.btyd_monetary_value));
+        fits.push(record(
+            "Gamma-Gamma",
+            SPEND_USE,
+            spend.as_ref().map(|m| &m.report),
+        ));
+        let model = LifetimeModel {
+            format_version: LIFETIME_FILE_VERSION,
+            horizon_days,
+            time_unit: features.btyd_time_unit,
+            transactions,
+            spend: spend
+                .map_err(|error| println!("\nno expected order value or CLV: Gamma-Gamma: {error}"))
+                .ok(),
+            clv_months: CLV_MONTHS,
+            monthly_discount_rate: MONTHLY_DISCOUNT_RATE,
+            days_per_month: DAYS_PER_MONTH,
+        };
+        Self {
+            model: Some(model),
+            fits,
         }
-    };
-    let transactions = match BetaGeoParams::mbg_nbd()
-        .validate()
-        .and_then(|p| p.fit(&summary))
-    {
-        Ok(model) => model,
-        Err(error) => {
-            println!("\nno P(alive) or expected purchases: MBG/NBD: {error}");
-            return Ok(Vec::new());
-        }
-    };
-    let unit = features.btyd_time_unit;
-    plots::write_btyd_matrices(folder, &transactions, &summary, horizon_days, unit)?;
-    // Customers whose net spend is not positive have no order value to model.
-    let spenders = spend_frequency(&features.btyd_frequency, &features.monetary);
-    let spend = GammaGammaParams::new()
-        .validate()
-        .and_then(|p| p.fit(&spenders, &features.btyd_monetary_value));
-    let model = LifetimeModel {
-        format_version: LIFETIME_FILE_VERSION,
-        horizon_days,
-        time_unit: unit,
-        transactions,
-        spend: spend
-            .map_err(|error| println!("\nno expected order value or CLV: Gamma-Gamma: {error}"))
-            .ok(),
-        clv_months: CLV_MONTHS,
-        monthly_discount_rate: MONTHLY_DISCOUNT_RATE,
-        days_per_month: DAYS_PER_MONTH,
-    };
-    let scores = match model.scores(&summary, &features.btyd_monetary_value, &features.monetary) {
-        Ok(scores) => scores,
-        Err(error) => {
-            println!("\nno P(alive) or expected purchases: {error}");
-            return Ok(Vec::new());
-        }
-    };
-    std::fs::create_dir_all(folder.path("models"))?;
-    folder.write_json("models/btyd.json", &model)?;
-    let mut columns = vec![
-        ("p_alive".to_string(), numbers(scores.p_alive)),
-        (
-            format!("expected_purchases_{horizon_days}d"),
-            numbers(scores.expected_purchases),
-        ),
-        (
-            "expected_next_purchase_date".to_string(),
-            CustomerColumn::Dates(next_purchase_dates(
-                &model.transactions,
-                &summary,
-                as_of,
-                unit,
-            )?),
-        ),
-    ];
-    match scores.spend {
-        Some(Ok((order_value, clv))) => columns.extend([
-            ("expected_order_value".to_string(), numbers(order_value)),
-            ("clv_12m".to_string(), numbers(clv)),
-        ]),
-        Some(Err(error)) => println!("\nno expected order value or CLV: Gamma-Gamma: {error}"),
-        None => {}
     }
-    Ok(columns)
+
+    /// The customers.csv columns, `models/btyd.json` (the models with their settings, for
+    /// `rebuy predict` and the server), and the MBG/NBD's expected purchases and P(alive)
+    /// matrices in the run folder; none when the models could not be fitted.
+    pub fn customer_columns(
+        &self,
+        features: &CustomerFeatures,
+        as_of: AsOf,
+        folder: &RunFolder,
+    ) -> Result<Vec<(String, CustomerColumn<'static>)>> {
+        let Some(model) = &self.model else {
+            return Ok(Vec::new());
+        };
+        let summary = CustomerSummary::new(
+            &features.btyd_frequency,
+            &features.btyd_recency,
+            &features.btyd_t,
+        )?;
+        let (horizon_days, unit) = (model.horizon_days, model.time_unit);
+        plots::write_btyd_matrices(folder, &model.transactions, &summary, horizon_days, unit)?;
+        let scores = match model.scores(&summary, &features.btyd_monetary_value, &features.monetary)
+        {
+            Ok(scores) => scores,
+            Err(error) => {
+                println!("\nno P(alive) or expected purchases: {error}");
+                return Ok(Vec::new());
+            }
+        };
+        std::fs::create_dir_all(folder.path("models"))?;
+        folder.write_json("models/btyd.json", model)?;
+        let mut columns = vec![
+            ("p_alive".to_string(), numbers(scores.p_alive)),
+            (
+                format!("expected_purchases_{horizon_days}d"),
+                numbers(scores.expected_purchases),
+            ),
+            (
+                "expected_next_purchase_date".to_string(),
+                CustomerColumn::Dates(next_purchase_dates(
+                    &model.transactions,
+                    &summary,
+                    as_of,
+                    unit,
+                )?),
+            ),
+        ];
+        match scores.spend {
+            Some(Ok((order_value, clv))) => columns.extend([
+                ("expected_order_value".to_string(), numbers(order_value)),
+                ("clv_12m".to_string(), numbers(clv)),
+            ]),
+            Some(Err(error)) => println!("\nno expected order value or CLV: Gamma-Gamma: {error}"),
+            None => {}
+        }
+        Ok(columns)
+    }
 }
 
 /// The expected date of the next purchase of customers likely to buy within a year

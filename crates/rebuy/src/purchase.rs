@@ -13,6 +13,7 @@ use crate::sample::{Sample, splitmix64};
 use anyhow::{Context, Result};
 use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
 use rebuy_models::boosting::{BoostedTrees, BoostedTreesParams};
+use rebuy_models::btyd::FitRecord;
 use rebuy_models::calibration::PlattScaling;
 use rebuy_models::classifier::{AnyClassifier, Classifier, Fit};
 use rebuy_models::forest::{RandomForest, RandomForestParams};
@@ -145,13 +146,15 @@ pub fn purchase_stage(
     engine: &FeatureEngine,
     scored: &CustomerFeatures,
     settings: PurchaseSettings,
+    lifetime_fits: &[FitRecord],
     folder: &RunFolder,
 ) -> Result<Purchase> {
     let sample = Sample::new(settings.max_customers, scored.len(), settings.seed);
     let windows = match Windows::of(engine, scored, settings, sample)? {
         Ok(windows) => windows,
         Err(Skip(reason)) => {
-            folder.write_json("metrics.json", &serde_json::json!({ "skipped": reason }))?;
+            let file = serde_json::json!({ "skipped": reason, "btyd_fits": lifetime_fits });
+            folder.write_json("metrics.json", &file)?;
             return Ok(Purchase::Skipped(reason));
         }
     };
@@ -165,7 +168,14 @@ pub fn purchase_stage(
         scored,
         folder,
     )?;
-    let file = metrics_file(windows, candidates, training_window, settings, sample);
+    let file = metrics_file(
+        windows,
+        candidates,
+        training_window,
+        settings,
+        sample,
+        lifetime_fits,
+    );
     folder.write_json("metrics.json", &file)?;
     print_table(&file);
     Ok(Purchase::Scored {
@@ -577,6 +587,9 @@ struct MetricsFile {
     churn_risk_bands: RiskBands,
     final_model: TrainingWindow,
     scored_as_of: String,
+    /// How each buy-till-you-die fit of the run went: status, estimates with standard
+    /// errors, warnings.
+    btyd_fits: Vec<FitRecord>,
 }
 
 /// The churn-risk bands: fixed thresholds on the chosen model's calibrated
@@ -884,6 +897,8 @@ struct Candidates {
     rfm_only: Evaluated,
     rfm_candidates: Vec<Candidate>,
     bg_nbd: Option<ModelReport>,
+    /// How the BG/NBD row's fit went (a failed fit too).
+    bg_nbd_fit: FitRecord,
     baseline: ModelReport,
     churn_risk_bands: RiskBands,
 }
@@ -943,13 +958,14 @@ impl Candidates {
             train_as_of: windows.train_as_of,
             test_as_of: windows.latest.as_of,
         };
-        let bg_nbd = bg_nbd_report(fit, valid, test, &bg_nbd, folder)?;
+        let (bg_nbd_fit, bg_nbd) = bg_nbd_report(fit, valid, test, &bg_nbd, folder)?;
         Ok(Candidates {
             full,
             chosen,
             rfm_only,
             rfm_candidates,
             bg_nbd,
+            bg_nbd_fit,
             baseline,
             churn_risk_bands,
         })
@@ -1025,6 +1041,7 @@ fn metrics_file(
     training_window: TrainingWindow,
     settings: PurchaseSettings,
     sample: Sample,
+    lifetime_fits: &[FitRecord],
 ) -> MetricsFile {
     let test = windows.test();
     let positives = test.labels.iter().filter(|&&b| b).count();
@@ -1058,6 +1075,11 @@ fn metrics_file(
         churn_risk_bands: candidates.churn_risk_bands,
         final_model: training_window,
         scored_as_of: windows.scored_as_of.to_string(),
+        btyd_fits: lifetime_fits
+            .iter()
+            .cloned()
+            .chain([candidates.bg_nbd_fit])
+            .collect(),
     }
 }
 
@@ -1099,22 +1121,22 @@ struct BgNbdSetting {
 
 /// The BG/NBD row: fitted on the summary of the fitting part, scored on the same
 /// validation and test customers as the classifiers, and its calibration vs hold-out
-/// picture (the test customers' summary vs what they bought in the horizon); `None`
-/// (with the model's message printed) when it cannot be fitted.
+/// picture (the test customers' summary vs what they bought in the horizon), and how
+/// its fit went; no row (with the model's message printed) when it cannot be fitted.
 fn bg_nbd_report(
     fit_part: &Part,
     valid_part: &Part,
     test: &Part,
     setting: &BgNbdSetting,
     folder: &RunFolder,
-) -> Result<Option<ModelReport>> {
+) -> Result<(FitRecord, Option<ModelReport>)> {
     let started = Instant::now();
     let (train, valid, tested) = (
         summary_columns(fit_part, setting.unit)?,
         summary_columns(valid_part, setting.unit)?,
         summary_columns(test, setting.unit)?,
     );
-    let evaluation = btyd::bg_nbd_evaluation(
+    let (fit, evaluation) = btyd::bg_nbd_evaluation(
         &train,
         &[&valid, &tested],
         (&tested, &test.purchase_days),
@@ -1132,20 +1154,21 @@ fn bg_nbd_report(
                 setting.test_as_of,
                 setting.horizon_days,
             )?;
-            Ok(Some(ModelReport::new(
+            let report = ModelReport::new(
                 btyd::BG_NBD,
                 &summary_names(setting.unit),
                 metrics::roc_auc(&valid_part.labels, &probability[0])?,
                 metrics::evaluate(&test.labels, &probability[1])?,
                 [seconds, 0.0],
-            )))
+            );
+            Ok((fit, Some(report)))
         }
         Err(error) => {
             println!(
                 "
 BG/NBD left out of the comparison: {error}"
             );
-            Ok(None)
+            Ok((fit, None))
         }
     }
 }

@@ -318,6 +318,7 @@ fn write_tables(
 
     stages.start();
     let spinner = progress::spinner("purchase models");
+    let lifetime = btyd::Lifetime::fit(&features, args.horizon_days);
     let purchase = purchase::purchase_stage(
         &engine,
         &features,
@@ -328,6 +329,7 @@ fn write_tables(
             max_customers: args.max_model_customers,
             seed: args.seed,
         },
+        &lifetime.fits,
         folder,
     )?;
     spinner.finish_and_clear();
@@ -340,7 +342,7 @@ fn write_tables(
     };
     let purchase_columns = purchase.customer_columns();
     let net_flag = net_spend_flag(&features);
-    let btyd_columns = btyd::customer_columns(&features, as_of, args.horizon_days, folder)?;
+    let btyd_columns = lifetime.customer_columns(&features, as_of, folder)?;
     let extra: Vec<(&str, &CustomerColumn<'_>)> = std::iter::once(&net_flag)
         .chain(&cluster_columns)
         .chain(&purchase_columns)
@@ -423,14 +425,10 @@ impl InputHashing {
             InputHashing::Database(path, sql) => Ok(vec![InputFile {
                 path,
                 bytes: 0,
-                sha256: hex(&Sha256::digest(sql.as_bytes())),
+                sha256: format!("{:x}", Sha256::digest(sql.as_bytes())),
             }]),
         }
     }
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn load_segment_map(path: Option<&Path>) -> Result<SegmentMap> {
@@ -472,7 +470,7 @@ fn spawn_hashing(paths: Vec<PathBuf>) -> std::thread::JoinHandle<Result<Vec<Inpu
                 Ok(InputFile {
                     path: path.display().to_string(),
                     bytes,
-                    sha256: hex(&hasher.finalize()),
+                    sha256: format!("{:x}", hasher.finalize()),
                 })
             })
             .collect()

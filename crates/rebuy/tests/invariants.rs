@@ -413,3 +413,93 @@ fn the_files_of_the_real_sheet_agree_with_each_other() {
         check_files(run);
     }
 }
+
+/// Every buy-till-you-die fit of a run says how it went, in metrics.json, and a fit's
+/// warnings reach the answers built on it.
+fn check_btyd_fits(run: &Path) -> Vec<Value> {
+    let fits = json(&run.join("metrics.json"))["btyd_fits"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let models: Vec<&str> = fits.iter().map(|f| f["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["MBG/NBD", "Gamma-Gamma", "BG/NBD"], "{fits:?}");
+    for fit in &fits {
+        let status = fit["status"].as_str().unwrap();
+        match status {
+            "converged" | "degenerate" => {
+                assert!(fit["log_likelihood"].as_f64().unwrap().is_finite(), "{fit}");
+                assert_eq!(fit["starting_points"], 2, "{fit}");
+                for p in fit["parameters"].as_array().unwrap() {
+                    let value = p["value"].as_f64().unwrap();
+                    assert!(value.is_finite() && value > 0.0, "{fit}");
+                    assert!(
+                        p["standard_error"].is_null()
+                            || p["standard_error"].as_f64().unwrap() > 0.0,
+                        "{fit}"
+                    );
+                }
+            }
+            "hit_bound" | "not_converged" | "failed" => {
+                assert!(!fit["message"].as_str().unwrap().is_empty(), "{fit}")
+            }
+            other => panic!("unknown status {other}: {fit}"),
+        }
+        if status == "degenerate" {
+            assert!(!fit["warnings"].as_array().unwrap().is_empty(), "{fit}");
+        }
+    }
+    // What the saved lifetime model warns of is what a prediction's lifetime says.
+    let saved = json(&run.join("models/btyd.json"));
+    let warned: Vec<String> = [("MBG/NBD", "transactions"), ("Gamma-Gamma", "spend")]
+        .iter()
+        .flat_map(|(name, key)| {
+            saved[key]["report"]["warnings"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |w| format!("{name}: {}", w.as_str().unwrap()))
+        })
+        .collect();
+    let answer = must(rebuy(&[
+        "predict",
+        "--run",
+        path(run),
+        "--recency-days",
+        "30",
+        "--frequency",
+        "3",
+        "--monetary",
+        "300",
+        "--feature",
+        "tenure_days=200",
+    ]));
+    let answer: Value = serde_json::from_slice(&answer.stdout).unwrap();
+    let given: Vec<String> = answer["lifetime"]["fit_warnings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(given, warned);
+    fits
+}
+
+#[test]
+fn every_buy_till_you_die_fit_says_how_it_went() {
+    check_btyd_fits(generated_run());
+    let Some(run) = real_run() else { return };
+    let fits = check_btyd_fits(run);
+    // The real sheet (one year) cannot tell leaving from a long pause: its MBG/NBD runs
+    // to "nobody ever leaves", and says so.
+    let mbg = &fits[0];
+    assert_eq!(mbg["status"], "degenerate", "{mbg}");
+    let warnings = mbg["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("nobody ever leaves")),
+        "{mbg}"
+    );
+}

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
-    fit_positive_parameters, fit_with_warm_start, transaction_data,
+    FEWEST_LEAVING, FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions,
+    check_saved_model, fit_positive_parameters, fit_with_warm_start, rate_start, share_words,
+    significant, transaction_data,
 };
 use super::likelihood::negative_log_likelihood;
 use super::summary::{CompressedSummary, CustomerSummary};
@@ -93,15 +94,37 @@ impl BetaGeoValidParams {
     /// Maximum-likelihood fit of `r, alpha, a, b` on a customer summary, identical rows merged
     /// with weights.
     ///
+    /// From two starting points: every parameter at 1 (as lifetimes) and one from the
+    /// data's purchase rate; the report warns when they end at different optima, and
+    /// says `Degenerate` when the fitted mean chance of leaving after a purchase is
+    /// below 1 % ([`FEWEST_LEAVING`]).
+    ///
     /// Errors: an empty summary, or one where nobody made a repeat purchase (the repeat rate
     /// cannot be estimated, the likelihood has no maximum); an optimiser that does not
-    /// converge ([`Error::NotConverged`], with what to try).
+    /// converge ([`Error::NotConverged`]) or whose parameter runs off
+    /// ([`Error::HitBound`]), with what to try.
     pub fn fit(&self, summary: &CustomerSummary<'_>) -> Result<BetaGeoModel> {
         let settings = self.0;
         let data = transaction_data(settings.variant.name(), summary)?;
-        let Fitted { theta, report, .. } = fit_with_warm_start(&data, &[1.0; 4], |data, start| {
+        let starts: [&[f64]; 2] = [&[1.0; 4], &rate_start(&data, [1.0, 3.0])];
+        let Fitted {
+            theta, mut report, ..
+        } = fit_with_warm_start(&data, &starts, |data, start| {
             self.fit_compressed(data, summary.len(), start)
         })?;
+        let [a, b] = [theta[2], theta[3]];
+        let leaving = a / (a + b);
+        if leaving < FEWEST_LEAVING {
+            report.degenerate(format!(
+                "the mean chance of leaving after a purchase is {} (a = {}, b = {}), \
+                 so nobody ever leaves and P(alive) is near 1 for every customer however long \
+                 silent: read P(alive) and expected purchases as upper bounds (the history is \
+                 probably too short to tell leaving from a long pause)",
+                share_words(leaving),
+                significant(a),
+                significant(b),
+            ));
+        }
         Ok(BetaGeoModel {
             format_version: BETA_GEO_FORMAT_VERSION,
             variant: settings.variant,

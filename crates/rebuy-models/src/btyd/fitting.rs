@@ -21,10 +21,63 @@ pub struct ParameterEstimate {
     pub standard_error: Option<f64>,
 }
 
-/// How a fit went: convergence, likelihood and the estimates with their standard errors.
+/// How a fit ended. A fit that converged gives a model, whose report says `Converged`
+/// or `Degenerate`; the other two are how a fit fails ([`FitStatus::of_error`]), and give
+/// no model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitStatus {
+    /// The optimiser met its tolerance, and the model it ended at is plausible.
+    #[default]
+    Converged,
+    /// The optimiser met its tolerance at a limit where the model says something
+    /// implausible, e.g. a BG/NBD in which nobody ever leaves; the report's `warnings`
+    /// say which limit and how to read the model's figures.
+    Degenerate,
+    /// A parameter ran to the edge of the accepted range ([`PARAMETER_RANGE`]): the
+    /// likelihood's maximum is at infinity, the data do not identify the model.
+    HitBound,
+    /// The optimiser stopped (iterations used up, or no step lowered the objective)
+    /// before its tolerance.
+    NotConverged,
+}
+
+impl FitStatus {
+    /// How a fit that returned `error` failed, if the optimiser is why.
+    pub fn of_error(error: &Error) -> Option<Self> {
+        match error {
+            Error::HitBound { .. } => Some(Self::HitBound),
+            Error::NotConverged { .. } => Some(Self::NotConverged),
+            _ => None,
+        }
+    }
+
+    /// The status in the words of metrics.json and the pages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Converged => "converged",
+            Self::Degenerate => "degenerate",
+            Self::HitBound => "hit_bound",
+            Self::NotConverged => "not_converged",
+        }
+    }
+}
+
+/// How a fit went: its status, likelihood and the estimates with their standard errors,
+/// and warnings a person should read before trusting the model's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitReport {
-    pub converged: bool,
+    /// `Converged` or `Degenerate` (a failed fit gives no report). Models saved before
+    /// the status existed read as `Converged`, which they had to be to be saved.
+    #[serde(default)]
+    pub status: FitStatus,
+    /// Plain sentences: a degenerate limit, a parameter the data hardly pin down, starting
+    /// points that ended at different optima. Empty for a clean fit.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Starting points the optimiser was run from; the report is the best one's.
+    #[serde(default = "one")]
+    pub starting_points: usize,
     pub iterations: usize,
     /// Likelihood (and gradient) evaluations, line search included.
     pub evaluations: usize,
@@ -43,9 +96,84 @@ pub struct FitReport {
     pub message: String,
 }
 
+/// How one fit went, in a form to save beside a model or in place of one (the run's
+/// `metrics.json` lists one per fit, a failed fit too): what the model is used for, its
+/// status, estimates with standard errors, warnings, and a sentence.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FitRecord {
+    pub model: String,
+    /// What the caller uses the model for, in words.
+    pub used_for: String,
+    /// [`FitStatus::name`], or `failed` when the data could not be fitted at all.
+    pub status: String,
+    pub customers: Option<usize>,
+    pub log_likelihood: Option<f64>,
+    pub starting_points: Option<usize>,
+    pub parameters: Vec<ParameterEstimate>,
+    pub warnings: Vec<String>,
+    /// What happened, in a sentence (a failure's reason).
+    pub message: String,
+}
+
+impl FitRecord {
+    /// The record of a fit of `model` that gave `outcome`.
+    pub fn new(
+        model: &str,
+        used_for: &str,
+        outcome: std::result::Result<&FitReport, &Error>,
+    ) -> Self {
+        let (model, used_for) = (model.to_string(), used_for.to_string());
+        match outcome {
+            Ok(report) => Self {
+                model,
+                used_for,
+                status: report.status.name().to_string(),
+                customers: Some(report.customers),
+                log_likelihood: Some(report.log_likelihood),
+                starting_points: Some(report.starting_points),
+                parameters: report.parameters.clone(),
+                warnings: report.warnings.clone(),
+                message: report.message.clone(),
+            },
+            Err(error) => Self {
+                model,
+                used_for,
+                status: FitStatus::of_error(error)
+                    .map_or("failed", FitStatus::name)
+                    .to_string(),
+                message: error.to_string(),
+                ..Self::default()
+            },
+        }
+    }
+}
+
+fn one() -> usize {
+    1
+}
+
+impl FitReport {
+    /// Marks the fit degenerate, with the sentence that says why.
+    pub(crate) fn degenerate(&mut self, warning: String) {
+        self.status = FitStatus::Degenerate;
+        self.warnings.push(warning);
+    }
+}
+
 /// Smallest and largest parameter values accepted as a genuine optimum; outside them the
 /// optimiser is running along a ridge the data do not pin down.
-const PARAMETER_RANGE: (f64, f64) = (1e-8, 1e8);
+pub const PARAMETER_RANGE: (f64, f64) = (1e-8, 1e8);
+
+/// A transaction model in which fewer than this share of customers ever leave (per
+/// purchase for the BG/NBD family, over the median customer's age for the Pareto/NBD)
+/// is degenerate: real customer bases lose far more, so the fit has run to the "nobody
+/// leaves" limit because the data cannot tell leaving from a long pause (typically too
+/// short a history), and its P(alive) is near 1 for everyone.
+pub(crate) const FEWEST_LEAVING: f64 = 0.01;
+
+/// Two fits whose log-likelihoods differ by more than this share agree on no optimum.
+const LIKELIHOOD_AGREEMENT: f64 = 1e-6;
 
 /// The optimiser's options, the same for every BTYD model.
 ///
@@ -221,7 +349,7 @@ where
 fn check_minimum(settings: &FitSettings<'_>, minimum: &Minimum, theta: &[f64]) -> Result<()> {
     let in_range = |t: &f64| (PARAMETER_RANGE.0..=PARAMETER_RANGE.1).contains(t);
     if let Some(i) = theta.iter().position(|t| !in_range(t)) {
-        return Err(Error::NotConverged {
+        return Err(Error::HitBound {
             model: settings.model,
             detail: format!(
                 "parameter `{}` ran off to {:.3e}, the data do not identify the model; {}",
@@ -261,15 +389,22 @@ fn report(
             standard_error: errors.as_ref().map(|e| e[i]),
         })
         .collect();
-    let mut message = format!(
+    let message = format!(
         "converged in {} iterations (gradient {:.1e})",
         minimum.iterations, minimum.gradient_norm
     );
-    if errors.is_none() {
-        message.push_str("; standard errors unavailable (flat likelihood at the optimum)");
-    }
+    let warnings = match &errors {
+        None => vec![
+            "standard errors unavailable: the likelihood is flat at the optimum, so the data \
+             do not pin the parameters down"
+                .to_string(),
+        ],
+        Some(errors) => poorly_identified(settings.names, theta, errors),
+    };
     FitReport {
-        converged: true,
+        status: FitStatus::Converged,
+        warnings,
+        starting_points: 1,
         iterations: minimum.iterations,
         evaluations: minimum.evaluations,
         log_likelihood,
@@ -279,6 +414,45 @@ fn report(
         distinct_rows: settings.distinct_rows,
         parameters,
         message,
+    }
+}
+
+/// A sentence for each parameter whose standard error exceeds its value: a 95 % interval
+/// would span from near 0 to several times the estimate.
+fn poorly_identified(names: &[&str], theta: &[f64], errors: &[f64]) -> Vec<String> {
+    names
+        .iter()
+        .zip(theta.iter().zip(errors))
+        .filter(|(_, (value, error))| *error > *value)
+        .map(|(name, (value, error))| {
+            format!(
+                "`{name}` = {} has a standard error of {}: the data hardly pin it down",
+                significant(*value),
+                significant(*error)
+            )
+        })
+        .collect()
+}
+
+/// Four significant digits (scientific notation beyond 1e5 and below 1e-3), for a
+/// sentence or a table of estimates, which span many magnitudes.
+pub fn significant(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        format!("{value}")
+    } else if value.abs() >= 1e5 || value.abs() < 1e-3 {
+        format!("{value:.3e}")
+    } else {
+        let decimals = (3 - value.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{value:.decimals$}")
+    }
+}
+
+/// A share as a percentage for a sentence: two places, "under 0.01 %" below that.
+pub(crate) fn share_words(share: f64) -> String {
+    if share < 1e-4 {
+        "under 0.01 %".to_string()
+    } else {
+        format!("{:.2} %", 100.0 * share)
     }
 }
 
@@ -311,25 +485,85 @@ pub(crate) fn transaction_data(
     Ok(CompressedSummary::new(summary))
 }
 
-/// `fit(data, start)` from `start`, or, on large data, from where `fit` ends on a stratified
-/// sample of about [`WARM_START_ROWS`] rows, its curvature included (a failed sample fit only
-/// loses the head start).
+/// The best of the fits from each of `starts` (natural parameters), by log-likelihood:
+/// from the whole `data`, or, on large data, from where the best fit on a stratified
+/// sample of about [`WARM_START_ROWS`] rows ends, its curvature included (if no sample
+/// fit converges, the whole data's fit starts from the first start). The report counts
+/// the starts and warns when two converged starts ended at different optima.
 pub(crate) fn fit_with_warm_start<F>(
     data: &CompressedSummary,
-    start: &[f64],
+    starts: &[&[f64]],
     fit: F,
 ) -> Result<Fitted>
 where
     F: Fn(&CompressedSummary, &Start) -> Result<Fitted>,
 {
-    let mut start = Start::at(start);
-    if data.len() >= 2 * WARM_START_ROWS {
+    let starts: Vec<Start> = starts.iter().map(|theta| Start::at(theta)).collect();
+    let (mut fitted, peaks) = if data.len() >= 2 * WARM_START_ROWS {
         let sample = data.every_nth(data.len() / WARM_START_ROWS);
-        if let Ok(fitted) = fit(&sample, &start) {
-            start = fitted.end;
+        let (start, peaks) = match best_of(&starts, |start| fit(&sample, start)) {
+            Ok((fitted, peaks)) => (fitted.end, peaks),
+            Err(_) => (starts[0].clone(), None),
+        };
+        (fit(data, &start)?, peaks)
+    } else {
+        best_of(&starts, |start| fit(data, start))?
+    };
+    fitted.report.starting_points = starts.len();
+    fitted.report.warnings.extend(peaks);
+    Ok(fitted)
+}
+
+/// The fit from `starts` with the highest log-likelihood (the earliest among those
+/// within [`LIKELIHOOD_AGREEMENT`] of it), and a warning when converged fits disagree;
+/// the first start's error when none converges.
+pub(crate) fn best_of<F>(starts: &[Start], mut fit: F) -> Result<(Fitted, Option<String>)>
+where
+    F: FnMut(&Start) -> Result<Fitted>,
+{
+    let mut best: Option<Fitted> = None;
+    let mut first_error = None;
+    let (mut lowest, mut highest) = (f64::INFINITY, f64::NEG_INFINITY);
+    for start in starts {
+        match fit(start) {
+            Ok(fitted) => {
+                let ll = fitted.report.log_likelihood;
+                (lowest, highest) = (lowest.min(ll), highest.max(ll));
+                let better = |b: &Fitted| ll - b.report.log_likelihood > agreement(ll);
+                if best.as_ref().is_none_or(better) {
+                    best = Some(fitted);
+                }
+            }
+            Err(error) => _ = first_error.get_or_insert(error),
         }
     }
-    fit(data, &start)
+    let Some(best) = best else {
+        return Err(first_error.unwrap_or_else(|| Error::InvalidInput("no starting point".into())));
+    };
+    let peaks = (highest - lowest > agreement(highest)).then(|| {
+        format!(
+            "the fits from {} starting points ended at different log-likelihoods ({} to {}): \
+             the likelihood has more than one peak, the best is kept",
+            starts.len(),
+            significant(lowest),
+            significant(highest)
+        )
+    });
+    Ok((best, peaks))
+}
+
+fn agreement(log_likelihood: f64) -> f64 {
+    LIKELIHOOD_AGREEMENT * log_likelihood.abs().max(1.0)
+}
+
+/// A second starting point for a transaction model, from the data: a purchase rate of
+/// one per `alpha = sum T / sum x` time units (shape 1), the drop-out parameters as
+/// given. With the all-ones start it brackets most real data, whose rates are far from
+/// one per time unit in days.
+pub(crate) fn rate_start(data: &CompressedSummary, dropout: [f64; 2]) -> [f64; 4] {
+    let weighted = |v: &[f64]| v.iter().zip(&data.weight).map(|(v, w)| v * w).sum::<f64>();
+    let alpha = weighted(&data.t) / weighted(&data.frequency).max(1.0);
+    [1.0, alpha.clamp(1e-3, 1e6), dropout[0], dropout[1]]
 }
 
 /// Checks a model read back from JSON: its format version and its parameters.

@@ -6,8 +6,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
-    fit_positive_parameters,
+    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, best_of, check_saved_model,
+    fit_positive_parameters, significant,
 };
 use super::special::{digamma, ln_gamma};
 use crate::{Error, Result};
@@ -175,8 +175,29 @@ impl GammaGammaValidParams {
             distinct_rows: data.x.len(),
         };
         let nll = |t: &[f64], g: &mut [f64]| data.negative_log_likelihood([t[0], t[1], t[2]], g);
-        let Fitted { theta, report, .. } =
-            fit_positive_parameters(settings, data.x.len() as f64, &Start::at(&[1.0; 3]), nll)?;
+        // The second start has a finite mean order value (q = 3) equal to the data's.
+        let mean_value = data.total.iter().sum::<f64>() / data.x.iter().sum::<f64>();
+        let starts = [
+            Start::at(&[1.0; 3]),
+            Start::at(&[1.0, 3.0, 2.0 * mean_value]),
+        ];
+        let (
+            Fitted {
+                theta, mut report, ..
+            },
+            peaks,
+        ) = best_of(&starts, |start| {
+            fit_positive_parameters(settings, data.x.len() as f64, start, nll)
+        })?;
+        report.starting_points = starts.len();
+        report.warnings.extend(peaks);
+        if theta[1] <= 1.0 {
+            report.degenerate(format!(
+                "q = {} <= 1, so the fitted spend per order has no finite mean \
+                 and no expected order value or CLV can be given; a penalty may help",
+                significant(theta[1])
+            ));
+        }
         Ok(GammaGammaModel {
             format_version: GAMMA_GAMMA_FORMAT_VERSION,
             p: theta[0],

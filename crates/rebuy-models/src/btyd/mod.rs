@@ -11,8 +11,11 @@
 //! - [`GammaGammaParams`]: spend per order, fitted on repeat buyers; [`ClvParams`] combines it
 //!   with a transaction model into a discounted customer lifetime value.
 //!
-//! Every fit reports its convergence and standard errors in a [`FitReport`]; a fit that does
-//! not converge is an [`Error::NotConverged`](crate::Error::NotConverged) that says what to
+//! Every fit runs from several starting points and reports its [`FitStatus`], standard
+//! errors and warnings in a [`FitReport`]: `Degenerate` when it converged to a limit
+//! where the model is implausible (nobody ever leaves; no finite mean spend). A fit that
+//! does not converge is an [`Error::NotConverged`](crate::Error::NotConverged), one whose
+//! parameter runs off an [`Error::HitBound`](crate::Error::HitBound), each saying what to
 //! try, so no NaN reaches the output.
 //!
 //! ```
@@ -47,7 +50,10 @@ pub use beta_geo::{
 };
 pub use clv::{ClvParams, ClvValidParams};
 pub use diagnostics::{CalibrationHoldoutRow, FrequencyRecencyMatrix};
-pub use fitting::{FitOptions, FitReport, ParameterEstimate, WithFitOptions};
+pub use fitting::{
+    FitOptions, FitRecord, FitReport, FitStatus, PARAMETER_RANGE, ParameterEstimate,
+    WithFitOptions, significant,
+};
 pub use gamma_gamma::{
     GAMMA_GAMMA_FORMAT_VERSION, GammaGammaModel, GammaGammaParams, GammaGammaValidParams,
     frequency_spend_correlation,

@@ -10,8 +10,9 @@ mod predict;
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
-    fit_positive_parameters, fit_with_warm_start, transaction_data,
+    FEWEST_LEAVING, FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions,
+    check_saved_model, fit_positive_parameters, fit_with_warm_start, rate_start, share_words,
+    significant, transaction_data,
 };
 use super::summary::{CompressedSummary, CustomerSummary};
 use crate::{Error, Result};
@@ -59,9 +60,27 @@ impl ParetoNbdValidParams {
     /// ([`Error::NotConverged`], with what to try).
     pub fn fit(&self, summary: &CustomerSummary<'_>) -> Result<ParetoNbdModel> {
         let data = transaction_data(MODEL, summary)?;
-        let Fitted { theta, report, .. } = fit_with_warm_start(&data, &[1.0; 4], |data, start| {
+        let median_age = median(summary.t());
+        let starts: [&[f64]; 2] = [&[1.0; 4], &rate_start(&data, [1.0, median_age.max(1e-3)])];
+        let Fitted {
+            theta, mut report, ..
+        } = fit_with_warm_start(&data, &starts, |data, start| {
             self.fit_compressed(data, summary.len(), start)
         })?;
+        let [s, beta] = [theta[2], theta[3]];
+        // P(a customer is still alive at age t) = (beta / (beta + t))^s, unconditionally.
+        let leaving = -(s * (beta / (beta + median_age)).ln()).exp_m1();
+        if leaving < FEWEST_LEAVING {
+            report.degenerate(format!(
+                "only {} of customers leave by the median customer's age \
+                 (s = {}, beta = {}), so nobody ever leaves and P(alive) is near 1 for every \
+                 customer however long silent: read P(alive) and expected purchases as upper \
+                 bounds (the history is probably too short to tell leaving from a long pause)",
+                share_words(leaving),
+                significant(s),
+                significant(beta),
+            ));
+        }
         Ok(ParetoNbdModel {
             format_version: PARETO_NBD_FORMAT_VERSION,
             r: theta[0],
@@ -100,6 +119,13 @@ impl ParetoNbdValidParams {
         negative_log_likelihood(data, theta(&fitted.theta), &mut [0.0; 4])?;
         Ok(fitted)
     }
+}
+
+/// The median of non-empty `values`.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
 }
 
 /// A fitted Pareto/NBD model. `r, alpha` shape and scale the gamma distribution of purchase

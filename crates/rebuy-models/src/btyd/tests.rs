@@ -375,7 +375,7 @@ fn a_million_customers_fit_and_predict_without_nan() {
         .unwrap()
         .fit(&summary)
         .unwrap();
-    assert!(model.report.converged && model.report.log_likelihood.is_finite());
+    assert!(model.report.status == FitStatus::Converged && model.report.log_likelihood.is_finite());
     let alive = model.probability_alive(&summary);
     let buys = model.purchase_probability(&summary, 13.0).unwrap();
     assert!(alive.iter().chain(&buys).all(|p| (0.0..=1.0).contains(p)));
@@ -653,4 +653,5 @@ mod properties {
     }
 }
 
+mod honest_fits;
 mod pareto_nbd;

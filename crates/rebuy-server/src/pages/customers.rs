@@ -2,7 +2,9 @@
 
 use crate::auth::sessions::SignedIn;
 use crate::customers::Held;
-use crate::html::{Page, decimal, escape, note, page, percent, respond, short, url_encode, whole};
+use crate::html::{
+    Page, code_spans, decimal, escape, note, page, percent, respond, short, url_encode, whole,
+};
 use crate::labels::{column_label, is_money_column, is_share_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
@@ -126,7 +128,7 @@ fn customer_card(run: &RunData, row: usize) -> String {
     format!(
         "<div class=\"panel\" id=\"customer-card\"><h2 class=\"top\">Customer {id}</h2>\
 <p>Segment <span class=\"pill\">{segment}</span>{cluster} &middot; scores R {r} F {f} M {m}</p>\
-<p><b>What to do:</b> {action}</p><dl class=\"facts\">{facts}</dl>\
+<p><b>What to do:</b> {action}</p><dl class=\"facts\">{facts}</dl>{warnings}\
 <p><a href=\"/api/customers/{id_link}\">as JSON</a></p></div>",
         id = escape(&table.customer_id[row]),
         id_link = url_encode(&table.customer_id[row]),
@@ -135,6 +137,30 @@ fn customer_card(run: &RunData, row: usize) -> String {
         f = score(run, "f_score", row),
         m = score(run, "m_score", row),
         action = escape(segment_action(segment)),
+        warnings = lifetime_warnings(run),
+    )
+}
+
+/// The warnings of the fits behind P(alive), expected purchases and CLV (a degenerate
+/// fit's figures are bounds), as a note; empty for clean fits.
+fn lifetime_warnings(run: &RunData) -> String {
+    let warnings = run
+        .scorer
+        .as_ref()
+        .ok()
+        .and_then(|s| s.lifetime.as_ref())
+        .map(|l| l.fit_warnings())
+        .unwrap_or_default();
+    if warnings.is_empty() {
+        return String::new();
+    }
+    let items: String = warnings
+        .iter()
+        .map(|w| format!("<li>{}</li>", code_spans(w)))
+        .collect();
+    format!(
+        "<div class=\"note\" id=\"lifetime-warnings\">P(alive), expected purchases and CLV, \
+         read with care (<a href=\"/models#btyd-fits\">how the fits went</a>):<ul>{items}</ul></div>"
     )
 }
 

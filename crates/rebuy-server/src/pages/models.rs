@@ -3,12 +3,13 @@
 
 use crate::auth::sessions::SignedIn;
 use crate::comparison::{Comparison, ModelReport};
-use crate::html::{Page, chart, decimal, escape, note, page, percent, whole};
+use crate::html::{Page, chart, code_spans, decimal, escape, note, page, percent, whole};
 use crate::labels::{column_label, model_label};
 use crate::run::RunData;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Html;
+use rebuy_models::btyd::significant;
 use rebuy_models::metrics::Confusion;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -28,7 +29,84 @@ pub async fn models(
 
 /// The page's content (also a section of `report.html`).
 pub fn models_body(run: &RunData) -> String {
-    format!("<h1>Models</h1>{}{}", comparison(run), btyd_pictures(run))
+    format!(
+        "<h1>Models</h1>{}{}{}",
+        comparison(run),
+        btyd_fits(run),
+        btyd_pictures(run)
+    )
+}
+
+/// How each buy-till-you-die fit went: its status, estimates with standard errors and
+/// warnings, so that a degenerate fit's P(alive) is not read as a finding.
+fn btyd_fits(run: &RunData) -> String {
+    let fits = run
+        .comparison
+        .as_ref()
+        .map_or(&[][..], |c| &c.btyd_fits[..]);
+    if fits.is_empty() {
+        return String::new();
+    }
+    let rows: String = fits
+        .iter()
+        .map(|fit| {
+            let mut parameters = fit
+                .parameters
+                .iter()
+                .map(|p| {
+                    let error = p
+                        .standard_error
+                        .map_or_else(String::new, |e| format!(" ± {}", significant(e)));
+                    format!("{} = {}{error}", escape(&p.name), significant(p.value))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            if fit.parameters.iter().any(|p| p.standard_error.is_none()) {
+                parameters.push_str(" <span class=\"muted\">(no standard errors)</span>");
+            }
+            format!(
+                "<tr><td>{}</td><td>{}</td><td><span class=\"pill{}\">{}</span></td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                escape(&fit.model),
+                escape(&fit.used_for),
+                if fit.status == "converged" {
+                    ""
+                } else {
+                    " warn"
+                },
+                escape(&fit.status.replace('_', " ")),
+                fit.customers.map_or_else(String::new, |n| whole(n as f64)),
+                fit.log_likelihood
+                    .map_or_else(String::new, |ll| decimal(ll, 2)),
+                if parameters.is_empty() {
+                    escape(&fit.message)
+                } else {
+                    parameters
+                },
+            )
+        })
+        .collect();
+    let warnings: String = fits
+        .iter()
+        .flat_map(|fit| fit.warnings.iter().map(move |w| (fit, w)))
+        .map(|(fit, w)| format!("<li><b>{}</b>: {}</li>", escape(&fit.model), code_spans(w)))
+        .collect();
+    let warnings = if warnings.is_empty() {
+        String::new()
+    } else {
+        note(&format!(
+            "Read these figures with care:<ul class=\"fit-warnings\">{warnings}</ul>"
+        ))
+    };
+    format!(
+        "<h2 id=\"btyd-fits\">Buy-till-you-die fits</h2>{warnings}<div class=\"panel\">\
+         <table id=\"btyd-fits-table\"><thead><tr><th>Model</th><th>Used for</th><th>Fit</th><th>Customers</th>\
+         <th>Log-likelihood</th><th>Estimates ± standard error</th></tr></thead>\
+         <tbody>{rows}</tbody></table><p class=\"muted\">Maximum likelihood from several \
+         starting points; standard errors from the Hessian. <i>Degenerate</i>: the fit \
+         converged to a limit where the model is implausible (e.g. nobody ever leaves); its \
+         figures are bounds, not estimates.</p></div>"
+    )
 }
 
 /// The buy-till-you-die pictures of the run (drawn by `rebuy run`), inline so that

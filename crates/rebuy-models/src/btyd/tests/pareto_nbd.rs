@@ -323,7 +323,9 @@ mod pareto_properties {
                 check(&model, &summary)?;
             }
             let report = FitReport {
-                converged: true,
+                status: FitStatus::Converged,
+                warnings: Vec::new(),
+                starting_points: 1,
                 iterations: 0,
                 evaluations: 0,
                 log_likelihood: 0.0,
