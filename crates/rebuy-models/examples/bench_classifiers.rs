@@ -20,7 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use rebuy_models::boosting::BoostedTreesParams;
 use rebuy_models::classifier::{Classifier, Fit};
 use rebuy_models::forest::RandomForestParams;
-use rebuy_models::logistic::LogisticRegressionParams;
+use rebuy_models::logistic::{LogisticRegressionParams, sigmoid};
 use rebuy_models::matrix::Matrix;
 use rebuy_models::metrics;
 
@@ -52,7 +52,7 @@ fn synthetic(n_rows: usize, seed: u64) -> (Matrix, Vec<bool>) {
                 (basket / 50.0).min(2.0) - 0.5
             }
             + 0.8 * (noise[0] - 0.5) * f64::from(u8::from(tenure_days > 300.0));
-        labels.push(rng.random::<f64>() < 1.0 / (1.0 + (-z).exp()));
+        labels.push(rng.random::<f64>() < sigmoid(z));
         values.extend([recency_days, orders, spend, tenure_days, returns, basket]);
         values.extend(noise);
     }

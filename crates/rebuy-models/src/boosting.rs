@@ -27,17 +27,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::builder::setters;
 use crate::classifier::{self, Classifier, Fit, require};
+use crate::logistic::sigmoid;
 use crate::matrix::Matrix;
 use crate::monotone::{Monotone, MonotoneConstraints};
-use crate::tree::bins::{BinCuts, BinnedMatrix};
 use crate::tree::grow::{GradPair, GrowParams, TrainingSet, grow};
-use crate::tree::{CompleteTrees, Tree};
+use crate::tree::{CompleteTrees, Tree, ensemble};
 use crate::{Result, metrics};
 
 /// Fewer rows than this are predicted by walking the trees (the same sums, bit for bit).
 const EXIT_TABLES_MIN_ROWS: usize = 4096;
-/// Rows per prediction task (fixed, so results do not depend on the thread count).
-const PREDICT_CHUNK: usize = 4096;
 
 /// Hyper-parameters of [`BoostedTrees`]. Defaults: 300 trees, learning rate 0.05, depth 4,
 /// no leaf limit, `min_child_weight` 1, L2 1, minimum split gain 0, no row or column
@@ -232,8 +230,7 @@ impl BoostedTreesValidParams {
         classifier::check_training(features, labels, true)?;
         let feature_names = classifier::feature_names_of(features);
         if let Some((valid, valid_labels)) = validation {
-            classifier::check_columns(valid, &feature_names)?;
-            classifier::check_values(valid, true)?;
+            ensemble::check_rows(valid, &feature_names)?;
             if valid_labels.len() != valid.n_rows() {
                 return Err(crate::Error::InvalidInput(format!(
                     "{} validation labels for {} validation rows",
@@ -243,12 +240,7 @@ impl BoostedTreesValidParams {
             }
         }
         let monotone = self.0.monotone_constraints.resolve(&feature_names)?;
-        let cuts = BinCuts::fit(features, self.0.max_bins);
-        let binned = BinnedMatrix::new(features, &cuts);
-        let data = TrainingSet {
-            binned: &binned,
-            cuts: &cuts,
-        };
+        let data = TrainingSet::new(features, self.0.max_bins);
         let grow_params = grow_params(&self.0, monotone);
         let buy_rate = labels.iter().filter(|&&bought| bought).count() as f64 / labels.len() as f64;
         let mut model = BoostedTrees {
@@ -256,7 +248,8 @@ impl BoostedTreesValidParams {
             params: self.0.clone(),
             base_log_odds: (buy_rate / (1.0 - buy_rate)).ln(),
             trees: Vec::new(),
-            feature_gain: vec![0.0; features.n_cols()],
+            // Summed over the trees kept, once boosting ends.
+            feature_gain: Vec::new(),
             validation_log_loss: Vec::new(),
         };
         let mut rounds = Rounds::new(&model, features, labels, validation);
@@ -276,11 +269,7 @@ impl BoostedTreesValidParams {
         if self.0.early_stopping_rounds.is_some() {
             model.keep_best_round();
         }
-        for gain in &gains[..model.trees.len()] {
-            for (total, value) in model.feature_gain.iter_mut().zip(gain) {
-                *total += value;
-            }
-        }
+        model.feature_gain = ensemble::total_gain(features.n_cols(), &gains[..model.trees.len()]);
         Ok(model)
     }
 
@@ -341,7 +330,7 @@ impl<'a> Rounds<'a> {
     /// Grows one tree on the logistic loss's gradients and adds it to the log-odds.
     fn boost(
         &mut self,
-        data: &TrainingSet<'_>,
+        data: &TrainingSet,
         params: &BoostedTreesParams,
         grow_params: &GrowParams,
         rng: &mut ChaCha8Rng,
@@ -425,10 +414,6 @@ fn take_rows(features: &Matrix, labels: &[bool], rows: &[usize]) -> Result<(Matr
     Ok((matrix, rows.iter().map(|&row| labels[row]).collect()))
 }
 
-pub(crate) fn sigmoid(log_odds: f64) -> f64 {
-    1.0 / (1.0 + (-log_odds).exp())
-}
-
 impl BoostedTrees {
     fn keep_best_round(&mut self) {
         if let Some(best) = best_round(&self.validation_log_loss) {
@@ -438,28 +423,20 @@ impl BoostedTrees {
 
     /// Log-odds of a purchase for every row (before the sigmoid).
     pub fn predict_log_odds(&self, features: &Matrix) -> Result<Vec<f64>> {
-        classifier::check_columns(features, &self.feature_names)?;
-        classifier::check_values(features, true)?;
-        let n_features = features.n_cols();
-        let mut log_odds = vec![self.base_log_odds; features.n_rows()];
+        ensemble::check_rows(features, &self.feature_names)?;
         // The exit tables cost megabytes to build (features x 256 codes x trees): worth it
         // for a table of customers, not for the one customer of an API request.
-        let complete = if features.n_rows() >= EXIT_TABLES_MIN_ROWS {
-            CompleteTrees::new(&self.trees, n_features)
+        let exit_tables = if features.n_rows() >= EXIT_TABLES_MIN_ROWS {
+            CompleteTrees::new(&self.trees, features.n_cols())
         } else {
             None
         };
-        log_odds
-            .par_chunks_mut(PREDICT_CHUNK)
-            .zip(features.values().par_chunks(PREDICT_CHUNK * n_features))
-            .for_each(|(sums, rows)| match &complete {
-                Some(complete) => complete.add_block(rows, n_features, sums),
-                None => self
-                    .trees
-                    .iter()
-                    .for_each(|tree| tree.add_block(rows, n_features, sums)),
-            });
-        Ok(log_odds)
+        Ok(ensemble::sum_trees(
+            &self.trees,
+            exit_tables.as_ref(),
+            features,
+            self.base_log_odds,
+        ))
     }
 }
 
@@ -488,15 +465,13 @@ impl Classifier for BoostedTrees {
 
     fn check_loaded(&self) -> Result<()> {
         self.params.validate()?;
-        let n_features = self.feature_names.len();
-        if self.feature_gain.len() != n_features || !self.base_log_odds.is_finite() {
-            return Err(crate::Error::Format(
-                "boosted trees: inconsistent model".into(),
-            ));
-        }
-        self.trees
-            .iter()
-            .try_for_each(|tree| tree.check(n_features))
+        ensemble::check_loaded(
+            "boosted trees",
+            self.base_log_odds.is_finite(),
+            &self.feature_names,
+            &self.trees,
+            &self.feature_gain,
+        )
     }
 }
 

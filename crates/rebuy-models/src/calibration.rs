@@ -26,8 +26,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::boosting::sigmoid;
-use crate::logistic::{softplus, solve_positive_definite};
+use crate::logistic::{sigmoid, softplus, solve_positive_definite};
 use crate::metrics::{check_probabilities, ratio};
 use crate::{Error, Result};
 

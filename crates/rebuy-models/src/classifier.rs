@@ -287,6 +287,7 @@ pub(crate) mod test_data {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
+    use crate::logistic::sigmoid;
     use crate::matrix::Matrix;
     use crate::monotone::Monotone;
 
@@ -324,7 +325,7 @@ pub(crate) mod test_data {
                 rng.random::<f64>() * 100.0
             };
             let z = 1.5 - recency_days / 60.0 + 0.3 * orders + if missing { 3.0 } else { 0.0 };
-            labels.push(rng.random::<f64>() < 1.0 / (1.0 + (-z).exp()));
+            labels.push(rng.random::<f64>() < sigmoid(z));
             values.extend([recency_days, orders, basket]);
         }
         let names = ["recency_days", "orders", "basket"]
@@ -350,7 +351,7 @@ pub(crate) mod test_data {
                 rng.random::<f64>() * 100.0
             };
             let z = (recency_days - 360.0).abs() / 60.0 - 3.0 + 0.3 * orders;
-            labels.push(rng.random::<f64>() < 1.0 / (1.0 + (-z).exp()));
+            labels.push(rng.random::<f64>() < sigmoid(z));
             values.extend([recency_days, orders, basket]);
         }
         let names = ["recency_days", "orders", "basket"]

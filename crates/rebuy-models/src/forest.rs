@@ -16,12 +16,8 @@ use crate::builder::setters;
 use crate::classifier::{self, Classifier, Fit, require};
 use crate::matrix::Matrix;
 use crate::monotone::{Monotone, MonotoneConstraints};
-use crate::tree::Tree;
-use crate::tree::bins::{BinCuts, BinnedMatrix};
 use crate::tree::grow::{GradPair, GrowParams, GrownTree, TrainingSet, grow};
-
-/// Rows per prediction task (fixed, so results do not depend on the thread count).
-const PREDICT_CHUNK: usize = 4096;
+use crate::tree::{Tree, ensemble};
 
 /// How many features each node may split on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -139,36 +135,24 @@ impl Fit for RandomForestValidParams {
     fn fit(&self, features: &Matrix, labels: &[bool]) -> Result<RandomForest> {
         classifier::check_training(features, labels, true)?;
         let params = &self.0;
-        let cuts = BinCuts::fit(features, params.max_bins);
-        let binned = BinnedMatrix::new(features, &cuts);
-        let data = TrainingSet {
-            binned: &binned,
-            cuts: &cuts,
-        };
+        let data = TrainingSet::new(features, params.max_bins);
         let feature_names = classifier::feature_names_of(features);
         let monotone = params.monotone_constraints.resolve(&feature_names)?;
         let grow_params = grow_params(params, features.n_cols(), monotone);
         let mut master = ChaCha8Rng::seed_from_u64(params.seed);
         let seeds: Vec<u64> = (0..params.n_trees).map(|_| master.random()).collect();
-        let grown: Vec<(Tree, Vec<f64>)> = seeds
+        let (trees, gains): (Vec<Tree>, Vec<Vec<f64>>) = seeds
             .par_iter()
             .map(|&seed| {
                 let tree = grow_one(&data, labels, params.bootstrap, &grow_params, seed);
                 (tree.tree, tree.feature_gain)
             })
-            .collect();
-        let mut feature_gain = vec![0.0; features.n_cols()];
-        for (_, gain) in &grown {
-            feature_gain
-                .iter_mut()
-                .zip(gain)
-                .for_each(|(total, value)| *total += value);
-        }
+            .unzip();
         Ok(RandomForest {
             feature_names,
             params: params.clone(),
-            trees: grown.into_iter().map(|(tree, _)| tree).collect(),
-            feature_gain,
+            trees,
+            feature_gain: ensemble::total_gain(features.n_cols(), &gains),
         })
     }
 }
@@ -200,7 +184,7 @@ fn grow_params(
 
 /// One tree of the forest, from its own seed (bootstrap sample, then feature draws).
 fn grow_one(
-    data: &TrainingSet<'_>,
+    data: &TrainingSet,
     labels: &[bool],
     bootstrap: bool,
     grow_params: &GrowParams,
@@ -243,17 +227,9 @@ impl Classifier for RandomForest {
     const KIND: &'static str = "random_forest";
 
     fn predict_proba(&self, features: &Matrix) -> Result<Vec<f64>> {
-        classifier::check_columns(features, &self.feature_names)?;
-        classifier::check_values(features, true)?;
-        let n_features = features.n_cols();
-        let mut sums = vec![0.0; features.n_rows()];
-        sums.par_chunks_mut(PREDICT_CHUNK)
-            .zip(features.values().par_chunks(PREDICT_CHUNK * n_features))
-            .for_each(|(sums, rows)| {
-                for tree in &self.trees {
-                    tree.add_block(rows, n_features, sums);
-                }
-            });
+        ensemble::check_rows(features, &self.feature_names)?;
+        // By default forest trees grow until their leaves are pure: deeper than exit tables go.
+        let sums = ensemble::sum_trees(&self.trees, None, features, 0.0);
         let n_trees = self.trees.len() as f64;
         Ok(sums
             .into_iter()
@@ -272,15 +248,14 @@ impl Classifier for RandomForest {
 
     fn check_loaded(&self) -> Result<()> {
         self.params.validate()?;
-        let n_features = self.feature_names.len();
-        if self.trees.is_empty() || self.feature_gain.len() != n_features {
-            return Err(crate::Error::Format(
-                "random forest: inconsistent model".into(),
-            ));
-        }
-        self.trees
-            .iter()
-            .try_for_each(|tree| tree.check(n_features))
+        // The mean over trees needs at least one.
+        ensemble::check_loaded(
+            "random forest",
+            !self.trees.is_empty(),
+            &self.feature_names,
+            &self.trees,
+            &self.feature_gain,
+        )
     }
 }
 
@@ -330,12 +305,7 @@ mod tests {
     #[test]
     fn skipping_pure_nodes_grows_the_same_trees() {
         let (features, labels) = noisy_customers(2000, 7);
-        let cuts = BinCuts::fit(&features, 256);
-        let binned = BinnedMatrix::new(&features, &cuts);
-        let data = TrainingSet {
-            binned: &binned,
-            cuts: &cuts,
-        };
+        let data = TrainingSet::new(&features, 256);
         // Also with bounds: a pure node's children share one clipped weight, gain 0.
         let constrained = vec![
             Monotone::Decreasing,

@@ -20,7 +20,6 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::boosting::sigmoid;
 use crate::builder::setters;
 use crate::classifier::{self, Classifier, Fit, require};
 use crate::matrix::Matrix;
@@ -404,6 +403,14 @@ fn objective(scaled: &Matrix, labels: &[bool], weights: &[f64], l2_penalty: f64)
         .collect();
     let penalty: f64 = weights[1..].iter().map(|w| w * w).sum();
     chunks.iter().sum::<f64>() + l2_penalty / 2.0 * penalty
+}
+
+/// The logistic function `1 / (1 + e^-z)`: the purchase probability of log-odds `z`, for
+/// every classifier and calibration here. (The buy-till-you-die models have their own,
+/// `btyd::special::sigmoid`, exact for very negative `z`; this one gives 0 below
+/// `z ≈ -709.8`, where `e^-z` overflows.)
+pub fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
 }
 
 /// `ln(1 + e^z)`, written to stay finite for large `|z|`: the log loss of log-odds `z`

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::bins::{BinCuts, BinnedMatrix, MISSING_BIN, SLOTS};
 use super::{Node, Tree};
+use crate::matrix::Matrix;
 use crate::monotone::Monotone;
 
 /// XGBoost's smallest objective improvement that still counts as a split (`kRtEps`).
@@ -111,11 +112,20 @@ struct NodeRows {
     bounds: Bounds,
 }
 
-/// The inputs every tree of a model shares.
+/// The inputs every tree of a model shares: the training features binned once.
 #[derive(Debug)]
-pub(crate) struct TrainingSet<'a> {
-    pub(crate) binned: &'a BinnedMatrix,
-    pub(crate) cuts: &'a BinCuts,
+pub(crate) struct TrainingSet {
+    pub(crate) binned: BinnedMatrix,
+    pub(crate) cuts: BinCuts,
+}
+
+impl TrainingSet {
+    /// Bins `features` on quantile cuts of at most `max_bins` value bins per feature.
+    pub(crate) fn new(features: &Matrix, max_bins: usize) -> Self {
+        let cuts = BinCuts::fit(features, max_bins);
+        let binned = BinnedMatrix::new(features, &cuts);
+        Self { binned, cuts }
+    }
 }
 
 /// A grown tree, its split gains per feature, and which rows ended in which leaf.
@@ -172,7 +182,7 @@ struct Open {
 }
 
 struct Grower<'a> {
-    data: &'a TrainingSet<'a>,
+    data: &'a TrainingSet,
     grads: &'a [GradPair],
     params: &'a GrowParams,
     tree_features: &'a [usize],
@@ -192,7 +202,7 @@ struct Grower<'a> {
 /// Grows one tree on `rows` (indices into `grads` and the binned matrix), using only
 /// `tree_features`. Deterministic for a given `rng` state.
 pub(crate) fn grow(
-    data: &TrainingSet<'_>,
+    data: &TrainingSet,
     grads: &[GradPair],
     rows: Vec<u32>,
     tree_features: &[usize],
@@ -417,7 +427,7 @@ impl Grower<'_> {
     fn build_histogram(&mut self, (start, end): (usize, usize)) -> Histogram {
         let features = self.node_features();
         let slots = histogram(
-            self.data.binned,
+            &self.data.binned,
             self.grads,
             &self.rows[start..end],
             &features,

@@ -1,4 +1,5 @@
-//! The histogram tree learner shared by the random forest and the gradient boosting.
+//! The histogram tree learner shared by the random forest and the gradient boosting, and
+//! what the two models do alike around their trees ([`ensemble`]).
 //!
 //! Features are binned once ([`bins`]); a tree is then grown best-first from gradient
 //! and hessian sums per bin, the XGBoost formulation: a split's gain is
@@ -21,6 +22,7 @@
 //! and the trees are those grown before constraints existed, bit for bit.
 
 pub(crate) mod bins;
+pub(crate) mod ensemble;
 pub(crate) mod grow;
 
 use serde::{Deserialize, Serialize};
