@@ -26,6 +26,18 @@ fn a_clean_fit_is_converged_from_two_starts_without_warnings() {
     );
 }
 
+/// An MBG/NBD fitted on 20,000 customers simulated from `truth`, aged 10 to 49.
+fn mbg_nbd_on_simulated(truth: &SimulationSettings) -> BetaGeoModel {
+    let t: Vec<f64> = (0..20_000).map(|i| 10.0 + (i % 40) as f64).collect();
+    let sim = simulate_customers(truth, &t).unwrap();
+    let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t).unwrap();
+    BetaGeoParams::mbg_nbd()
+        .validate()
+        .unwrap()
+        .fit(&summary)
+        .unwrap()
+}
+
 #[test]
 fn a_fit_in_which_nobody_leaves_is_degenerate_and_says_so() {
     // Customers who hardly ever drop out: a mean chance of leaving of 0.15 % per
@@ -39,15 +51,7 @@ fn a_fit_in_which_nobody_leaves_is_degenerate_and_says_so() {
         horizon: 0.0,
         seed: 11,
     };
-    let t: Vec<f64> = (0..20_000).map(|i| 10.0 + (i % 40) as f64).collect();
-    let sim = simulate_customers(&truth, &t).unwrap();
-    let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t).unwrap();
-    let model = BetaGeoParams::mbg_nbd()
-        .validate()
-        .unwrap()
-        .fit(&summary)
-        .unwrap();
-    let report = &model.report;
+    let report = mbg_nbd_on_simulated(&truth).report;
     assert_eq!(report.status, FitStatus::Degenerate, "{report:?}");
     assert!(
         report
@@ -63,13 +67,7 @@ fn a_fit_in_which_nobody_leaves_is_degenerate_and_says_so() {
         b: 3.0,
         ..truth
     };
-    let sim = simulate_customers(&churning, &t).unwrap();
-    let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t).unwrap();
-    let model = BetaGeoParams::mbg_nbd()
-        .validate()
-        .unwrap()
-        .fit(&summary)
-        .unwrap();
+    let model = mbg_nbd_on_simulated(&churning);
     assert_eq!(
         model.report.status,
         FitStatus::Converged,
