@@ -103,6 +103,10 @@ pub struct CalibrationBin {
 #[serde(default)]
 pub struct DecileRow {
     pub decile: u32,
+    /// Test customers in the decile, and how many of them bought in the horizon.
+    pub customers: u64,
+    pub buyers: u64,
+    pub response_rate: f64,
     pub lift: f64,
     pub cumulative_gain: f64,
 }

@@ -47,6 +47,7 @@ pub fn column_label(name: &str) -> Cow<'_, str> {
         "churn_risk" => "churn risk",
         "p_alive" => "P(alive)",
         "expected_order_value" => "expected order value",
+        "value_tier" => "value tier (by CLV)",
         "expected_next_purchase_date" => "expected next purchase",
         "gross_spend" => "gross spend (before returns)",
         "net_spend" => "net spend",

@@ -843,3 +843,56 @@ async fn the_buy_till_you_die_fits_are_shown_as_the_run_files_say() {
     let (_, card) = text(&format!("{base}/customers?id={id}")).await;
     assert!(!card.contains("lifetime-warnings"));
 }
+
+/// The Models page says in words how much likelier to buy the served model's top tenth
+/// was, with the figures of metrics.json.
+#[tokio::test]
+async fn the_top_decile_sentence_is_the_served_models_first_decile() {
+    let metrics: Value = serde_json::from_str(&file("scored-run", "metrics.json")).expect("JSON");
+    let served = metrics["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .find(|m| m["name"] == metrics["chosen"])
+        .expect("the chosen model's row");
+    let top = &served["lift"][0];
+    let run = rebuy_server::RunData::load(&common::fixture("scored-run")).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, page) = text(&format!("{base}/models")).await;
+    assert_eq!(status, StatusCode::OK);
+    let at = page
+        .find("id=\"top-decile\"")
+        .expect("the top-decile sentence");
+    let sentence = plain(&format!(
+        "<p {}",
+        &page[at..at + page[at..].find("</p>").expect("end")]
+    ));
+    let figures: Vec<&str> = sentence
+        .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .filter(|s| s.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    // "The top 10 % ... (N customers) bought at L× ...: R% of them bought in the H days,
+    // against P% of all test customers."
+    assert_eq!(figures.len(), 6, "{sentence}");
+    assert_shows(
+        figures[1],
+        top["customers"].as_f64().expect("customers"),
+        "customers",
+    );
+    assert_shows(figures[2], top["lift"].as_f64().expect("lift"), "lift");
+    assert_shows(
+        figures[3],
+        100.0 * top["response_rate"].as_f64().expect("rate"),
+        "rate",
+    );
+    assert_shows(
+        figures[4],
+        metrics["horizon_days"].as_f64().expect("horizon"),
+        "horizon",
+    );
+    assert_shows(
+        figures[5],
+        100.0 * metrics["positive_rate"].as_f64().expect("positive rate"),
+        "average rate",
+    );
+}

@@ -209,6 +209,7 @@ impl Lifetime {
         match scores.spend {
             Some(Ok((order_value, clv))) => columns.extend([
                 ("expected_order_value".to_string(), numbers(order_value)),
+                ("value_tier".to_string(), value_tiers(&clv)),
                 ("clv_12m".to_string(), numbers(clv)),
             ]),
             Some(Err(error)) => println!("\nno expected order value or CLV: Gamma-Gamma: {error}"),
@@ -244,6 +245,39 @@ fn next_purchase_dates(
 /// P(W > w) = ((alpha + T) / (alpha + T + w))^(r + x). In the summary's unit.
 fn median_wait(model: &BetaGeoModel, frequency: f64, t: f64) -> f64 {
     (model.alpha + t) * (2f64.powf(1.0 / (model.r + frequency)) - 1.0)
+}
+
+/// The value tiers of `value_tier`, from the highest CLV down, with the share of the
+/// customers each ends at.
+const VALUE_TIERS: [(&str, f64); 4] = [
+    ("top 1%", 0.01),
+    ("1-5%", 0.05),
+    ("5-20%", 0.20),
+    ("rest", 1.0),
+];
+
+/// Each customer's tier by CLV rank: the first ceil(1 %) of customers by CLV, highest
+/// first, are `top 1%`, up to ceil(5 %) `1-5%`, up to ceil(20 %) `5-20%`, the others
+/// `rest`; equal CLVs keep the file's order, so one CLV may span two tiers.
+fn value_tiers(clv: &[f64]) -> CustomerColumn<'static> {
+    let mut order: Vec<usize> = (0..clv.len()).collect();
+    order.sort_by(|&a, &b| clv[b].total_cmp(&clv[a]));
+    let n = clv.len() as f64;
+    let ends: Vec<usize> = VALUE_TIERS
+        .iter()
+        .map(|(_, share)| (share * n).ceil() as usize)
+        .collect();
+    let mut index = vec![0; clv.len()];
+    for (rank, &customer) in order.iter().enumerate() {
+        index[customer] = ends.iter().position(|&end| rank < end).unwrap_or(3);
+    }
+    CustomerColumn::Labels {
+        names: VALUE_TIERS
+            .iter()
+            .map(|(name, _)| name.to_string())
+            .collect(),
+        index: Cow::Owned(index),
+    }
 }
 
 fn numbers(values: Vec<f64>) -> CustomerColumn<'static> {

@@ -503,3 +503,51 @@ fn every_buy_till_you_die_fit_says_how_it_went() {
         "{mbg}"
     );
 }
+
+/// `value_tier` ranks the customers by CLV: the tiers hold the first ceil(1 %), 5 % and
+/// 20 % of them, and no customer of a lower tier has a higher CLV than one above.
+#[test]
+fn value_tiers_follow_the_clv_ranking() {
+    let mut runs = vec![generated_run()];
+    runs.extend(real_run());
+    for run in runs {
+        let (header, rows) = read_csv(&run.join("customers.csv"));
+        let clv = numbers(&header, &rows, "clv_12m");
+        let at = header
+            .iter()
+            .position(|h| h == "value_tier")
+            .expect("value_tier");
+        let tiers = ["top 1%", "1-5%", "5-20%", "rest"];
+        let tier: Vec<usize> = rows
+            .iter()
+            .map(|r| {
+                tiers
+                    .iter()
+                    .position(|t| *t == r[at])
+                    .expect("a known tier")
+            })
+            .collect();
+        let n = rows.len() as f64;
+        let ends = [0.01, 0.05, 0.20, 1.0].map(|share: f64| (share * n).ceil() as usize);
+        for (i, end) in ends.iter().enumerate() {
+            assert_eq!(
+                tier.iter().filter(|&&t| t <= i).count(),
+                (*end).min(rows.len())
+            );
+        }
+        for t in 1..4 {
+            let lowest_above = (0..rows.len())
+                .filter(|&i| tier[i] == t - 1)
+                .map(|i| clv[i])
+                .fold(f64::INFINITY, f64::min);
+            let highest_here = (0..rows.len())
+                .filter(|&i| tier[i] == t)
+                .map(|i| clv[i])
+                .fold(f64::NEG_INFINITY, f64::max);
+            assert!(
+                highest_here <= lowest_above,
+                "tier {t}: {highest_here} > {lowest_above}"
+            );
+        }
+    }
+}

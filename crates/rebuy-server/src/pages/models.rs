@@ -171,7 +171,7 @@ fn comparison(run: &RunData) -> String {
     format!(
         "<p class=\"lead\">Purchase in the next {h} days, tested {how} (trained at {train}, tested \
 at {test} on {n} customers, {rate} of whom bought).</p>\
-<div class=\"note\">{served}</div>\
+<div class=\"note\">{served}</div>{top_decile}\
 <div class=\"panel\">{table}<p class=\"muted\">Baseline: {baseline}. Missing values: {missing}.</p></div>\
 <div class=\"two\"><div class=\"panel\"><h2 class=\"top\">ROC curves</h2>{roc}</div>\
 <div class=\"panel\"><h2 class=\"top\">Precision-recall curves</h2>{pr}</div></div>\
@@ -187,6 +187,7 @@ threshold with the best F1 score.</p><div class=\"matrices\">{matrices}</div>",
         test = escape(&c.as_of),
         n = whole(c.n_test as f64),
         rate = percent(c.positive_rate),
+        top_decile = top_decile(c),
         table = comparison_table(c),
         baseline = escape(&c.baseline),
         missing = escape(&c.missing_values),
@@ -198,6 +199,27 @@ threshold with the best F1 score.</p><div class=\"matrices\">{matrices}</div>",
         served_name = escape(&model_label(&c.chosen)),
         importance = importance_chart(c),
         matrices = c.models.iter().map(confusion_card).collect::<String>(),
+    )
+}
+
+/// The served model's first decile in words: how much likelier to buy the customers
+/// it ranks highest were, in the test window.
+fn top_decile(c: &Comparison) -> String {
+    let Some(top) = c.served().and_then(|m| m.lift.first()) else {
+        return String::new();
+    };
+    if top.customers == 0 || c.positive_rate <= 0.0 {
+        return String::new();
+    }
+    format!(
+        "<p class=\"lead\" id=\"top-decile\">The top 10 % of test customers by the served \
+         model's score ({} customers) bought at <b>{}×</b> the average rate: {} of them \
+         bought in the {} days, against {} of all test customers.</p>",
+        whole(top.customers as f64),
+        decimal(top.lift, 2),
+        percent(top.response_rate),
+        c.horizon_days,
+        percent(c.positive_rate),
     )
 }
 
