@@ -269,7 +269,11 @@ fn value_tiers(clv: &[f64]) -> CustomerColumn<'static> {
         .collect();
     let mut index = vec![0; clv.len()];
     for (rank, &customer) in order.iter().enumerate() {
-        index[customer] = ends.iter().position(|&end| rank < end).unwrap_or(3);
+        // The last tier ends at every customer, so a position is always found.
+        index[customer] = ends
+            .iter()
+            .position(|&end| rank < end)
+            .unwrap_or(VALUE_TIERS.len() - 1);
     }
     CustomerColumn::Labels {
         names: VALUE_TIERS

@@ -3,9 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FEWEST_LEAVING, FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions,
-    check_saved_model, fit_positive_parameters, fit_with_warm_start, rate_start, share_words,
-    significant, transaction_data,
+    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
+    fit_positive_parameters, fit_with_warm_start, rate_start, significant, transaction_data,
 };
 use super::likelihood::negative_log_likelihood;
 use super::summary::{CompressedSummary, CustomerSummary};
@@ -97,7 +96,7 @@ impl BetaGeoValidParams {
     /// From two starting points: every parameter at 1 (as lifetimes) and one from the
     /// data's purchase rate; the report warns when they end at different optima, and
     /// says `Degenerate` when the fitted mean chance of leaving after a purchase is
-    /// below 1 % ([`FEWEST_LEAVING`]).
+    /// below 1 %.
     ///
     /// Errors: an empty summary, or one where nobody made a repeat purchase (the repeat rate
     /// cannot be estimated, the likelihood has no maximum); an optimiser that does not
@@ -113,18 +112,11 @@ impl BetaGeoValidParams {
             self.fit_compressed(data, summary.len(), start)
         })?;
         let [a, b] = [theta[2], theta[3]];
-        let leaving = a / (a + b);
-        if leaving < FEWEST_LEAVING {
-            report.degenerate(format!(
-                "the mean chance of leaving after a purchase is {} (a = {}, b = {}), \
-                 so nobody ever leaves and P(alive) is near 1 for every customer however long \
-                 silent: read P(alive) and expected purchases as upper bounds (the history is \
-                 probably too short to tell leaving from a long pause)",
-                share_words(leaving),
-                significant(a),
-                significant(b),
-            ));
-        }
+        report.check_leaving(
+            a / (a + b),
+            "the mean chance of leaving after a purchase",
+            format!("a = {}, b = {}", significant(a), significant(b)),
+        );
         Ok(BetaGeoModel {
             format_version: BETA_GEO_FORMAT_VERSION,
             variant: settings.variant,

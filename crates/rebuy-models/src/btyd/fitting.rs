@@ -159,6 +159,22 @@ impl FitReport {
         self.status = FitStatus::Degenerate;
         self.warnings.push(warning);
     }
+
+    /// Marks a transaction model degenerate when fewer than [`FEWEST_LEAVING`] of its
+    /// customers leave: `leaving` is that share, `measured` says what it is of, `estimates`
+    /// the parameters behind it (e.g. "the mean chance of leaving after a purchase",
+    /// "a = 0.25, b = 168.6").
+    pub(crate) fn check_leaving(&mut self, leaving: f64, measured: &str, estimates: String) {
+        if leaving < FEWEST_LEAVING {
+            self.degenerate(format!(
+                "{measured} is {} ({estimates}), so nobody ever leaves and P(alive) is near 1 \
+                 for every customer however long silent: read P(alive) and expected purchases \
+                 as upper bounds (the history is probably too short to tell leaving from a \
+                 long pause)",
+                share_words(leaving),
+            ));
+        }
+    }
 }
 
 /// Smallest and largest parameter values accepted as a genuine optimum; outside them the
@@ -448,7 +464,7 @@ pub fn significant(value: f64) -> String {
 }
 
 /// A share as a percentage for a sentence: two places, "under 0.01 %" below that.
-pub(crate) fn share_words(share: f64) -> String {
+fn share_words(share: f64) -> String {
     if share < 1e-4 {
         "under 0.01 %".to_string()
     } else {

@@ -10,9 +10,8 @@ mod predict;
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FEWEST_LEAVING, FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions,
-    check_saved_model, fit_positive_parameters, fit_with_warm_start, rate_start, share_words,
-    significant, transaction_data,
+    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
+    fit_positive_parameters, fit_with_warm_start, rate_start, significant, transaction_data,
 };
 use super::summary::{CompressedSummary, CustomerSummary};
 use crate::{Error, Result};
@@ -69,18 +68,11 @@ impl ParetoNbdValidParams {
         })?;
         let [s, beta] = [theta[2], theta[3]];
         // P(a customer is still alive at age t) = (beta / (beta + t))^s, unconditionally.
-        let leaving = -(s * (beta / (beta + median_age)).ln()).exp_m1();
-        if leaving < FEWEST_LEAVING {
-            report.degenerate(format!(
-                "only {} of customers leave by the median customer's age \
-                 (s = {}, beta = {}), so nobody ever leaves and P(alive) is near 1 for every \
-                 customer however long silent: read P(alive) and expected purchases as upper \
-                 bounds (the history is probably too short to tell leaving from a long pause)",
-                share_words(leaving),
-                significant(s),
-                significant(beta),
-            ));
-        }
+        report.check_leaving(
+            -(s * (beta / (beta + median_age)).ln()).exp_m1(),
+            "the share of customers gone by the median customer's age",
+            format!("s = {}, beta = {}", significant(s), significant(beta)),
+        );
         Ok(ParetoNbdModel {
             format_version: PARETO_NBD_FORMAT_VERSION,
             r: theta[0],
@@ -121,11 +113,11 @@ impl ParetoNbdValidParams {
     }
 }
 
-/// The median of non-empty `values`.
+/// The median of non-empty `values` (the upper one of an even count), in linear time.
 fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
+    let mut values = values.to_vec();
+    let middle = values.len() / 2;
+    *values.select_nth_unstable_by(middle, f64::total_cmp).1
 }
 
 /// A fitted Pareto/NBD model. `r, alpha` shape and scale the gamma distribution of purchase
