@@ -283,6 +283,10 @@ fn customers_csv_cells_are_written_in_their_forms() {
                 "customer_id" | "rfm_segment" | "cluster_name" => {}
                 "net_spend_not_positive" => assert!(["true", "false"].contains(&text), "{text}"),
                 "churn_risk" => assert!(["High", "Medium", "Low"].contains(&text), "{text}"),
+                "value_tier" => assert!(
+                    ["top 1%", "1-5%", "5-20%", "rest"].contains(&text),
+                    "{text}"
+                ),
                 "probability_percentile" => {
                     let p: f64 = text.parse().unwrap();
                     assert_eq!(format!("{p:.1}"), text);
