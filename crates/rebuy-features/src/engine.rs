@@ -17,6 +17,16 @@ use rebuy_data::{CleaningRules, ColumnMapping};
 use rebuy_data::{LineTable, Lines, QualityReport, SpilledLines, Transactions};
 use std::sync::Arc;
 
+/// Purchases in a hold-out period (see [`FeatureEngine::holdout_purchases`]), counted as
+/// `btyd_frequency` counts them: distinct purchase days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoldoutPurchases {
+    /// Per customer, in the order of the ids asked for.
+    pub per_customer: Vec<u32>,
+    /// Per day of the period, from its first: how many of the customers bought on it.
+    pub per_day: Vec<u32>,
+}
+
 /// The revenue of one calendar month (see [`FeatureEngine::monthly_revenue`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthRevenue {
@@ -278,30 +288,50 @@ impl FeatureEngine {
         as_of: AsOf,
         horizon_days: u32,
     ) -> Result<Vec<u32>> {
+        Ok(self
+            .holdout_purchases(customer_ids, as_of, horizon_days)?
+            .per_customer)
+    }
+
+    /// The purchases of `customer_ids` in the `horizon_days` days from `as_of` on, per
+    /// customer (as [`Self::purchase_days`]) and per day of the period (how many of them
+    /// bought on it): the actual side of a buy-till-you-die model's tracking curve.
+    pub fn holdout_purchases(
+        &self,
+        customer_ids: &[impl AsRef<str>],
+        as_of: AsOf,
+        horizon_days: u32,
+    ) -> Result<HoldoutPurchases> {
         let end = as_of.day() + horizon_days as i32;
         let row_of: std::collections::HashMap<&str, usize> = customer_ids
             .iter()
             .enumerate()
             .map(|(row, id)| (id.as_ref(), row))
             .collect();
-        let mut purchase_days = vec![0; customer_ids.len()];
+        let mut purchases = HoldoutPurchases {
+            per_customer: vec![0; customer_ids.len()],
+            per_day: vec![0; horizon_days as usize],
+        };
         self.query_each(
             &format!(
-                "SELECT customer, COUNT(DISTINCT day) AS days FROM lines \
-                 WHERE NOT is_return AND day >= {} AND day < {end} GROUP BY customer",
+                "SELECT customer, day FROM lines \
+                 WHERE NOT is_return AND day >= {} AND day < {end} GROUP BY customer, day",
                 as_of.day()
             ),
             |batch| {
                 let customers = customer_id_column(&batch, self.customer_ids())?;
-                for (customer, days) in customers.iter().zip(int_column(&batch, "days")?) {
+                for (customer, day) in customers.iter().zip(int_column(&batch, "day")?) {
                     if let Some(&row) = row_of.get(&**customer) {
-                        purchase_days[row] = u32::try_from(days).unwrap_or(u32::MAX);
+                        purchases.per_customer[row] += 1;
+                        // The query keeps only days in the period.
+                        let offset = (day - i64::from(as_of.day())) as usize;
+                        purchases.per_day[offset] += 1;
                     }
                 }
                 Ok(())
             },
         )?;
-        Ok(purchase_days)
+        Ok(purchases)
     }
 
     /// Revenue per calendar month of the clean sales before `as_of` (the days the

@@ -28,7 +28,7 @@ mod pushdown;
 
 #[cfg(feature = "cluster")]
 pub use ballista::BallistaSource;
-pub use engine::{FeatureEngine, MonthRevenue};
+pub use engine::{FeatureEngine, HoldoutPurchases, MonthRevenue};
 pub use features::CustomerFeatures;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresSource;

@@ -17,7 +17,9 @@ use datafusion::arrow::array::{
 };
 use rebuy_data::{LineTable, Lines, ReadOptions, Rule, Transactions, read_transactions};
 use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
-use rebuy_models::btyd::{BetaGeoParams, CustomerSummary};
+use rebuy_models::btyd::{
+    BetaGeoParams, BetaGeoVariant, CustomerSummary, HoldoutComparison, HoldoutData,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -285,4 +287,86 @@ fn the_cdnow_calibration_vs_holdout_table_matches_lifetimes() {
         );
     }
     assert!(table[6].open_ended);
+}
+
+/// lifetimes 0.11.3 on the same calibration and hold-out (docs/reference/btyd/
+/// cdnow_holdout_comparison.py): per model, MAE, RMSE, correlation and the total of the
+/// expected purchases in the 39-week hold-out, and the tracking curve's expected
+/// cumulative purchases at days 7, 91, 182 and 273.
+const LIFETIMES_HOLDOUT: [(&str, [f64; 4], [f64; 4]); 2] = [
+    (
+        "BG/NBD",
+        [0.7854542426, 1.6079820123, 0.6256474509, 1653.4087241799],
+        [52.14676266, 628.02244092, 1171.14331260, 1653.40872418],
+    ),
+    (
+        "MBG/NBD",
+        [0.7647789429, 1.6071826610, 0.6272530292, 1576.7282658886],
+        [50.91428579, 607.96885239, 1124.70843187, 1576.72826589],
+    ),
+];
+
+#[test]
+fn the_cdnow_hold_out_comparison_matches_lifetimes() {
+    let (engine, _) = engines(TimeUnit::Weeks);
+    let calibration = engine.customer_features(calibration_end()).unwrap();
+    let holdout = engine
+        .holdout_purchases(&calibration.customer_id, calibration_end(), 273)
+        .unwrap();
+    let actual: Vec<f64> = holdout.per_customer.iter().map(|&n| f64::from(n)).collect();
+    let summary = CustomerSummary::new(
+        &calibration.btyd_frequency,
+        &calibration.btyd_recency,
+        &calibration.btyd_t,
+    )
+    .unwrap();
+    let data = HoldoutData {
+        calibration: &summary,
+        actual: &actual,
+        actual_per_day: &holdout.per_day,
+        units_per_day: 1.0 / 7.0,
+    };
+    let (comparison, chosen) = HoldoutComparison::run(
+        data,
+        &[BetaGeoVariant::BgNbd, BetaGeoVariant::MbgNbd],
+        calibration_end().to_string(),
+        273,
+    )
+    .unwrap();
+    assert_eq!(comparison.customers, 2357);
+    // Every 7th day; 273 is the 39th week's last.
+    assert_eq!(comparison.tracking_days.len(), 39);
+    // lifetimes' distinct purchase days of the hold-out, counted from the transactions.
+    let tracking_actual = [50.0, 106.0, 155.0, 214.0, 261.0, 346.0, 407.0];
+    assert_eq!(comparison.tracking_actual[..7], tracking_actual);
+    assert_eq!(comparison.tracking_actual[38], 1882.0);
+    for (row, (name, figures, tracking)) in comparison.models.iter().zip(LIFETIMES_HOLDOUT) {
+        assert_eq!(row.model, name);
+        let accuracy = row.accuracy.as_ref().unwrap();
+        assert_eq!(accuracy.actual_total, 1882.0);
+        let shown = [
+            accuracy.mean_absolute_error,
+            accuracy.root_mean_squared_error,
+            accuracy.correlation.unwrap(),
+        ];
+        for (ours, theirs) in shown.iter().zip(&figures[..3]) {
+            assert!((ours - theirs).abs() < 1e-5, "{name}: {ours} vs {theirs}");
+        }
+        assert!(
+            (accuracy.expected_total - figures[3]).abs() < 1e-2,
+            "{name}"
+        );
+        for (day, theirs) in [0, 12, 25, 38].into_iter().zip(tracking) {
+            let ours = row.tracking_expected[day];
+            assert!(
+                (ours - theirs).abs() < 1e-2,
+                "{name} day {day}: {ours} vs {theirs}"
+            );
+        }
+        let in_groups: usize = row.calibration_holdout.iter().map(|g| g.customers).sum();
+        assert_eq!(in_groups, 2357);
+    }
+    // MBG/NBD may serve (BG/NBD may not) and is the closer of the two here.
+    assert_eq!(chosen, Some(BetaGeoVariant::MbgNbd));
+    assert!(comparison.chosen_because.contains("only model compared"));
 }

@@ -1,7 +1,7 @@
 //! The model comparison of a run: `metrics.json` as `rebuy run` writes it
 //! (crates/rebuy/src/purchase.rs), read for the Models page and `GET /api/models`.
 
-use rebuy_models::btyd::FitRecord;
+use rebuy_models::btyd::{FitRecord, HoldoutComparison};
 use rebuy_models::metrics::Confusion;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,6 +31,8 @@ pub struct Comparison {
     pub chosen: String,
     /// How each buy-till-you-die fit of the run went.
     pub btyd_fits: Vec<FitRecord>,
+    /// The transaction models checked on a hold-out period, and the one that serves.
+    pub btyd_comparison: Option<HoldoutComparison>,
 }
 
 /// One model's test results: the numbers (`GET /api/models` shows them as they are),

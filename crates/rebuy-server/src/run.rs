@@ -312,7 +312,11 @@ pub struct RunData {
 }
 
 /// The buy-till-you-die pictures `rebuy run` writes into the run folder, with titles.
-const BTYD_PICTURES: [(&str, &str); 3] = [
+const BTYD_PICTURES: [(&str, &str); 4] = [
+    (
+        "btyd_tracking.svg",
+        "Cumulative purchases in the hold-out: each model vs actual",
+    ),
     (
         "btyd_calibration_holdout.svg",
         "Repeat purchases in the test window: model vs actual",

@@ -896,3 +896,67 @@ async fn the_top_decile_sentence_is_the_served_models_first_decile() {
         "average rate",
     );
 }
+
+/// The Models page's hold-out comparison of the transaction models shows metrics.json's
+/// `btyd_comparison`: every model's role, fit and figures, and why the chosen one serves.
+#[tokio::test]
+async fn the_hold_out_comparison_of_the_transaction_models_is_shown_as_metrics_json_says() {
+    let metrics: Value = serde_json::from_str(&file("scored-run", "metrics.json")).expect("JSON");
+    let comparison = &metrics["btyd_comparison"];
+    let run = rebuy_server::RunData::load(&common::fixture("scored-run")).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, page) = text(&format!("{base}/models")).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = table_rows(&page, "<table id=\"btyd-holdout-table\">");
+    let models = comparison["models"].as_array().expect("models");
+    assert_eq!(rows.len(), models.len() + 1, "{rows:?}");
+    assert_eq!(
+        rows[0],
+        [
+            "Model",
+            "Role",
+            "Fit",
+            "Mean abs. error",
+            "RMSE",
+            "Correlation",
+            "Expected",
+            "Actual"
+        ]
+    );
+    let chosen = comparison["chosen"].as_str().expect("chosen");
+    for (row, model) in rows[1..].iter().zip(models) {
+        let name = model["model"].as_str().expect("name");
+        assert_eq!(row[0], name);
+        let role = match (name == chosen, model["may_serve"] == true) {
+            (true, _) => "serves P(alive)",
+            (false, true) => "may serve",
+            (false, false) => "compared only",
+        };
+        assert_eq!(row[1], role, "{name}");
+        assert_eq!(row[2], model["fit"]["status"].as_str().expect("status"));
+        let accuracy = &model["accuracy"];
+        for (cell, key) in row[3..].iter().zip([
+            "mean_absolute_error",
+            "root_mean_squared_error",
+            "correlation",
+            "expected_total",
+            "actual_total",
+        ]) {
+            assert_shows(cell, accuracy[key].as_f64().expect(key), key);
+        }
+    }
+    let because = comparison["chosen_because"].as_str().expect("because");
+    assert!(
+        plain(&page).contains(because),
+        "the page says why {chosen} serves"
+    );
+    assert!(page.contains(&format!(
+        "the {} customers' history before {}",
+        comparison["customers"],
+        comparison["calibration_end"].as_str().expect("date")
+    )));
+    assert!(
+        page.contains("Cumulative purchases in the hold-out: each model vs actual"),
+        "the tracking picture"
+    );
+}

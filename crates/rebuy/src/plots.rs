@@ -7,7 +7,7 @@ use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use rebuy_features::{AsOf, CustomerFeatures, TimeUnit};
 use rebuy_models::btyd::{
-    BetaGeoModel, CalibrationHoldoutRow, CustomerSummary, FrequencyRecencyMatrix,
+    BetaGeoModel, CalibrationHoldoutRow, CustomerSummary, FrequencyRecencyMatrix, HoldoutComparison,
 };
 
 const SIZE: (u32, u32) = (800, 500);
@@ -480,6 +480,91 @@ pub fn write_calibration_holdout(
                     .map(|p| Circle::new(p, 4, colour.filled())),
             )
             .map_err(plot_error)?;
+    }
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    root.present().map_err(plot_error)?;
+    Ok(())
+}
+
+/// `btyd_tracking.svg`: the customers' cumulative purchases in the hold-out period of
+/// the transaction models' comparison, actual and as each model expected them (the
+/// tracking plot of lifetimes and CLVTools, over the hold-out period).
+pub fn write_tracking(folder: &RunFolder, comparison: &HoldoutComparison) -> Result<()> {
+    let path = folder.path("btyd_tracking.svg");
+    let root = SVGBackend::new(&path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_error)?;
+    let root = root
+        .titled(
+            &format!(
+                "Cumulative purchases in the {} days from {}: actual vs expected",
+                comparison.holdout_days, comparison.calibration_end
+            ),
+            ("sans-serif", 18),
+        )
+        .map_err(plot_error)?;
+    let days = &comparison.tracking_days;
+    let (_, y_max) = bounds(
+        comparison
+            .tracking_actual
+            .iter()
+            .chain(comparison.models.iter().flat_map(|m| &m.tracking_expected))
+            .copied(),
+    );
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "{} customers with history before {}; models fitted on that history",
+                comparison.customers, comparison.calibration_end
+            ),
+            ("sans-serif", 13),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(
+            0.0..f64::from(comparison.holdout_days),
+            0.0..y_max.max(1.0) * 1.08,
+        )
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc("days into the hold-out period")
+        .y_desc("cumulative purchases (purchase days)")
+        .x_label_formatter(&|day| format!("{day:.0}"))
+        .y_label_formatter(&|count| format!("{count:.0}"))
+        .draw()
+        .map_err(plot_error)?;
+    let line = |values: &[f64]| -> Vec<(f64, f64)> {
+        std::iter::once((0.0, 0.0))
+            .chain(days.iter().zip(values).map(|(&d, &v)| (f64::from(d), v)))
+            .collect()
+    };
+    let mut series = vec![(
+        "actual".to_string(),
+        PALETTE[7],
+        line(&comparison.tracking_actual),
+    )];
+    for (i, model) in comparison.models.iter().enumerate() {
+        if model.tracking_expected.is_empty() {
+            continue;
+        }
+        let serves = if comparison.chosen.as_deref() == Some(model.model.as_str()) {
+            ", serves"
+        } else {
+            ""
+        };
+        series.push((
+            format!("{} expected{serves}", model.model),
+            PALETTE[i % 7],
+            line(&model.tracking_expected),
+        ));
+    }
+    for (label, colour, points) in series {
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
     }
     draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(plot_error)?;

@@ -5,7 +5,7 @@
 //!
 //! Writes `metrics.json` and `models/<name>.json` (see docs/definitions.md).
 
-use crate::btyd;
+use crate::btyd::{self, Lifetime};
 use crate::customers_csv::CustomerColumn;
 use crate::plots;
 use crate::run_folder::RunFolder;
@@ -13,7 +13,7 @@ use crate::sample::{Sample, splitmix64};
 use anyhow::{Context, Result};
 use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
 use rebuy_models::boosting::{BoostedTrees, BoostedTreesParams};
-use rebuy_models::btyd::FitRecord;
+use rebuy_models::btyd::{BetaGeoVariant, FitRecord, HoldoutComparison};
 use rebuy_models::calibration::PlattScaling;
 use rebuy_models::classifier::{AnyClassifier, Classifier, Fit};
 use rebuy_models::forest::{RandomForest, RandomForestParams};
@@ -141,24 +141,39 @@ pub struct PurchaseSettings {
 }
 
 /// Fits, evaluates and saves the models, then scores `scored` (features at the run's
-/// as-of date). Data that cannot train a model give [`Purchase::Skipped`], not an error.
+/// as-of date); compares the transaction models on the latest complete window and fits
+/// the chosen one (with Gamma-Gamma) on `scored`. Data that cannot train a model give
+/// [`Purchase::Skipped`], not an error, and the default transaction model.
 pub fn purchase_stage(
     engine: &FeatureEngine,
     scored: &CustomerFeatures,
     settings: PurchaseSettings,
-    lifetime_fits: &[FitRecord],
     folder: &RunFolder,
-) -> Result<Purchase> {
+) -> Result<(Purchase, Lifetime)> {
     let sample = Sample::new(settings.max_customers, scored.len(), settings.seed);
-    let windows = match Windows::of(engine, scored, settings, sample)? {
+    let scored_as_of = scored.as_of.unwrap_or_else(|| engine.default_as_of());
+    let windows = match Windows::of(engine, scored_as_of, settings, sample)? {
         Ok(windows) => windows,
         Err(Skip(reason)) => {
-            let file = serde_json::json!({ "skipped": reason, "btyd_fits": lifetime_fits });
+            let lifetime = Lifetime::fit(
+                scored,
+                settings.horizon_days,
+                btyd::DEFAULT_TRANSACTION_MODEL,
+            );
+            let file = serde_json::json!({ "skipped": reason, "btyd_fits": lifetime.fits });
             folder.write_json("metrics.json", &file)?;
-            return Ok(Purchase::Skipped(reason));
+            return Ok((Purchase::Skipped(reason), lifetime));
         }
     };
-    let candidates = Candidates::evaluate(&windows, settings, scored.btyd_time_unit, folder)?;
+    let unit = scored.btyd_time_unit;
+    let comparison = transaction_comparison(&windows.latest, settings.horizon_days, unit, folder)?;
+    let chosen = comparison.as_ref().and_then(|(_, chosen)| *chosen);
+    let lifetime = Lifetime::fit(
+        scored,
+        settings.horizon_days,
+        chosen.unwrap_or(btyd::DEFAULT_TRANSACTION_MODEL),
+    );
+    let candidates = Candidates::evaluate(&windows, settings, unit, folder)?;
     let training_window = windows.training_window(settings.horizon_days);
     let probability = refit_and_save(
         &windows,
@@ -174,14 +189,43 @@ pub fn purchase_stage(
         training_window,
         settings,
         sample,
-        lifetime_fits,
+        (&lifetime.fits, comparison.map(|(report, _)| report)),
     );
     folder.write_json("metrics.json", &file)?;
     print_table(&file);
-    Ok(Purchase::Scored {
-        probability,
-        thresholds: settings.churn_risk_thresholds,
-    })
+    Ok((
+        Purchase::Scored {
+            probability,
+            thresholds: settings.churn_risk_thresholds,
+        },
+        lifetime,
+    ))
+}
+
+/// The hold-out comparison of the transaction models on `window` (the calibration
+/// period ends at its as-of date, the hold-out is its label horizon) and its tracking
+/// picture; `None`, with the reason printed, when the models cannot be compared.
+fn transaction_comparison(
+    window: &Window,
+    horizon_days: u32,
+    unit: TimeUnit,
+    folder: &RunFolder,
+) -> Result<Option<(HoldoutComparison, Option<BetaGeoVariant>)>> {
+    let calibration = summary_columns(&window.part, unit)?;
+    let actual = (
+        window.part.purchase_days.as_slice(),
+        window.purchases_per_day.as_slice(),
+    );
+    match btyd::compare_on_holdout(&calibration, actual, window.as_of, horizon_days, unit) {
+        Ok((comparison, chosen)) => {
+            plots::write_tracking(folder, &comparison)?;
+            Ok(Some((comparison, chosen)))
+        }
+        Err(error) => {
+            println!("\nno hold-out comparison of the transaction models: {error}");
+            Ok(None)
+        }
+    }
 }
 
 /// Customers of one window: features at `as_of` and whether (and on how many days)
@@ -189,6 +233,9 @@ pub fn purchase_stage(
 struct Window {
     as_of: AsOf,
     part: Part,
+    /// The customers' purchases on each day of the label horizon (the BTYD tracking
+    /// curve's actual side).
+    purchases_per_day: Vec<u32>,
 }
 
 impl Window {
@@ -209,15 +256,20 @@ impl Window {
             ))));
         }
         let features = engine.customer_features_of(as_of, |id| sample.keeps(id))?;
-        let purchase_days = engine.purchase_days(&features.customer_id, as_of, horizon_days)?;
+        let purchases = engine.holdout_purchases(&features.customer_id, as_of, horizon_days)?;
         Ok(Ok(Window {
             as_of,
             part: Part {
                 features: model_matrix(&features.columns())?,
-                labels: purchase_days.iter().map(|&days| days > 0).collect(),
-                purchase_days: purchase_days.into_iter().map(f64::from).collect(),
+                labels: purchases
+                    .per_customer
+                    .iter()
+                    .map(|&days| days > 0)
+                    .collect(),
+                purchase_days: purchases.per_customer.into_iter().map(f64::from).collect(),
                 recency_days: features.recency_days,
             },
+            purchases_per_day: purchases.per_day,
         }))
     }
 
@@ -590,6 +642,10 @@ struct MetricsFile {
     /// How each buy-till-you-die fit of the run went: status, estimates with standard
     /// errors, warnings.
     btyd_fits: Vec<FitRecord>,
+    /// The transaction models fitted on the latest complete window's customers and
+    /// checked on its horizon, and the one chosen to serve P(alive); `null` when they
+    /// could not be compared.
+    btyd_comparison: Option<HoldoutComparison>,
 }
 
 /// The churn-risk bands: fixed thresholds on the chosen model's calibrated
@@ -792,9 +848,11 @@ struct Windows {
 
 impl Windows {
     /// The windows of an evaluation, or why the data cannot train or test a model.
-    fn of(
+    /// The test as-of is `scored_as_of` or, when its horizon runs past the last sale,
+    /// the latest date whose horizon the data cover.
+    pub(crate) fn of(
         engine: &FeatureEngine,
-        scored: &CustomerFeatures,
+        scored_as_of: AsOf,
         settings: PurchaseSettings,
         sample: Sample,
     ) -> Result<Result<Self, Skip>> {
@@ -805,7 +863,6 @@ impl Windows {
             ..
         } = settings;
         let horizon = i32::try_from(horizon_days).unwrap_or(i32::MAX);
-        let scored_as_of = scored.as_of.unwrap_or_else(|| engine.default_as_of());
         // The latest as-of whose labels are complete: the horizon ends on the last sale day.
         let complete = engine.default_as_of().plus_days(-horizon);
         let test_as_of = if scored_as_of.day() <= complete.day() {
@@ -1041,7 +1098,7 @@ fn metrics_file(
     training_window: TrainingWindow,
     settings: PurchaseSettings,
     sample: Sample,
-    lifetime_fits: &[FitRecord],
+    (lifetime_fits, btyd_comparison): (&[FitRecord], Option<HoldoutComparison>),
 ) -> MetricsFile {
     let test = windows.test();
     let positives = test.labels.iter().filter(|&&b| b).count();
@@ -1080,6 +1137,7 @@ fn metrics_file(
             .cloned()
             .chain([candidates.bg_nbd_fit])
             .collect(),
+        btyd_comparison,
     }
 }
 

@@ -1,6 +1,5 @@
 //! `rebuy inspect` and `rebuy run`.
 
-use crate::btyd;
 use crate::cli::{InspectArgs, ReadArgs, RunArgs};
 use crate::customers_csv::{CustomerColumn, format_value, write_customers};
 use crate::exit::InputError;
@@ -318,8 +317,7 @@ fn write_tables(
 
     stages.start();
     let spinner = progress::spinner("purchase models");
-    let lifetime = btyd::Lifetime::fit(&features, args.horizon_days);
-    let purchase = purchase::purchase_stage(
+    let (purchase, lifetime) = purchase::purchase_stage(
         &engine,
         &features,
         purchase::PurchaseSettings {
@@ -329,7 +327,6 @@ fn write_tables(
             max_customers: args.max_model_customers,
             seed: args.seed,
         },
-        &lifetime.fits,
         folder,
     )?;
     spinner.finish_and_clear();

@@ -551,3 +551,89 @@ fn value_tiers_follow_the_clv_ranking() {
         }
     }
 }
+
+/// The hold-out comparison of the transaction models adds up: its customers are the test
+/// window's, its totals are the sums of its curves and tables, and the model it chose is
+/// the one fitted, saved and answering P(alive).
+fn check_btyd_comparison(run: &Path) {
+    let metrics = json(&run.join("metrics.json"));
+    let comparison = &metrics["btyd_comparison"];
+    let number = |v: &Value| v.as_f64().unwrap();
+    let customers = comparison["customers"].as_u64().unwrap();
+    // Out of time, the comparison's calibration customers are the test customers.
+    assert_eq!(customers, metrics["n_test"].as_u64().unwrap());
+    assert_eq!(comparison["calibration_end"], metrics["as_of"]);
+    assert_eq!(comparison["holdout_days"], metrics["horizon_days"]);
+    let actual: Vec<f64> = comparison["tracking_actual"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(number)
+        .collect();
+    assert!(actual.windows(2).all(|w| w[0] <= w[1]), "{actual:?}");
+    let actual_total = *actual.last().unwrap();
+    // Every buyer of the test window bought on at least one day of the hold-out.
+    let buyers = number(&metrics["positive_rate"]) * customers as f64;
+    assert!(actual_total >= buyers.round(), "{actual_total} vs {buyers}");
+    let models = comparison["models"].as_array().unwrap();
+    let mut best: Option<(f64, &str)> = None;
+    for row in models {
+        let name = row["model"].as_str().unwrap();
+        let accuracy = &row["accuracy"];
+        assert_eq!(number(&accuracy["actual_total"]), actual_total, "{name}");
+        assert_eq!(accuracy["customers"].as_u64(), Some(customers), "{name}");
+        let expected: Vec<f64> = row["tracking_expected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(number)
+            .collect();
+        assert!(expected.windows(2).all(|w| w[0] <= w[1]), "{name}");
+        let expected_total = number(&accuracy["expected_total"]);
+        assert!((expected.last().unwrap() - expected_total).abs() <= 1e-9 * expected_total);
+        let groups = row["calibration_holdout"].as_array().unwrap();
+        let in_groups: u64 = groups
+            .iter()
+            .map(|g| g["customers"].as_u64().unwrap())
+            .sum();
+        assert_eq!(in_groups, customers, "{name}");
+        let actual_in_groups: f64 = groups
+            .iter()
+            .map(|g| number(&g["mean_actual"]) * number(&g["customers"]))
+            .sum();
+        assert!((actual_in_groups - actual_total).abs() < 1e-6 * actual_total.max(1.0));
+        let error = number(&accuracy["mean_absolute_error"]);
+        assert!(error >= 0.0 && number(&accuracy["root_mean_squared_error"]) >= error);
+        if row["may_serve"] == true && best.is_none_or(|(e, _)| error < e) {
+            best = Some((error, name));
+        }
+    }
+    let chosen = comparison["chosen"].as_str().unwrap();
+    assert_eq!(Some(chosen), best.map(|(_, name)| name));
+    // The chosen model is the one fitted on every customer, saved and answering.
+    assert_eq!(metrics["btyd_fits"][0]["model"], chosen);
+    let variant = &json(&run.join("models/btyd.json"))["transactions"]["variant"];
+    let saved = match variant.as_str().unwrap() {
+        "BgNbd" => "BG/NBD",
+        "MbgNbd" => "MBG/NBD",
+        other => panic!("unknown variant {other}"),
+    };
+    assert_eq!(saved, chosen);
+    let files = json(&run.join("manifest.json"))["files"].clone();
+    assert!(
+        files
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "btyd_tracking.svg"),
+        "the tracking picture is in the manifest"
+    );
+}
+
+#[test]
+fn the_hold_out_comparison_adds_up_and_its_choice_serves() {
+    check_btyd_comparison(generated_run());
+    if let Some(run) = real_run() {
+        check_btyd_comparison(run);
+    }
+}

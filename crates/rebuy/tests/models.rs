@@ -386,6 +386,11 @@ fn buy_till_you_die_pictures_are_in_the_run_folder() {
             "BG/NBD calibration vs hold-out",
             "model (BG/NBD expected)",
         ),
+        (
+            "btyd_tracking.svg",
+            "Cumulative purchases in the 90 days from",
+            "MBG/NBD expected, serves",
+        ),
     ] {
         let svg = std::fs::read_to_string(run.join(file)).unwrap();
         assert!(

@@ -3,7 +3,7 @@
 //! (lifetimes' `plot_frequency_recency_matrix`, `plot_probability_alive_matrix` and
 //! `plot_calibration_purchases_vs_holdout_purchases`, as numbers).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::beta_geo::BetaGeoModel;
 use super::summary::CustomerSummary;
@@ -26,7 +26,7 @@ pub struct FrequencyRecencyMatrix {
 
 /// Customers with the same calibration-period frequency: their mean number of purchases
 /// in the hold-out period, and the mean the model expected.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationHoldoutRow {
     /// Repeat purchases in the calibration period; with `open_ended`, at least this many.
     pub frequency: usize,
@@ -131,5 +131,85 @@ impl BetaGeoModel {
                 },
             )
             .collect())
+    }
+}
+
+/// How close a model's expected purchases per customer in a hold-out period came to
+/// what the customers then did (CLVTools' and lifetimes' hold-out checks, as numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutAccuracy {
+    pub customers: usize,
+    /// Mean of |expected - actual| over the customers.
+    pub mean_absolute_error: f64,
+    pub root_mean_squared_error: f64,
+    /// Pearson's correlation of expected and actual; `None` when either side is the same
+    /// for every customer (no correlation is defined).
+    pub correlation: Option<f64>,
+    pub expected_total: f64,
+    pub actual_total: f64,
+}
+
+impl HoldoutAccuracy {
+    /// Compares `expected[i]` with `actual[i]` for every customer `i`.
+    pub fn of(expected: &[f64], actual: &[f64]) -> Result<Self> {
+        if expected.len() != actual.len() || expected.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "{} expected and {} actual purchase counts: a hold-out check needs one of \
+                 each per customer, for at least one customer",
+                expected.len(),
+                actual.len()
+            )));
+        }
+        if let Some(row) = expected
+            .iter()
+            .chain(actual)
+            .position(|v| !(v.is_finite() && *v >= 0.0))
+        {
+            return Err(Error::InvalidInput(format!(
+                "row {}: purchase counts must be finite and >= 0",
+                row % expected.len()
+            )));
+        }
+        let n = expected.len() as f64;
+        let (mut absolute, mut squared) = (0.0, 0.0);
+        for (e, a) in expected.iter().zip(actual) {
+            absolute += (e - a).abs();
+            squared += (e - a) * (e - a);
+        }
+        let expected_total: f64 = expected.iter().sum();
+        let actual_total: f64 = actual.iter().sum();
+        let (mean_e, mean_a) = (expected_total / n, actual_total / n);
+        let (mut covariance, mut var_e, mut var_a) = (0.0, 0.0, 0.0);
+        for (e, a) in expected.iter().zip(actual) {
+            covariance += (e - mean_e) * (a - mean_a);
+            var_e += (e - mean_e) * (e - mean_e);
+            var_a += (a - mean_a) * (a - mean_a);
+        }
+        let correlation =
+            (var_e > 0.0 && var_a > 0.0).then(|| covariance / (var_e.sqrt() * var_a.sqrt()));
+        Ok(Self {
+            customers: expected.len(),
+            mean_absolute_error: absolute / n,
+            root_mean_squared_error: (squared / n).sqrt(),
+            correlation,
+            expected_total,
+            actual_total,
+        })
+    }
+}
+
+impl BetaGeoModel {
+    /// The tracking curve of a hold-out period: for each of `lengths` (time from the end
+    /// of each customer's calibration period, in the summary's unit), the purchases all
+    /// the customers of `calibration` are expected to make in that time, summed.
+    pub fn expected_cumulative_purchases(
+        &self,
+        calibration: &CustomerSummary<'_>,
+        lengths: &[f64],
+    ) -> Result<Vec<f64>> {
+        lengths
+            .iter()
+            .map(|&length| Ok(self.expected_purchases(calibration, length)?.iter().sum()))
+            .collect()
     }
 }

@@ -11,6 +11,9 @@
 //! - [`GammaGammaParams`]: spend per order, fitted on repeat buyers; [`ClvParams`] combines it
 //!   with a transaction model into a discounted customer lifetime value.
 //!
+//! [`HoldoutComparison`] fits the transaction models on a calibration period and checks
+//! them on the hold-out period after it, and chooses the one that serves.
+//!
 //! Every fit runs from several starting points and reports its [`FitStatus`], standard
 //! errors and warnings in a [`FitReport`]: `Degenerate` when it converged to a limit
 //! where the model is implausible (nobody ever leaves; no finite mean spend). A fit that
@@ -37,6 +40,7 @@ mod clv;
 mod diagnostics;
 mod fitting;
 mod gamma_gamma;
+mod holdout;
 mod likelihood;
 mod optimize;
 mod pareto_nbd;
@@ -49,7 +53,7 @@ pub use beta_geo::{
     BETA_GEO_FORMAT_VERSION, BetaGeoModel, BetaGeoParams, BetaGeoValidParams, BetaGeoVariant,
 };
 pub use clv::{ClvParams, ClvValidParams};
-pub use diagnostics::{CalibrationHoldoutRow, FrequencyRecencyMatrix};
+pub use diagnostics::{CalibrationHoldoutRow, FrequencyRecencyMatrix, HoldoutAccuracy};
 pub use fitting::{
     FitOptions, FitRecord, FitReport, FitStatus, PARAMETER_RANGE, ParameterEstimate,
     WithFitOptions, significant,
@@ -58,6 +62,7 @@ pub use gamma_gamma::{
     GAMMA_GAMMA_FORMAT_VERSION, GammaGammaModel, GammaGammaParams, GammaGammaValidParams,
     frequency_spend_correlation,
 };
+pub use holdout::{CALIBRATION_GROUPS, HoldoutComparison, HoldoutData, HoldoutModel, may_serve};
 pub use pareto_nbd::{
     PARETO_NBD_FORMAT_VERSION, ParetoNbdModel, ParetoNbdParams, ParetoNbdValidParams,
 };

@@ -653,5 +653,6 @@ mod properties {
     }
 }
 
+mod holdout;
 mod honest_fits;
 mod pareto_nbd;

@@ -30,10 +30,81 @@ pub async fn models(
 /// The page's content (also a section of `report.html`).
 pub fn models_body(run: &RunData) -> String {
     format!(
-        "<h1>Models</h1>{}{}{}",
+        "<h1>Models</h1>{}{}{}{}",
         comparison(run),
+        btyd_holdout(run),
         btyd_fits(run),
         btyd_pictures(run)
+    )
+}
+
+/// The transaction models fitted on a calibration period and checked on the hold-out
+/// period after it (`metrics.json` `btyd_comparison`), and which one serves P(alive).
+fn btyd_holdout(run: &RunData) -> String {
+    let Some(holdout) = run
+        .comparison
+        .as_ref()
+        .and_then(|c| c.btyd_comparison.as_ref())
+    else {
+        return String::new();
+    };
+    let rows: String = holdout
+        .models
+        .iter()
+        .map(|row| {
+            let serves = holdout.chosen.as_deref() == Some(row.model.as_str());
+            let role = match (serves, row.may_serve) {
+                (true, _) => "<span class=\"pill\">serves P(alive)</span>",
+                (false, true) => "<span class=\"pill plain\">may serve</span>",
+                (false, false) => "<span class=\"pill plain\">compared only</span>",
+            };
+            let figures = row.accuracy.as_ref().map_or_else(
+                || format!("<td colspan=\"5\">{}</td>", escape(&row.fit.message)),
+                |a| {
+                    format!(
+                        "<td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                         <td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                         <td class=\"num\">{}</td>",
+                        decimal(a.mean_absolute_error, 3),
+                        decimal(a.root_mean_squared_error, 3),
+                        a.correlation
+                            .map_or_else(|| "—".to_string(), |r| decimal(r, 3)),
+                        whole(a.expected_total),
+                        whole(a.actual_total),
+                    )
+                },
+            );
+            format!(
+                "<tr><td>{}</td><td>{role}</td><td>{}</td>{figures}</tr>",
+                escape(&row.model),
+                status_pill(&row.fit.status),
+            )
+        })
+        .collect();
+    format!(
+        "<h2 id=\"btyd-holdout\">Which buy-till-you-die model to trust</h2><div class=\"panel\">\
+         <p>Each model was fitted on the {customers} customers' history before {end} and \
+         asked how many purchases (purchase days) each would make in the {days} days from \
+         {end}; the table compares that with what they did.</p>\
+         <table id=\"btyd-holdout-table\"><thead><tr><th>Model</th><th>Role</th><th>Fit</th>\
+         <th>Mean abs. error</th><th>RMSE</th><th>Correlation</th><th>Expected</th>\
+         <th>Actual</th></tr></thead><tbody>{rows}</tbody></table>\
+         <p id=\"btyd-chosen\">{because}.</p><p class=\"muted\">Errors are per customer, in \
+         purchases; Expected and Actual are totals over the customers. The tracking picture \
+         below shows the same totals week by week.</p></div>",
+        customers = whole(holdout.customers as f64),
+        end = escape(&holdout.calibration_end),
+        days = holdout.holdout_days,
+        because = escape(&holdout.chosen_because),
+    )
+}
+
+/// A fit's status as a pill, in amber unless it converged.
+fn status_pill(status: &str) -> String {
+    let warn = if status == "converged" { "" } else { " warn" };
+    format!(
+        "<span class=\"pill{warn}\">{}</span>",
+        escape(&status.replace('_', " "))
     )
 }
 
@@ -65,16 +136,11 @@ fn btyd_fits(run: &RunData) -> String {
                 parameters.push_str(" <span class=\"muted\">(no standard errors)</span>");
             }
             format!(
-                "<tr><td>{}</td><td>{}</td><td><span class=\"pill{}\">{}</span></td>\
+                "<tr><td>{}</td><td>{}</td><td>{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
                 escape(&fit.model),
                 escape(&fit.used_for),
-                if fit.status == "converged" {
-                    ""
-                } else {
-                    " warn"
-                },
-                escape(&fit.status.replace('_', " ")),
+                status_pill(&fit.status),
                 fit.customers.map_or_else(String::new, |n| whole(n as f64)),
                 fit.log_likelihood
                     .map_or_else(String::new, |ll| decimal(ll, 2)),
@@ -128,7 +194,8 @@ fn btyd_pictures(run: &RunData) -> String {
     format!(
         "<h2 id=\"btyd\">Buy-till-you-die models</h2><p class=\"muted\">The calibration \
          picture uses the BG/NBD row's model and test customers; the matrices show the \
-         MBG/NBD model behind P(alive) at the oldest customer's age.</p>\
+         transaction model behind P(alive) (the one the hold-out comparison chose) at the \
+         oldest customer's age.</p>\
          <div class=\"two\">{panels}</div>"
     )
 }

@@ -1,0 +1,110 @@
+//! The hold-out comparison of the transaction models: its figures by hand, its choice on
+//! simulated customers, and what it says when nothing fits. (Its figures on CDNOW are
+//! checked against lifetimes in rebuy-features' tests/cdnow_summary.rs.)
+
+use super::*;
+
+#[test]
+fn hold_out_accuracy_is_the_textbook_figures() {
+    let accuracy = HoldoutAccuracy::of(&[1.0, 2.0, 3.0], &[1.0, 3.0, 5.0]).unwrap();
+    assert_eq!(accuracy.customers, 3);
+    assert!((accuracy.mean_absolute_error - 1.0).abs() < 1e-12);
+    assert!((accuracy.root_mean_squared_error - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    // actual = 2 * expected - 1: a perfect linear relation.
+    assert!((accuracy.correlation.unwrap() - 1.0).abs() < 1e-12);
+    assert_eq!((accuracy.expected_total, accuracy.actual_total), (6.0, 9.0));
+    let flat = HoldoutAccuracy::of(&[1.0, 1.0], &[0.0, 2.0]).unwrap();
+    assert_eq!(
+        flat.correlation, None,
+        "no correlation with a constant side"
+    );
+    for (expected, actual) in [
+        (&[1.0][..], &[1.0, 2.0][..]),
+        (&[][..], &[][..]),
+        (&[f64::NAN][..], &[1.0][..]),
+        (&[1.0][..], &[-1.0][..]),
+    ] {
+        assert!(matches!(
+            HoldoutAccuracy::of(expected, actual),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+}
+
+const VARIANTS: [BetaGeoVariant; 2] = [BetaGeoVariant::BgNbd, BetaGeoVariant::MbgNbd];
+
+#[test]
+fn the_comparison_on_simulated_customers_serves_mbg_nbd_and_adds_up() {
+    let truth = SimulationSettings {
+        variant: BetaGeoVariant::MbgNbd,
+        r: 0.5,
+        alpha: 6.0,
+        a: 0.9,
+        b: 1.6,
+        horizon: 13.0,
+        seed: 3,
+    };
+    let t: Vec<f64> = (0..5_000).map(|i| 10.0 + (i % 40) as f64).collect();
+    let sim = simulate_customers(&truth, &t).unwrap();
+    let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t).unwrap();
+    // The simulation gives each customer's total only: put it on the last day.
+    let total: f64 = sim.future_purchases.iter().sum();
+    let mut per_day = vec![0; 13];
+    per_day[12] = total as u32;
+    let data = HoldoutData {
+        calibration: &summary,
+        actual: &sim.future_purchases,
+        actual_per_day: &per_day,
+        units_per_day: 1.0,
+    };
+    let (comparison, chosen) =
+        HoldoutComparison::run(data, &VARIANTS, "2026-01-01".into(), 13).unwrap();
+    assert_eq!(chosen, Some(BetaGeoVariant::MbgNbd));
+    assert_eq!(comparison.chosen.as_deref(), Some("MBG/NBD"));
+    assert_eq!(comparison.tracking_days, [7, 13]);
+    assert_eq!(comparison.tracking_actual, [0.0, total]);
+    for row in &comparison.models {
+        let accuracy = row.accuracy.as_ref().unwrap();
+        assert_eq!(accuracy.actual_total, total);
+        // Fitted on customers drawn from the model, the total is close to what they did.
+        let off = (accuracy.expected_total - total).abs() / total;
+        assert!(
+            off < 0.05,
+            "{}: {} vs {total}",
+            row.model,
+            accuracy.expected_total
+        );
+        let last = *row.tracking_expected.last().unwrap();
+        assert!((last - accuracy.expected_total).abs() < 1e-6 * total);
+        assert!(row.tracking_expected[0] < last);
+        assert_eq!(row.may_serve, row.model == "MBG/NBD");
+        assert_eq!(row.fit.status, "converged", "{:?}", row.fit);
+    }
+}
+
+#[test]
+fn a_comparison_where_nothing_fits_says_so() {
+    // One-time buyers only: neither model can be fitted.
+    let (x, t_x, t) = (vec![0.0; 50], vec![0.0; 50], vec![20.0; 50]);
+    let summary = CustomerSummary::new(&x, &t_x, &t).unwrap();
+    let actual = vec![0.0; 50];
+    let data = HoldoutData {
+        calibration: &summary,
+        actual: &actual,
+        actual_per_day: &[0; 30],
+        units_per_day: 1.0,
+    };
+    let (comparison, chosen) =
+        HoldoutComparison::run(data, &VARIANTS, "2026-01-01".into(), 30).unwrap();
+    assert_eq!(chosen, None);
+    assert!(comparison.chosen_because.starts_with("no model"));
+    for row in &comparison.models {
+        assert!(row.accuracy.is_none() && row.tracking_expected.is_empty());
+        assert!(!row.fit.message.is_empty(), "{:?}", row.fit);
+    }
+    let wrong_days = HoldoutData {
+        actual_per_day: &[0; 29],
+        ..data
+    };
+    assert!(HoldoutComparison::run(wrong_days, &VARIANTS, "2026-01-01".into(), 30).is_err());
+}
