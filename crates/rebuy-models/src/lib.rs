@@ -8,6 +8,7 @@
 //!   same input and seed give the same output bit for bit, also when run in parallel;
 //! - fitted models serialise to JSON with a `format_version`.
 
+pub mod backtest;
 pub mod boosting;
 pub mod btyd;
 mod builder;

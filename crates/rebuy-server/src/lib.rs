@@ -63,7 +63,7 @@ mod error;
 mod export;
 pub mod headers;
 mod html;
-mod labels;
+pub mod labels;
 mod listing;
 mod money;
 mod pages;

@@ -5,6 +5,7 @@ use crate::comparison::Comparison;
 use crate::customers::Customers;
 use crate::money::Money;
 use chrono::NaiveDate;
+use rebuy_models::backtest::Backtest;
 use rebuy_models::scoring::{
     Answering, ClusterModel, LifetimeModel, ModelFile, Population, RFM_FIELDS, RFM_ONLY,
     RfmReference, Scorer,
@@ -309,6 +310,9 @@ pub struct RunData {
     pub scorer: Result<Scorer, String>,
     /// The buy-till-you-die pictures the run drew (title, SVG text), in page order.
     pub btyd_pictures: Vec<(&'static str, String)>,
+    /// `backtest.json` (`rebuy run --backtest-cutoffs N`) and its picture.
+    pub backtest: Option<Backtest>,
+    pub backtest_picture: Option<String>,
 }
 
 /// The buy-till-you-die pictures `rebuy run` writes into the run folder, with titles.
@@ -358,6 +362,10 @@ impl RunData {
         let rf_cells = rf_cells(&customers);
         let cluster_points = cluster_points(&customers);
         let btyd_pictures = read_pictures(dir, &BTYD_PICTURES)?;
+        let backtest = read_optional_json(&dir.join("backtest.json"))?;
+        let backtest_picture = read_pictures(dir, &[("backtest.svg", "Backtest")])?
+            .pop()
+            .map(|(_, svg)| svg);
         Ok(RunData {
             dir: dir.to_path_buf(),
             manifest,
@@ -378,6 +386,8 @@ impl RunData {
             rfm,
             scorer,
             btyd_pictures,
+            backtest,
+            backtest_picture,
         })
     }
 

@@ -960,3 +960,85 @@ async fn the_hold_out_comparison_of_the_transaction_models_is_shown_as_metrics_j
         "the tracking picture"
     );
 }
+
+/// The Models page's backtest shows backtest.json: each model's mean and spread over the
+/// cutoffs, its wins, the served row and the verdict.
+#[tokio::test]
+async fn the_backtest_is_shown_as_backtest_json_says() {
+    use rebuy_models::backtest::{Backtest, Cutoff, CutoffModel, SkippedCutoff};
+    let model = |name: &str, roc_auc: f64| CutoffModel {
+        name: name.to_string(),
+        roc_auc,
+        pr_auc: roc_auc - 0.05,
+        brier: 0.3 - roc_auc / 5.0,
+        top_decile_lift: 1.5 + roc_auc,
+    };
+    let cutoff = |date: &str, chosen: &str, models: Vec<CutoffModel>| Cutoff {
+        test_as_of: date.to_string(),
+        train_as_of: "2010-01-01".to_string(),
+        customers: 500,
+        positive_rate: 0.4,
+        chosen: chosen.to_string(),
+        models,
+    };
+    let backtest = Backtest::new(
+        90,
+        30,
+        vec![
+            cutoff(
+                "2010-09-11",
+                "logistic_regression",
+                vec![model("logistic_regression", 0.741), model("bg_nbd", 0.702)],
+            ),
+            cutoff(
+                "2010-08-12",
+                "bg_nbd",
+                vec![model("logistic_regression", 0.733), model("bg_nbd", 0.745)],
+            ),
+        ],
+        vec![SkippedCutoff {
+            test_as_of: "2010-07-13".to_string(),
+            reason: "no history before it".to_string(),
+        }],
+    );
+    let folder = copy_run("scored-run");
+    std::fs::write(
+        folder.path().join("backtest.json"),
+        serde_json::to_string(&backtest).expect("JSON"),
+    )
+    .expect("write");
+    let run = rebuy_server::RunData::load(folder.path()).expect("loads");
+    let base = common::serve_run(run).await;
+    let (status, page) = text(&format!("{base}/models")).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = table_rows(&page, "<table id=\"backtest-table\">");
+    assert_eq!(rows.len(), backtest.summary.len() + 1, "{rows:?}");
+    for (row, summary) in rows[1..].iter().zip(&backtest.summary) {
+        assert_eq!(row[1], summary.cutoffs.to_string());
+        for (cell, (spread, what)) in row[2..6].iter().zip([
+            (&summary.roc_auc, "ROC-AUC"),
+            (&summary.pr_auc, "PR-AUC"),
+            (&summary.brier, "Brier"),
+            (&summary.top_decile_lift, "lift"),
+        ]) {
+            let (mean, sd) = cell.split_once('±').expect("mean ± sd");
+            assert_shows(mean, spread.mean, what);
+            assert_shows(sd, spread.sd, what);
+        }
+    }
+    assert_eq!(rows[1][0], "Logistic regression");
+    assert_eq!((rows[1][6].as_str(), rows[2][6].as_str()), ("1", "1"));
+    assert!(rows[3][0].starts_with("Served"), "{:?}", rows[3]);
+    // Served: 0.741 (logistic regression), then 0.745 (BG/NBD).
+    assert_shows(rows[3][2].split('±').next().expect("mean"), 0.743, "served");
+    let verdict = plain(&page);
+    assert!(
+        verdict.contains("best mean test ROC-AUC, 0.743"),
+        "the verdict"
+    );
+    assert!(
+        page.contains("2010-07-13: no history before it"),
+        "the skipped cutoff"
+    );
+    assert!(page.contains("at 2 cutoffs from 2010-08-12 to 2010-09-11, 30 days apart"));
+}

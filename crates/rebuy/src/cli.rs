@@ -321,6 +321,16 @@ pub struct RunArgs {
     // The default is rebuy_models::scoring::DEFAULT_CHURN_RISK_THRESHOLDS (a test keeps
     // them equal).
     pub churn_risk_thresholds: [f64; 2],
+    /// Also backtest the purchase models: refit and test every model out of time at this
+    /// many cutoffs (the run's test date and every --backtest-every-days before it), and
+    /// write each model's ROC-AUC, PR-AUC, Brier and lift per cutoff with the mean and
+    /// spread (backtest.json, backtest.svg, the Models page); each cutoff costs about as
+    /// much as the purchase models of the run. 0: no backtest
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=120))]
+    pub backtest_cutoffs: u32,
+    /// Days between two backtest cutoffs
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub backtest_every_days: u32,
     /// Currency of the money columns (e.g. GBP, EUR, USD), written in manifest.json and
     /// shown on the pages; default: none
     #[arg(long, value_name = "CODE", value_parser = parse_currency)]

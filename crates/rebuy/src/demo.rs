@@ -51,6 +51,8 @@ fn write_sample(
 
 /// Customers and seed of the demo (`rebuy demo`'s defaults, and `serve --demo-if-missing`).
 pub const DEMO_CUSTOMERS: u64 = 3000;
+/// Monthly backtest cutoffs of the demo run, so that the Models page shows a backtest.
+const DEMO_BACKTEST_CUTOFFS: u32 = 4;
 pub const DEMO_SEED: u64 = 42;
 
 pub fn demo(args: &DemoArgs) -> Result<()> {
@@ -108,6 +110,8 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
         max_model_customers: crate::purchase::DEFAULT_MAX_MODEL_CUSTOMERS,
         time_unit: rebuy_features::TimeUnit::Days,
         churn_risk_thresholds: rebuy_models::scoring::DEFAULT_CHURN_RISK_THRESHOLDS,
+        backtest_cutoffs: DEMO_BACKTEST_CUTOFFS,
+        backtest_every_days: 30,
         currency: None,
         segments: None,
         k: rebuy_models::segment::KChoice::Auto,

@@ -1,6 +1,7 @@
 //! `rebuy`: customer segments and purchase predictions from an online store's
 //! transaction log. See `rebuy --help` and the README.
 
+mod backtest;
 #[cfg(feature = "cluster")]
 mod ballista;
 mod btyd;

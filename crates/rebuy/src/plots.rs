@@ -6,6 +6,7 @@ use anyhow::{Result, anyhow};
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use rebuy_features::{AsOf, CustomerFeatures, TimeUnit};
+use rebuy_models::backtest::Backtest;
 use rebuy_models::btyd::{
     BetaGeoModel, CalibrationHoldoutRow, CustomerSummary, FrequencyRecencyMatrix, HoldoutComparison,
 };
@@ -567,6 +568,89 @@ pub fn write_tracking(folder: &RunFolder, comparison: &HoldoutComparison) -> Res
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
     }
     draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    root.present().map_err(plot_error)?;
+    Ok(())
+}
+
+/// `backtest.svg`: every model's test ROC-AUC at each backtest cutoff, oldest first.
+pub fn write_backtest(folder: &RunFolder, backtest: &Backtest) -> Result<()> {
+    let path = folder.path("backtest.svg");
+    let root = SVGBackend::new(&path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_error)?;
+    let root = root
+        .titled(
+            &format!(
+                "Backtest: test ROC-AUC at each cutoff (buy in the next {} days)",
+                backtest.horizon_days
+            ),
+            ("sans-serif", 18),
+        )
+        .map_err(plot_error)?;
+    let cutoffs: Vec<&rebuy_models::backtest::Cutoff> = backtest.cutoffs.iter().rev().collect();
+    let (lo, hi) = bounds(
+        cutoffs
+            .iter()
+            .flat_map(|c| c.models.iter().map(|m| m.roc_auc)),
+    );
+    let last = cutoffs.len().saturating_sub(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "each model fitted at the cutoff minus the horizon, tested at the cutoff",
+            ("sans-serif", 13),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.3..last + 0.3, (lo - 0.02).max(0.0)..(hi + 0.02).min(1.0))
+        .map_err(plot_error)?;
+    let date_of = |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() > 1e-6 || i < 0.0 {
+            return String::new();
+        }
+        cutoffs
+            .get(i as usize)
+            .map_or(String::new(), |c| c.test_as_of.clone())
+    };
+    chart
+        .configure_mesh()
+        .x_desc("cutoff (test date)")
+        .y_desc("test ROC-AUC")
+        .x_labels(cutoffs.len().max(2) * 2 + 1)
+        .x_label_formatter(&date_of)
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .draw()
+        .map_err(plot_error)?;
+    let names: Vec<&str> = backtest
+        .summary
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|&n| n != rebuy_models::backtest::SERVED)
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        let points: Vec<(f64, f64)> = cutoffs
+            .iter()
+            .enumerate()
+            .filter_map(|(x, c)| {
+                let model = c.models.iter().find(|m| m.name == *name)?;
+                Some((x as f64, model.roc_auc))
+            })
+            .collect();
+        let colour = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(rebuy_server::labels::model_label(name))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )
+            .map_err(plot_error)?;
+    }
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     root.present().map_err(plot_error)?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use crate::run_folder::RunFolder;
 use crate::sample::{Sample, splitmix64};
 use anyhow::{Context, Result};
 use rebuy_features::{AsOf, CustomerFeatures, FeatureEngine, TimeUnit};
+use rebuy_models::backtest::{Cutoff, CutoffModel};
 use rebuy_models::boosting::{BoostedTrees, BoostedTreesParams};
 use rebuy_models::btyd::{BetaGeoVariant, FitRecord, HoldoutComparison};
 use rebuy_models::calibration::PlattScaling;
@@ -173,7 +174,7 @@ pub fn purchase_stage(
         settings.horizon_days,
         chosen.unwrap_or(btyd::DEFAULT_TRANSACTION_MODEL),
     );
-    let candidates = Candidates::evaluate(&windows, settings, unit, folder)?;
+    let candidates = Candidates::evaluate(&windows, settings, unit, Some(folder))?;
     let training_window = windows.training_window(settings.horizon_days);
     let probability = refit_and_save(
         &windows,
@@ -226,6 +227,77 @@ fn transaction_comparison(
             Ok(None)
         }
     }
+}
+
+/// The test date of a run scored at `scored_as_of`: that date, or the latest one whose
+/// `horizon_days` the data cover (the horizon ends on the last sale day).
+pub(crate) fn test_as_of(engine: &FeatureEngine, scored_as_of: AsOf, horizon_days: u32) -> AsOf {
+    let horizon = i32::try_from(horizon_days).unwrap_or(i32::MAX);
+    let complete = engine.default_as_of().plus_days(-horizon);
+    if scored_as_of.day() <= complete.day() {
+        scored_as_of
+    } else {
+        complete
+    }
+}
+
+/// One cutoff of a backtest: every model fitted at `test_as_of` - horizon and tested
+/// out of time on the customers at `test_as_of`, as `rebuy run` tests them (the same
+/// windows, candidates and choice; the settings' evaluation is ignored); `Err` with the
+/// reason when the data cannot test there.
+pub(crate) fn test_at(
+    engine: &FeatureEngine,
+    test_as_of: AsOf,
+    settings: PurchaseSettings,
+    sample: Sample,
+    unit: TimeUnit,
+) -> Result<Result<Cutoff, String>> {
+    let settings = PurchaseSettings {
+        evaluation: Evaluation::OutOfTime,
+        ..settings
+    };
+    let windows = match Windows::of(engine, test_as_of, settings, sample)? {
+        Ok(windows) => windows,
+        Err(Skip(reason)) => return Ok(Err(reason)),
+    };
+    if windows.latest.as_of != test_as_of {
+        return Ok(Err(format!(
+            "the {}-day horizon after {test_as_of} runs past the last sale",
+            settings.horizon_days
+        )));
+    }
+    let candidates = Candidates::evaluate(&windows, settings, unit, None)?;
+    let test = windows.test();
+    let positives = test.labels.iter().filter(|&&b| b).count();
+    let reports = candidates
+        .full
+        .iter()
+        .map(|e| &e.report)
+        .chain([&candidates.rfm_only.report])
+        .chain(&candidates.bg_nbd)
+        .chain([&candidates.baseline]);
+    Ok(Ok(Cutoff {
+        test_as_of: test_as_of.to_string(),
+        train_as_of: windows.train_as_of.to_string(),
+        customers: test.labels.len(),
+        positive_rate: positives as f64 / test.labels.len() as f64,
+        chosen: MODELS[candidates.chosen].to_string(),
+        models: reports
+            .map(|r| {
+                Ok(CutoffModel {
+                    name: r.name.clone(),
+                    roc_auc: r.roc_auc,
+                    pr_auc: r.pr_auc,
+                    brier: r.brier,
+                    top_decile_lift: r
+                        .lift
+                        .first()
+                        .with_context(|| format!("{}: no lift deciles", r.name))?
+                        .lift,
+                })
+            })
+            .collect::<Result<_>>()?,
+    }))
 }
 
 /// Customers of one window: features at `as_of` and whether (and on how many days)
@@ -863,13 +935,7 @@ impl Windows {
             ..
         } = settings;
         let horizon = i32::try_from(horizon_days).unwrap_or(i32::MAX);
-        // The latest as-of whose labels are complete: the horizon ends on the last sale day.
-        let complete = engine.default_as_of().plus_days(-horizon);
-        let test_as_of = if scored_as_of.day() <= complete.day() {
-            scored_as_of
-        } else {
-            complete
-        };
+        let test_as_of = test_as_of(engine, scored_as_of, horizon_days);
         let latest = match Window::at(engine, test_as_of, horizon_days, sample)? {
             Ok(window) => window,
             Err(skip) => return Ok(Err(skip)),
@@ -962,12 +1028,12 @@ struct Candidates {
 
 impl Candidates {
     /// Fits every candidate on the fitting part, calibrates it on the validation slice
-    /// and tests it; BG/NBD's pictures go to `folder`.
+    /// and tests it; BG/NBD's picture goes to `folder` (none in a backtest).
     fn evaluate(
         windows: &Windows,
         settings: PurchaseSettings,
         unit: TimeUnit,
-        folder: &RunFolder,
+        folder: Option<&RunFolder>,
     ) -> Result<Self> {
         let (fit, valid, test) = (&windows.fit, &windows.validation, windows.test());
         let seed = settings.seed;
@@ -1186,7 +1252,7 @@ fn bg_nbd_report(
     valid_part: &Part,
     test: &Part,
     setting: &BgNbdSetting,
-    folder: &RunFolder,
+    folder: Option<&RunFolder>,
 ) -> Result<(FitRecord, Option<ModelReport>)> {
     let started = Instant::now();
     let (train, valid, tested) = (
@@ -1205,13 +1271,15 @@ fn bg_nbd_report(
         Ok(evaluation) => {
             let seconds = started.elapsed().as_secs_f64();
             let probability = &evaluation.probabilities;
-            plots::write_calibration_holdout(
-                folder,
-                &evaluation.calibration_holdout,
-                setting.train_as_of,
-                setting.test_as_of,
-                setting.horizon_days,
-            )?;
+            if let Some(folder) = folder {
+                plots::write_calibration_holdout(
+                    folder,
+                    &evaluation.calibration_holdout,
+                    setting.train_as_of,
+                    setting.test_as_of,
+                    setting.horizon_days,
+                )?;
+            }
             let report = ModelReport::new(
                 btyd::BG_NBD,
                 &summary_names(setting.unit),

@@ -1,11 +1,13 @@
 //! `rebuy inspect` and `rebuy run`.
 
+use crate::backtest;
 use crate::cli::{InspectArgs, ReadArgs, RunArgs};
 use crate::customers_csv::{CustomerColumn, format_value, write_customers};
 use crate::exit::InputError;
 use crate::progress;
 use crate::purchase::{self, Purchase};
 use crate::run_folder::{MANIFEST, RunFolder};
+use crate::sample::Sample;
 use crate::segments::{self, Clustering};
 use crate::source::Source;
 use anyhow::{Context, Result};
@@ -317,20 +319,32 @@ fn write_tables(
 
     stages.start();
     let spinner = progress::spinner("purchase models");
-    let (purchase, lifetime) = purchase::purchase_stage(
-        &engine,
-        &features,
-        purchase::PurchaseSettings {
-            horizon_days: args.horizon_days,
-            evaluation: args.evaluation,
-            churn_risk_thresholds: args.churn_risk_thresholds,
-            max_customers: args.max_model_customers,
-            seed: args.seed,
-        },
-        folder,
-    )?;
+    let settings = purchase::PurchaseSettings {
+        horizon_days: args.horizon_days,
+        evaluation: args.evaluation,
+        churn_risk_thresholds: args.churn_risk_thresholds,
+        max_customers: args.max_model_customers,
+        seed: args.seed,
+    };
+    let (purchase, lifetime) = purchase::purchase_stage(&engine, &features, settings, folder)?;
     spinner.finish_and_clear();
     stages.end("purchase_models");
+
+    if args.backtest_cutoffs > 0 && matches!(purchase, Purchase::Scored { .. }) {
+        stages.start();
+        let sample = Sample::new(args.max_model_customers, features.len(), args.seed);
+        backtest::backtest(
+            &engine,
+            as_of,
+            (settings, sample, features.btyd_time_unit),
+            backtest::BacktestSettings {
+                cutoffs: args.backtest_cutoffs,
+                every_days: args.backtest_every_days,
+            },
+            folder,
+        )?;
+        stages.end("backtest");
+    }
 
     stages.start();
     let cluster_columns = match &clustering {

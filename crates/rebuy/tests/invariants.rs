@@ -637,3 +637,92 @@ fn the_hold_out_comparison_adds_up_and_its_choice_serves() {
         check_btyd_comparison(run);
     }
 }
+
+/// `--backtest-cutoffs`: the first cutoff is the run's own test (the same figures as
+/// metrics.json), the cutoffs are the days apart asked for, and the summary is the
+/// mean of the cutoffs' figures, with the served row following each cutoff's choice.
+#[test]
+fn the_backtest_repeats_the_runs_test_and_averages_its_cutoffs() {
+    let generated = generated_run();
+    let data = generated.parent().unwrap().join("generated.csv.gz");
+    let out = work_dir().join("backtest-run");
+    must(rebuy(&[
+        "run",
+        "--input",
+        path(&data),
+        "--out",
+        path(&out),
+        "--backtest-cutoffs",
+        "3",
+        "--backtest-every-days",
+        "45",
+    ]));
+    let metrics = json(&out.join("metrics.json"));
+    let backtest = json(&out.join("backtest.json"));
+    let cutoffs = backtest["cutoffs"].as_array().unwrap();
+    assert_eq!(cutoffs.len(), 3, "{backtest}");
+    assert_eq!(cutoffs[0]["test_as_of"], metrics["as_of"]);
+    assert_eq!(cutoffs[0]["train_as_of"], metrics["train_as_of"]);
+    assert_eq!(cutoffs[0]["chosen"], metrics["chosen"]);
+    assert_eq!(cutoffs[0]["customers"], metrics["n_test"]);
+    let day = |c: &Value, key: &str| {
+        chrono::NaiveDate::parse_from_str(c[key].as_str().unwrap(), "%Y-%m-%d").unwrap()
+    };
+    for pair in cutoffs.windows(2) {
+        assert_eq!(
+            (day(&pair[0], "test_as_of") - day(&pair[1], "test_as_of")).num_days(),
+            45
+        );
+    }
+    for cutoff in cutoffs {
+        assert_eq!(
+            (day(cutoff, "test_as_of") - day(cutoff, "train_as_of")).num_days(),
+            90
+        );
+    }
+    for model in cutoffs[0]["models"].as_array().unwrap() {
+        let report = metrics["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == model["name"])
+            .unwrap();
+        for key in ["roc_auc", "pr_auc", "brier"] {
+            assert_eq!(model[key], report[key], "{} {key}", model["name"]);
+        }
+        assert_eq!(model["top_decile_lift"], report["lift"][0]["lift"]);
+    }
+    let mean_of = |name: &str| {
+        let values: Vec<f64> = cutoffs
+            .iter()
+            .map(|c| {
+                let model = if name == "served" {
+                    c["chosen"].as_str().unwrap()
+                } else {
+                    name
+                };
+                c["models"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|m| m["name"] == model)
+                    .unwrap()["roc_auc"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect();
+        values.iter().sum::<f64>() / values.len() as f64
+    };
+    for row in backtest["summary"].as_array().unwrap() {
+        let name = row["name"].as_str().unwrap();
+        let mean = row["roc_auc"]["mean"].as_f64().unwrap();
+        assert!((mean - mean_of(name)).abs() < 1e-12, "{name}");
+    }
+    let files = json(&out.join("manifest.json"))["files"].clone();
+    for file in ["backtest.json", "backtest.svg"] {
+        assert!(
+            files.as_array().unwrap().iter().any(|f| f == file),
+            "{file} in the manifest"
+        );
+    }
+}

@@ -9,6 +9,7 @@ use crate::run::RunData;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Html;
+use rebuy_models::backtest::{SERVED, Spread};
 use rebuy_models::btyd::significant;
 use rebuy_models::metrics::Confusion;
 use serde_json::{Value, json};
@@ -30,12 +31,100 @@ pub async fn models(
 /// The page's content (also a section of `report.html`).
 pub fn models_body(run: &RunData) -> String {
     format!(
-        "<h1>Models</h1>{}{}{}{}",
+        "<h1>Models</h1>{}{}{}{}{}",
         comparison(run),
+        backtest(run),
         btyd_holdout(run),
         btyd_fits(run),
         btyd_pictures(run)
     )
+}
+
+/// The backtest (`backtest.json`): every model's test figures over the cutoffs, and
+/// whether the model chosen on validation at each cutoff won on average.
+fn backtest(run: &RunData) -> String {
+    let Some(backtest) = &run.backtest else {
+        return String::new();
+    };
+    let spread = |s: &Spread, decimals: usize| {
+        format!(
+            "{} <span class=\"muted\">± {}</span>",
+            decimal(s.mean, decimals),
+            decimal(s.sd, decimals)
+        )
+    };
+    let rows: String = backtest
+        .summary
+        .iter()
+        .map(|row| {
+            let (name, best) = if row.name == SERVED {
+                (
+                    "<b>Served</b> <span class=\"muted\">(chosen on validation at each cutoff)</span>"
+                        .to_string(),
+                    "—".to_string(),
+                )
+            } else {
+                (escape(&model_label(&row.name)), row.best_roc_auc_at.to_string())
+            };
+            format!(
+                "<tr><td>{name}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{best}</td></tr>",
+                row.cutoffs,
+                spread(&row.roc_auc, 3),
+                spread(&row.pr_auc, 3),
+                spread(&row.brier, 3),
+                spread(&row.top_decile_lift, 2),
+            )
+        })
+        .collect();
+    let dates = match (backtest.cutoffs.last(), backtest.cutoffs.first()) {
+        (Some(first), Some(last)) => format!(
+            " from {} to {}",
+            escape(&first.test_as_of),
+            escape(&last.test_as_of)
+        ),
+        _ => String::new(),
+    };
+    let skipped: String = backtest
+        .skipped
+        .iter()
+        .map(|s| format!("<li>{}: {}</li>", escape(&s.test_as_of), escape(&s.reason)))
+        .collect();
+    let skipped = if skipped.is_empty() {
+        String::new()
+    } else {
+        format!("<p>Cutoffs not tested:</p><ul>{skipped}</ul>")
+    };
+    let picture = run
+        .backtest_picture
+        .as_deref()
+        .map_or_else(String::new, |svg| {
+            format!("<div class=\"picture\">{svg}</div>")
+        });
+    format!(
+        "<h2 id=\"backtest\">Backtest: did the predictions come true?</h2><div class=\"panel\">\
+         <p>Every model was refitted and tested at {n} cutoffs{dates}, {every} days apart: \
+         fitted on the customers {h} days before a cutoff, then asked who of the customers \
+         at the cutoff would buy in the {h} days after it, which the data then show. Mean \
+         <span class=\"muted\">± standard deviation</span> over the cutoffs; \"Best at\": the \
+         cutoffs where the model had the highest ROC-AUC.</p>\
+         <table id=\"backtest-table\"><thead><tr><th>Model</th><th>Cutoffs</th><th>ROC-AUC</th>\
+         <th>PR-AUC</th><th>Brier</th><th>Top-10% lift</th><th>Best at</th></tr></thead>\
+         <tbody>{rows}</tbody></table><p id=\"backtest-verdict\">{verdict}.</p>{skipped}{picture}</div>",
+        n = backtest.cutoffs.len(),
+        every = backtest.every_days,
+        h = backtest.horizon_days,
+        verdict = escape(&capitalised(&backtest.verdict)),
+    )
+}
+
+/// `text` with its first letter in capitals.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// The transaction models fitted on a calibration period and checked on the hold-out
