@@ -399,6 +399,7 @@ async fn serve_stops_when_asked() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let options = rebuy_server::ServeOptions {
         run_dir: common::fixture("run"),
+        runs_folder: false,
         addr: "127.0.0.1:0".parse().expect("address"),
         users: None,
         no_auth: false,
