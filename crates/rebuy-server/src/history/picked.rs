@@ -5,7 +5,7 @@ use super::runs::{Refusal, RunEntry, Runs};
 use crate::error::ApiError;
 use crate::html::{escape, respond, run_name};
 use crate::run::RunData;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -38,7 +38,14 @@ impl FromRequestParts<Arc<Runs>> for Picked {
                 runs: list,
                 is_folder: runs.is_folder(),
             }),
-            Err(refusal) => Err(refused(&refusal, parts.uri.path().starts_with("/api/"))),
+            Err(refusal) => {
+                // Under `/api` the router strips its prefix: the original path tells.
+                let path = parts
+                    .extensions
+                    .get::<OriginalUri>()
+                    .map_or(parts.uri.path(), |original| original.path());
+                Err(refused(&refusal, path.starts_with("/api/")))
+            }
         }
     }
 }

@@ -309,8 +309,9 @@ fn trend(runs: &[RunEntry]) -> String {
         .map(|(f, entry)| {
             let money = entry.loaded.as_ref().map(|r| &r.money).ok();
             format!(
-                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                "<tr data-run=\"{}\"><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&f.name),
                 escape(&f.name),
                 escape(f.as_of.as_deref().unwrap_or("-")),
                 whole(f.customers as f64),
