@@ -362,11 +362,14 @@ async fn changes_csv(
             Err(ApiError::query(
                 name,
                 format!("`{name}` must name one of: {}", names.join(", ")),
-            )
-            .into_response())
+            ))
         }
     };
-    let (was, now) = (cell_end("was", &matrix.was)?, cell_end("now", &matrix.now)?);
+    let (was, now) = (cell_end("was", &matrix.was), cell_end("now", &matrix.now));
+    let (was, now) = (
+        was.map_err(IntoResponse::into_response)?,
+        now.map_err(IntoResponse::into_response)?,
+    );
     let (side, rows) = migration::movers(&pair.earlier.1, &pair.later.1, &was, &now);
     let holder = match side {
         Side::Earlier => pair.earlier.1,

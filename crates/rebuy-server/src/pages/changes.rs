@@ -270,12 +270,17 @@ fn movers_list(pair: &Pair, was: &str, now: &str) -> String {
         url_encode(now)
     ));
     format!(
-        "<div class=\"panel\" id=\"movers\"><h2 class=\"top\">{title}: {count} customers{shown}</h2>\
+        "<div class=\"panel\" id=\"movers\"><h2 class=\"top\">{title}: {count} {customers}{shown}</h2>\
 <p><a class=\"button\" href=\"{csv}\">Export as CSV</a> <span class=\"muted\">every column of {holder_name}'s customers.csv</span></p>\
 <table id=\"movers-table\"><tr><th>customer</th><th class=\"num\">net spend, earlier run</th>\
 <th class=\"num\">net spend, {spend_run}</th><th class=\"num\">purchase probability</th></tr>{listed}</table></div>",
         title = escape(&cell_title(was, now)),
         count = whole(rows.len() as f64),
+        customers = if rows.len() == 1 {
+            "customer"
+        } else {
+            "customers"
+        },
         csv = escape(&csv),
         holder_name = escape(&holder.name()),
         spend_run = if side == Side::Earlier {

@@ -40,7 +40,7 @@ pub async fn customers(
     let lookup = match params.get("id").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => String::new(),
         Some(id) => match run.customers.row_of(id) {
-            Some(row) => customer_card(&run, row),
+            Some(row) => customer_card(run, row),
             None => {
                 status = StatusCode::NOT_FOUND;
                 note(&format!(
@@ -60,8 +60,8 @@ pub async fn customers(
         escape(searched),
         escape(run.customers.customer_id.first().unwrap_or("12346")),
     );
-    let table = match CustomerQuery::parse(&run, &params) {
-        Ok(query) => top_customers(&run, &query),
+    let table = match CustomerQuery::parse(run, &params) {
+        Ok(query) => top_customers(run, &query),
         Err(error) => {
             status = StatusCode::BAD_REQUEST;
             format!(

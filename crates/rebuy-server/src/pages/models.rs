@@ -19,7 +19,7 @@ pub async fn models(picked: Picked, signed_in: Option<Extension<SignedIn>>) -> H
         &picked,
         signed_in.as_deref(),
         Page::Models,
-        &models_body(&run),
+        &models_body(run),
         false,
     ))
 }

@@ -15,7 +15,7 @@ pub async fn overview(picked: Picked, signed_in: Option<Extension<SignedIn>>) ->
         &picked,
         signed_in.as_deref(),
         Page::Overview,
-        &overview_body(&run),
+        &overview_body(run),
         false,
     ))
 }

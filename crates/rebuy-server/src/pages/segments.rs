@@ -42,7 +42,7 @@ pub async fn segments(picked: Picked, signed_in: Option<Extension<SignedIn>>) ->
         &picked,
         signed_in.as_deref(),
         Page::Segments,
-        &segments_body(&run),
+        &segments_body(run),
         run.clustering.is_some(),
     ))
 }

@@ -82,18 +82,3 @@ pub fn copy_folder(from: &Path, to: &Path) {
         }
     }
 }
-
-/// The text of an HTML fragment without its tags, entities of numbers kept as written.
-pub fn strip_tags(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.trim().to_string()
-}
