@@ -29,8 +29,8 @@ USER 65532:65532
 WORKDIR /data
 EXPOSE 8501
 # The image has no shell or curl: the binary asks its own /api/health (exit 0 = healthy).
-# The start period covers the demo run when no run folder is mounted.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+# The start period covers the demo's three runs when no run folder is mounted.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["rebuy", "healthcheck", "--addr", "127.0.0.1:8501"]
 # `rebuy serve` finishes requests in flight and exits on SIGTERM (docker stop).
 STOPSIGNAL SIGTERM

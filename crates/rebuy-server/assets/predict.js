@@ -2,13 +2,15 @@
 // its answer (or its error, which names the field and row).
 function rebuyText(tag, text, cls){var e=document.createElement(tag);e.textContent=text;if(cls){e.className=cls;}return e;}
 function rebuyChance(p){return p>=0.9995?'over 99.9%':p<0.0005?'under 0.1%':(100*p).toFixed(1)+'%';}
+// The run the page shows (`?run=NAME` when serving a runs folder) answers the forms too.
+function rebuyApi(path){var run=new URLSearchParams(location.search).get('run');return run?path+'?run='+encodeURIComponent(run):path;}
 function rebuyFault(body){return body.error+(body.field?' (field '+body.field+(body.row?', line '+body.row:'')+')':'');}
 document.getElementById('predict-form').addEventListener('submit',function(ev){
   ev.preventDefault();
   var customer={};
   Array.prototype.forEach.call(this.querySelectorAll('input'),function(i){if(i.value!==''){customer[i.name]=Number(i.value);}});
   var out=document.getElementById('result');
-  fetch('/api/predict',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(customer)})
+  fetch(rebuyApi('/api/predict'),{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(customer)})
   .then(function(r){return r.json().then(function(b){return [r.ok,b];});})
   .then(function(answer){
     var ok=answer[0],p=answer[1];
@@ -65,7 +67,7 @@ document.getElementById('batch-form').addEventListener('submit',function(ev){
   var out=document.getElementById('batch-result');
   out.innerHTML='';
   if(!file){out.appendChild(rebuyText('div','Choose a CSV file first.','note'));return;}
-  fetch('/api/score.csv',{method:'POST',headers:{'content-type':'text/csv'},body:file})
+  fetch(rebuyApi('/api/score.csv'),{method:'POST',headers:{'content-type':'text/csv'},body:file})
   .then(function(r){return r.ok?r.text().then(function(t){return [true,t];}):r.json().then(function(b){return [false,b];});})
   .then(function(answer){
     if(!answer[0]){out.appendChild(rebuyText('div',rebuyFault(answer[1]),'note error'));out.setAttribute('data-state','error');return;}

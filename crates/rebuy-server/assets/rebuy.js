@@ -22,6 +22,18 @@ function rebuyMoney(value, decimals){
   var sign=(Number(value)<0&&/[1-9]/.test(number))?'-':'';
   return sign+style.prefix+number+style.suffix;
 }
+// An option with a rebuyPercent key ("y" or "x") gets shares (0 to 1) written as
+// percentages in its tooltip and on that axis.
+function rebuyPercentages(option){
+  var axisName=option.rebuyPercent;
+  delete option.rebuyPercent;
+  if(!axisName){return;}
+  var percent=function(v){return (v===null||v===undefined)?'-':(100*v).toFixed(1)+'%';};
+  option.tooltip=option.tooltip||{};
+  option.tooltip.valueFormatter=percent;
+  var axis=option[axisName+'Axis'];
+  if(axis){axis.axisLabel=axis.axisLabel||{};axis.axisLabel.formatter=function(v){return Math.round(100*v)+'%';};}
+}
 // An option with a rebuyMoney key ({"axis": "y"} or "x") gets its tooltip values and
 // that axis's labels written as money. Tooltips are drawn on the canvas (richText):
 // ECharts' HTML tooltips carry style attributes, which the policy refuses.
@@ -35,6 +47,7 @@ function rebuyChart(id, option){
     var axis=option[money.axis+'Axis'];
     if(axis){axis.axisLabel=axis.axisLabel||{};axis.axisLabel.formatter=function(v){return rebuyMoney(v,0);};}
   }
+  rebuyPercentages(option);
   if(option.tooltip){option.tooltip.renderMode='richText';}
   if(el.hasAttribute('data-height')){el.style.height=el.getAttribute('data-height')+'px';}
   var chart=echarts.init(el);

@@ -21,6 +21,7 @@ async fn main() {
     println!("serving {run_dir} on http://{addr}");
     let options = ServeOptions {
         run_dir: run_dir.into(),
+        runs_folder: false,
         addr,
         users: None,
         no_auth: false,

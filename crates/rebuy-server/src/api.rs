@@ -3,6 +3,9 @@
 use crate::batch;
 use crate::comparison::ModelSummary;
 use crate::error::{ApiError, ErrorBody};
+use crate::history::migration::{self, Migration, Side};
+use crate::history::picked::Picked;
+use crate::history::runs::Runs;
 use crate::listing::{CustomerQuery, list_customers};
 use crate::prediction::Prediction;
 use crate::run::{RunData, segment_action};
@@ -34,10 +37,11 @@ pub const MAX_UPLOAD_ROWS: usize = 50_000;
 #[openapi(
     info(
         title = "rebuy API",
-        description = "Customer segments and scores of one rebuy run folder."
+        description = "Customer segments and scores of a rebuy run folder. Serving a folder of runs (`rebuy serve --runs`), every endpoint takes `?run=NAME` (default: the newest run); a run that cannot be read answers 503 with its error."
     ),
     paths(
         health,
+        runs,
         customer,
         customers,
         customers_csv,
@@ -45,15 +49,18 @@ pub const MAX_UPLOAD_ROWS: usize = 50_000;
         rfm_score,
         predict,
         score_csv,
-        models
+        models,
+        changes_csv
     ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
 
-pub fn router() -> Router<Arc<RunData>> {
+pub fn router() -> Router<Arc<Runs>> {
     Router::new()
         .route("/health", get(health))
+        .route("/runs", get(runs))
+        .route("/changes.csv", get(changes_csv))
         .route("/customers", get(customers))
         .route("/customers.csv", get(customers_csv))
         .route("/customers/{id}", get(customer))
@@ -102,7 +109,7 @@ pub struct Health {
 }
 
 #[utoipa::path(get, path = "/api/health", responses((status = 200, body = Health)))]
-async fn health(State(run): State<Arc<RunData>>) -> Json<Health> {
+async fn health(Picked { run, .. }: Picked) -> Json<Health> {
     let files = [
         ("quality.json", run.quality.is_some()),
         ("segments.json", run.has_segments_file),
@@ -165,7 +172,7 @@ impl Customer {
     responses((status = 200, body = Customer), (status = 404, body = ErrorBody))
 )]
 async fn customer(
-    State(run): State<Arc<RunData>>,
+    Picked { run, .. }: Picked,
     Path(id): Path<String>,
 ) -> Result<Json<Customer>, ApiError> {
     let row = run.customers.row_of(&id).ok_or_else(|| {
@@ -203,7 +210,7 @@ pub struct CustomerPage {
     responses((status = 200, body = CustomerPage), (status = 400, body = ErrorBody))
 )]
 async fn customers(
-    State(run): State<Arc<RunData>>,
+    Picked { run, .. }: Picked,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<CustomerPage>, ApiError> {
     let query = CustomerQuery::parse(&run, &params)?;
@@ -232,7 +239,7 @@ async fn customers(
     )
 )]
 async fn customers_csv(
-    State(run): State<Arc<RunData>>,
+    Picked { run, .. }: Picked,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let segment = crate::listing::segment_param(&run, &params)?.map(str::to_string);
@@ -240,15 +247,24 @@ async fn customers_csv(
         "customers-{}.csv",
         file_slug(segment.as_deref().unwrap_or("all"))
     );
-    // customers.csv as it is on disk, reduced to the segment: every column the run
-    // has, in its order (export.rs).
-    let exported = Arc::clone(&run);
+    let keep: Vec<bool> = run
+        .customers
+        .rfm_segment
+        .iter()
+        .map(|s| segment.as_deref().is_none_or(|wanted| wanted == s))
+        .collect();
+    csv_answer(run, keep, &file_name).await
+}
+
+/// The rows `keep` marks of the run's customers.csv as it is on disk: every column the
+/// run has, in its order, cells spreadsheet-safe (export.rs).
+async fn csv_answer(
+    run: Arc<RunData>,
+    keep: Vec<bool>,
+    file_name: &str,
+) -> Result<Response, ApiError> {
     let bytes = tokio::task::spawn_blocking(move || {
-        crate::export::customers_csv(&exported, |row| {
-            segment
-                .as_deref()
-                .is_none_or(|s| s == &exported.customers.rfm_segment[row])
-        })
+        crate::export::customers_csv(&run, |row| keep.get(row).copied().unwrap_or(false))
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string()))?
@@ -264,6 +280,115 @@ async fn customers_csv(
         Body::from(bytes),
     )
         .into_response())
+}
+
+/// One run of the runs folder (or the one run served).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunListing {
+    /// Folder name: `?run=NAME` picks it.
+    pub name: String,
+    /// First day the run's features do not see (`YYYY-MM-DD`), when readable.
+    pub as_of: Option<String>,
+    /// Customers of customers.csv; null when the run cannot be read.
+    pub customers: Option<usize>,
+    /// `ready`, or `failed` (then `error` says why and its pages answer 503).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Every run, newest first (by as-of date, then name).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunList {
+    pub runs: Vec<RunListing>,
+}
+
+#[utoipa::path(get, path = "/api/runs", responses((status = 200, body = RunList)))]
+async fn runs(State(runs): State<Arc<Runs>>) -> Json<RunList> {
+    let list = runs.list().await;
+    Json(RunList {
+        runs: list
+            .iter()
+            .map(|entry| RunListing {
+                name: entry.name.clone(),
+                as_of: entry.as_of.clone(),
+                customers: entry.customers(),
+                status: if entry.loaded.is_ok() {
+                    "ready"
+                } else {
+                    "failed"
+                },
+                error: entry.loaded.as_ref().err().cloned(),
+            })
+            .collect(),
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/changes.csv",
+    params(
+        ("from" = Option<String>, Query, description = "The earlier run (default: the newest run older than `to`)"),
+        ("to" = Option<String>, Query, description = "The later run (default: the run `run` picks, the newest)"),
+        ("was" = String, Query, description = "Segment in the earlier run, or `New` (customers only the later run has)"),
+        ("now" = String, Query, description = "Segment in the later run, or `Gone` (customers only the earlier run has)")
+    ),
+    responses(
+        (status = 200, description = "The customers of one cell of the segment migration matrix: their rows of the later run's customers.csv (the earlier run's for `Gone`), every column", content_type = "text/csv"),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)
+    )
+)]
+async fn changes_csv(
+    picked: Picked,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, Response> {
+    let get = |name: &str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let pair = picked
+        .pair(get("from"), get("to"))
+        .map_err(|refusal| crate::history::picked::refused(&refusal, true))?;
+    let matrix = Migration::between(&pair.earlier.1, &pair.later.1);
+    let cell_end = |name: &str, names: &[String]| {
+        let value = get(name).unwrap_or_default();
+        if names.iter().any(|n| n == value) {
+            Ok(value.to_string())
+        } else {
+            Err(ApiError::query(
+                name,
+                format!("`{name}` must name one of: {}", names.join(", ")),
+            ))
+        }
+    };
+    let (was, now) = (cell_end("was", &matrix.was), cell_end("now", &matrix.now));
+    let (was, now) = (
+        was.map_err(IntoResponse::into_response)?,
+        now.map_err(IntoResponse::into_response)?,
+    );
+    let (side, rows) = migration::movers(&pair.earlier.1, &pair.later.1, &was, &now);
+    let holder = match side {
+        Side::Earlier => pair.earlier.1,
+        Side::Later => pair.later.1,
+    };
+    let mut keep = vec![false; holder.customers.len()];
+    for row in rows {
+        keep[row] = true;
+    }
+    let file_name = format!(
+        "changes-{}-{}-{}-to-{}.csv",
+        file_slug(&pair.earlier.0),
+        file_slug(&pair.later.0),
+        file_slug(&was),
+        file_slug(&now)
+    );
+    csv_answer(holder, keep, &file_name)
+        .await
+        .map_err(IntoResponse::into_response)
 }
 
 /// `Can't Lose Them` -> `cant-lose-them`.
@@ -307,7 +432,7 @@ pub struct Segments {
 }
 
 #[utoipa::path(get, path = "/api/segments", responses((status = 200, body = Segments)))]
-async fn segments(State(run): State<Arc<RunData>>) -> Json<Segments> {
+async fn segments(Picked { run, .. }: Picked) -> Json<Segments> {
     let customers = run.overview.customers.max(1) as f64;
     let net_spend = run.overview.net_spend;
     let segments = run
@@ -376,7 +501,7 @@ pub struct RfmScore {
     )
 )]
 async fn rfm_score(
-    State(run): State<Arc<RunData>>,
+    Picked { run, .. }: Picked,
     request: Request,
 ) -> Result<Json<RfmScore>, ApiError> {
     let request: RfmScoreRequest =
@@ -427,7 +552,7 @@ pub enum PredictResponse {
     )
 )]
 async fn predict(
-    State(run): State<Arc<RunData>>,
+    Picked { run, .. }: Picked,
     request: Request,
 ) -> Result<Json<PredictResponse>, ApiError> {
     let scorer = scorer_of(&run)?;
@@ -466,10 +591,7 @@ async fn predict(
         (status = 422, description = "A bad cell or a missing column: `field` names the column, `row` the line (the header is line 1)", body = ErrorBody)
     )
 )]
-async fn score_csv(
-    State(run): State<Arc<RunData>>,
-    request: Request,
-) -> Result<Response, ApiError> {
+async fn score_csv(Picked { run, .. }: Picked, request: Request) -> Result<Response, ApiError> {
     let scorer = scorer_of(&run)?;
     crate::validate::content_type(&request, "text/csv")?;
     let bytes: Bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD_BYTES)
@@ -544,7 +666,7 @@ pub struct Models {
 }
 
 #[utoipa::path(get, path = "/api/models", responses((status = 200, body = Models)))]
-async fn models(State(run): State<Arc<RunData>>) -> Json<Models> {
+async fn models(Picked { run, .. }: Picked) -> Json<Models> {
     let empty = crate::comparison::Comparison::default();
     let c = run.comparison.as_ref().unwrap_or(&empty);
     let scorer = run.scorer.as_ref();

@@ -11,6 +11,8 @@ use utoipa::ToSchema;
 pub enum ServerError {
     #[error("{0} is not a rebuy run folder (no manifest.json); make one with `rebuy run`")]
     NotARunFolder(String),
+    #[error("{0} is not a folder of run folders; make one with `rebuy run --out {0}/NAME`")]
+    NotARunsFolder(String),
     #[error("cannot read {file}: {source}")]
     Read {
         file: String,
@@ -47,6 +49,7 @@ impl rebuy_vocabulary::Categorized for ServerError {
         use rebuy_vocabulary::Category::{BadInput, Internal};
         match self {
             ServerError::NotARunFolder(_)
+            | ServerError::NotARunsFolder(_)
             | ServerError::Read { .. }
             | ServerError::Invalid { .. }
             | ServerError::PublicWithoutLogin(_)

@@ -2,6 +2,7 @@
 
 use crate::assets::{self, Include};
 use crate::auth::sessions::SignedIn;
+use crate::history::picked::Picked;
 use crate::run::RunData;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -14,15 +15,17 @@ pub enum Page {
     Customers,
     Models,
     Predict,
+    Changes,
 }
 
 impl Page {
-    const ALL: [Page; 5] = [
+    const ALL: [Page; 6] = [
         Page::Overview,
         Page::Segments,
         Page::Customers,
         Page::Models,
         Page::Predict,
+        Page::Changes,
     ];
 
     fn title(self) -> &'static str {
@@ -32,6 +35,7 @@ impl Page {
             Page::Customers => "Customers",
             Page::Models => "Models",
             Page::Predict => "Predict",
+            Page::Changes => "Changes",
         }
     }
 
@@ -42,14 +46,15 @@ impl Page {
             Page::Customers => "/customers",
             Page::Models => "/models",
             Page::Predict => "/predict",
+            Page::Changes => "/changes",
         }
     }
 }
 
-/// A full page: header with the menu (and who is signed in), then `body`; styles and
-/// scripts from `/assets/`.
+/// A full page: header with the menu, the run picker (and who is signed in), then
+/// `body`; styles and scripts from `/assets/`.
 pub fn page(
-    run: &RunData,
+    picked: &Picked,
     signed_in: Option<&SignedIn>,
     active: Page,
     body: &str,
@@ -63,7 +68,11 @@ pub fn page(
             } else {
                 ""
             };
-            format!("<a href=\"{}\"{class}>{}</a>", p.href(), p.title())
+            format!(
+                "<a href=\"{}\"{class}>{}</a>",
+                escape(&picked.run.href(p.href())),
+                p.title()
+            )
         })
         .collect();
     let head = assets::head(Include::Linked, with_3d);
@@ -77,20 +86,20 @@ pub fn page(
             )
         })
         .unwrap_or_default();
-    frame(run, active.title(), &menu, &head, body, &account)
+    let picker = picked.picker(active.href());
+    frame(
+        &picked.run,
+        active.title(),
+        &menu,
+        &head,
+        body,
+        &picker,
+        &account,
+    )
 }
 
-/// The frame every page shares: `head` (styles and scripts, [`assets::head`]) and the
-/// run's currency for the page script, the header with `menu`, the run's name and
-/// `account` (HTML, may be empty), then `body`.
-pub fn frame(
-    run: &RunData,
-    title: &str,
-    menu: &str,
-    head: &str,
-    body: &str,
-    account: &str,
-) -> String {
+/// The run's name and as-of date, for a header without a picker (`report.html`).
+pub fn run_name(run: &RunData) -> String {
     let as_of = run
         .manifest
         .as_of
@@ -98,13 +107,30 @@ pub fn frame(
         .map(|d| format!(" &middot; as of {}", escape(d)))
         .unwrap_or_default();
     format!(
+        "<span class=\"run\">run <b>{}</b>{as_of}</span>",
+        escape(&run.name())
+    )
+}
+
+/// The frame every page shares: `head` (styles and scripts, [`assets::head`]) and the
+/// run's currency for the page script, the header with `menu`, `run` (the run picker
+/// or the run's name, [`run_name`]) and `account` (HTML, may be empty), then `body`.
+pub fn frame(
+    run: &RunData,
+    title: &str,
+    menu: &str,
+    head: &str,
+    body: &str,
+    picker: &str,
+    account: &str,
+) -> String {
+    format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{title} &middot; rebuy</title>{head}{money}</head><body>\
 <header><span class=\"brand\">rebuy</span><nav>{menu}</nav>\
-<span class=\"run\">run <b>{run_name}</b>{as_of}</span>{account}</header><main>{body}</main></body></html>",
+{picker}{account}</header><main>{body}</main></body></html>",
         title = escape(title),
-        run_name = escape(&run.name()),
         money = json_element("id=\"rebuy-money-style\"", &run.money.script_style()),
     )
 }

@@ -32,7 +32,8 @@
 //!
 //! # async fn run() -> Result<(), rebuy_server::ServerError> {
 //! let options = ServeOptions {
-//!     run_dir: "runs/latest".into(),
+//!     run_dir: "runs".into(),
+//!     runs_folder: true,
 //!     addr: "127.0.0.1:8501".parse().expect("address"),
 //!     users: Some("users.json".into()),
 //!     no_auth: false,
@@ -62,6 +63,7 @@ mod customers;
 mod error;
 mod export;
 pub mod headers;
+pub mod history;
 mod html;
 pub mod labels;
 mod listing;
@@ -80,6 +82,7 @@ pub use api::{
     MAX_UPLOAD_ROWS,
 };
 pub use error::{ErrorBody, ServerError};
+pub use history::runs::Runs;
 pub use report::report_html;
 pub use run::RunData;
 pub use tls::TlsFiles;
@@ -104,6 +107,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub run_dir: PathBuf,
+    /// `run_dir` is a runs folder (`rebuy serve --runs`): serve every complete run
+    /// folder in it, newest first, picked with `?run=NAME` ([`Runs`]).
+    pub runs_folder: bool,
     pub addr: SocketAddr,
     /// The users file (`rebuy users`): with one, every page and API route but the
     /// health check needs a sign-in ([`auth`]).
@@ -142,10 +148,28 @@ pub async fn serve(
         Some(path) => Some(Arc::new(auth::Auth::load(path, tls.is_some())?)),
         None => None,
     };
-    let dir = options.run_dir.clone();
-    let run = tokio::task::spawn_blocking(move || RunData::load(&dir))
-        .await
-        .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??;
+    let runs = if options.runs_folder {
+        if !options.run_dir.is_dir() {
+            return Err(ServerError::NotARunsFolder(
+                options.run_dir.display().to_string(),
+            ));
+        }
+        let runs = Runs::folder(&options.run_dir);
+        let found = runs.list().await;
+        tracing::info!(
+            "{} runs in {} ({} cannot be read)",
+            found.len(),
+            options.run_dir.display(),
+            found.iter().filter(|e| e.loaded.is_err()).count()
+        );
+        runs
+    } else {
+        let dir = options.run_dir.clone();
+        let run = tokio::task::spawn_blocking(move || RunData::load(&dir))
+            .await
+            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??;
+        Runs::one(Arc::new(run))
+    };
     let listener = transport::bind(options.addr).map_err(|source| ServerError::Listen {
         addr: options.addr,
         source,
@@ -158,11 +182,11 @@ pub async fn serve(
         _ => "without sign-in".to_string(),
     };
     tracing::info!(
-        "serving run {} on {scheme}://{} {who}",
+        "serving {} on {scheme}://{} {who}",
         options.run_dir.display(),
         options.addr
     );
-    let mut app = router(Arc::new(run), auth);
+    let mut app = runs_router(Arc::new(runs), auth);
     if tls.is_some() {
         app = headers::with_hsts(app);
     }
@@ -174,15 +198,22 @@ pub async fn serve(
 /// is given (the address of the one signing in comes from `ConnectInfo<SocketAddr>`,
 /// see [`serve`]).
 pub fn router(run: Arc<RunData>, auth: Option<Arc<auth::Auth>>) -> Router {
+    runs_router(Arc::new(Runs::one(run)), auth)
+}
+
+/// As [`router`], over the runs of a runs folder (or one run): every page and API
+/// route serves the run `?run=NAME` picks, the newest without it.
+pub fn runs_router(runs: Arc<Runs>, auth: Option<Arc<auth::Auth>>) -> Router {
     let app = Router::new()
         .route("/", get(pages::overview))
         .route("/segments", get(pages::segments))
         .route("/customers", get(pages::customers))
         .route("/models", get(pages::models))
         .route("/predict", get(pages::predict))
+        .route("/changes", get(pages::changes))
         .route("/assets/{file}", get(assets::asset))
         .nest("/api", api::router())
-        .with_state(run);
+        .with_state(runs);
     let app = match auth {
         Some(auth) => app
             .merge(auth::router(Arc::clone(&auth)))

@@ -4,7 +4,7 @@
 //! a file, served with no Content-Security-Policy, so its inline scripts run.
 
 use crate::assets::{Include, head};
-use crate::html::frame;
+use crate::html::{frame, run_name};
 use crate::pages::{models_body, overview_body, segments_body};
 use crate::run::RunData;
 
@@ -28,5 +28,5 @@ pub fn report_html(run: &RunData) -> String {
         .map(|(id, html)| format!("<section id=\"{id}\">{html}</section>"))
         .collect();
     let head = head(Include::Inlined, run.clustering.is_some());
-    frame(run, "Report", &menu, &head, &body, "")
+    frame(run, "Report", &menu, &head, &body, &run_name(run), "")
 }

@@ -313,6 +313,9 @@ pub struct RunData {
     /// `backtest.json` (`rebuy run --backtest-cutoffs N`) and its picture.
     pub backtest: Option<Backtest>,
     pub backtest_picture: Option<String>,
+    /// The run's name in a runs folder (`rebuy serve --runs`): every internal link
+    /// carries it as `?run=NAME`, so a page of an older run links to that run's pages.
+    pub picked_as: Option<String>,
 }
 
 /// The buy-till-you-die pictures `rebuy run` writes into the run folder, with titles.
@@ -388,6 +391,41 @@ impl RunData {
             btyd_pictures,
             backtest,
             backtest_picture,
+            picked_as: None,
+        })
+    }
+
+    /// The run as one of a runs folder, picked with `?run=NAME`.
+    pub fn picked_as(mut self, name: impl Into<String>) -> Self {
+        self.picked_as = Some(name.into());
+        self
+    }
+
+    /// An internal link (`/customers?segment=x`) to this run's page: with `run=NAME`
+    /// added when the run is one of a runs folder.
+    pub fn href(&self, path: &str) -> String {
+        match &self.picked_as {
+            None => path.to_string(),
+            Some(name) => {
+                let joint = if path.contains('?') { '&' } else { '?' };
+                let (path, anchor) = path.split_once('#').map_or((path, ""), |(p, a)| (p, a));
+                let anchor = if anchor.is_empty() {
+                    String::new()
+                } else {
+                    format!("#{anchor}")
+                };
+                format!("{path}{joint}run={}{anchor}", crate::html::url_encode(name))
+            }
+        }
+    }
+
+    /// The hidden field that keeps a GET form on this run (empty for a lone run).
+    pub fn run_field(&self) -> String {
+        self.picked_as.as_ref().map_or_else(String::new, |name| {
+            format!(
+                "<input type=\"hidden\" name=\"run\" value=\"{}\">",
+                crate::html::escape(name)
+            )
         })
     }
 

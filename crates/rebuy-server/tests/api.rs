@@ -311,6 +311,8 @@ async fn the_openapi_document_lists_exactly_the_handlers() {
         .collect();
     let expected = BTreeSet::from([
         "/api/health",
+        "/api/runs",
+        "/api/changes.csv",
         "/api/customers",
         "/api/customers.csv",
         "/api/customers/{id}",
@@ -324,6 +326,12 @@ async fn the_openapi_document_lists_exactly_the_handlers() {
     for path in paths {
         let methods = doc["paths"][path].as_object().expect("methods");
         let url = format!("{base}{}", path.replace("{id}", "12346"));
+        if path == "/api/changes.csv" {
+            // One run served: nothing to compare (a runs folder's test is below).
+            let response = reqwest::get(&url).await.expect("request");
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+            continue;
+        }
         let response = if methods.contains_key("post") {
             let body = if path.ends_with(".csv") {
                 "recency_days,frequency,monetary\n3,2,5\n"
@@ -399,6 +407,7 @@ async fn serve_stops_when_asked() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let options = rebuy_server::ServeOptions {
         run_dir: common::fixture("run"),
+        runs_folder: false,
         addr: "127.0.0.1:0".parse().expect("address"),
         users: None,
         no_auth: false,
@@ -869,4 +878,121 @@ async fn the_models_page_shows_the_runs_buy_till_you_die_pictures() {
     assert!(page.contains(svg.trim()), "the picture is inline");
     // The fixture has no frequency/recency matrices: no empty panels for them.
     assert!(!page.contains("P(alive) by frequency and recency"));
+}
+
+#[tokio::test]
+async fn a_runs_folder_lists_its_runs_and_serves_the_one_picked() {
+    let runs = common::history_copy();
+    // A run being written (the run writer's hidden staging folder) and a folder that is
+    // no run are not listed; a damaged run is, with its error.
+    common::copy_folder(
+        &common::fixture("history/2011-04-15"),
+        &runs.path().join(".2011-07-15.partial-123"),
+    );
+    std::fs::create_dir(runs.path().join("notes")).expect("a folder");
+    common::copy_folder(
+        &common::fixture("history/2011-04-15"),
+        &runs.path().join("broken"),
+    );
+    std::fs::write(runs.path().join("broken/customers.csv"), "customer_id\n1\n").expect("damage");
+    let base = common::start_runs(runs.path()).await;
+
+    let (status, list) = get_json(&format!("{base}/api/runs")).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = list["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    // Newest first; the damaged copy has the same as-of date as 2011-04-15: by name.
+    assert_eq!(names, ["2011-06-15", "2011-05-15", "2011-04-15", "broken"]);
+    let lines = |run: &str| {
+        std::fs::read_to_string(common::fixture("history").join(run).join("customers.csv"))
+            .expect("customers.csv")
+            .lines()
+            .count()
+            - 1
+    };
+    assert_eq!(list["runs"][0]["customers"], lines("2011-06-15"));
+    assert_eq!(list["runs"][0]["status"], "ready");
+    assert_eq!(list["runs"][0]["as_of"], "2011-06-15");
+    assert_eq!(list["runs"][3]["status"], "failed");
+    assert!(
+        list["runs"][3]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("customers.csv")),
+        "{list}"
+    );
+
+    // Without ?run= the newest; with it, that run's numbers.
+    let (_, newest) = get_json(&format!("{base}/api/health")).await;
+    assert_eq!(newest["run"], "2011-06-15");
+    let (status, older) = get_json(&format!("{base}/api/health?run=2011-04-15")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(older["run"], "2011-04-15");
+    assert_eq!(older["customers"], lines("2011-04-15"));
+    let (_, segments) = get_json(&format!("{base}/api/segments?run=2011-04-15")).await;
+    let counted: u64 = segments["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .map(|s| s["customers"].as_u64().expect("customers"))
+        .sum();
+    assert_eq!(counted as usize, lines("2011-04-15"));
+    let page = reqwest::get(format!("{base}/segments?run=2011-04-15"))
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("href=\"/customers?run=2011-04-15\""),
+        "menu links keep the run"
+    );
+    assert!(
+        page.contains("<option value=\"2011-04-15\" selected>"),
+        "the picker shows it"
+    );
+
+    // The damaged run: 503 with its error, for the API and the pages; an unknown one 404.
+    let (status, body) = get_json(&format!("{base}/api/health?run=broken")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("customers.csv")),
+        "{body}"
+    );
+    let page = reqwest::get(format!("{base}/segments?run=broken"))
+        .await
+        .expect("request");
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.text().await.expect("page").contains("customers.csv"));
+    let (status, body) = get_json(&format!("{base}/api/health?run=nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("2011-06-15")),
+        "{body}"
+    );
+
+    // A run written while the server runs shows after the next scan.
+    common::copy_folder(
+        &common::fixture("history/2011-04-15"),
+        &runs.path().join("2011-07-15"),
+    );
+    tokio::time::sleep(
+        rebuy_server::history::runs::RESCAN_AFTER + std::time::Duration::from_millis(300),
+    )
+    .await;
+    let (_, list) = get_json(&format!("{base}/api/runs")).await;
+    let names: Vec<&str> = list["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(names.contains(&"2011-07-15"), "{list}");
 }

@@ -295,6 +295,7 @@ async fn removing_a_user_from_the_file_ends_their_session_without_a_restart() {
 async fn an_address_other_machines_reach_needs_a_users_file_or_no_auth() {
     let options = |users: Option<&Path>, no_auth| ServeOptions {
         run_dir: common::fixture("run"),
+        runs_folder: false,
         addr: "0.0.0.0:0".parse().expect("address"),
         users: users.map(Path::to_path_buf),
         no_auth,

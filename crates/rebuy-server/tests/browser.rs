@@ -696,3 +696,95 @@ async fn signing_in_and_out_in_chromium() {
     assert_eq!(url.path(), "/login", "signed out: {url}");
     client.close().await.ok();
 }
+
+/// Run history as a person uses it: pick an older run in the header, open Changes,
+/// click a cell of the migration matrix and read its customers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pick_a_run_and_follow_a_migration_cell_in_chromium() {
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile folder");
+    let client = browser(&driver, profile.path()).await;
+    let base = common::start_runs(&common::fixture("history")).await;
+    client
+        .goto(&format!("{base}/segments"))
+        .await
+        .expect("page opens");
+    // The picker sends its form on change (the page script).
+    client
+        .execute(
+            "var s=document.getElementById('run-picker');s.value='2011-05-15';\
+             s.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await
+        .expect("script runs");
+    let started = Instant::now();
+    while !client
+        .current_url()
+        .await
+        .expect("url")
+        .query()
+        .is_some_and(|q| q.contains("run=2011-05-15"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the picker did not navigate"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    click(&client, Locator::LinkText("Changes")).await;
+    settled_path(&client, "/segments").await;
+    check_page(
+        &client,
+        &base,
+        "/changes?run=2011-05-15",
+        &["trend-chart"],
+        "changes",
+    )
+    .await;
+    let summary = client
+        .find(Locator::Id("migration-summary"))
+        .await
+        .expect("the summary")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        summary.starts_with("From 2011-04-15 to 2011-05-15"),
+        "the picked run against the one before: {summary}"
+    );
+    let cell = client
+        .find(Locator::Css("#migration td:not(.kept) a[data-was]"))
+        .await
+        .expect("a cell of movers");
+    let was = cell.attr("data-was").await.expect("attr").expect("was");
+    let now = cell.attr("data-now").await.expect("attr").expect("now");
+    cell.click().await.expect("click");
+    let started = Instant::now();
+    let heading = loop {
+        if let Ok(movers) = client.find(Locator::Css("#movers h2")).await {
+            break movers.text().await.expect("text");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no list after the click"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        heading.starts_with(&format!("{was} who moved to {now}")),
+        "{heading}"
+    );
+    let rows = client
+        .find_all(Locator::Css("#movers-table tr"))
+        .await
+        .expect("rows");
+    assert!(rows.len() > 1, "the cell's customers are listed");
+    let errors = client
+        .execute("return window.rebuyErrors;", vec![])
+        .await
+        .expect("script runs");
+    assert_eq!(errors, json!([]), "errors on the Changes page");
+    save_full_page(&client, "changes-cell").await;
+    client.close().await.ok();
+}

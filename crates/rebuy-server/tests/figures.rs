@@ -1042,3 +1042,224 @@ async fn the_backtest_is_shown_as_backtest_json_says() {
     );
     assert!(page.contains("at 2 cutoffs from 2010-08-12 to 2010-09-11, 30 days apart"));
 }
+
+/// The history fixture's runs: id -> (segment, net spend) of one run's customers.csv.
+fn segments_and_spend(run: &str) -> std::collections::BTreeMap<String, (String, f64)> {
+    let text = std::fs::read_to_string(common::fixture("history").join(run).join("customers.csv"))
+        .expect("customers.csv");
+    let ids = common::csv_column(&text, "customer_id");
+    let segments = common::csv_column(&text, "rfm_segment");
+    let spend = common::csv_column(&text, "monetary");
+    ids.into_iter()
+        .zip(segments.into_iter().zip(spend))
+        .map(|(id, (segment, spend))| (id, (segment, spend.parse().expect("monetary"))))
+        .collect()
+}
+
+/// `1234.6` -> `£1,235`, as the run's currency (GBP) writes whole amounts.
+fn whole_pounds(value: f64) -> String {
+    let digits = format!("{:.0}", value.abs());
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}£{grouped}", if value < -0.5 { "-" } else { "" })
+}
+
+#[tokio::test]
+async fn the_migration_matrix_counts_the_customers_of_both_runs() {
+    let (earlier, later) = ("2011-05-15", "2011-06-15");
+    let before = segments_and_spend(earlier);
+    let after = segments_and_spend(later);
+    // Counted here from the two customers.csv files: (was, now) -> (customers, spend).
+    let mut expected: std::collections::BTreeMap<(String, String), (usize, f64, Vec<String>)> =
+        Default::default();
+    for (id, (was, spend_before)) in &before {
+        let (now, spend) = match after.get(id) {
+            Some((now, spend)) => (now.clone(), *spend),
+            None => ("Gone".to_string(), *spend_before),
+        };
+        let cell = expected.entry((was.clone(), now)).or_default();
+        cell.0 += 1;
+        cell.1 += spend;
+        cell.2.push(id.clone());
+    }
+    for (id, (now, spend)) in &after {
+        if !before.contains_key(id) {
+            let cell = expected
+                .entry(("New".to_string(), now.clone()))
+                .or_default();
+            cell.0 += 1;
+            cell.1 += spend;
+            cell.2.push(id.clone());
+        }
+    }
+    assert!(
+        expected.keys().any(|(was, now)| was != now && was != "New"),
+        "the fixture has customers who changed segment"
+    );
+    let base = common::start_runs(&common::fixture("history")).await;
+    let (status, page) = text(&format!("{base}/changes?from={earlier}&to={later}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut shown = std::collections::BTreeMap::new();
+    for cell in page.split("data-was=\"").skip(1) {
+        let (was, rest) = cell.split_once('"').expect("was");
+        let now = rest
+            .split_once("data-now=\"")
+            .and_then(|(_, r)| r.split_once('"'))
+            .expect("now")
+            .0;
+        let count = rest
+            .split_once("class=\"count\">")
+            .and_then(|(_, r)| r.split_once('<'))
+            .expect("count")
+            .0;
+        let money = rest
+            .split_once("class=\"money\">")
+            .and_then(|(_, r)| r.split_once('<'))
+            .expect("money")
+            .0;
+        let unescape = |s: &str| s.replace("&#39;", "'").replace("&amp;", "&");
+        shown.insert(
+            (unescape(was), unescape(now)),
+            (
+                count.replace(',', "").parse::<usize>().expect("a count"),
+                money.to_string(),
+            ),
+        );
+    }
+    let wanted: std::collections::BTreeMap<_, _> = expected
+        .iter()
+        .map(|(cell, (customers, spend, _))| (cell.clone(), (*customers, whole_pounds(*spend))))
+        .collect();
+    assert_eq!(
+        shown, wanted,
+        "every non-empty cell, with its customers and net spend"
+    );
+
+    // One cell's list and CSV: the customers counted here, every column of customers.csv.
+    let ((was, now), (customers, _, ids)) = expected
+        .iter()
+        .filter(|((was, now), _)| was != now && was != "New")
+        .max_by_key(|(_, cell)| cell.0)
+        .expect("a cell of movers");
+    let query = format!(
+        "from={earlier}&to={later}&was={}&now={}",
+        was.replace(' ', "%20"),
+        now.replace(' ', "%20")
+    );
+    let (status, listed) = text(&format!("{base}/changes?{query}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let noun = if *customers == 1 {
+        "customer"
+    } else {
+        "customers"
+    };
+    assert!(listed.contains(&format!("{was} who moved to {now}: {customers} {noun}")));
+    let table = listed
+        .split("id=\"movers-table\"")
+        .nth(1)
+        .expect("the list");
+    let table = table.split("</table>").next().expect("table end");
+    let mut listed_ids: Vec<String> = table
+        .split("<tr><td>")
+        .skip(1)
+        .map(|row| strip_tags(row.split("</td>").next().expect("id cell")))
+        .collect();
+    listed_ids.sort();
+    let mut wanted_ids = ids.clone();
+    wanted_ids.sort();
+    assert_eq!(listed_ids, wanted_ids);
+    let (status, csv) = text(&format!("{base}/api/changes.csv?{query}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut exported = common::csv_column(&csv, "customer_id");
+    exported.sort();
+    assert_eq!(exported, wanted_ids);
+    let (header, _) = read_csv(&csv);
+    let (file_header, _) = read_csv(
+        &std::fs::read_to_string(common::fixture("history").join(later).join("customers.csv"))
+            .expect("customers.csv"),
+    );
+    assert_eq!(header, file_header, "every column of the later run");
+}
+
+#[tokio::test]
+async fn the_figures_across_runs_are_the_run_files_figures() {
+    let base = common::start_runs(&common::fixture("history")).await;
+    let (status, page) = text(&format!("{base}/changes")).await;
+    assert_eq!(status, StatusCode::OK);
+    for run in ["2011-04-15", "2011-05-15", "2011-06-15"] {
+        let folder = common::fixture("history").join(run);
+        let csv = std::fs::read_to_string(folder.join("customers.csv")).expect("customers.csv");
+        let numbers = |column: &str| -> Vec<f64> {
+            common::csv_column(&csv, column)
+                .iter()
+                .filter(|v| !v.is_empty())
+                .map(|v| v.parse().expect("a number"))
+                .collect()
+        };
+        let manifest: Value =
+            serde_json::from_str(&file_in(&folder, "manifest.json")).expect("manifest");
+        let horizon = manifest["horizon_days"].as_f64().expect("horizon_days");
+        let customers = numbers("recency_days").len() as f64;
+        let share = |n: usize| format!("{:.1}%", 100.0 * n as f64 / customers);
+        let active = numbers("recency_days")
+            .iter()
+            .filter(|&&d| d <= horizon)
+            .count();
+        let repeat = numbers("frequency").iter().filter(|&&f| f >= 2.0).count();
+        let probabilities = numbers("purchase_probability");
+        let mean = probabilities.iter().sum::<f64>() / probabilities.len() as f64;
+        let metrics: Value =
+            serde_json::from_str(&file_in(&folder, "metrics.json")).expect("metrics");
+        let served = metrics["models"]
+            .as_array()
+            .expect("models")
+            .iter()
+            .find(|m| m["name"] == metrics["chosen"])
+            .expect("the served model");
+        let expected = vec![
+            run.to_string(),
+            run.to_string(),
+            format!("{customers}"),
+            share(active),
+            whole_pounds(numbers("gross_spend").iter().sum()),
+            share(repeat),
+            format!("{:.1}%", 100.0 * mean),
+            format!("{:.3}", served["roc_auc"].as_f64().expect("roc_auc")),
+        ];
+        let row = page
+            .split(&format!("<tr data-run=\"{run}\">"))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .expect("the run's row");
+        let cells: Vec<String> = row
+            .split("</td>")
+            .filter(|c| !c.is_empty())
+            .map(strip_tags)
+            .collect();
+        assert_eq!(cells, expected, "{run}");
+    }
+}
+
+fn file_in(folder: &std::path::Path, name: &str) -> String {
+    std::fs::read_to_string(folder.join(name)).expect(name)
+}
+
+/// The text of an HTML fragment without its tags, entities of numbers kept as written.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}

@@ -3,6 +3,8 @@
 //! script or style; request bodies only of the declared content type; and CSV cells
 //! that a spreadsheet cannot run, with ids that round-trip.
 
+// Each test binary uses a part of the shared helpers.
+#[allow(dead_code)]
 mod common;
 
 use reqwest::StatusCode;

@@ -35,6 +35,7 @@ fn tls_files(dir: &Path, cert: &str, key: &str) -> TlsFiles {
 fn options(tls: TlsFiles, addr: SocketAddr) -> ServeOptions {
     ServeOptions {
         run_dir: common::fixture("run"),
+        runs_folder: false,
         addr,
         users: None,
         no_auth: false,

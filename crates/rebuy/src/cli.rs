@@ -345,7 +345,8 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder for the sample data and the run (default: a new folder under the system's temp dir)
+    /// Folder for the sample data and the runs (`runs/`, three monthly runs; default: a
+    /// new folder under the system's temp dir)
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Number of simulated customers
@@ -354,7 +355,7 @@ pub struct DemoArgs {
     /// Seed of the sample data and the run
     #[arg(long, default_value_t = crate::demo::DEMO_SEED)]
     pub seed: u64,
-    /// Stop after writing the run folder instead of serving its dashboard
+    /// Stop after writing the run folders instead of serving their dashboard
     #[arg(long)]
     pub no_serve: bool,
     /// Address of the dashboard served at the end
@@ -364,16 +365,28 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The run folder to serve (written by `rebuy run` or `rebuy demo`)
-    #[arg(long)]
-    pub run: PathBuf,
+    /// The run folder to serve (written by `rebuy run`)
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "runs",
+        conflicts_with = "runs"
+    )]
+    pub run: Option<PathBuf>,
+    /// A folder of run folders (e.g. `rebuy run --as-of` once a month, each with
+    /// `--out DIR/NAME`; `rebuy demo` writes three): serves every complete run in it,
+    /// newest first by as-of date, with a run picker on every page and the Changes page
+    /// (segment migration between two runs, figures across runs); a run written while
+    /// the server runs shows within seconds, one that cannot be read shows its error
+    #[arg(long, value_name = "DIR")]
+    pub runs: Option<PathBuf>,
     /// Address to listen on; 0.0.0.0:8501 accepts connections from other machines and
     /// then needs --users (or --no-auth)
     #[arg(long, default_value = "127.0.0.1:8501")]
     pub addr: std::net::SocketAddr,
-    /// When the run folder does not exist, run the demo (as `rebuy demo` with its
-    /// defaults) in a folder under the system's temp dir and serve that instead (its
-    /// synthetic data may be served without sign-in on any address)
+    /// When the run (or runs) folder does not exist, run the demo (as `rebuy demo` with
+    /// its defaults) in a folder under the system's temp dir and serve its runs instead
+    /// (their synthetic data may be served without sign-in on any address)
     #[arg(long)]
     pub demo_if_missing: bool,
     /// Users file (`rebuy users add`): every page and API route but /api/health then

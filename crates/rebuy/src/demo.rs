@@ -4,7 +4,7 @@ use crate::cli::{DemoArgs, GenerateArgs, ReadArgs, RunArgs};
 use crate::progress;
 use anyhow::{Context, Result};
 use rebuy_data::generate::{GenerateConfig, GenerateSize, generate_to_path};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn generate(args: &GenerateArgs) -> Result<()> {
     let size = match (args.size.customers, args.size.lines) {
@@ -60,12 +60,13 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         Some(dir) => dir.clone(),
         None => default_demo_dir(),
     };
-    let outcome = demo_run(&dir, args.customers, args.seed)?;
+    let runs = demo_runs(&dir, args.customers, args.seed)?;
     if args.no_serve {
         return Ok(());
     }
     crate::serve::serve(rebuy_server::ServeOptions {
-        run_dir: outcome.folder,
+        run_dir: runs,
+        runs_folder: true,
         addr: args.addr,
         users: None,
         // Synthetic customers: nothing to protect, so any address may serve them.
@@ -80,16 +81,23 @@ pub fn default_demo_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("rebuy-demo-{}", std::process::id()))
 }
 
-/// Simulates `customers` customers into `dir`, runs the pipeline on them into
-/// `dir/run`, and says where the results are.
-pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::RunOutcome> {
+/// Runs of the demo: one a month, the newest on the first day after the data.
+pub const DEMO_RUNS: u32 = 3;
+
+/// Simulates `customers` customers into `dir`, runs the pipeline on them at
+/// [`DEMO_RUNS`] as-of dates one month apart into `dir/runs/YYYY-MM-DD` (as
+/// `rebuy run --as-of` each month would; docs/dashboard.md, Run history), says where
+/// the results are, and returns the runs folder.
+pub fn demo_runs(dir: &Path, customers: u64, seed: u64) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let data = dir.join("transactions.csv.gz");
+    let start = chrono::NaiveDate::from_ymd_opt(2009, 12, 1).unwrap_or_default();
+    let months = 24;
     let config = GenerateConfig {
         size: GenerateSize::Customers(customers),
         seed,
-        start: chrono::NaiveDate::from_ymd_opt(2009, 12, 1).unwrap_or_default(),
-        months: 24,
+        start,
+        months,
     };
     let summary = write_sample(&config, &data)?;
     println!(
@@ -98,12 +106,36 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
         summary.lines,
         summary.customers
     );
-    let run_args = RunArgs {
-        inputs: vec![data],
+    let runs = dir.join("runs");
+    // Oldest first, so that the newest run's summary is the last thing printed.
+    for months_before in (0..DEMO_RUNS).rev() {
+        let as_of = start
+            .checked_add_months(chrono::Months::new(months - months_before))
+            .context("the demo's as-of date is out of range")?;
+        println!("\nrun as of {as_of}:");
+        let outcome =
+            crate::run::run(&run_args(&data, &runs.join(as_of.to_string()), as_of, seed))?;
+        println!(
+            "\n{} customers scored; open {}/customers.csv",
+            outcome.customers,
+            outcome.folder.display()
+        );
+    }
+    println!(
+        "\ndemo done: {DEMO_RUNS} monthly runs in {}",
+        runs.display()
+    );
+    Ok(runs)
+}
+
+/// `rebuy run --input DATA --out OUT --as-of AS_OF --seed SEED` with the defaults.
+fn run_args(data: &Path, out: &Path, as_of: chrono::NaiveDate, seed: u64) -> RunArgs {
+    RunArgs {
+        inputs: vec![data.to_path_buf()],
         query: None,
         engine: None,
-        out: dir.join("run"),
-        as_of: None,
+        out: out.to_path_buf(),
+        as_of: Some(as_of),
         horizon_days: rebuy_features::DEFAULT_HORIZON_DAYS,
         seed,
         evaluation: crate::purchase::Evaluation::OutOfTime,
@@ -127,12 +159,5 @@ pub fn demo_run(dir: &Path, customers: u64, seed: u64) -> Result<crate::run::Run
             max_description_bytes: rebuy_data::DEFAULT_MAX_DESCRIPTION_BYTES,
             max_line_bytes: rebuy_data::DEFAULT_MAX_LINE_BYTES,
         },
-    };
-    let outcome = crate::run::run(&run_args)?;
-    println!(
-        "\ndemo done: {} customers scored; open {}/customers.csv",
-        outcome.customers,
-        outcome.folder.display()
-    );
-    Ok(outcome)
+    }
 }

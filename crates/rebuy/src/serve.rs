@@ -6,24 +6,29 @@ use rebuy_server::{Limits, ServeOptions, TlsFiles};
 use std::path::Path;
 
 pub fn serve_command(args: &ServeArgs) -> Result<()> {
-    if args.demo_if_missing && !args.run.exists() {
+    let (path, runs_folder) = match (&args.run, &args.runs) {
+        (Some(run), _) => (run, false),
+        (None, Some(runs)) => (runs, true),
+        (None, None) => unreachable!("clap requires --run or --runs"),
+    };
+    if args.demo_if_missing && !path.exists() {
         println!(
             "{} does not exist: serving the demo instead\n",
-            args.run.display()
+            path.display()
         );
         let dir = std::env::temp_dir().join(format!("rebuy-demo-{}", std::process::id()));
-        let outcome =
-            crate::demo::demo_run(&dir, crate::demo::DEMO_CUSTOMERS, crate::demo::DEMO_SEED)?;
+        let runs =
+            crate::demo::demo_runs(&dir, crate::demo::DEMO_CUSTOMERS, crate::demo::DEMO_SEED)?;
         // Synthetic customers: nothing to protect, so any address may serve them.
         return serve(ServeOptions {
             no_auth: true,
-            ..options(&outcome.folder, args)
+            ..options(&runs, true, args)
         });
     }
-    serve(options(&args.run, args))
+    serve(options(path, runs_folder, args))
 }
 
-fn options(run_dir: &Path, args: &ServeArgs) -> ServeOptions {
+fn options(run_dir: &Path, runs_folder: bool, args: &ServeArgs) -> ServeOptions {
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles {
             cert: cert.clone(),
@@ -33,6 +38,7 @@ fn options(run_dir: &Path, args: &ServeArgs) -> ServeOptions {
     };
     ServeOptions {
         run_dir: run_dir.to_path_buf(),
+        runs_folder,
         addr: args.addr,
         users: args.users.clone(),
         no_auth: args.no_auth,
@@ -62,8 +68,13 @@ pub fn serve(options: ServeOptions) -> Result<()> {
         None if options.addr.ip().is_loopback() => "no sign-in: this machine only".to_string(),
         None => "no sign-in: open to every machine that reaches the address".to_string(),
     };
+    let what = if options.runs_folder {
+        "the runs of"
+    } else {
+        "the run"
+    };
     println!(
-        "serving {} at {scheme}://{}/ ({access}; Ctrl-C to stop)",
+        "serving {what} {} at {scheme}://{}/ ({access}; Ctrl-C to stop)",
         options.run_dir.display(),
         options.addr
     );

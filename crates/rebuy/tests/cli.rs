@@ -258,9 +258,13 @@ fn generate_is_deterministic_and_demo_runs() {
         demo_dir.to_str().unwrap(),
     ]);
     assert!(demo.status.success(), "{}", text(&demo.stderr));
-    assert!(demo_dir.join("run/customers.csv").exists());
+    // Three monthly runs, the newest on the first day after the data (docs/dashboard.md).
+    let runs = demo_dir.join("runs");
+    for as_of in ["2011-10-01", "2011-11-01", "2011-12-01"] {
+        assert!(runs.join(as_of).join("customers.csv").exists(), "{as_of}");
+    }
     assert!(text(&demo.stdout).contains("Champions"));
-    serve_answers_its_health_check(&demo_dir.join("run"), &[], dir.path());
+    serve_answers_its_health_check(&runs.join("2011-12-01"), &[], dir.path());
 }
 
 /// The container's default command: no run folder mounted, so the demo is run into the
@@ -280,7 +284,7 @@ fn serve_runs_the_demo_when_the_run_folder_is_missing() {
                 .starts_with("rebuy-demo")
         })
         .expect("the demo folder in the temp dir");
-    assert!(demo.path().join("run/manifest.json").exists());
+    assert!(demo.path().join("runs/2011-12-01/manifest.json").exists());
     assert!(!missing.exists());
 }
 

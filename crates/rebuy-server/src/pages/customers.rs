@@ -2,6 +2,7 @@
 
 use crate::auth::sessions::SignedIn;
 use crate::customers::Held;
+use crate::history::picked::Picked;
 use crate::html::{
     Page, code_spans, decimal, escape, note, page, percent, respond, short, url_encode, whole,
 };
@@ -9,11 +10,10 @@ use crate::labels::{column_label, is_money_column, is_share_column};
 use crate::listing::{CustomerQuery, list_customers};
 use crate::run::{RunData, segment_action};
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Columns of the table, when the run has them, with their decimals (money always has
 /// cents, probabilities are percentages); headings are the columns' labels.
@@ -31,15 +31,16 @@ const TABLE_COLUMNS: [(&str, usize); 10] = [
 ];
 
 pub async fn customers(
-    State(run): State<Arc<RunData>>,
+    picked: Picked,
     signed_in: Option<Extension<SignedIn>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    let run = &picked.run;
     let mut status = StatusCode::OK;
     let lookup = match params.get("id").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => String::new(),
         Some(id) => match run.customers.row_of(id) {
-            Some(row) => customer_card(&run, row),
+            Some(row) => customer_card(run, row),
             None => {
                 status = StatusCode::NOT_FOUND;
                 note(&format!(
@@ -51,15 +52,16 @@ pub async fn customers(
     };
     let searched = params.get("id").map_or("", |s| s.as_str());
     let search = format!(
-        "<form class=\"inline\" method=\"get\" action=\"/customers\">\
+        "<form class=\"inline\" method=\"get\" action=\"/customers\">{}\
 <label for=\"customer-id\">Customer id</label>\
 <input id=\"customer-id\" name=\"id\" value=\"{}\" placeholder=\"e.g. {}\">\
 <button type=\"submit\">Look up</button></form>",
+        run.run_field(),
         escape(searched),
         escape(run.customers.customer_id.first().unwrap_or("12346")),
     );
-    let table = match CustomerQuery::parse(&run, &params) {
-        Ok(query) => top_customers(&run, &query),
+    let table = match CustomerQuery::parse(run, &params) {
+        Ok(query) => top_customers(run, &query),
         Err(error) => {
             status = StatusCode::BAD_REQUEST;
             format!(
@@ -72,7 +74,7 @@ pub async fn customers(
     let body = format!("<h1>Customers</h1>{search}{lookup}{table}");
     respond(
         status,
-        page(&run, signed_in.as_deref(), Page::Customers, &body, false),
+        page(&picked, signed_in.as_deref(), Page::Customers, &body, false),
     )
 }
 
@@ -129,9 +131,12 @@ fn customer_card(run: &RunData, row: usize) -> String {
         "<div class=\"panel\" id=\"customer-card\"><h2 class=\"top\">Customer {id}</h2>\
 <p>Segment <span class=\"pill\">{segment}</span>{cluster} &middot; scores R {r} F {f} M {m}</p>\
 <p><b>What to do:</b> {action}</p><dl class=\"facts\">{facts}</dl>{warnings}\
-<p><a href=\"/api/customers/{id_link}\">as JSON</a></p></div>",
+<p><a href=\"{json}\">as JSON</a></p></div>",
         id = escape(&table.customer_id[row]),
-        id_link = url_encode(&table.customer_id[row]),
+        json = run.href(&format!(
+            "/api/customers/{}",
+            url_encode(&table.customer_id[row])
+        )),
         segment = escape(segment),
         r = score(run, "r_score", row),
         f = score(run, "f_score", row),
@@ -160,7 +165,8 @@ fn lifetime_warnings(run: &RunData) -> String {
         .collect();
     format!(
         "<div class=\"note\" id=\"lifetime-warnings\">P(alive), expected purchases and CLV, \
-         read with care (<a href=\"/models#btyd-fits\">how the fits went</a>):<ul>{items}</ul></div>"
+         read with care (<a href=\"{fits}\">how the fits went</a>):<ul>{items}</ul></div>",
+        fits = run.href("/models#btyd-fits")
     )
 }
 
@@ -185,7 +191,7 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
         if let Some(segment) = &query.segment {
             href.push_str(&format!("&segment={}", url_encode(segment)));
         }
-        href
+        run.href(&href)
     };
     let header: String = columns
         .iter()
@@ -225,8 +231,8 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
                 None => String::new(),
             };
             format!(
-                "<tr><td><a href=\"/customers?id={}\">{}</a></td><td class=\"name\">{}</td>{cluster}{cells}</tr>",
-                url_encode(id),
+                "<tr><td><a href=\"{}\">{}</a></td><td class=\"name\">{}</td>{cluster}{cells}</tr>",
+                run.href(&format!("/customers?id={}", url_encode(id))),
                 escape(id),
                 escape(&run.customers.rfm_segment[row])
             )
@@ -251,13 +257,13 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
             )
         })
         .collect();
-    let export = format!(
+    let export = run.href(&format!(
         "/api/customers.csv{}",
         query
             .segment
             .as_ref()
             .map_or_else(String::new, |s| format!("?segment={}", url_encode(s)))
-    );
+    ));
     let pages = listing.total.div_ceil(query.per_page).max(1);
     let previous = if query.page > 1 {
         format!(
@@ -278,13 +284,14 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
     let heading = escape(&column_label(&query.sort));
     format!(
         "<h2>Top customers by {heading}</h2>\
-<form class=\"inline\" method=\"get\" action=\"/customers\">\
+<form class=\"inline\" method=\"get\" action=\"/customers\">{run_field}\
 <input type=\"hidden\" name=\"sort\" value=\"{sort}\"><input type=\"hidden\" name=\"order\" value=\"{order}\">\
 <label for=\"segment\">Segment</label><select id=\"segment\" name=\"segment\" data-submit-on-change>{options}</select>\
 <noscript><button type=\"submit\">Filter</button></noscript>\
 <a class=\"button\" href=\"{export}\">Export {what} as CSV</a></form>\
 <table id=\"customer-table\"><tr><th>customer</th><th>segment</th>{cluster_header}{header}</tr>{rows}</table>\
 <div class=\"pager\">{previous}<span class=\"muted\">page {page} of {pages} &middot; {total} customers</span>{next}</div>",
+        run_field = run.run_field(),
         sort = escape(&query.sort),
         order = query.order_name(),
         what = query

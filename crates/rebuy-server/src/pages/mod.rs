@@ -1,11 +1,13 @@
 //! The dashboard's pages: server-rendered HTML with ECharts charts.
 
+mod changes;
 mod customers;
 mod models;
 mod overview;
 mod predict;
-mod segments;
+pub(crate) mod segments;
 
+pub use changes::changes;
 pub use customers::customers;
 pub use models::{models, models_body};
 pub use overview::{overview, overview_body};

@@ -3,27 +3,24 @@
 
 use crate::auth::sessions::SignedIn;
 use crate::comparison::{Comparison, ModelReport};
+use crate::history::picked::Picked;
 use crate::html::{Page, chart, code_spans, decimal, escape, note, page, percent, whole};
 use crate::labels::{column_label, model_label};
 use crate::run::RunData;
 use axum::Extension;
-use axum::extract::State;
 use axum::response::Html;
 use rebuy_models::backtest::{SERVED, Spread};
 use rebuy_models::btyd::significant;
 use rebuy_models::metrics::Confusion;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
-pub async fn models(
-    State(run): State<Arc<RunData>>,
-    signed_in: Option<Extension<SignedIn>>,
-) -> Html<String> {
+pub async fn models(picked: Picked, signed_in: Option<Extension<SignedIn>>) -> Html<String> {
+    let run = &picked.run;
     Html(page(
-        &run,
+        &picked,
         signed_in.as_deref(),
         Page::Models,
-        &models_body(&run),
+        &models_body(run),
         false,
     ))
 }

@@ -1,24 +1,21 @@
 //! Overview: headline numbers, purchases by month, and the data-quality summary.
 
 use crate::auth::sessions::SignedIn;
+use crate::history::picked::Picked;
 use crate::html::{Page, chart, escape, note, page, percent, whole};
 use crate::run::{RevenueMonth, RunData};
 use axum::Extension;
-use axum::extract::State;
 use axum::response::Html;
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
-pub async fn overview(
-    State(run): State<Arc<RunData>>,
-    signed_in: Option<Extension<SignedIn>>,
-) -> Html<String> {
+pub async fn overview(picked: Picked, signed_in: Option<Extension<SignedIn>>) -> Html<String> {
+    let run = &picked.run;
     Html(page(
-        &run,
+        &picked,
         signed_in.as_deref(),
         Page::Overview,
-        &overview_body(&run),
+        &overview_body(run),
         false,
     ))
 }

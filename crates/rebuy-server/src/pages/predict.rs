@@ -5,14 +5,12 @@ use crate::api::{MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS};
 use crate::assets::predict_script;
 use crate::auth::sessions::SignedIn;
 use crate::batch::SCORE_COLUMNS;
+use crate::history::picked::Picked;
 use crate::html::{Page, escape, note, page, whole};
 use crate::labels::model_label;
-use crate::run::RunData;
 use axum::Extension;
-use axum::extract::State;
 use axum::response::Html;
 use rebuy_models::scoring::RFM_FIELDS;
-use std::sync::Arc;
 
 /// Labels and hints of the required fields, in [`RFM_FIELDS`] order.
 const REQUIRED: [(&str, &str, &str); 3] = [
@@ -29,10 +27,8 @@ const REQUIRED: [(&str, &str, &str); 3] = [
     ),
 ];
 
-pub async fn predict(
-    State(run): State<Arc<RunData>>,
-    signed_in: Option<Extension<SignedIn>>,
-) -> Html<String> {
+pub async fn predict(picked: Picked, signed_in: Option<Extension<SignedIn>>) -> Html<String> {
+    let run = &picked.run;
     let body = match &run.scorer {
         Err(reason) => note(&format!("Nothing to predict with: {}", escape(reason))),
         Ok(scorer) => {
@@ -88,7 +84,7 @@ adds {added} (the inputs beyond the span of the model's training customers, \
         }
     };
     Html(page(
-        &run,
+        &picked,
         signed_in.as_deref(),
         Page::Predict,
         &format!("<h1>Predict</h1>{body}"),

@@ -1,19 +1,18 @@
 //! Segments: the RFM segment map and, when the run has them, the KMeans clusters.
 
 use crate::auth::sessions::SignedIn;
+use crate::history::picked::Picked;
 use crate::html::{
     Page, chart, decimal, escape, json_element, note, page, percent, url_encode, whole,
 };
 use crate::labels::column_label;
 use crate::run::{Clustering, RunData, segment_action};
 use axum::Extension;
-use axum::extract::State;
 use axum::response::Html;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 /// One colour per segment name of the default map, so a segment keeps its colour.
-fn segment_color(name: &str) -> &'static str {
+pub(crate) fn segment_color(name: &str) -> &'static str {
     match name {
         "Champions" => "#15803d",
         "Loyal Customers" => "#22c55e",
@@ -37,15 +36,13 @@ const CLUSTER_COLORS: [&str; 8] = [
     "#2563eb", "#f59e0b", "#10b981", "#dc2626", "#8b5cf6", "#0891b2", "#db2777", "#65a30d",
 ];
 
-pub async fn segments(
-    State(run): State<Arc<RunData>>,
-    signed_in: Option<Extension<SignedIn>>,
-) -> Html<String> {
+pub async fn segments(picked: Picked, signed_in: Option<Extension<SignedIn>>) -> Html<String> {
+    let run = &picked.run;
     Html(page(
-        &run,
+        &picked,
         signed_in.as_deref(),
         Page::Segments,
-        &segments_body(&run),
+        &segments_body(run),
         run.clustering.is_some(),
     ))
 }
@@ -142,7 +139,9 @@ fn segment_table(run: &RunData) -> String {
 <td class=\"num\">{count}</td><td class=\"num\">{count_share}</td><td class=\"num\">{spend}</td>\
 <td class=\"num\">{spend_share}</td><td class=\"num\">{recency}</td><td class=\"num\">{frequency}</td>\
 <td class=\"num\">{mean_spend}</td><td class=\"action\">{action}</td>\
-<td class=\"nowrap\"><a href=\"/customers?segment={link}\">list</a> &middot; <a href=\"/api/customers.csv?segment={link}\">CSV</a></td></tr>",
+<td class=\"nowrap\"><a href=\"{list}\">list</a> &middot; <a href=\"{csv}\">CSV</a></td></tr>",
+                list = run.href(&format!("/customers?segment={}", url_encode(&s.name))),
+                csv = run.href(&format!("/api/customers.csv?segment={}", url_encode(&s.name))),
                 color = segment_color(&s.name),
                 name = escape(&s.name),
                 count = whole(s.customers as f64),
@@ -153,7 +152,6 @@ fn segment_table(run: &RunData) -> String {
                 frequency = decimal(s.mean_frequency, 1),
                 mean_spend = run.money.whole(s.mean_monetary),
                 action = escape(segment_action(&s.name)),
-                link = url_encode(&s.name),
             )
         })
         .collect();

@@ -51,3 +51,34 @@ pub fn csv_column(csv_text: &str, name: &str) -> Vec<String> {
         .map(|r| r.expect("row")[at].to_string())
         .collect()
 }
+
+/// Serves the runs folder `dir` (`rebuy serve --runs`) on 127.0.0.1 and returns the
+/// base URL.
+pub async fn start_runs(dir: &Path) -> String {
+    serve_router(rebuy_server::runs_router(
+        Arc::new(rebuy_server::Runs::folder(dir)),
+        None,
+    ))
+    .await
+}
+
+/// A copy of the `history` fixture (a runs folder of three runs) to add runs to.
+pub fn history_copy() -> tempfile::TempDir {
+    let copy = tempfile::tempdir().expect("a temporary folder");
+    copy_folder(&fixture("history"), copy.path());
+    copy
+}
+
+/// Copies the folder `from` into `to`, sub-folders too.
+pub fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read the fixture") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
