@@ -136,6 +136,34 @@ impl Matrix {
         }
     }
 
+    /// The rows of `parts` one after the other (pooled training windows); the parts must
+    /// have the same columns, by name and number.
+    pub fn stack(parts: &[&Matrix]) -> Result<Matrix> {
+        let Some(first) = parts.first() else {
+            return Err(Error::InvalidInput("no matrix to stack".into()));
+        };
+        if let Some(bad) = parts
+            .iter()
+            .find(|m| m.n_cols != first.n_cols || m.column_names != first.column_names)
+        {
+            return Err(Error::InvalidInput(format!(
+                "cannot stack a matrix of columns {:?} under one of {:?}",
+                bad.column_names, first.column_names
+            )));
+        }
+        let n_rows = parts.iter().map(|m| m.n_rows).sum();
+        let mut values = Vec::with_capacity(n_rows * first.n_cols);
+        for part in parts {
+            values.extend_from_slice(&part.values);
+        }
+        Ok(Matrix {
+            n_rows,
+            n_cols: first.n_cols,
+            values,
+            column_names: first.column_names.clone(),
+        })
+    }
+
     /// A copy of column `index`; panics when `index >= n_cols()`.
     pub fn column(&self, index: usize) -> Vec<f64> {
         self.rows().map(|row| row[index]).collect()
@@ -177,6 +205,20 @@ mod tests {
         assert_eq!(matrix.values(), &[1.0, 10.0, 2.0, 20.0]);
         assert_eq!(matrix.row(1), &[2.0, 20.0]);
         assert_eq!(matrix.column(1), vec![10.0, 20.0]);
+    }
+
+    #[test]
+    fn stack_puts_rows_under_each_other_and_refuses_other_columns() {
+        let named = |m: Matrix| m.with_column_names(vec!["r".into(), "f".into()]).unwrap();
+        let a = named(Matrix::from_columns(&[&[1.0], &[10.0]]).unwrap());
+        let b = named(Matrix::from_columns(&[&[2.0, 3.0], &[20.0, 30.0]]).unwrap());
+        let stacked = Matrix::stack(&[&a, &b]).unwrap();
+        assert_eq!(stacked.n_rows(), 3);
+        assert_eq!(stacked.column(1), vec![10.0, 20.0, 30.0]);
+        assert_eq!(stacked.column_names(), a.column_names());
+        let other = Matrix::from_columns(&[&[1.0], &[1.0]]).unwrap();
+        assert!(Matrix::stack(&[&a, &other]).is_err());
+        assert!(Matrix::stack(&[]).is_err());
     }
 
     #[test]

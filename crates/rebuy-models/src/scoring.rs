@@ -133,10 +133,16 @@ pub struct OutsideRange {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainingWindow {
+    /// The latest window's as-of date: the model learnt who bought in the horizon from it.
     pub as_of: String,
     pub horizon_days: u32,
+    /// Rows fitted on: customers once per window, every pooled window counted.
     pub customers: usize,
     pub buyers: usize,
+    /// The as-of dates of the earlier windows pooled with the latest one, newest first
+    /// (`rebuy run --training-windows`); none: the latest window alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pooled_with: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1025,6 +1031,7 @@ mod tests {
                     horizon_days: 90,
                     customers: rows,
                     buyers: 80,
+                    pooled_with: Vec::new(),
                 },
                 feature_names: model.feature_names().to_vec(),
                 training_ranges: chosen

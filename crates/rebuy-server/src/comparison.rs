@@ -18,6 +18,8 @@ pub struct Comparison {
     /// `out_of_time` or `random`.
     pub evaluation: String,
     pub train_as_of: String,
+    /// Earlier windows pooled into the training customers (`--training-windows`).
+    pub pooled_training_windows: Vec<String>,
     pub n_train: usize,
     pub n_validation: usize,
     pub n_test: usize,

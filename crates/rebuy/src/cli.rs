@@ -321,6 +321,12 @@ pub struct RunArgs {
     // The default is rebuy_models::scoring::DEFAULT_CHURN_RISK_THRESHOLDS (a test keeps
     // them equal).
     pub churn_risk_thresholds: [f64; 2],
+    /// Training windows pooled for the purchase models: the customers at the training
+    /// date and at N - 1 dates before it, `--horizon-days` apart, each with the labels
+    /// of its own horizon (a customer once per window); the final models pool the latest
+    /// N windows the same way. Fewer where the history runs out. 1: the one window
+    #[arg(long, default_value_t = crate::purchase::DEFAULT_TRAINING_WINDOWS, value_parser = clap::value_parser!(u32).range(1..=12))]
+    pub training_windows: u32,
     /// Also backtest the purchase models: refit and test every model out of time at this
     /// many cutoffs (the run's test date and every --backtest-every-days before it), and
     /// write each model's ROC-AUC, PR-AUC, Brier and lift per cutoff with the mean and

@@ -142,6 +142,7 @@ fn run_args(data: &Path, out: &Path, as_of: chrono::NaiveDate, seed: u64) -> Run
         max_model_customers: crate::purchase::DEFAULT_MAX_MODEL_CUSTOMERS,
         time_unit: rebuy_features::TimeUnit::Days,
         churn_risk_thresholds: rebuy_models::scoring::DEFAULT_CHURN_RISK_THRESHOLDS,
+        training_windows: crate::purchase::DEFAULT_TRAINING_WINDOWS,
         backtest_cutoffs: DEMO_BACKTEST_CUTOFFS,
         backtest_every_days: 30,
         currency: None,

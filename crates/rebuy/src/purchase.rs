@@ -46,6 +46,8 @@ const FOREST_MIN_SAMPLES_LEAF: usize = 20;
 const FOREST_MAX_DEPTH: u32 = 8;
 /// The default of `--max-model-customers`.
 pub const DEFAULT_MAX_MODEL_CUSTOMERS: u64 = 500_000;
+/// The default of `--training-windows`.
+pub const DEFAULT_TRAINING_WINDOWS: u32 = 1;
 /// Rows of the scored customers' model matrix built and scored at a time.
 const SCORING_CHUNK_ROWS: usize = 1 << 16;
 /// The name of the naive baseline row in `metrics.json`.
@@ -138,6 +140,9 @@ pub struct PurchaseSettings {
     pub churn_risk_thresholds: [f64; 2],
     /// Most customers in a window the models are fitted or tested on (see [`Sample`]).
     pub max_customers: u64,
+    /// Windows pooled into the training customers, `horizon_days` apart (1: the latest
+    /// alone); fewer where the history runs out.
+    pub training_windows: u32,
     pub seed: u64,
 }
 
@@ -404,6 +409,21 @@ impl Part {
             labels: self.labels.clone(),
             purchase_days: self.purchase_days.clone(),
             recency_days: self.recency_days.clone(),
+        })
+    }
+
+    /// The customers of `parts` one after the other (pooled windows: a customer once
+    /// per window).
+    fn stack(parts: &[&Part]) -> Result<Part> {
+        let features: Vec<&Matrix> = parts.iter().map(|p| &p.features).collect();
+        let joined = |column: fn(&Part) -> &[f64]| -> Vec<f64> {
+            parts.iter().flat_map(|&p| column(p)).copied().collect()
+        };
+        Ok(Part {
+            features: Matrix::stack(&features)?,
+            labels: parts.iter().flat_map(|p| &p.labels).copied().collect(),
+            purchase_days: joined(|p| &p.purchase_days),
+            recency_days: joined(|p| &p.recency_days),
         })
     }
 
@@ -692,6 +712,10 @@ struct MetricsFile {
     horizon_days: u32,
     evaluation: Evaluation,
     train_as_of: String,
+    /// The earlier windows pooled into the training customers, newest first (none: the
+    /// window at `train_as_of` alone).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pooled_training_windows: Vec<String>,
     n_train: usize,
     n_validation: usize,
     n_test: usize,
@@ -908,12 +932,21 @@ struct Windows {
     latest: Window,
     /// The as-of date of the customers the candidates are fitted on.
     train_as_of: AsOf,
+    /// The earlier windows pooled with `train_as_of`'s, newest first (the final refit
+    /// pools `latest` with all but the oldest of `train_as_of`'s and these).
+    pooled: Vec<AsOf>,
     /// What the candidates are fitted on, and the validation slice held out of it
     /// (early stopping, calibration, the choice of model).
     fit: Part,
     validation: Part,
+    /// With pooled windows: the rows of `fit` and `validation` from the window at
+    /// `train_as_of`, which BG/NBD is fitted and validated on (its likelihood takes each
+    /// customer once).
+    bg_nbd_parts: Option<(Part, Part)>,
     /// Random evaluation: the 20 % of `latest` held out for the test.
     held_out: Option<Part>,
+    /// With pooled windows: `latest` and the earlier windows of the final refit.
+    final_pooled: Option<(Part, Vec<AsOf>)>,
     /// The as-of date of the customers scored with the final model.
     scored_as_of: AsOf,
 }
@@ -940,9 +973,10 @@ impl Windows {
             Ok(window) => window,
             Err(skip) => return Ok(Err(skip)),
         };
+        let extra = settings.training_windows.saturating_sub(1);
         // The customer tables are the largest objects of a run with many customers: the
-        // windows are moved or borrowed, never copied whole.
-        let (train_as_of, train, held_out) = match evaluation {
+        // windows are moved or borrowed, never copied whole (a pooled window once).
+        let (train_as_of, train, held_out, earlier) = match evaluation {
             Evaluation::OutOfTime => {
                 let as_of = test_as_of.plus_days(-horizon);
                 let window = match Window::at(engine, as_of, horizon_days, sample)? {
@@ -952,17 +986,20 @@ impl Windows {
                 if let Err(skip) = window.check_trainable(horizon_days) {
                     return Ok(Err(skip));
                 }
-                (window.as_of, window.part, None)
+                let earlier = earlier_windows(engine, as_of, extra, horizon_days, sample)?;
+                (window.as_of, window.part, None, earlier)
             }
             Evaluation::Random => {
                 if let Err(skip) = latest.check_trainable(horizon_days) {
                     return Ok(Err(skip));
                 }
                 let (kept, held_out) = stratified_split(&latest.part.labels, HOLD_OUT, seed);
+                let earlier = earlier_windows(engine, test_as_of, extra, horizon_days, sample)?;
                 (
                     test_as_of,
                     latest.part.select(&kept)?,
                     Some(latest.part.select(&held_out)?),
+                    earlier,
                 )
             }
         };
@@ -980,13 +1017,63 @@ impl Windows {
         {
             return Ok(Err(skip));
         }
-        let (fit_rows, valid_rows) = stratified_split(&train.labels, HOLD_OUT, seed);
+        let pooled: Vec<AsOf> = earlier.iter().map(|w| w.as_of).collect();
+        // The final refit pools the latest window with as many before it: out of time,
+        // the training window and all but the oldest earlier one; random, the earlier
+        // ones (the training window is the latest).
+        let final_pooled = if earlier.is_empty() {
+            None
+        } else {
+            let mut parts = vec![&latest.part];
+            let mut dates = Vec::new();
+            if evaluation == Evaluation::OutOfTime {
+                parts.push(&train);
+                dates.push(train_as_of);
+            }
+            for window in &earlier {
+                if parts.len() == earlier.len() + 1 {
+                    break;
+                }
+                parts.push(&window.part);
+                dates.push(window.as_of);
+            }
+            Some((Part::stack(&parts)?, dates))
+        };
+        // Each window is split 80/20 on its own, so the training window's slices are the
+        // unpooled run's (BG/NBD keeps them).
+        let split = |part: &Part| -> Result<(Part, Part)> {
+            let (fit_rows, valid_rows) = stratified_split(&part.labels, HOLD_OUT, seed);
+            Ok((part.select(&fit_rows)?, part.select(&valid_rows)?))
+        };
+        let (fit, validation) = split(&train)?;
+        drop(train);
+        let (fit, validation, bg_nbd_parts) = if earlier.is_empty() {
+            (fit, validation, None)
+        } else {
+            let slices = earlier
+                .iter()
+                .map(|w| split(&w.part))
+                .collect::<Result<Vec<_>>>()?;
+            let stacked = |own: &Part, pick: fn(&(Part, Part)) -> &Part| {
+                let parts: Vec<&Part> = [own].into_iter().chain(slices.iter().map(pick)).collect();
+                Part::stack(&parts)
+            };
+            (
+                stacked(&fit, |(f, _)| f)?,
+                stacked(&validation, |(_, v)| v)?,
+                Some((fit, validation)),
+            )
+        };
+        drop(earlier);
         Ok(Ok(Windows {
-            fit: train.select(&fit_rows)?,
-            validation: train.select(&valid_rows)?,
+            fit,
+            validation,
+            bg_nbd_parts,
             latest,
             train_as_of,
+            pooled,
             held_out,
+            final_pooled,
             scored_as_of,
         }))
     }
@@ -996,16 +1083,52 @@ impl Windows {
         self.held_out.as_ref().unwrap_or(&self.latest.part)
     }
 
+    /// The customers of the final refit: the latest window's, pooled with earlier ones.
+    fn final_part(&self) -> &Part {
+        self.final_pooled
+            .as_ref()
+            .map_or(&self.latest.part, |(part, _)| part)
+    }
+
     /// The customers of the final refit, as the model files describe them.
     fn training_window(&self, horizon_days: u32) -> TrainingWindow {
-        let labels = &self.latest.part.labels;
+        let labels = &self.final_part().labels;
         TrainingWindow {
             as_of: self.latest.as_of.to_string(),
             horizon_days,
             customers: labels.len(),
             buyers: labels.iter().filter(|&&b| b).count(),
+            pooled_with: self
+                .final_pooled
+                .as_ref()
+                .map_or_else(Vec::new, |(_, dates)| {
+                    dates.iter().map(AsOf::to_string).collect()
+                }),
         }
     }
+}
+
+/// Up to `count` windows `horizon_days` apart before `from` (the first at `from` -
+/// horizon), newest first; fewer where the history runs out (no customer with history
+/// before the date, or too few buyers or non-buyers to learn from).
+fn earlier_windows(
+    engine: &FeatureEngine,
+    from: AsOf,
+    count: u32,
+    horizon_days: u32,
+    sample: Sample,
+) -> Result<Vec<Window>> {
+    let horizon = i32::try_from(horizon_days).unwrap_or(i32::MAX);
+    let mut windows = Vec::new();
+    let mut as_of = from;
+    for _ in 0..count {
+        as_of = as_of.plus_days(-horizon);
+        match Window::at(engine, as_of, horizon_days, sample)? {
+            Ok(window) if window.check_trainable(horizon_days).is_ok() => windows.push(window),
+            _ => break,
+        }
+    }
+    Ok(windows)
 }
 
 /// Every model compared: each kind on every feature and on R/F/M alone, BG/NBD and the
@@ -1081,7 +1204,11 @@ impl Candidates {
             train_as_of: windows.train_as_of,
             test_as_of: windows.latest.as_of,
         };
-        let (bg_nbd_fit, bg_nbd) = bg_nbd_report(fit, valid, test, &bg_nbd, folder)?;
+        let (bg_fit, bg_valid) = windows
+            .bg_nbd_parts
+            .as_ref()
+            .map_or((fit, valid), |(fit, valid)| (fit, valid));
+        let (bg_nbd_fit, bg_nbd) = bg_nbd_report(bg_fit, bg_valid, test, &bg_nbd, folder)?;
         Ok(Candidates {
             full,
             chosen,
@@ -1107,7 +1234,7 @@ fn refit_and_save(
     folder: &RunFolder,
 ) -> Result<Vec<f64>> {
     let (seed, thresholds) = (settings.seed, settings.churn_risk_thresholds);
-    let final_part = &windows.latest.part;
+    let final_part = windows.final_part();
     std::fs::create_dir_all(folder.path("models"))?;
     // Every saved model is fitted on these customers: their spans are found once.
     let ranges = training_ranges(&final_part.features);
@@ -1179,6 +1306,7 @@ fn metrics_file(
         horizon_days: settings.horizon_days,
         evaluation: settings.evaluation,
         train_as_of: windows.train_as_of.to_string(),
+        pooled_training_windows: windows.pooled.iter().map(AsOf::to_string).collect(),
         n_train: windows.fit.labels.len(),
         n_validation: windows.validation.labels.len(),
         n_test: test.labels.len(),

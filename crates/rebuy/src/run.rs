@@ -324,6 +324,7 @@ fn write_tables(
         evaluation: args.evaluation,
         churn_risk_thresholds: args.churn_risk_thresholds,
         max_customers: args.max_model_customers,
+        training_windows: args.training_windows,
         seed: args.seed,
     };
     let (purchase, lifetime) = purchase::purchase_stage(&engine, &features, settings, folder)?;

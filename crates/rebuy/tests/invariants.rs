@@ -726,3 +726,99 @@ fn the_backtest_repeats_the_runs_test_and_averages_its_cutoffs() {
         );
     }
 }
+
+/// `--training-windows 2`: the candidates learn from the customers at the training date
+/// and one horizon before it, the final models from the latest window and the training
+/// one; the test customers are the unpooled run's, and BG/NBD, fitted on the training
+/// window alone, gives the unpooled run's row to the last digit.
+#[test]
+fn pooled_training_windows_add_earlier_customers_and_leave_the_test_alone() {
+    let single_run = generated_run();
+    let data = single_run.parent().unwrap().join("generated.csv.gz");
+    let out = work_dir().join("pooled-run");
+    must(rebuy(&[
+        "run",
+        "--input",
+        path(&data),
+        "--out",
+        path(&out),
+        "--training-windows",
+        "2",
+    ]));
+    let single = json(&single_run.join("metrics.json"));
+    let pooled = json(&out.join("metrics.json"));
+    assert!(single.get("pooled_training_windows").is_none(), "{single}");
+    let day =
+        |v: &Value| chrono::NaiveDate::parse_from_str(v.as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let earlier = pooled["pooled_training_windows"].as_array().unwrap();
+    assert_eq!(earlier.len(), 1, "{pooled}");
+    assert_eq!(
+        (day(&pooled["train_as_of"]) - day(&earlier[0])).num_days(),
+        90
+    );
+    for key in ["as_of", "train_as_of", "n_test", "positive_rate"] {
+        assert_eq!(pooled[key], single[key], "{key}");
+    }
+    let rows = |m: &Value| m["n_train"].as_u64().unwrap() + m["n_validation"].as_u64().unwrap();
+    assert!(rows(&pooled) > rows(&single), "{} rows", rows(&pooled));
+    // The final refit: the latest window's customers and the training window's.
+    let final_model = &pooled["final_model"];
+    assert_eq!(
+        final_model["customers"].as_u64().unwrap(),
+        single["final_model"]["customers"].as_u64().unwrap() + rows(&single)
+    );
+    assert_eq!(
+        final_model["pooled_with"],
+        serde_json::json!([single["train_as_of"]])
+    );
+    assert!(single["final_model"].get("pooled_with").is_none());
+    let saved = json(&out.join("models/rfm_only.json"));
+    assert_eq!(saved["training_window"], *final_model);
+    // The Models page (report.html holds it) says which windows were pooled.
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let (train, earlier, latest) = (
+        single["train_as_of"].as_str().unwrap(),
+        earlier[0].as_str().unwrap(),
+        single["as_of"].as_str().unwrap(),
+    );
+    assert!(
+        report.contains(&format!(
+            "trained at {train} pooled with {earlier}, tested at"
+        )),
+        "report.html does not name the pooled training window"
+    );
+    assert!(
+        report.contains(&format!("(at {latest} pooled with {train}: ")),
+        "report.html does not name the final refit's windows"
+    );
+    let row = |m: &Value, name: &str| {
+        m["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    for key in [
+        "validation_roc_auc",
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "log_loss",
+    ] {
+        assert_eq!(
+            row(&pooled, "bg_nbd")[key],
+            row(&single, "bg_nbd")[key],
+            "{key}"
+        );
+    }
+    // The baseline is validated on the pooled slice, and tested on the same customers.
+    for key in ["roc_auc", "pr_auc"] {
+        assert_eq!(
+            row(&pooled, "baseline_recency")[key],
+            row(&single, "baseline_recency")[key],
+            "{key}"
+        );
+    }
+}

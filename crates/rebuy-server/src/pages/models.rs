@@ -302,12 +302,11 @@ fn comparison(run: &RunData) -> String {
     let served = match &run.scorer {
         Ok(scorer) => format!(
             "Served: <span class=\"pill\" id=\"served-model\">{}</span>, fitted again on the \
-             latest complete window ({} customers at {}), answers a customer given every \
+             latest complete window ({}), answers a customer given every \
              feature; {} Chosen by {}; the BG/NBD and recency-baseline rows are \
              there for comparison and are never served.",
             escape(&model_label(&scorer.full.file.name)),
-            whole(scorer.full.file.training_window.customers as f64),
-            escape(&scorer.full.file.training_window.as_of),
+            final_window(&scorer.full.file.training_window),
             scorer.rfm_only.as_ref().map_or_else(
                 || "this run has no R/F/M-only model.".to_string(),
                 |m| format!(
@@ -336,7 +335,15 @@ at {test} on {n} customers, {rate} of whom bought).</p>\
 threshold with the best F1 score.</p><div class=\"matrices\">{matrices}</div>",
         h = c.horizon_days,
         how = c.evaluation_words(),
-        train = escape(&c.train_as_of),
+        train = if c.pooled_training_windows.is_empty() {
+            escape(&c.train_as_of)
+        } else {
+            format!(
+                "{} pooled with {}",
+                escape(&c.train_as_of),
+                escape(&c.pooled_training_windows.join(", "))
+            )
+        },
         test = escape(&c.as_of),
         n = whole(c.n_test as f64),
         rate = percent(c.positive_rate),
@@ -353,6 +360,25 @@ threshold with the best F1 score.</p><div class=\"matrices\">{matrices}</div>",
         importance = importance_chart(c),
         matrices = c.models.iter().map(confusion_card).collect::<String>(),
     )
+}
+
+/// The customers of the final refit in words: the latest window's, and the earlier ones
+/// pooled with it (a customer once per window).
+fn final_window(window: &rebuy_models::scoring::TrainingWindow) -> String {
+    if window.pooled_with.is_empty() {
+        format!(
+            "{} customers at {}",
+            whole(window.customers as f64),
+            escape(&window.as_of)
+        )
+    } else {
+        format!(
+            "at {} pooled with {}: {} rows, a customer once per window",
+            escape(&window.as_of),
+            escape(&window.pooled_with.join(", ")),
+            whole(window.customers as f64)
+        )
+    }
 }
 
 /// The served model's first decile in words: how much likelier to buy the customers
