@@ -6,7 +6,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::history::migration::{self, Migration, Side};
 use crate::history::picked::Picked;
 use crate::history::runs::Runs;
-use crate::listing::{CustomerQuery, list_customers};
+use crate::listing::{CustomerQuery, list_customers, matching_customers};
 use crate::prediction::Prediction;
 use crate::run::{RunData, segment_action};
 use axum::body::{Body, Bytes};
@@ -197,11 +197,17 @@ pub struct CustomerPage {
     pub customers: Vec<Customer>,
 }
 
+/// One page of the customers, sorted and filtered.
+///
+/// Besides the parameters below: `min_COLUMN` and `max_COLUMN` keep the customers whose
+/// value of the numeric column COLUMN lies in the range, both ends included
+/// (`min_clv_12m=1000`, `max_recency_days=90`); a customer without the value is left out.
 #[utoipa::path(
     get,
     path = "/api/customers",
     params(
         ("segment" = Option<String>, Query, description = "Only customers of this RFM segment"),
+        ("top" = Option<f64>, Query, description = "Only the first percent (above 0, at most 100, rounded up to whole customers) of the filtered list in its order"),
         ("sort" = Option<String>, Query, description = "Numeric column to sort by (default: purchase_probability when the run has it, else monetary)"),
         ("order" = Option<String>, Query, description = "`desc` (default) or `asc`"),
         ("page" = Option<usize>, Query, description = "Page number from 1 (default 1)"),
@@ -229,12 +235,22 @@ async fn customers(
     }))
 }
 
+/// The customers of a filtered list, every one (not paged), as a campaign file.
+///
+/// Takes the filters of `GET /api/customers`: `segment`, `min_COLUMN` / `max_COLUMN`
+/// on any numeric column (both ends included; a customer without the value is left
+/// out), `top` (a percentage of the filtered list, by `sort` and `order`).
 #[utoipa::path(
     get,
     path = "/api/customers.csv",
-    params(("segment" = Option<String>, Query, description = "Only customers of this RFM segment")),
+    params(
+        ("segment" = Option<String>, Query, description = "Only customers of this RFM segment"),
+        ("top" = Option<f64>, Query, description = "Only the first percent (above 0, at most 100, rounded up to whole customers) of the filtered list in its order"),
+        ("sort" = Option<String>, Query, description = "The column `top` ranks by (default: purchase_probability when the run has it, else monetary)"),
+        ("order" = Option<String>, Query, description = "`desc` (default: `top` keeps the highest) or `asc`"),
+    ),
     responses(
-        (status = 200, description = "Every matching customer, one CSV row each, for a campaign tool: the run's customers.csv rows, with its header and every column", content_type = "text/csv"),
+        (status = 200, description = "Every matching customer, one CSV row each in the file's order, for a campaign tool: the run's customers.csv rows, with its header and every column", content_type = "text/csv"),
         (status = 400, body = ErrorBody)
     )
 )]
@@ -242,17 +258,19 @@ async fn customers_csv(
     Picked { run, .. }: Picked,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let segment = crate::listing::segment_param(&run, &params)?.map(str::to_string);
+    let query = CustomerQuery::parse(&run, &params)?;
     let file_name = format!(
         "customers-{}.csv",
-        file_slug(segment.as_deref().unwrap_or("all"))
+        file_slug(if query.filters() {
+            query.segment.as_deref().unwrap_or("filtered")
+        } else {
+            "all"
+        })
     );
-    let keep: Vec<bool> = run
-        .customers
-        .rfm_segment
-        .iter()
-        .map(|s| segment.as_deref().is_none_or(|wanted| wanted == s))
-        .collect();
+    let mut keep = vec![false; run.customers.len()];
+    for row in matching_customers(&run, &query) {
+        keep[row] = true;
+    }
     csv_answer(run, keep, &file_name).await
 }
 

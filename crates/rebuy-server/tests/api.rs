@@ -117,12 +117,20 @@ async fn bad_list_parameters_name_the_parameter() {
         ("sort=rfm_segment", "sort"),
         ("order=up", "order"),
         ("segment=Nobody", "segment"),
+        ("min_favourite_colour=1", "min_favourite_colour"),
+        ("max_monetary=lots", "max_monetary"),
+        ("min_monetary=100&max_monetary=10", "min_monetary"),
+        ("top=0", "top"),
+        ("top=150", "top"),
+        ("top=NaN", "top"),
     ] {
         let answer = get_json(&format!("{base}/api/customers?{query}")).await;
         assert_refused(answer, StatusCode::BAD_REQUEST, field);
     }
     let answer = get_json(&format!("{base}/api/customers.csv?segment=Nobody")).await;
     assert_refused(answer, StatusCode::BAD_REQUEST, "segment");
+    let answer = get_json(&format!("{base}/api/customers.csv?min_recency_days=soon")).await;
+    assert_refused(answer, StatusCode::BAD_REQUEST, "min_recency_days");
 }
 
 #[tokio::test]

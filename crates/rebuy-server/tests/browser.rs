@@ -431,6 +431,39 @@ async fn look_up_and_sort_customers(client: &Client, base: &str) {
         "{segments:?}"
     );
     save_full_page(client, "customers-champions").await;
+
+    // A campaign list: Champions who bought in the last 30 days, kept across the submit.
+    type_into(client, Locator::Id("max_recency_days"), "30").await;
+    click(
+        client,
+        Locator::Css("#customers-filter button[type='submit']"),
+    )
+    .await;
+    let started = Instant::now();
+    loop {
+        let url = client.current_url().await.expect("url");
+        if url.as_str().contains("max_recency_days=30") {
+            assert!(url.as_str().contains("segment=Champions"), "{url}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the filter did not apply: {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let described = client
+        .find(Locator::Id("filtered"))
+        .await
+        .expect("the list's description")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        described.contains("segment Champions") && described.contains("at most 30"),
+        "{described}"
+    );
+    save_full_page(client, "customers-filtered").await;
 }
 
 /// Clicks an element of the page.

@@ -1043,10 +1043,13 @@ async fn the_backtest_is_shown_as_backtest_json_says() {
     assert!(page.contains("at 2 cutoffs from 2010-08-12 to 2010-09-11, 30 days apart"));
 }
 
-/// The history fixture's runs: id -> (segment, net spend) of one run's customers.csv.
-fn segments_and_spend(run: &str) -> std::collections::BTreeMap<String, (String, f64)> {
-    let text = std::fs::read_to_string(common::fixture("history").join(run).join("customers.csv"))
-        .expect("customers.csv");
+/// A runs folder's run: id -> (segment, net spend) of its customers.csv.
+fn segments_and_spend(
+    runs: &std::path::Path,
+    run: &str,
+) -> std::collections::BTreeMap<String, (String, f64)> {
+    let text =
+        std::fs::read_to_string(runs.join(run).join("customers.csv")).expect("customers.csv");
     let ids = common::csv_column(&text, "customer_id");
     let segments = common::csv_column(&text, "rfm_segment");
     let spend = common::csv_column(&text, "monetary");
@@ -1069,14 +1072,21 @@ fn whole_pounds(value: f64) -> String {
     format!("{}£{grouped}", if value < -0.5 { "-" } else { "" })
 }
 
-#[tokio::test]
-async fn the_migration_matrix_counts_the_customers_of_both_runs() {
-    let (earlier, later) = ("2011-05-15", "2011-06-15");
-    let before = segments_and_spend(earlier);
-    let after = segments_and_spend(later);
+/// A migration cell's customers, their net spend and ids, keyed by (was, now).
+type Cells = std::collections::BTreeMap<(String, String), (usize, f64, Vec<String>)>;
+
+/// Checks every non-empty cell of `/changes` between two runs of `runs` against the
+/// cells counted here from the two customers.csv files; returns the server's address and
+/// those cells.
+async fn check_migration_matrix(
+    runs: &std::path::Path,
+    earlier: &str,
+    later: &str,
+) -> (String, Cells) {
+    let before = segments_and_spend(runs, earlier);
+    let after = segments_and_spend(runs, later);
     // Counted here from the two customers.csv files: (was, now) -> (customers, spend).
-    let mut expected: std::collections::BTreeMap<(String, String), (usize, f64, Vec<String>)> =
-        Default::default();
+    let mut expected = Cells::default();
     for (id, (was, spend_before)) in &before {
         let (now, spend) = match after.get(id) {
             Some((now, spend)) => (now.clone(), *spend),
@@ -1097,11 +1107,7 @@ async fn the_migration_matrix_counts_the_customers_of_both_runs() {
             cell.2.push(id.clone());
         }
     }
-    assert!(
-        expected.keys().any(|(was, now)| was != now && was != "New"),
-        "the fixture has customers who changed segment"
-    );
-    let base = common::start_runs(&common::fixture("history")).await;
+    let base = common::start_runs(runs).await;
     let (status, page) = text(&format!("{base}/changes?from={earlier}&to={later}")).await;
     assert_eq!(status, StatusCode::OK);
     let mut shown = std::collections::BTreeMap::new();
@@ -1138,6 +1144,18 @@ async fn the_migration_matrix_counts_the_customers_of_both_runs() {
     assert_eq!(
         shown, wanted,
         "every non-empty cell, with its customers and net spend"
+    );
+    (base, expected)
+}
+
+#[tokio::test]
+async fn the_migration_matrix_counts_the_customers_of_both_runs() {
+    let (earlier, later) = ("2011-05-15", "2011-06-15");
+    let (base, expected) =
+        check_migration_matrix(&common::fixture("history"), earlier, later).await;
+    assert!(
+        expected.keys().any(|(was, now)| was != now && was != "New"),
+        "the fixture has customers who changed segment"
     );
 
     // One cell's list and CSV: the customers counted here, every column of customers.csv.
@@ -1184,6 +1202,46 @@ async fn the_migration_matrix_counts_the_customers_of_both_runs() {
             .expect("customers.csv"),
     );
     assert_eq!(header, file_header, "every column of the later run");
+}
+
+/// A customer of the earlier run missing from the later one (data deleted on request,
+/// another source) lands in the `Gone` column with the net spend of the earlier run.
+#[tokio::test]
+async fn customers_missing_from_the_later_run_are_counted_as_gone() {
+    let (earlier, later) = ("2011-05-15", "2011-06-15");
+    let runs = common::history_copy();
+    let file = runs.path().join(later).join("customers.csv");
+    let text = std::fs::read_to_string(&file).expect("customers.csv");
+    // Two customers of both runs, dropped from the later one.
+    let in_earlier = segments_and_spend(runs.path(), earlier);
+    let id_of = |line: &str| line.split(',').next().expect("an id").to_string();
+    let gone: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(id_of)
+        .filter(|id| in_earlier.contains_key(id))
+        .take(2)
+        .collect();
+    assert_eq!(gone.len(), 2, "the fixture's runs share customers");
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|line| !gone.contains(&id_of(line)))
+        .collect();
+    std::fs::write(&file, kept.join("\n") + "\n").expect("the shortened customers.csv");
+    let (_, expected) = check_migration_matrix(runs.path(), earlier, later).await;
+    let gone_cells: Vec<&Vec<String>> = expected
+        .iter()
+        .filter(|((_, now), _)| now == "Gone")
+        .map(|(_, (_, _, ids))| ids)
+        .collect();
+    let mut counted: Vec<String> = gone_cells.into_iter().flatten().cloned().collect();
+    counted.sort();
+    let mut removed = gone.clone();
+    removed.sort();
+    assert_eq!(
+        counted, removed,
+        "the removed customers, and only they, are gone"
+    );
 }
 
 #[tokio::test]
@@ -1262,4 +1320,97 @@ fn strip_tags(html: &str) -> String {
         }
     }
     out.trim().to_string()
+}
+
+/// A campaign list ("At Risk with CLV of at least X", "the top 5 % by probability"):
+/// the list, its pages and its CSV export hold exactly the customers counted here from
+/// customers.csv, and the page says what it filtered.
+#[tokio::test]
+async fn campaign_filters_keep_exactly_the_customers_counted_from_the_file() {
+    let run = "scored-run";
+    let csv_text = file(run, "customers.csv");
+    let ids = common::csv_column(&csv_text, "customer_id");
+    let segments = common::csv_column(&csv_text, "rfm_segment");
+    let number = |column: &str| -> Vec<Option<f64>> {
+        common::csv_column(&csv_text, column)
+            .iter()
+            .map(|v| v.parse().ok())
+            .collect()
+    };
+    let (clv, probability) = (number("clv_12m"), number("purchase_probability"));
+    // The segment with the most customers, and the median CLV among them.
+    let segment = segments
+        .iter()
+        .max_by_key(|s| segments.iter().filter(|t| t == s).count())
+        .expect("a segment")
+        .clone();
+    let mut in_segment: Vec<f64> = (0..ids.len())
+        .filter(|&i| segments[i] == segment)
+        .filter_map(|i| clv[i])
+        .collect();
+    in_segment.sort_by(f64::total_cmp);
+    let threshold = in_segment[in_segment.len() / 2];
+    let mut expected: Vec<String> = (0..ids.len())
+        .filter(|&i| segments[i] == segment && clv[i].is_some_and(|v| v >= threshold))
+        .map(|i| ids[i].clone())
+        .collect();
+    expected.sort();
+    assert!(expected.len() > 1 && expected.len() < in_segment.len());
+
+    let base = common::start(run).await;
+    let filter = format!(
+        "segment={}&min_clv_12m={threshold}",
+        segment.replace(' ', "%20").replace('\'', "%27")
+    );
+    let listed = |query: String| {
+        let base = base.clone();
+        async move {
+            let response = reqwest::get(format!("{base}/api/customers?{query}&per_page=500"))
+                .await
+                .expect("request");
+            assert_eq!(response.status(), StatusCode::OK, "{query}");
+            let page: Value = response.json().await.expect("json");
+            let ids: Vec<String> = page["customers"]
+                .as_array()
+                .expect("customers")
+                .iter()
+                .map(|c| c["customer_id"].as_str().expect("id").to_string())
+                .collect();
+            (page["total"].as_u64().expect("total") as usize, ids)
+        }
+    };
+    let (total, mut api) = listed(filter.clone()).await;
+    api.sort();
+    assert_eq!((total, &api), (expected.len(), &expected), "{filter}");
+    let (status, export) = text(&format!("{base}/api/customers.csv?{filter}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut exported = common::csv_column(&export, "customer_id");
+    exported.sort();
+    assert_eq!(exported, expected, "the export is the list");
+    let (status, page) = text(&format!("{base}/customers?{filter}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!("<b>{}</b> customers: segment", expected.len())),
+        "the page counts the list"
+    );
+    assert!(page.contains(&format!("Export these {} as CSV", expected.len())));
+
+    // The top 5 %: rounded up to whole customers, none of the rest above them.
+    let scored: Vec<f64> = probability.iter().flatten().copied().collect();
+    let keep = (ids.len() as f64 * 0.05).ceil() as usize;
+    let (total, top) = listed("top=5&sort=purchase_probability".to_string()).await;
+    assert_eq!((total, top.len()), (keep, keep));
+    let of = |id: &String| probability[ids.iter().position(|i| i == id).expect("id")];
+    let lowest_kept = top.iter().filter_map(of).fold(f64::INFINITY, f64::min);
+    let above = scored.iter().filter(|&&p| p > lowest_kept).count();
+    assert!(
+        above < keep,
+        "{above} customers score above the list's lowest {lowest_kept}"
+    );
+    let (status, export) = text(&format!(
+        "{base}/api/customers.csv?top=5&sort=purchase_probability"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(common::csv_column(&export, "customer_id").len(), keep);
 }

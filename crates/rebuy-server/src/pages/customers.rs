@@ -7,7 +7,7 @@ use crate::html::{
     Page, code_spans, decimal, escape, note, page, percent, respond, short, url_encode, whole,
 };
 use crate::labels::{column_label, is_money_column, is_share_column};
-use crate::listing::{CustomerQuery, list_customers};
+use crate::listing::{CustomerQuery, Range, list_customers};
 use crate::run::{RunData, segment_action};
 use axum::Extension;
 use axum::extract::Query;
@@ -28,6 +28,25 @@ const TABLE_COLUMNS: [(&str, usize); 10] = [
     ("tenure_days", 0),
     ("r_score", 0),
     ("f_score", 0),
+];
+
+/// The range filters the page's form offers, when the run has the column: (column,
+/// the field's label, which ends it offers). Any other numeric column can be filtered
+/// through the address (`min_COLUMN`, `max_COLUMN`).
+const FILTER_FIELDS: [(&str, &str, bool, bool); 3] = [
+    ("clv_12m", "CLV (12 months) from", true, false),
+    (
+        "purchase_probability",
+        "Purchase probability (0 to 1)",
+        true,
+        true,
+    ),
+    (
+        "recency_days",
+        "Days since the last order, at most",
+        false,
+        true,
+    ),
 ];
 
 pub async fn customers(
@@ -182,16 +201,13 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
         .iter()
         .filter(|(name, _)| run.has_column(name))
         .collect();
+    let filters = query.filter_params();
     let link = |sort: &str, descending: bool, page: usize| {
-        let mut href = format!(
-            "/customers?sort={}&order={}&page={page}",
+        run.href(&format!(
+            "/customers?sort={}&order={}&page={page}{filters}",
             url_encode(sort),
             if descending { "desc" } else { "asc" }
-        );
-        if let Some(segment) = &query.segment {
-            href.push_str(&format!("&segment={}", url_encode(segment)));
-        }
-        run.href(&href)
+        ))
     };
     let header: String = columns
         .iter()
@@ -258,11 +274,9 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
         })
         .collect();
     let export = run.href(&format!(
-        "/api/customers.csv{}",
-        query
-            .segment
-            .as_ref()
-            .map_or_else(String::new, |s| format!("?segment={}", url_encode(s)))
+        "/api/customers.csv?sort={}&order={}{filters}",
+        url_encode(&query.sort),
+        query.order_name()
     ));
     let pages = listing.total.div_ceil(query.per_page).max(1);
     let previous = if query.page > 1 {
@@ -284,22 +298,103 @@ fn top_customers(run: &RunData, query: &CustomerQuery) -> String {
     let heading = escape(&column_label(&query.sort));
     format!(
         "<h2>Top customers by {heading}</h2>\
-<form class=\"inline\" method=\"get\" action=\"/customers\">{run_field}\
+<form class=\"inline\" id=\"customers-filter\" method=\"get\" action=\"/customers\">{run_field}\
 <input type=\"hidden\" name=\"sort\" value=\"{sort}\"><input type=\"hidden\" name=\"order\" value=\"{order}\">\
 <label for=\"segment\">Segment</label><select id=\"segment\" name=\"segment\" data-submit-on-change>{options}</select>\
-<noscript><button type=\"submit\">Filter</button></noscript>\
-<a class=\"button\" href=\"{export}\">Export {what} as CSV</a></form>\
+{range_fields}<label for=\"top\">Top</label><input id=\"top\" name=\"top\" class=\"short\" inputmode=\"decimal\" value=\"{top}\" placeholder=\"all\"> %\
+<button type=\"submit\">Filter</button></form>\
+<p id=\"filtered\">{described} <a class=\"button\" href=\"{export}\">Export {what} as CSV</a></p>\
 <table id=\"customer-table\"><tr><th>customer</th><th>segment</th>{cluster_header}{header}</tr>{rows}</table>\
 <div class=\"pager\">{previous}<span class=\"muted\">page {page} of {pages} &middot; {total} customers</span>{next}</div>",
         run_field = run.run_field(),
         sort = escape(&query.sort),
         order = query.order_name(),
-        what = query
-            .segment
-            .as_deref()
-            .map_or_else(|| "all customers".to_string(), escape),
+        what = if query.filters() {
+            format!("these {}", whole(listing.total as f64))
+        } else {
+            "all customers".to_string()
+        },
+        range_fields = range_fields(run, query),
+        top = query
+            .top_percent
+            .map_or_else(String::new, |p| p.to_string()),
+        described = describe_filters(run, query, listing.total),
         cluster_header = if has_clusters { "<th>cluster</th>" } else { "" },
         page = query.page,
         total = whole(listing.total as f64),
     )
+}
+
+/// The form's range fields: a from and a to box per offered column the run has, filled
+/// with the request's values.
+fn range_fields(run: &RunData, query: &CustomerQuery) -> String {
+    let value = |column: &str, min: bool| {
+        query
+            .ranges
+            .iter()
+            .find(|r| r.column == column)
+            .and_then(|r| if min { r.min } else { r.max })
+            .map_or_else(String::new, |v| v.to_string())
+    };
+    FILTER_FIELDS
+        .iter()
+        .filter(|(column, ..)| run.has_column(column))
+        .map(|&(column, label, from, to)| {
+            let input = |end: &str| {
+                format!(
+                    "<input id=\"{end}_{column}\" name=\"{end}_{column}\" class=\"short\" \
+inputmode=\"decimal\" value=\"{}\" placeholder=\"any\" aria-label=\"{} ({})\">",
+                    escape(&value(column, end == "min")),
+                    escape(label),
+                    if end == "min" { "from" } else { "to" },
+                )
+            };
+            let first = if from { "min" } else { "max" };
+            let mut field = format!(
+                "<label for=\"{first}_{column}\">{}</label>{}",
+                escape(label),
+                input(first)
+            );
+            if from && to {
+                field.push_str(&format!(" to {}", input("max")));
+            }
+            field
+        })
+        .collect()
+}
+
+/// The list's filters in words, with how many customers pass: "12 customers: segment
+/// At Risk, CLV (12 months) at least £1,000.00, the top 5 % by purchase probability".
+fn describe_filters(run: &RunData, query: &CustomerQuery, total: usize) -> String {
+    let mut parts = Vec::new();
+    if let Some(segment) = &query.segment {
+        parts.push(format!("segment <b>{}</b>", escape(segment)));
+    }
+    for Range { column, min, max } in &query.ranges {
+        let label = escape(&column_label(column));
+        let value = |v: f64| number_text(run, column, v, None);
+        parts.push(match (min, max) {
+            (Some(min), Some(max)) => format!("{label} from {} to {}", value(*min), value(*max)),
+            (Some(min), None) => format!("{label} at least {}", value(*min)),
+            (None, Some(max)) => format!("{label} at most {}", value(*max)),
+            (None, None) => continue,
+        });
+    }
+    if let Some(top) = query.top_percent {
+        parts.push(format!(
+            "the {} {top} % by {}",
+            if query.descending { "top" } else { "bottom" },
+            escape(&column_label(&query.sort))
+        ));
+    }
+    let count = format!(
+        "<b>{}</b> customer{}",
+        whole(total as f64),
+        if total == 1 { "" } else { "s" }
+    );
+    if parts.is_empty() {
+        format!("{count}.")
+    } else {
+        format!("{count}: {}.", parts.join(", "))
+    }
 }
