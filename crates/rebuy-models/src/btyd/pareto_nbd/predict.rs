@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 
 use super::ParetoNbdModel;
-use super::likelihood::{ln_tail, ln_tail_difference};
+use super::tail::{ln_tail, ln_tail_difference};
 use crate::btyd::predict::check_horizon;
 use crate::btyd::special::sigmoid;
 use crate::btyd::summary::CustomerSummary;
