@@ -12,9 +12,9 @@
 use rayon::prelude::*;
 
 use super::tail::{ln_tail, ln_tail_difference};
+use crate::Result;
 use crate::btyd::special::{digamma, ln_gamma, sigmoid_and_softplus};
 use crate::btyd::summary::CompressedSummary;
-use crate::Result;
 
 /// Rows per parallel task; partial sums are added in chunk order so that the result does not
 /// depend on the number of threads.
