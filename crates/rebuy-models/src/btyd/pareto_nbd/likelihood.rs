@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use super::tail::{ln_tail, ln_tail_difference};
+use super::tail::{Tails, ln_tail_difference};
 use crate::Result;
 use crate::btyd::special::{digamma, ln_gamma, sigmoid_and_softplus};
 use crate::btyd::summary::CompressedSummary;
@@ -79,8 +79,10 @@ fn row_terms(
     let end = (start + CHUNK).min(data.len());
     let mut sums = [0.0; 5];
     // Rows are sorted by frequency then recency, so `I(t_x)` (all of the one-time buyers'
-    // share, t_x = 0) is computed once per run of equal (x, t_x).
+    // share, t_x = 0) is computed once per run of equal (x, t_x), and the tails' part that
+    // depends on x alone once per frequency.
     let mut at_recency: Option<(f64, f64, (f64, [f64; 4]))> = None;
+    let mut tails = Tails::new(theta, data.frequency[start]);
     for i in start..end {
         let (x, recency, age, w) = (
             data.frequency[i],
@@ -98,15 +100,18 @@ fn row_terms(
         if recency == age {
             continue;
         }
+        if tails.x() != x {
+            tails = Tails::new(theta, x);
+        }
         let first = match at_recency {
             Some((x0, recency0, value)) if x0 == x && recency0 == recency => value,
             _ => {
-                let value = ln_tail(theta, x, recency)?;
+                let value = tails.ln_at(recency)?;
                 at_recency = Some((x, recency, value));
                 value
             }
         };
-        let Some((ln_dead, g_dead)) = ln_tail_difference(first, ln_tail(theta, x, age)?) else {
+        let Some((ln_dead, g_dead)) = ln_tail_difference(first, tails.ln_at(age)?) else {
             continue;
         };
         let ln_r_s_x = ln_r_s_x[data.frequency_index[i] as usize];

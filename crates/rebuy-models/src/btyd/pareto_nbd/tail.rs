@@ -21,6 +21,8 @@
 //! peak outwards until a bound on what is left is negligible, give full accuracy in a few
 //! hundred evaluations at most.
 
+use std::cell::Cell;
+
 use crate::btyd::special::{LnHypergeometric, ln_hyp2f1};
 use crate::{Error, Result};
 
@@ -53,67 +55,101 @@ const QUADRATURE_TOLERANCE: f64 = 1e-17;
 /// panels.
 const MAX_PANELS: usize = 512;
 
-/// `ln I(τ)` for a customer with `x` repeat purchases, and its gradient in `(r, α, s, β)`.
-pub(super) fn ln_tail(theta: [f64; 4], x: f64, tau: f64) -> Result<(f64, [f64; 4])> {
-    let [r, alpha, s, beta] = theta;
-    let r_x = r + x;
-    let (alpha_tau, beta_tau) = (alpha + tau, beta + tau);
-    let in_model = |e: Error| Error::NotConverged {
-        model: "Pareto/NBD",
-        detail: format!("at r = {r}, alpha = {alpha}, s = {s}, beta = {beta}: {e}"),
-    };
-    let oriented = if alpha >= beta {
-        let z = (alpha - beta) / alpha_tau;
-        if z <= SPLIT_AT {
-            let h = ln_hyp2f1(1.0, r_x, r_x + s + 1.0, z).map_err(in_model)?;
-            let (ln_alpha_tau, ln_beta_tau) = (alpha_tau.ln(), beta_tau.ln());
-            let value = -s * ln_beta_tau - r_x * ln_alpha_tau + h.value;
-            let gradient = [
-                -ln_alpha_tau + h.d_b + h.d_c,
-                -r_x / alpha_tau + h.d_z * beta_tau / (alpha_tau * alpha_tau),
-                -ln_beta_tau + h.d_c,
-                -s / beta_tau - h.d_z / alpha_tau,
-            ];
-            return Ok((value, gradient));
+/// The drop-out integral of customers with `x` repeat purchases, at any `τ`: what depends
+/// on `x` alone (the series at z = 1/2 of the split form) is computed once, since the
+/// likelihood and the predictions need `I` at two or three `τ` per customer.
+pub(super) struct Tails {
+    theta: [f64; 4],
+    x: f64,
+    rest: Cell<Option<LnHypergeometric>>,
+}
+
+impl Tails {
+    pub(super) fn new(theta: [f64; 4], x: f64) -> Self {
+        Self {
+            theta,
+            x,
+            rest: Cell::new(None),
         }
-        Split {
-            a: r_x + s,
-            lambda: s,
-            kappa: r_x,
-            gap: alpha - beta,
-            near: beta_tau,
-        }
-    } else {
-        let z = (beta - alpha) / beta_tau;
-        if z <= SPLIT_AT {
-            let h = ln_hyp2f1(1.0, s + 1.0, r_x + s + 1.0, z).map_err(in_model)?;
-            let (ln_alpha_tau, ln_beta_tau) = (alpha_tau.ln(), beta_tau.ln());
-            let value = -(r_x - 1.0) * ln_alpha_tau - (s + 1.0) * ln_beta_tau + h.value;
-            let gradient = [
-                -ln_alpha_tau + h.d_c,
-                -(r_x - 1.0) / alpha_tau - h.d_z / beta_tau,
-                -ln_beta_tau + h.d_b + h.d_c,
-                -(s + 1.0) / beta_tau + h.d_z * alpha_tau / (beta_tau * beta_tau),
-            ];
-            return Ok((value, gradient));
-        }
-        Split {
-            a: r_x + s,
-            lambda: r_x - 1.0,
-            kappa: s + 1.0,
-            gap: beta - alpha,
-            near: alpha_tau,
-        }
-    };
-    let (value, d) = oriented.ln_tail().map_err(in_model)?;
-    // Back to (r, alpha, s, beta): a = r+s+x always; lambda, kappa, gap and near swap
-    // roles between the two orientations.
-    let gradient = if alpha >= beta {
-        [d.a + d.kappa, d.gap, d.a + d.lambda, d.near - d.gap]
-    } else {
-        [d.a + d.lambda, d.near - d.gap, d.a + d.kappa, d.gap]
-    };
-    Ok((value, gradient))
+    }
+
+    /// The number of repeat purchases these tails are for.
+    pub(super) fn x(&self) -> f64 {
+        self.x
+    }
+
+    /// `ln I(τ)` and its gradient in `(r, α, s, β)`.
+    pub(super) fn ln_at(&self, tau: f64) -> Result<(f64, [f64; 4])> {
+        let (theta, x) = (self.theta, self.x);
+        let [r, alpha, s, beta] = theta;
+        let r_x = r + x;
+        let (alpha_tau, beta_tau) = (alpha + tau, beta + tau);
+        let in_model = |e: Error| Error::NotConverged {
+            model: "Pareto/NBD",
+            detail: format!("at r = {r}, alpha = {alpha}, s = {s}, beta = {beta}: {e}"),
+        };
+        let oriented = if alpha >= beta {
+            let z = (alpha - beta) / alpha_tau;
+            if z <= SPLIT_AT {
+                let h = ln_hyp2f1(1.0, r_x, r_x + s + 1.0, z).map_err(in_model)?;
+                let (ln_alpha_tau, ln_beta_tau) = (alpha_tau.ln(), beta_tau.ln());
+                let value = -s * ln_beta_tau - r_x * ln_alpha_tau + h.value;
+                let gradient = [
+                    -ln_alpha_tau + h.d_b + h.d_c,
+                    -r_x / alpha_tau + h.d_z * beta_tau / (alpha_tau * alpha_tau),
+                    -ln_beta_tau + h.d_c,
+                    -s / beta_tau - h.d_z / alpha_tau,
+                ];
+                return Ok((value, gradient));
+            }
+            Split {
+                a: r_x + s,
+                lambda: s,
+                kappa: r_x,
+                gap: alpha - beta,
+                near: beta_tau,
+            }
+        } else {
+            let z = (beta - alpha) / beta_tau;
+            if z <= SPLIT_AT {
+                let h = ln_hyp2f1(1.0, s + 1.0, r_x + s + 1.0, z).map_err(in_model)?;
+                let (ln_alpha_tau, ln_beta_tau) = (alpha_tau.ln(), beta_tau.ln());
+                let value = -(r_x - 1.0) * ln_alpha_tau - (s + 1.0) * ln_beta_tau + h.value;
+                let gradient = [
+                    -ln_alpha_tau + h.d_c,
+                    -(r_x - 1.0) / alpha_tau - h.d_z / beta_tau,
+                    -ln_beta_tau + h.d_b + h.d_c,
+                    -(s + 1.0) / beta_tau + h.d_z * alpha_tau / (beta_tau * beta_tau),
+                ];
+                return Ok((value, gradient));
+            }
+            Split {
+                a: r_x + s,
+                lambda: r_x - 1.0,
+                kappa: s + 1.0,
+                gap: beta - alpha,
+                near: alpha_tau,
+            }
+        };
+        let rest = match self.rest.get() {
+            Some(rest) => rest,
+            None => {
+                let rest =
+                    ln_hyp2f1(1.0, oriented.kappa, oriented.a + 1.0, 0.5).map_err(in_model)?;
+                self.rest.set(Some(rest));
+                rest
+            }
+        };
+        let (value, d) = oriented.ln_tail(rest).map_err(in_model)?;
+        // Back to (r, alpha, s, beta): a = r+s+x always; lambda, kappa, gap and near swap
+        // roles between the two orientations.
+        let gradient = if alpha >= beta {
+            [d.a + d.kappa, d.gap, d.a + d.lambda, d.near - d.gap]
+        } else {
+            [d.a + d.lambda, d.near - d.gap, d.a + d.kappa, d.gap]
+        };
+        Ok((value, gradient))
+    }
 }
 
 /// `I(τ)` in the split form of the module doc, for `z > 1/2`: `gap = d`, `near = n`.
@@ -136,7 +172,9 @@ struct SplitGradient {
 }
 
 impl Split {
-    fn ln_tail(&self) -> Result<(f64, SplitGradient)> {
+    /// `ln I` from the quadrature and `rest`, `ln ₂F₁(1, κ; r+s+x+1; 1/2)` with its
+    /// derivatives.
+    fn ln_tail(&self, rest: LnHypergeometric) -> Result<(f64, SplitGradient)> {
         let Self {
             a,
             lambda,
@@ -146,7 +184,6 @@ impl Split {
         } = *self;
         let upper = (gap / near).ln();
         let quadrature = Quadrature::new(lambda, kappa, upper)?;
-        let rest: LnHypergeometric = ln_hyp2f1(1.0, kappa, a + 1.0, 0.5)?;
         // ln(a Q + 2^-κ F) from the two logs, and the share of the first.
         let ln_first = a.ln() + quadrature.ln_value;
         let ln_second = -kappa * std::f64::consts::LN_2 + rest.value;
@@ -1035,7 +1072,7 @@ mod tests {
     fn the_tail_integral_matches_mpmath_for_every_z() {
         let mut worst: (f64, f64) = (0.0, 0.0);
         for (theta, x, tau, expected, gradient) in MPMATH {
-            let (value, got) = ln_tail(theta, x, tau).unwrap();
+            let (value, got) = Tails::new(theta, x).ln_at(tau).unwrap();
             // An error in the log is the relative error of I itself.
             let error = (value - expected).abs();
             assert!(error < 1e-10, "{theta:?} {x} {tau}: {value} vs {expected}");
@@ -1065,7 +1102,7 @@ mod tests {
             ([1.3, 20.0, 2.0, 0.5], 26.0, 30.86, -113.73011046507771),
         ];
         for (theta, x, tau, expected) in cases {
-            let (value, _) = ln_tail(theta, x, tau).unwrap();
+            let (value, _) = Tails::new(theta, x).ln_at(tau).unwrap();
             assert!(
                 (value - expected).abs() < 1e-12,
                 "{theta:?} {x} {tau}: {value}"
@@ -1077,7 +1114,7 @@ mod tests {
     fn alpha_and_beta_far_apart_stay_finite() {
         // Beyond the accepted parameter range on both sides: W near 60.
         for theta in [[0.5, 1e13, 0.3, 1e-13], [2.0, 1e-13, 40.0, 1e13]] {
-            let (value, gradient) = ln_tail(theta, 3.0, 0.0).unwrap();
+            let (value, gradient) = Tails::new(theta, 3.0).ln_at(0.0).unwrap();
             assert!(value.is_finite() && gradient.iter().all(|g| g.is_finite()));
         }
     }
