@@ -286,7 +286,7 @@ fn real_summary(path: &str, horizon: f64) -> Result<()> {
             .iter()
             .map(|p| format!("{} {:.4e}", p.name, p.value))
             .collect();
-        Ok::<(), Error>(println!(
+        println!(
             "| {name} | {elapsed:.3} s, {} iterations | {} | {} | {:.1} | {:.4} | {:.0} / {} | {:.4} | {:.4} | {:.0} / {:.0} |",
             report.iterations,
             report.status.name(),
@@ -299,7 +299,8 @@ fn real_summary(path: &str, horizon: f64) -> Result<()> {
             metrics::brier_score(&bought, &probability)?,
             expected.iter().sum::<f64>(),
             future.iter().sum::<f64>()
-        ))
+        );
+        Ok::<(), Error>(())
     };
     for params in [BetaGeoParams::bg_nbd(), BetaGeoParams::mbg_nbd()] {
         let start = Instant::now();

@@ -1,9 +1,10 @@
 """Reference numbers for the Pareto/NBD code in crates/rebuy-models/src/btyd/ (special.rs,
-pareto_nbd/likelihood.rs, tests/pareto_nbd.rs), by mpmath (1.3.0) at 25-30 digits.
+pareto_nbd/tail.rs, tests/pareto_nbd.rs), by mpmath (1.3.0; 1.4.1 for tail_table) at 25-30
+digits.
 
 The 2F1 terms are taken in the form of Fader, Hardie & Lee's note, *before* Euler's
-transformation (the Rust code sums the transformed series), with mpmath's own hyp2f1, so the
-two routes are independent.
+transformation (the Rust code sums the transformed series up to z = 1/2 and integrates a
+split form beyond), with mpmath's own hyp2f1, so the routes are independent.
 
     python3 docs/reference/btyd/pareto_nbd_mpmath.py
 
@@ -100,8 +101,9 @@ def tail_table():
                         t[j] = v
                         return f(*t)
                     grad.append(mp.diff(g, mp.mpf(theta[j])))
+                # Shortest round-trip doubles, as Rust literals.
                 print(f"    ([{r!r}, {alpha!r}, {s!r}, {beta!r}], {x!r}, {tau!r}, "
-                      f"{mp.nstr(value, 17)}, [{', '.join(mp.nstr(g, 17) for g in grad)}]),")
+                      f"{float(value)!r}, [{', '.join(repr(float(g)) for g in grad)}]),")
 
 
 def gauss_legendre(n=16):
