@@ -38,6 +38,19 @@ fn mbg_nbd_on_simulated(truth: &SimulationSettings) -> BetaGeoModel {
         .unwrap()
 }
 
+/// The report of a fit that ran to the "nobody leaves" limit: degenerate, and says so.
+fn assert_nobody_leaves(report: &FitReport) {
+    assert_eq!(report.status, FitStatus::Degenerate, "{report:?}");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("nobody ever leaves")),
+        "{:?}",
+        report.warnings
+    );
+}
+
 #[test]
 fn a_fit_in_which_nobody_leaves_is_degenerate_and_says_so() {
     // Customers who hardly ever drop out: a mean chance of leaving of 0.15 % per
@@ -52,15 +65,7 @@ fn a_fit_in_which_nobody_leaves_is_degenerate_and_says_so() {
         seed: 11,
     };
     let report = mbg_nbd_on_simulated(&truth).report;
-    assert_eq!(report.status, FitStatus::Degenerate, "{report:?}");
-    assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.contains("nobody ever leaves")),
-        "{:?}",
-        report.warnings
-    );
+    assert_nobody_leaves(&report);
     // The same customers with real churn fit cleanly.
     let churning = SimulationSettings {
         a: 0.6,
@@ -183,15 +188,7 @@ fn a_pareto_nbd_fit_in_which_nobody_leaves_ends_fast_and_says_so() {
         .fit(&summary)
         .unwrap();
     let report = &model.report;
-    assert_eq!(report.status, FitStatus::Degenerate, "{report:?}");
-    assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.contains("nobody ever leaves")),
-        "{:?}",
-        report.warnings
-    );
+    assert_nobody_leaves(report);
     // Well within the default 200 iterations, each of bounded cost.
     assert!(report.iterations <= 60, "{report:?}");
     // The purchase side is still recovered.
