@@ -1,6 +1,6 @@
 //! The models' hot paths, timed by criterion: one k-means restart, growing one tree
 //! (binning and the split search), scoring one customer with each classifier, and the
-//! BG/NBD log-likelihood that its fit evaluates hundreds of times.
+//! BG/NBD and Pareto/NBD log-likelihoods that their fits evaluate hundreds of times.
 //!
 //! `cargo bench -p rebuy-models --bench hot_paths` (docs/benchmarks.md, "Hot paths").
 //! The data are generated here with fixed seeds, so two runs time the same work.
@@ -14,7 +14,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rebuy_models::boosting::BoostedTreesParams;
 use rebuy_models::btyd::{
-    BetaGeoParams, BetaGeoVariant, CustomerSummary, SimulationSettings, simulate_customers,
+    BetaGeoParams, BetaGeoVariant, CustomerSummary, ParetoNbdModel, ParetoNbdParams,
+    ParetoNbdSimulation, SimulationSettings, simulate_customers, simulate_pareto_nbd,
 };
 use rebuy_models::classifier::{Classifier, Fit};
 use rebuy_models::forest::RandomForestParams;
@@ -94,11 +95,16 @@ fn predict_one_row(c: &mut Criterion) {
     group.finish();
 }
 
-fn bg_nbd_likelihood(c: &mut Criterion) {
+/// 100k customer ages, uniform over 10 to 40 weeks.
+fn ages() -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let ages: Vec<f64> = (0..100_000)
+    (0..100_000)
         .map(|_| 10.0 + 30.0 * rng.random::<f64>())
-        .collect();
+        .collect()
+}
+
+fn bg_nbd_likelihood(c: &mut Criterion) {
+    let ages = ages();
     let settings = SimulationSettings {
         variant: BetaGeoVariant::BgNbd,
         r: 0.24,
@@ -121,11 +127,49 @@ fn bg_nbd_likelihood(c: &mut Criterion) {
     });
 }
 
+/// The Pareto/NBD log-likelihood where its drop-out integral is a short series (the CDNOW
+/// estimates, alpha close to beta), on the ridge a fit in which nobody leaves walks along
+/// (alpha and beta 30x apart, z 0.8-0.97), and with alpha and beta a million times apart
+/// (z = 1 - 1e-6), where the series needed up to 100k terms.
+fn pareto_nbd_likelihood(c: &mut Criterion) {
+    let truth = ParetoNbdSimulation {
+        r: 0.553,
+        alpha: 10.578,
+        s: 0.606,
+        beta: 11.669,
+        horizon: 0.0,
+        seed: 3,
+    };
+    let customers = simulate_pareto_nbd(&truth, &ages()).unwrap();
+    let summary =
+        CustomerSummary::new(&customers.frequency, &customers.recency, &customers.t).unwrap();
+    let model = ParetoNbdParams::new()
+        .validate()
+        .unwrap()
+        .fit(&summary)
+        .unwrap();
+    let mut group = c.benchmark_group("Pareto/NBD log-likelihood: 100k customers");
+    for (name, s, beta) in [
+        ("alpha close to beta", model.s, model.beta),
+        ("ridge, beta 30x alpha", 0.03, 315.0),
+        ("beta 1e6 x alpha", 0.6, 1e7),
+    ] {
+        let at = ParetoNbdModel {
+            s,
+            beta,
+            ..model.clone()
+        };
+        group.bench_function(name, |b| b.iter(|| at.log_likelihood(black_box(&summary))));
+    }
+    group.finish();
+}
+
 criterion_group!(
     hot_paths,
     kmeans,
     split_search,
     predict_one_row,
-    bg_nbd_likelihood
+    bg_nbd_likelihood,
+    pareto_nbd_likelihood
 );
 criterion_main!(hot_paths);

@@ -3,10 +3,11 @@
 //!
 //! `cargo run --release -p rebuy-models --example bench_btyd [-- --write-csv PATH]`
 //! (`--write-csv` saves the simulated summary for docs/reference/btyd/bench_lifetimes.py;
-//! `--pareto-only` runs only the Pareto/NBD rows).
+//! `--pareto-only` runs only the Pareto/NBD rows, `--pareto-only --ridge` them on customers of
+//! whom nobody leaves).
 //!
-//! `... --example bench_btyd -- --summary PATH HORIZON` instead compares BG/NBD and MBG/NBD
-//! on a real summary in days (CSV `frequency,recency,T,monetary_value,future_purchases`, from
+//! `... --example bench_btyd -- --summary PATH HORIZON` instead compares BG/NBD, MBG/NBD and
+//! Pareto/NBD (fit time and status too) on a real summary in days (CSV `frequency,recency,T,monetary_value,future_purchases`, from
 //! docs/reference/btyd/online_retail_summary.py) against what customers bought in the
 //! `HORIZON` days after it.
 
@@ -67,12 +68,15 @@ fn pareto_fit_row(name: &str, summary: &CustomerSummary<'_>) -> Result<ParetoNbd
     let start = Instant::now();
     let model = ParetoNbdParams::new().validate()?.fit(summary)?;
     print_fit(name, summary.len(), seconds(start), &model.report);
+    println!("| {name} status | | | {} |", model.report.status.name());
     Ok(model)
 }
 
-/// 1M customers simulated from the Pareto/NBD at the published CDNOW estimates.
-fn simulated_pareto_nbd(t: &[f64], horizon: f64) -> Result<()> {
-    let truth = ParetoNbdSimulation {
+/// 1M customers simulated from the Pareto/NBD at the published CDNOW estimates; with `ridge`,
+/// at drop-out rates so low (s 0.5, beta 1e5: a mean of 5e-6 per week) that nobody leaves,
+/// the degenerate fit that walks along the ridge s -> 0.
+fn simulated_pareto_nbd(t: &[f64], horizon: f64, ridge: bool) -> Result<()> {
+    let cdnow = ParetoNbdSimulation {
         r: 0.553,
         alpha: 10.578,
         s: 0.606,
@@ -80,12 +84,25 @@ fn simulated_pareto_nbd(t: &[f64], horizon: f64) -> Result<()> {
         horizon,
         seed: 42,
     };
+    let truth = if ridge {
+        ParetoNbdSimulation {
+            s: 0.5,
+            beta: 1e5,
+            ..cdnow
+        }
+    } else {
+        cdnow
+    };
     let start = Instant::now();
     let sim = simulate_pareto_nbd(&truth, t)?;
     println!(
-        "| simulate Pareto/NBD | {} | {:.3} s | truth r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669 |",
+        "| simulate Pareto/NBD | {} | {:.3} s | truth r = {}, alpha = {}, s = {}, beta = {} |",
         t.len(),
-        seconds(start)
+        seconds(start),
+        truth.r,
+        truth.alpha,
+        truth.s,
+        truth.beta
     );
     let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t)?;
     let model = pareto_fit_row("Pareto/NBD", &summary)?;
@@ -190,7 +207,7 @@ fn simulated(write_csv: Option<&str>) -> Result<()> {
     let daily = CustomerSummary::new(&sim.frequency, &recency_days, &t_days)?;
     fit_row("BG/NBD, whole days", BetaGeoParams::bg_nbd(), &daily)?;
     fit_row("MBG/NBD", BetaGeoParams::mbg_nbd(), &summary)?;
-    simulated_pareto_nbd(&t, truth.horizon)
+    simulated_pareto_nbd(&t, truth.horizon, false)
 }
 
 fn cdnow() -> Result<()> {
@@ -259,25 +276,22 @@ fn real_summary(path: &str, horizon: f64) -> Result<()> {
     let bought: Vec<bool> = future.iter().map(|f| *f > 0.0).collect();
     let one_time: Vec<usize> = (0..x.len()).filter(|&i| x[i] == 0.0).collect();
     println!(
-        "| model | parameters | log-likelihood | mean P(alive), one-time buyers | predicted / actual buyers in next {horizon} | ROC AUC | Brier | predicted / actual purchases |"
+        "| model | fit | status | parameters | log-likelihood | mean P(alive), one-time buyers | predicted / actual buyers in next {horizon} | ROC AUC | Brier | predicted / actual purchases |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    for params in [BetaGeoParams::bg_nbd(), BetaGeoParams::mbg_nbd()] {
-        let model = params.validate()?.fit(&summary)?;
-        let alive = model.probability_alive(&summary);
-        let probability = model.purchase_probability(&summary, horizon)?;
-        let expected = model.expected_purchases(&summary, horizon)?;
-        let estimates: Vec<String> = model
-            .report
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let row = |name: &str, elapsed: f64, report: &FitReport, predictions: [Vec<f64>; 3]| {
+        let [alive, probability, expected] = predictions;
+        let estimates: Vec<String> = report
             .parameters
             .iter()
-            .map(|p| format!("{} {:.4}", p.name, p.value))
+            .map(|p| format!("{} {:.4e}", p.name, p.value))
             .collect();
         println!(
-            "| {:?} | {} | {:.1} | {:.4} | {:.0} / {} | {:.4} | {:.4} | {:.0} / {:.0} |",
-            model.variant,
+            "| {name} | {elapsed:.3} s, {} iterations | {} | {} | {:.1} | {:.4} | {:.0} / {} | {:.4} | {:.4} | {:.0} / {:.0} |",
+            report.iterations,
+            report.status.name(),
             estimates.join(", "),
-            model.report.log_likelihood,
+            report.log_likelihood,
             one_time.iter().map(|&i| alive[i]).sum::<f64>() / one_time.len() as f64,
             probability.iter().sum::<f64>(),
             bought.iter().filter(|b| **b).count(),
@@ -286,6 +300,39 @@ fn real_summary(path: &str, horizon: f64) -> Result<()> {
             expected.iter().sum::<f64>(),
             future.iter().sum::<f64>()
         );
+        Ok::<(), Error>(())
+    };
+    for params in [BetaGeoParams::bg_nbd(), BetaGeoParams::mbg_nbd()] {
+        let start = Instant::now();
+        let model = params.validate()?.fit(&summary)?;
+        let elapsed = seconds(start);
+        let predictions = [
+            model.probability_alive(&summary),
+            model.purchase_probability(&summary, horizon)?,
+            model.expected_purchases(&summary, horizon)?,
+        ];
+        row(
+            &format!("{:?}", model.variant),
+            elapsed,
+            &model.report,
+            predictions,
+        )?;
+    }
+    let start = Instant::now();
+    match ParetoNbdParams::new().validate()?.fit(&summary) {
+        Ok(model) => {
+            let elapsed = seconds(start);
+            let predictions = [
+                model.probability_alive(&summary)?,
+                model.purchase_probability(&summary, horizon)?,
+                model.expected_purchases(&summary, horizon)?,
+            ];
+            row("Pareto/NBD", elapsed, &model.report, predictions)?;
+            for warning in &model.report.warnings {
+                println!("\nPareto/NBD warning: {warning}");
+            }
+        }
+        Err(error) => println!("| Pareto/NBD | {:.3} s | {error} |", seconds(start)),
     }
     let spend_model = GammaGammaParams::new().validate()?.fit(x, spend)?;
     println!(
@@ -306,7 +353,7 @@ fn main() -> Result<()> {
         let t: Vec<f64> = (0..CUSTOMERS)
             .map(|i| 1.0 + 51.0 * i as f64 / CUSTOMERS as f64)
             .collect();
-        return simulated_pareto_nbd(&t, 39.0);
+        return simulated_pareto_nbd(&t, 39.0, args.iter().any(|a| a == "--ridge"));
     }
     if let Some(i) = args.iter().position(|a| a == "--summary") {
         let path = args

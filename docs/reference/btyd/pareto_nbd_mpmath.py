@@ -1,11 +1,16 @@
 """Reference numbers for the Pareto/NBD code in crates/rebuy-models/src/btyd/ (special.rs,
-pareto_nbd/likelihood.rs, tests/pareto_nbd.rs), by mpmath (1.3.0) at 25-30 digits.
+pareto_nbd/tail.rs, tests/pareto_nbd.rs), by mpmath (1.3.0; 1.4.1 for tail_table) at 25-30
+digits.
 
 The 2F1 terms are taken in the form of Fader, Hardie & Lee's note, *before* Euler's
-transformation (the Rust code sums the transformed series), with mpmath's own hyp2f1, so the
-two routes are independent.
+transformation (the Rust code sums the transformed series up to z = 1/2 and integrates a
+split form beyond), with mpmath's own hyp2f1, so the routes are independent.
 
     python3 docs/reference/btyd/pareto_nbd_mpmath.py
+
+`tail_table` prints the reference rows of `pareto_nbd/tail.rs` (ln I(tau) and its gradient at
+z from 1e-3 to 1 - 1e-8, on both sides of alpha = beta), and `gauss_legendre` the 16-point
+rule that file integrates with.
 """
 
 import collections
@@ -63,6 +68,66 @@ def tails():
               mp.nstr(mp.log(quad), 17))
 
 
+# (r, s, x, tau): tiny shapes; the CDNOW fit's; a heavy buyer (a = r+s+x large); a large s
+# (an interior peak of the integrand when beta > alpha); s = r = 1, integers, where the
+# linear transformation to 1-z is singular.
+TAIL_SHAPES = [
+    (0.05, 0.02, 0.0, 0.0),
+    (0.55, 0.6, 2.0, 30.0),
+    (1.3, 0.5, 200.0, 38.0),
+    (0.5, 80.0, 1.0, 5.0),
+    (1.0, 1.0, 3.0, 10.0),
+]
+TAIL_Z = [1e-3, 0.5, 0.9, 0.99, 0.9999, 1 - 1e-8]
+
+
+def tail_table():
+    """Rust rows ([r, alpha, s, beta], x, tau, ln I, gradient) at the z of TAIL_Z."""
+    print("ln I(tau) and its gradient in (r, alpha, s, beta)")
+    for r, s, x, tau in TAIL_SHAPES:
+        for z in TAIL_Z:
+            # alpha >= beta: z = (alpha - beta) / (alpha + tau) with beta = 0.5; then the
+            # mirror image, beta > alpha.
+            small = 0.5
+            big = float((small + tau) / mp.mpf(1 - z) - tau)
+            for alpha, beta in [(big, small), (small, big)]:
+                theta = [r, alpha, s, beta]
+                f = lambda *t: ln_tail(*t, x, tau)
+                value = f(*theta)
+                grad = []
+                for j in range(4):
+                    def g(v, j=j):
+                        t = list(map(mp.mpf, theta))
+                        t[j] = v
+                        return f(*t)
+                    grad.append(mp.diff(g, mp.mpf(theta[j])))
+                # Shortest round-trip doubles, as Rust literals.
+                print(f"    ([{r!r}, {alpha!r}, {s!r}, {beta!r}], {x!r}, {tau!r}, "
+                      f"{float(value)!r}, [{', '.join(repr(float(g)) for g in grad)}]),")
+
+
+def gauss_legendre(n=16):
+    """Positive nodes and weights of the n-point Gauss-Legendre rule, by Newton's method."""
+    with mp.workdps(40):
+        def legendre_and_slope(t):
+            p0, p1 = mp.mpf(1), t
+            for k in range(2, n + 1):
+                p0, p1 = p1, ((2 * k - 1) * t * p1 - (k - 1) * p0) / k
+            return p1, n * (t * p1 - p0) / (t * t - 1)
+
+        rows = []
+        for i in range(1, n // 2 + 1):
+            t = mp.cos(mp.pi * (i - mp.mpf(1) / 4) / (n + mp.mpf(1) / 2))
+            for _ in range(50):
+                p, dp = legendre_and_slope(t)
+                t -= p / dp
+            p, dp = legendre_and_slope(t)
+            rows.append((t, 2 / ((1 - t * t) * dp * dp)))
+    print(f"Gauss-Legendre, {n} points: (node, weight)")
+    for t, w in sorted(rows):
+        print(f"    ({mp.nstr(t, 17)}, {mp.nstr(w, 17)}),")
+
+
 def log_likelihood_and_alive(theta, x, t_x, t):
     r, alpha, s, beta = theta
     c = mp.loggamma(r + x) - mp.loggamma(r) + r * mp.log(alpha) + s * mp.log(beta)
@@ -87,4 +152,6 @@ def cdnow():
 if __name__ == "__main__":
     hyp2f1_table()
     tails()
+    tail_table()
+    gauss_legendre()
     cdnow()

@@ -6,6 +6,7 @@
 
 mod likelihood;
 mod predict;
+mod tail;
 
 use serde::{Deserialize, Serialize};
 

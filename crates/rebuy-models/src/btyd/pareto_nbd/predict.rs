@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 
 use super::ParetoNbdModel;
-use super::likelihood::{ln_tail, ln_tail_difference};
+use super::tail::{Tails, ln_tail_difference};
 use crate::btyd::predict::check_horizon;
 use crate::btyd::special::sigmoid;
 use crate::btyd::summary::CustomerSummary;
@@ -44,11 +44,12 @@ fn saturating_growth(k: f64, u: f64) -> f64 {
 }
 
 impl ParetoNbdModel {
-    fn posterior(&self, x: f64, recency: f64, age: f64) -> Result<Posterior> {
+    fn posterior(&self, tails: &Tails, recency: f64, age: f64) -> Result<Posterior> {
+        let x = tails.x();
         let (alpha_age, beta_age) = (self.alpha + age, self.beta + age);
-        let at_age = ln_tail(self.theta(), x, age)?;
+        let at_age = tails.ln_at(age)?;
         let dead = if recency < age {
-            ln_tail_difference(ln_tail(self.theta(), x, recency)?, at_age)
+            ln_tail_difference(tails.ln_at(recency)?, at_age)
         } else {
             None
         };
@@ -71,14 +72,15 @@ impl ParetoNbdModel {
 
     fn per_customer<F>(&self, summary: &CustomerSummary<'_>, f: F) -> Result<Vec<f64>>
     where
-        F: Fn(Posterior, f64) -> Result<f64> + Sync,
+        F: Fn(Posterior, &Tails, f64) -> Result<f64> + Sync,
     {
         let (x, recency, t) = (summary.frequency(), summary.recency(), summary.t());
         (0..summary.len())
             .into_par_iter()
             .map(|i| {
-                self.posterior(x[i], recency[i], t[i])
-                    .and_then(|p| f(p, t[i]))
+                let tails = Tails::new(self.theta(), x[i]);
+                self.posterior(&tails, recency[i], t[i])
+                    .and_then(|p| f(p, &tails, t[i]))
                     .map_err(|e| Error::NotConverged {
                         model: "Pareto/NBD prediction",
                         detail: format!("row {i}: {e}"),
@@ -89,7 +91,7 @@ impl ParetoNbdModel {
 
     /// P(alive) at the end of observation, per customer.
     pub fn probability_alive(&self, summary: &CustomerSummary<'_>) -> Result<Vec<f64>> {
-        self.per_customer(summary, |p, _| Ok(p.probability_alive))
+        self.per_customer(summary, |p, _, _| Ok(p.probability_alive))
     }
 
     /// Expected number of purchases in `(T, T + horizon]`, per customer.
@@ -99,7 +101,7 @@ impl ParetoNbdModel {
         horizon: f64,
     ) -> Result<Vec<f64>> {
         check_horizon(horizon)?;
-        self.per_customer(summary, |p, _| {
+        self.per_customer(summary, |p, _, _| {
             Ok(p.probability_alive * self.alive_expected_purchases(p, horizon))
         })
     }
@@ -129,7 +131,7 @@ impl ParetoNbdModel {
         horizon: f64,
     ) -> Result<Vec<f64>> {
         check_horizon(horizon)?;
-        self.per_customer(summary, |p, age| {
+        self.per_customer(summary, |p, tails, age| {
             if horizon == 0.0 {
                 return Ok(0.0);
             }
@@ -137,7 +139,7 @@ impl ParetoNbdModel {
             let (ln_alpha_age, ln_beta_age) = (p.alpha_age.ln(), p.beta_age.ln());
             let survives = r_x * (ln_alpha_age - (p.alpha_age + horizon).ln())
                 + self.s * (ln_beta_age - (p.beta_age + horizon).ln());
-            let later = ln_tail(self.theta(), p.x, age + horizon)?;
+            let later = tails.ln_at(age + horizon)?;
             let ln_no_purchase = match ln_tail_difference((p.ln_tail_at_age, [0.0; 4]), later) {
                 Some((ln_dies, _)) => {
                     let dies = self.s.ln() - (r_x + self.s).ln()

@@ -68,9 +68,11 @@ fn pareto_nbd_reproduces_the_published_cdnow_fit() {
             .iter()
             .all(|p| p.standard_error.is_some_and(|e| e > 0.0 && e < p.value))
     );
-    assert_eq!(
-        model.log_likelihood(&summary).unwrap(),
-        model.report.log_likelihood
+    // The report's figure is the optimiser's mean times the customers: equal to rounding.
+    let again = model.log_likelihood(&summary).unwrap();
+    assert!(
+        (again - model.report.log_likelihood).abs() < 1e-9,
+        "{again}"
     );
     // The note's example: x = 26, t_x = 30.86, T = 31 expects 25.46 purchases in 52 weeks.
     let heavy = CustomerSummary::new(&[26.0], &[30.86], &[31.0]).unwrap();
@@ -238,18 +240,17 @@ fn pareto_nbd_extremes_and_errors() {
     assert!(ParetoNbdParams::new().tolerance(0.0).validate().is_err());
     assert!(model.expected_purchases(&summary, -1.0).is_err());
     assert!(model.purchase_probability(&summary, f64::INFINITY).is_err());
-    // alpha and beta a million times apart: the series cannot converge, which is an error
-    // that names the row, not a NaN.
+    // alpha and beta a million times apart (z near 1 - 1e-6 for every customer): the split
+    // integral, not a series of millions of terms.
     let odd = ParetoNbdModel {
         alpha: 1e7,
         beta: 1.0,
         ..model.clone()
     };
-    let err = odd.probability_alive(&summary).unwrap_err();
-    assert!(
-        err.to_string().contains("row") && err.to_string().contains("close to 1"),
-        "{err}"
-    );
+    let alive = odd.probability_alive(&summary).unwrap();
+    assert!(alive.iter().all(|p| (0.0..=1.0).contains(p)));
+    let expected = odd.expected_purchases(&summary, 39.0).unwrap();
+    assert!(expected.iter().all(|e| e.is_finite() && *e >= 0.0));
 
     assert_eq!(
         ParetoNbdModel::from_json(&model.to_json().unwrap()).unwrap(),
@@ -315,9 +316,8 @@ mod pareto_properties {
         ) {
             let summary = CustomerSummary::new(&x, &t_x, &t).unwrap();
             // Most of these summaries show no heterogeneity in drop-out, and the fit runs
-            // along the ridge s, beta -> infinity, where beta >> alpha makes every
-            // hypergeometric series long: 30 iterations show the behaviour at a bearable cost.
-            let params = ParetoNbdParams::new().max_iterations(30);
+            // along a ridge (s -> 0, or s, beta -> infinity) with alpha and beta far apart.
+            let params = ParetoNbdParams::new();
             if let Ok(model) = params.validate().unwrap().fit(&summary) {
                 prop_assert!(model.report.log_likelihood.is_finite());
                 check(&model, &summary)?;
