@@ -406,18 +406,7 @@ async fn look_up_and_sort_customers(client: &Client, base: &str) {
         .click()
         .await
         .expect("choose a segment");
-    let started = Instant::now();
-    loop {
-        let url = client.current_url().await.expect("url");
-        if url.as_str().contains("segment=Champions") {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "filter did not apply: {url}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_address(client, "segment=Champions").await;
     let segments: Value = client
         .execute(
             "return Array.from(document.querySelectorAll('#customer-table tr td:nth-child(2)')).map(function(td){return td.textContent;});",
@@ -439,19 +428,8 @@ async fn look_up_and_sort_customers(client: &Client, base: &str) {
         Locator::Css("#customers-filter button[type='submit']"),
     )
     .await;
-    let started = Instant::now();
-    loop {
-        let url = client.current_url().await.expect("url");
-        if url.as_str().contains("max_recency_days=30") {
-            assert!(url.as_str().contains("segment=Champions"), "{url}");
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the filter did not apply: {url}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let url = wait_for_address(client, "max_recency_days=30").await;
+    assert!(url.contains("segment=Champions"), "{url}");
     let described = client
         .find(Locator::Id("filtered"))
         .await
@@ -482,6 +460,22 @@ async fn type_into(client: &Client, locator: Locator<'_>, text: &str) {
         .await
         .expect("the field is on the page");
     element.send_keys(text).await.expect("typing");
+}
+
+/// Waits (after a form is sent) until the page's address contains `part`, and returns it.
+async fn wait_for_address(client: &Client, part: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let url = client.current_url().await.expect("url").to_string();
+        if url.contains(part) {
+            return url;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the filter did not apply: {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Waits (after a click that navigates) until the page's path is no longer `from`, and

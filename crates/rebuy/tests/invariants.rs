@@ -54,6 +54,16 @@ fn generated_run() -> &'static Path {
     })
 }
 
+/// A run of the generated data with more options, in `folder` of the work folder.
+fn generated_run_with(folder: &str, options: &[&str]) -> PathBuf {
+    let data = generated_run().parent().unwrap().join("generated.csv.gz");
+    let out = work_dir().join(folder);
+    let mut args = vec!["run", "--input", path(&data), "--out", path(&out)];
+    args.extend_from_slice(options);
+    must(rebuy(&args));
+    out
+}
+
 /// The real sheet, when the shared data folder is beside the project (CI has it).
 fn real_sheet() -> Option<PathBuf> {
     let sheet = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -643,20 +653,10 @@ fn the_hold_out_comparison_adds_up_and_its_choice_serves() {
 /// mean of the cutoffs' figures, with the served row following each cutoff's choice.
 #[test]
 fn the_backtest_repeats_the_runs_test_and_averages_its_cutoffs() {
-    let generated = generated_run();
-    let data = generated.parent().unwrap().join("generated.csv.gz");
-    let out = work_dir().join("backtest-run");
-    must(rebuy(&[
-        "run",
-        "--input",
-        path(&data),
-        "--out",
-        path(&out),
-        "--backtest-cutoffs",
-        "3",
-        "--backtest-every-days",
-        "45",
-    ]));
+    let out = generated_run_with(
+        "backtest-run",
+        &["--backtest-cutoffs", "3", "--backtest-every-days", "45"],
+    );
     let metrics = json(&out.join("metrics.json"));
     let backtest = json(&out.join("backtest.json"));
     let cutoffs = backtest["cutoffs"].as_array().unwrap();
@@ -734,17 +734,7 @@ fn the_backtest_repeats_the_runs_test_and_averages_its_cutoffs() {
 #[test]
 fn pooled_training_windows_add_earlier_customers_and_leave_the_test_alone() {
     let single_run = generated_run();
-    let data = single_run.parent().unwrap().join("generated.csv.gz");
-    let out = work_dir().join("pooled-run");
-    must(rebuy(&[
-        "run",
-        "--input",
-        path(&data),
-        "--out",
-        path(&out),
-        "--training-windows",
-        "2",
-    ]));
+    let out = generated_run_with("pooled-run", &["--training-windows", "2"]);
     let single = json(&single_run.join("metrics.json"));
     let pooled = json(&out.join("metrics.json"));
     assert!(single.get("pooled_training_windows").is_none(), "{single}");
