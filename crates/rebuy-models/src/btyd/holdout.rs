@@ -160,13 +160,13 @@ fn tracking_days(holdout_days: u32) -> Vec<u32> {
 
 /// What the comparison needs of a fitted model: its report and its expected purchases per
 /// customer over a length of time after the calibration period.
-type Fitted<'a> = (
+type CalibrationFit<'a> = (
     FitReport,
     Box<dyn Fn(f64) -> Result<Vec<f64>> + Send + Sync + 'a>,
 );
 
 /// `model` fitted on the calibration period.
-fn fit<'a>(model: ComparedModel, calibration: &'a CustomerSummary<'a>) -> Result<Fitted<'a>> {
+fn fit<'a>(model: ComparedModel, calibration: &'a CustomerSummary<'a>) -> Result<CalibrationFit<'a>> {
     match model {
         ComparedModel::BetaGeo(variant) => {
             let fitted = BetaGeoParams::new(variant).validate()?.fit(calibration)?;
