@@ -166,7 +166,10 @@ type CalibrationFit<'a> = (
 );
 
 /// `model` fitted on the calibration period.
-fn fit<'a>(model: ComparedModel, calibration: &'a CustomerSummary<'a>) -> Result<CalibrationFit<'a>> {
+fn fit<'a>(
+    model: ComparedModel,
+    calibration: &'a CustomerSummary<'a>,
+) -> Result<CalibrationFit<'a>> {
     match model {
         ComparedModel::BetaGeo(variant) => {
             let fitted = BetaGeoParams::new(variant).validate()?.fit(calibration)?;
