@@ -1,6 +1,7 @@
 //! The drop-out integral of the Pareto/NBD likelihood and predictions,
 //! `I(τ) = (r+s+x) ∫_τ^∞ (α+u)^-(r+x) (β+u)^-(s+1) du`, as `ln I(τ)` with its gradient in
-//! `(r, α, s, β)`, to about 1e-14 relative for every pair `α, β` and in bounded work.
+//! `(r, α, s, β)`, to about 1e-12 relative (1e-15 of a log in the hundreds) for every pair
+//! `α, β`, in bounded work.
 //!
 //! `I(τ) = (m+τ)^-(r+s+x) ₂F₁(r+s+x, b; r+s+x+1; z)` with `m = max(α, β)`,
 //! `z = |α-β| / (m+τ)` in `[0, 1)`, and `b = s+1` when `α >= β`, `b = r+x` otherwise. For
