@@ -87,51 +87,62 @@ impl BetaGeoModel {
         holdout_length: f64,
         groups: usize,
     ) -> Result<Vec<CalibrationHoldoutRow>> {
-        if holdout_purchases.len() != calibration.len() {
-            return Err(Error::InvalidInput(format!(
-                "{} hold-out purchase counts for {} customers",
-                holdout_purchases.len(),
-                calibration.len()
-            )));
-        }
-        if let Some(row) = holdout_purchases
-            .iter()
-            .position(|p| !(p.is_finite() && *p >= 0.0))
-        {
-            return Err(Error::InvalidInput(format!(
-                "row {row}: hold-out purchases {} must be finite and >= 0",
-                holdout_purchases[row]
-            )));
-        }
-        if groups == 0 {
-            return Err(Error::InvalidParameter {
-                name: "groups",
-                reason: "must be at least 1".into(),
-            });
-        }
         let expected = self.expected_purchases(calibration, holdout_length)?;
-        let mut sums = vec![(0usize, 0.0, 0.0); groups];
-        for (i, &frequency) in calibration.frequency().iter().enumerate() {
-            let group = (frequency as usize).min(groups - 1);
-            sums[group].0 += 1;
-            sums[group].1 += holdout_purchases[i];
-            sums[group].2 += expected[i];
-        }
-        Ok(sums
-            .into_iter()
-            .enumerate()
-            .filter(|(_, (customers, _, _))| *customers > 0)
-            .map(
-                |(frequency, (customers, actual, expected))| CalibrationHoldoutRow {
-                    frequency,
-                    open_ended: frequency == groups - 1,
-                    customers,
-                    mean_actual: actual / customers as f64,
-                    mean_expected: expected / customers as f64,
-                },
-            )
-            .collect())
+        calibration_vs_holdout(calibration, holdout_purchases, &expected, groups)
     }
+}
+
+/// The calibration vs hold-out table of any transaction model, from its `expected`
+/// purchases per customer over the hold-out (see [`BetaGeoModel::calibration_vs_holdout`]).
+pub(crate) fn calibration_vs_holdout(
+    calibration: &CustomerSummary<'_>,
+    holdout_purchases: &[f64],
+    expected: &[f64],
+    groups: usize,
+) -> Result<Vec<CalibrationHoldoutRow>> {
+    if holdout_purchases.len() != calibration.len() {
+        return Err(Error::InvalidInput(format!(
+            "{} hold-out purchase counts for {} customers",
+            holdout_purchases.len(),
+            calibration.len()
+        )));
+    }
+    if let Some(row) = holdout_purchases
+        .iter()
+        .position(|p| !(p.is_finite() && *p >= 0.0))
+    {
+        return Err(Error::InvalidInput(format!(
+            "row {row}: hold-out purchases {} must be finite and >= 0",
+            holdout_purchases[row]
+        )));
+    }
+    if groups == 0 {
+        return Err(Error::InvalidParameter {
+            name: "groups",
+            reason: "must be at least 1".into(),
+        });
+    }
+    let mut sums = vec![(0usize, 0.0, 0.0); groups];
+    for (i, &frequency) in calibration.frequency().iter().enumerate() {
+        let group = (frequency as usize).min(groups - 1);
+        sums[group].0 += 1;
+        sums[group].1 += holdout_purchases[i];
+        sums[group].2 += expected[i];
+    }
+    Ok(sums
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (customers, _, _))| *customers > 0)
+        .map(
+            |(frequency, (customers, actual, expected))| CalibrationHoldoutRow {
+                frequency,
+                open_ended: frequency == groups - 1,
+                customers,
+                mean_actual: actual / customers as f64,
+                mean_expected: expected / customers as f64,
+            },
+        )
+        .collect())
 }
 
 /// How close a model's expected purchases per customer in a hold-out period came to
@@ -195,21 +206,5 @@ impl HoldoutAccuracy {
             expected_total,
             actual_total,
         })
-    }
-}
-
-impl BetaGeoModel {
-    /// The tracking curve of a hold-out period: for each of `lengths` (time from the end
-    /// of each customer's calibration period, in the summary's unit), the purchases all
-    /// the customers of `calibration` are expected to make in that time, summed.
-    pub fn expected_cumulative_purchases(
-        &self,
-        calibration: &CustomerSummary<'_>,
-        lengths: &[f64],
-    ) -> Result<Vec<f64>> {
-        lengths
-            .iter()
-            .map(|&length| Ok(self.expected_purchases(calibration, length)?.iter().sum()))
-            .collect()
     }
 }

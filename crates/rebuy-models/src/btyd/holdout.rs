@@ -9,8 +9,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::beta_geo::{BetaGeoParams, BetaGeoVariant};
-use super::diagnostics::{CalibrationHoldoutRow, HoldoutAccuracy};
-use super::fitting::FitRecord;
+use super::diagnostics::{CalibrationHoldoutRow, HoldoutAccuracy, calibration_vs_holdout};
+use super::fitting::{FitRecord, FitReport};
+use super::pareto_nbd::ParetoNbdParams;
 use super::summary::CustomerSummary;
 use crate::{Error, Result};
 
@@ -34,17 +35,36 @@ pub struct HoldoutData<'a> {
     pub units_per_day: f64,
 }
 
-/// Whether a model may give the customers' P(alive): BG/NBD says every customer without
+/// A transaction model the hold-out comparison fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComparedModel {
+    BetaGeo(BetaGeoVariant),
+    ParetoNbd,
+}
+
+impl ComparedModel {
+    /// "BG/NBD", "MBG/NBD", "Pareto/NBD".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BetaGeo(variant) => variant.name(),
+            Self::ParetoNbd => "Pareto/NBD",
+        }
+    }
+}
+
+/// Whether a model may give the customers' P(alive). BG/NBD says every customer without
 /// a repeat purchase is certainly alive, which no marketer should be told of a one-time
-/// buyer gone a year, so it is compared but never serves.
-pub fn may_serve(variant: BetaGeoVariant) -> bool {
-    variant != BetaGeoVariant::BgNbd
+/// buyer gone a year, so it is compared but never serves. Pareto/NBD is compared but does
+/// not serve yet: what the run serves besides P(alive) (the next purchase date, CLV, the
+/// intervals) is built on the BG/NBD family's model.
+pub fn may_serve(model: ComparedModel) -> bool {
+    model == ComparedModel::BetaGeo(BetaGeoVariant::MbgNbd)
 }
 
 /// One model's fit on the calibration period and how it did in the hold-out period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldoutModel {
-    /// "BG/NBD", "MBG/NBD".
+    /// "BG/NBD", "MBG/NBD", "Pareto/NBD".
     pub model: String,
     /// See [`may_serve`].
     pub may_serve: bool,
@@ -76,12 +96,12 @@ pub struct HoldoutComparison {
 }
 
 impl HoldoutComparison {
-    /// Fits each of `variants` on `data`'s calibration period (in parallel) and checks it
+    /// Fits each of `compared` on `data`'s calibration period (in parallel) and checks it
     /// on its hold-out period of `holdout_days`, which ended at `calibration_end` + that.
     /// Returns the comparison and the variant chosen to serve, if any.
     pub fn run(
         data: HoldoutData<'_>,
-        variants: &[BetaGeoVariant],
+        compared: &[ComparedModel],
         calibration_end: String,
         holdout_days: u32,
     ) -> Result<(Self, Option<BetaGeoVariant>)> {
@@ -108,11 +128,11 @@ impl HoldoutComparison {
                     .sum()
             })
             .collect();
-        let models: Vec<HoldoutModel> = variants
+        let models: Vec<HoldoutModel> = compared
             .par_iter()
-            .map(|&variant| check_model(variant, data, holdout_days, &tracking_days))
+            .map(|&model| check_model(model, data, holdout_days, &tracking_days))
             .collect::<Result<_>>()?;
-        let (chosen, chosen_because) = choose(variants, &models);
+        let (chosen, chosen_because) = choose(compared, &models);
         Ok((
             Self {
                 calibration_end,
@@ -138,58 +158,92 @@ fn tracking_days(holdout_days: u32) -> Vec<u32> {
     days
 }
 
-/// `variant` fitted on the calibration period and checked on the hold-out period; a fit
+/// What the comparison needs of a fitted model: its report and its expected purchases per
+/// customer over a length of time after the calibration period.
+type CalibrationFit<'a> = (
+    FitReport,
+    Box<dyn Fn(f64) -> Result<Vec<f64>> + Send + Sync + 'a>,
+);
+
+/// `model` fitted on the calibration period.
+fn fit<'a>(
+    model: ComparedModel,
+    calibration: &'a CustomerSummary<'a>,
+) -> Result<CalibrationFit<'a>> {
+    match model {
+        ComparedModel::BetaGeo(variant) => {
+            let fitted = BetaGeoParams::new(variant).validate()?.fit(calibration)?;
+            let report = fitted.report.clone();
+            Ok((
+                report,
+                Box::new(move |length| fitted.expected_purchases(calibration, length)),
+            ))
+        }
+        ComparedModel::ParetoNbd => {
+            let fitted = ParetoNbdParams::new().validate()?.fit(calibration)?;
+            let report = fitted.report.clone();
+            Ok((
+                report,
+                Box::new(move |length| fitted.expected_purchases(calibration, length)),
+            ))
+        }
+    }
+}
+
+/// `model` fitted on the calibration period and checked on the hold-out period; a fit
 /// that fails is a row with its reason and no figures, not an error.
 fn check_model(
-    variant: BetaGeoVariant,
+    model: ComparedModel,
     data: HoldoutData<'_>,
     holdout_days: u32,
     tracking_days: &[u32],
 ) -> Result<HoldoutModel> {
-    let fitted = BetaGeoParams::new(variant)
-        .validate()
-        .and_then(|p| p.fit(data.calibration));
-    let fit = FitRecord::new(
-        variant.name(),
+    let fitted = fit(model, data.calibration);
+    let record = FitRecord::new(
+        model.name(),
         HOLDOUT_USE,
-        fitted.as_ref().map(|m| &m.report),
+        fitted.as_ref().map(|(report, _)| report),
     );
     let mut row = HoldoutModel {
-        model: variant.name().to_string(),
-        may_serve: may_serve(variant),
-        fit,
+        model: model.name().to_string(),
+        may_serve: may_serve(model),
+        fit: record,
         accuracy: None,
         calibration_holdout: Vec::new(),
         tracking_expected: Vec::new(),
     };
-    let Ok(model) = fitted else {
+    let Ok((_, expected_purchases)) = fitted else {
         return Ok(row);
     };
     let length = f64::from(holdout_days) * data.units_per_day;
-    let expected = model.expected_purchases(data.calibration, length)?;
+    let expected = expected_purchases(length)?;
     row.accuracy = Some(HoldoutAccuracy::of(&expected, data.actual)?);
     row.calibration_holdout =
-        model.calibration_vs_holdout(data.calibration, data.actual, length, CALIBRATION_GROUPS)?;
-    let lengths: Vec<f64> = tracking_days
+        calibration_vs_holdout(data.calibration, data.actual, &expected, CALIBRATION_GROUPS)?;
+    // The tracking curve: the purchases all customers are expected to make by each day.
+    row.tracking_expected = tracking_days
         .iter()
-        .map(|&day| f64::from(day) * data.units_per_day)
-        .collect();
-    row.tracking_expected = model.expected_cumulative_purchases(data.calibration, &lengths)?;
+        .map(|&day| {
+            Ok(expected_purchases(f64::from(day) * data.units_per_day)?
+                .iter()
+                .sum())
+        })
+        .collect::<Result<_>>()?;
     Ok(row)
 }
 
 /// The fitted model that may serve with the lowest mean absolute error (the first of
 /// equals), and why.
-fn choose(
-    variants: &[BetaGeoVariant],
-    models: &[HoldoutModel],
-) -> (Option<BetaGeoVariant>, String) {
+fn choose(compared: &[ComparedModel], models: &[HoldoutModel]) -> (Option<BetaGeoVariant>, String) {
     let error = |row: &HoldoutModel| row.accuracy.as_ref().map(|a| a.mean_absolute_error);
-    let candidates: Vec<(BetaGeoVariant, f64)> = variants
+    let candidates: Vec<(BetaGeoVariant, f64)> = compared
         .iter()
         .zip(models)
         .filter(|(_, row)| row.may_serve)
-        .filter_map(|(&variant, row)| Some((variant, error(row)?)))
+        .filter_map(|(&model, row)| match model {
+            ComparedModel::BetaGeo(variant) => Some((variant, error(row)?)),
+            ComparedModel::ParetoNbd => None,
+        })
         .collect();
     let Some(&(chosen, best)) = candidates.iter().min_by(|a, b| a.1.total_cmp(&b.1)) else {
         return (
@@ -205,22 +259,27 @@ fn choose(
             None => format!("{} not fitted", row.model),
         })
         .collect();
-    let compared = if others.is_empty() {
+    let others = if others.is_empty() {
         String::new()
     } else {
         format!("; {}", others.join(", "))
     };
     let because = if candidates.len() == 1 {
+        let pareto = if compared.contains(&ComparedModel::ParetoNbd) {
+            "; Pareto/NBD is compared but does not serve yet"
+        } else {
+            ""
+        };
         format!(
             "{} is the only model compared that may give P(alive) (BG/NBD calls every \
-             customer without a repeat purchase alive for sure); mean absolute error in \
-             the hold-out: {best:.4} purchases per customer{compared}",
+             customer without a repeat purchase alive for sure{pareto}); mean absolute error \
+             in the hold-out: {best:.4} purchases per customer{others}",
             chosen.name()
         )
     } else {
         format!(
             "{} has the lowest mean absolute error in the hold-out among the models that \
-             may give P(alive): {best:.4} purchases per customer{compared}",
+             may give P(alive): {best:.4} purchases per customer{others}",
             chosen.name()
         )
     };

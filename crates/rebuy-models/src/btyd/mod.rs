@@ -62,7 +62,9 @@ pub use gamma_gamma::{
     GAMMA_GAMMA_FORMAT_VERSION, GammaGammaModel, GammaGammaParams, GammaGammaValidParams,
     frequency_spend_correlation,
 };
-pub use holdout::{CALIBRATION_GROUPS, HoldoutComparison, HoldoutData, HoldoutModel, may_serve};
+pub use holdout::{
+    CALIBRATION_GROUPS, ComparedModel, HoldoutComparison, HoldoutData, HoldoutModel, may_serve,
+};
 pub use pareto_nbd::{
     PARETO_NBD_FORMAT_VERSION, ParetoNbdModel, ParetoNbdParams, ParetoNbdValidParams,
 };

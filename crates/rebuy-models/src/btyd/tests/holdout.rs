@@ -31,7 +31,11 @@ fn hold_out_accuracy_is_the_textbook_figures() {
     }
 }
 
-const VARIANTS: [BetaGeoVariant; 2] = [BetaGeoVariant::BgNbd, BetaGeoVariant::MbgNbd];
+const VARIANTS: [ComparedModel; 3] = [
+    ComparedModel::BetaGeo(BetaGeoVariant::BgNbd),
+    ComparedModel::BetaGeo(BetaGeoVariant::MbgNbd),
+    ComparedModel::ParetoNbd,
+];
 
 #[test]
 fn the_comparison_on_simulated_customers_serves_mbg_nbd_and_adds_up() {
@@ -61,6 +65,15 @@ fn the_comparison_on_simulated_customers_serves_mbg_nbd_and_adds_up() {
         HoldoutComparison::run(data, &VARIANTS, "2026-01-01".into(), 13).unwrap();
     assert_eq!(chosen, Some(BetaGeoVariant::MbgNbd));
     assert_eq!(comparison.chosen.as_deref(), Some("MBG/NBD"));
+    assert!(
+        comparison
+            .chosen_because
+            .contains("Pareto/NBD is compared but does not serve yet"),
+        "{}",
+        comparison.chosen_because
+    );
+    let names: Vec<&str> = comparison.models.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(names, ["BG/NBD", "MBG/NBD", "Pareto/NBD"]);
     assert_eq!(comparison.tracking_days, [7, 13]);
     assert_eq!(comparison.tracking_actual, [0.0, total]);
     for row in &comparison.models {
