@@ -25,8 +25,8 @@ from rebuy import _rebuy
 
 __all__ = [
     "BetaGeoFitter",
-    "ModifiedBetaGeoFitter",
     "GammaGammaFitter",
+    "ModifiedBetaGeoFitter",
     "summary_data_from_transaction_data",
 ]
 
@@ -201,7 +201,9 @@ class GammaGammaFitter:
             raise ValueError(f"time must be a whole number of months >= 1, got {time!r}")
         value = self._fitted().customer_lifetime_value(
             transaction_prediction_model._fitted(),
-            *_raw(*transaction_prediction_model._summary(frequency, recency, T), _column("monetary_value", monetary_value)),
+            *_raw(
+                *transaction_prediction_model._summary(frequency, recency, T), _column("monetary_value", monetary_value)
+            ),
             int(time),
             float(discount_rate),
             _PERIODS_PER_MONTH[freq],
