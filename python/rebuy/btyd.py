@@ -65,12 +65,38 @@ def _unfitted(fitter):
     return ValueError(f"{type(fitter).__name__} is not fitted yet: call fit(...) first")
 
 
-class _BetaGeoFamily:
-    _variant = ""
+class _Fitter:
+    """What every fitter shares: the penalty, and how its fit went."""
 
     def __init__(self, penalizer_coef=0.0):
         self.penalizer_coef = penalizer_coef
         self._model = None
+
+    @property
+    def log_likelihood_(self):
+        """Log-likelihood of the fitted data, summed over customers (lifetimes keeps the
+        mean of its negative as ``_negative_log_likelihood_``)."""
+        return self._fitted().report.log_likelihood
+
+    @property
+    def fit_status_(self):
+        """``"converged"``, or ``"degenerate"`` when the fit ran to an implausible limit:
+        nobody ever leaves (P(alive) is then an upper bound), or a spend model without a
+        finite mean (``q <= 1``); ``fit_warnings_`` says which."""
+        return self._fitted().report.status
+
+    @property
+    def fit_warnings_(self):
+        return self._fitted().report.warnings
+
+    def _fitted(self):
+        if self._model is None:
+            raise _unfitted(self)
+        return self._model
+
+
+class _BetaGeoFamily(_Fitter):
+    _variant = ""
 
     def fit(self, frequency, recency, T):
         """Maximum-likelihood fit on one row per customer: ``frequency`` repeat purchases,
@@ -82,27 +108,6 @@ class _BetaGeoFamily:
         self.params_ = pd.Series(self._model.params, index=["r", "alpha", "a", "b"])
         self.data = pd.DataFrame(dict(zip(["frequency", "recency", "T"], columns)))
         return self
-
-    @property
-    def log_likelihood_(self):
-        """Log-likelihood of the fitted data, summed over customers (lifetimes keeps the
-        mean of its negative as ``_negative_log_likelihood_``)."""
-        return self._fitted().log_likelihood
-
-    @property
-    def fit_status_(self):
-        """``"converged"``, or ``"degenerate"`` when the fit says nobody ever leaves
-        (P(alive) is then an upper bound); ``fit_warnings_`` says why."""
-        return self._fitted().status
-
-    @property
-    def fit_warnings_(self):
-        return self._fitted().warnings
-
-    def _fitted(self):
-        if self._model is None:
-            raise _unfitted(self)
-        return self._model
 
     def _summary(self, frequency, recency, T):
         return [_column(n, v) for n, v in [("frequency", frequency), ("recency", recency), ("T", T)]]
@@ -137,12 +142,8 @@ class ModifiedBetaGeoFitter(_BetaGeoFamily):
     _variant = "mbg_nbd"
 
 
-class GammaGammaFitter:
+class GammaGammaFitter(_Fitter):
     """Gamma-Gamma spend per order, fitted on repeat buyers (``frequency > 0``)."""
-
-    def __init__(self, penalizer_coef=0.0):
-        self.penalizer_coef = penalizer_coef
-        self._model = None
 
     def fit(self, frequency, monetary_value):
         """Fits ``p, q, v``; rows with ``frequency == 0`` are ignored (their mean repeat
@@ -152,25 +153,6 @@ class GammaGammaFitter:
         self.params_ = pd.Series(self._model.params, index=["p", "q", "v"])
         self.data = pd.DataFrame({"frequency": columns[0], "monetary_value": columns[1]})
         return self
-
-    @property
-    def log_likelihood_(self):
-        """Log-likelihood of the repeat buyers' spend, summed over them."""
-        return self._fitted().log_likelihood
-
-    @property
-    def fit_status_(self):
-        """``"converged"``, or ``"degenerate"`` when ``q <= 1`` (no finite mean spend)."""
-        return self._fitted().status
-
-    @property
-    def fit_warnings_(self):
-        return self._fitted().warnings
-
-    def _fitted(self):
-        if self._model is None:
-            raise _unfitted(self)
-        return self._model
 
     def conditional_expected_average_profit(self, frequency=None, monetary_value=None):
         """Expected spend per order of each customer; by default of the fitted data."""

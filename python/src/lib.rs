@@ -74,6 +74,31 @@ impl Customers {
     }
 }
 
+/// How a fit went, the same for every model.
+#[pyclass(frozen, module = "rebuy._rebuy")]
+struct FitReport(rebuy_models::btyd::FitReport);
+
+#[pymethods]
+impl FitReport {
+    /// Log-likelihood of the fitting data at the fitted parameters (summed over customers).
+    #[getter]
+    fn log_likelihood(&self) -> f64 {
+        self.0.log_likelihood
+    }
+
+    /// "converged" or "degenerate" (the fit ran to an implausible limit; `warnings` says
+    /// which).
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.0.status.name()
+    }
+
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.0.warnings.clone()
+    }
+}
+
 /// A fitted BG/NBD or MBG/NBD model.
 #[pyclass(frozen, module = "rebuy._rebuy")]
 struct BetaGeoModel(rebuy_models::btyd::BetaGeoModel);
@@ -111,21 +136,9 @@ impl BetaGeoModel {
         (self.0.r, self.0.alpha, self.0.a, self.0.b)
     }
 
-    /// Log-likelihood of the fitting data at the fitted parameters (summed over customers).
     #[getter]
-    fn log_likelihood(&self) -> f64 {
-        self.0.report.log_likelihood
-    }
-
-    /// "converged" or "degenerate" (nobody ever leaves: P(alive) is an upper bound).
-    #[getter]
-    fn status(&self) -> &'static str {
-        self.0.report.status.name()
-    }
-
-    #[getter]
-    fn warnings(&self) -> Vec<String> {
-        self.0.report.warnings.clone()
+    fn report(&self) -> FitReport {
+        FitReport(self.0.report.clone())
     }
 
     fn probability_alive<'py>(
@@ -191,18 +204,8 @@ impl GammaGammaModel {
     }
 
     #[getter]
-    fn log_likelihood(&self) -> f64 {
-        self.0.report.log_likelihood
-    }
-
-    #[getter]
-    fn status(&self) -> &'static str {
-        self.0.report.status.name()
-    }
-
-    #[getter]
-    fn warnings(&self) -> Vec<String> {
-        self.0.report.warnings.clone()
+    fn report(&self) -> FitReport {
+        FitReport(self.0.report.clone())
     }
 
     /// Expected spend per order of each customer given its history.
@@ -258,6 +261,7 @@ impl GammaGammaModel {
 
 #[pymodule]
 fn _rebuy(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<FitReport>()?;
     module.add_class::<BetaGeoModel>()?;
     module.add_class::<GammaGammaModel>()?;
     Ok(())
