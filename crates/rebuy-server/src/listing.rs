@@ -10,7 +10,7 @@
 
 use crate::error::ApiError;
 use crate::run::RunData;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const DEFAULT_PER_PAGE: usize = 25;
 pub const MAX_PER_PAGE: usize = 500;
@@ -157,11 +157,12 @@ fn number_param(params: &HashMap<String, String>, name: &str) -> Result<Option<f
     }
 }
 
-/// The `min_COLUMN` / `max_COLUMN` parameters, checked against the run's numeric columns.
+/// The `min_COLUMN` / `max_COLUMN` parameters, checked against the run's numeric columns;
+/// one range per column, by column name.
 fn range_params(run: &RunData, params: &HashMap<String, String>) -> Result<Vec<Range>, ApiError> {
-    let mut ranges: Vec<Range> = Vec::new();
-    let mut names: Vec<&String> = params.keys().collect();
-    names.sort();
+    let mut ranges: BTreeMap<&str, Range> = BTreeMap::new();
+    // In name order, so that of two bad parameters the same one is named every time.
+    let names: BTreeSet<&String> = params.keys().collect();
     for name in names {
         let (column, is_min) = match (name.strip_prefix("min_"), name.strip_prefix("max_")) {
             (Some(column), _) => (column, true),
@@ -177,35 +178,31 @@ fn range_params(run: &RunData, params: &HashMap<String, String>) -> Result<Vec<R
                 format!("`{column}` is not a numeric column of this run"),
             ));
         }
-        let at = match ranges.iter().position(|r| r.column == column) {
-            Some(at) => at,
-            None => {
-                ranges.push(Range {
-                    column: column.to_string(),
-                    min: None,
-                    max: None,
-                });
-                ranges.len() - 1
-            }
-        };
-        let range = &mut ranges[at];
+        let range = ranges.entry(column).or_insert_with(|| Range {
+            column: column.to_string(),
+            min: None,
+            max: None,
+        });
         if is_min {
             range.min = Some(value);
         } else {
             range.max = Some(value);
         }
+    }
+    for range in ranges.values() {
         if let (Some(min), Some(max)) = (range.min, range.max)
             && min > max
         {
+            let column = &range.column;
             return Err(ApiError::query(
-                name,
+                &format!("min_{column}"),
                 format!(
                     "min_{column} ({min}) is above max_{column} ({max}): no customer can match"
                 ),
             ));
         }
     }
-    Ok(ranges)
+    Ok(ranges.into_values().collect())
 }
 
 /// The `segment` parameter, checked against the run's segments.

@@ -324,7 +324,8 @@ pub struct RunArgs {
     /// Training windows pooled for the purchase models: the customers at the training
     /// date and at N - 1 dates before it, `--horizon-days` apart, each with the labels
     /// of its own horizon (a customer once per window); the final models pool the latest
-    /// N windows the same way. Fewer where the history runs out. 1: the one window
+    /// N windows the same way. Fewer where the history runs out. 1 (the default): the
+    /// training window alone
     #[arg(long, default_value_t = crate::purchase::DEFAULT_TRAINING_WINDOWS, value_parser = clap::value_parser!(u32).range(1..=12))]
     pub training_windows: u32,
     /// Also backtest the purchase models: refit and test every model out of time at this

@@ -1030,10 +1030,9 @@ impl Windows {
                 parts.push(&train);
                 dates.push(train_as_of);
             }
-            for window in &earlier {
-                if parts.len() == earlier.len() + 1 {
-                    break;
-                }
+            // As many windows as the candidates learnt from: the latest and the earlier.
+            let more = earlier.len() + 1 - parts.len();
+            for window in earlier.iter().take(more) {
                 parts.push(&window.part);
                 dates.push(window.as_of);
             }
