@@ -1,10 +1,11 @@
-"""rebuy from Python: the buy-till-you-die fitters of the rebuy CLI with lifetimes' names
-(:mod:`rebuy.btyd`). The models are rebuy's Rust code; this package adds no modelling of
-its own."""
+"""rebuy from Python: the rebuy pipeline (:func:`run`, :class:`Run`) and the
+buy-till-you-die fitters of the rebuy CLI with lifetimes' names (:mod:`rebuy.btyd`). All
+of it is rebuy's Rust code; this package adds no modelling of its own."""
 
 from importlib.metadata import version
 
 from rebuy import btyd
+from rebuy.pipeline import Run, generate, run
 
-__all__ = ["btyd"]
+__all__ = ["Run", "btyd", "generate", "run"]
 __version__ = version("rebuy")

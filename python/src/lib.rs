@@ -1,7 +1,8 @@
 //! `rebuy._rebuy`: the Rust side of the Python package. It wraps the fitted
 //! buy-till-you-die models of `rebuy-models` for the lifetimes-style classes in
-//! `rebuy/btyd.py`, which own the Python API (names, pandas results); nothing here is
-//! meant to be imported directly.
+//! `rebuy/btyd.py`, and the command line's pipeline for `rebuy/pipeline.py`
+//! (`pipeline.rs`); the Python modules own the Python API (names, pandas results) and
+//! nothing here is meant to be imported directly.
 //!
 //! Columns cross as the raw little-endian float64 bytes of numpy arrays (`tobytes()` on
 //! the way in, a `bytearray` for `numpy.frombuffer` on the way out): a copy each way,
@@ -10,6 +11,8 @@
 //! pyo3-arrow arrow's `ffi`, and either changes the build of arrow, so that the
 //! workspace's tests would compile a second DataFusion in the shared build folder.
 //! (pyo3's buffer protocol needs the stable ABI of Python 3.11; the wheel is for 3.10.)
+
+mod pipeline;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -264,5 +267,7 @@ fn _rebuy(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<FitReport>()?;
     module.add_class::<BetaGeoModel>()?;
     module.add_class::<GammaGammaModel>()?;
+    module.add_function(wrap_pyfunction!(pipeline::execute, module)?)?;
+    module.add_function(wrap_pyfunction!(pipeline::predict, module)?)?;
     Ok(())
 }

@@ -47,26 +47,46 @@ fn category_of(cause: &(dyn std::error::Error + 'static)) -> Option<Category> {
     )
 }
 
-pub fn report(error: &anyhow::Error) -> ExitCode {
-    let bad_input = error
-        .chain()
-        .any(|cause| category_of(cause) == Some(Category::BadInput));
-    let mut message = format!("error: {error}");
-    for cause in error.chain().skip(1) {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(&format!(": {text}"));
+/// What the user is told about a failed command: one line, and the exit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// `error: ...` with every cause that adds words.
+    pub message: String,
+    /// [`BAD_INPUT`], [`INTERNAL`] or [`OUTPUT_LOCKED`].
+    pub status: u8,
+}
+
+impl Failure {
+    /// The one line and the status of `error`: the status is that of the first cause
+    /// whose category is known (bad input wins over an internal cause).
+    pub fn of(error: &anyhow::Error) -> Failure {
+        let bad_input = error
+            .chain()
+            .any(|cause| category_of(cause) == Some(Category::BadInput));
+        let mut message = format!("error: {error}");
+        for cause in error.chain().skip(1) {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(&format!(": {text}"));
+            }
         }
+        let locked = error
+            .chain()
+            .any(|c| c.downcast_ref::<OutputLocked>().is_some());
+        let status = match (locked, bad_input) {
+            (true, _) => OUTPUT_LOCKED,
+            (false, true) => BAD_INPUT,
+            (false, false) => INTERNAL,
+        };
+        Failure { message, status }
     }
-    eprintln!("{message}");
-    let locked = error
-        .chain()
-        .any(|c| c.downcast_ref::<OutputLocked>().is_some());
-    ExitCode::from(match (locked, bad_input) {
-        (true, _) => OUTPUT_LOCKED,
-        (false, true) => BAD_INPUT,
-        (false, false) => INTERNAL,
-    })
+}
+
+/// Prints the failure on standard error and gives the exit status.
+pub fn report(error: &anyhow::Error) -> ExitCode {
+    let failure = Failure::of(error);
+    eprintln!("{}", failure.message);
+    ExitCode::from(failure.status)
 }
 
 #[cfg(test)]
@@ -105,7 +125,7 @@ mod tests {
             ),
         ];
         for (error, status) in cases {
-            assert_eq!(report(&error), ExitCode::from(status), "{error:#}");
+            assert_eq!(Failure::of(&error).status, status, "{error:#}");
         }
     }
 }

@@ -53,6 +53,13 @@ fn parse_features(pairs: &[String], known: &[String]) -> Result<Vec<(String, f64
 }
 
 pub fn predict(args: &PredictArgs) -> Result<()> {
+    println!("{}", prediction_json(args)?);
+    Ok(())
+}
+
+/// The answer of `rebuy predict`, field for field that of `POST /api/predict`, as
+/// pretty JSON.
+pub fn prediction_json(args: &PredictArgs) -> Result<String> {
     let run = load_run(&args.run)?;
     let scorer = scorer_of(&run);
     let mut given = vec![
@@ -73,8 +80,7 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
     // The same answer, field for field, as `POST /api/predict`.
     let prediction =
         rebuy_server::prediction::predict(scorer, &pairs).map_err(|e| InputError(e.to_string()))?;
-    println!("{}", serde_json::to_string_pretty(&prediction)?);
-    Ok(())
+    Ok(serde_json::to_string_pretty(&prediction)?)
 }
 
 pub fn score(args: &ScoreArgs) -> Result<()> {

@@ -375,6 +375,20 @@ fn check_files(run: &Path) {
             assert_eq!((m_score[i], clv[i]), (1.0, 0.0), "row {i}");
         }
     }
+    // A customer the model thinks alive is expected to buy in the horizon (r > 0): a 0
+    // there is a failed series, not a forecast.
+    let alive = numbers(&header, &rows, "p_alive");
+    let horizon = manifest["horizon_days"].as_u64().unwrap();
+    let expected = numbers(&header, &rows, &format!("expected_purchases_{horizon}d"));
+    for i in 0..rows.len() {
+        if alive[i] > 0.01 {
+            assert!(
+                expected[i] > 0.0,
+                "row {i}: P(alive) {} but no purchase expected",
+                alive[i]
+            );
+        }
+    }
     for name in ["purchase_probability", "p_alive"] {
         assert!(
             numbers(&header, &rows, name)
@@ -415,6 +429,34 @@ fn check_files(run: &Path) {
 #[test]
 fn the_files_of_a_generated_run_agree_with_each_other() {
     check_files(generated_run());
+}
+
+/// 400 generated customers (seed 7) on which the MBG/NBD fit drifts towards a fixed
+/// drop-out chance (a and b in the hundreds of thousands): expected purchases and CLV
+/// came out 0 for every customer before the series learnt that regime.
+#[test]
+fn the_files_agree_when_the_drop_out_fit_drifts_to_a_point_mass() {
+    let dir = work_dir();
+    let data = dir.join("drifting.csv");
+    must(rebuy(&[
+        "generate",
+        "--customers",
+        "400",
+        "--seed",
+        "7",
+        "--out",
+        path(&data),
+    ]));
+    let out = dir.join("drifting-run");
+    must(rebuy(&["run", "--input", path(&data), "--out", path(&out)]));
+    let metrics = json(&out.join("metrics.json"));
+    let served = &metrics["btyd_fits"][0];
+    let a = served["parameters"][2]["value"].as_f64().unwrap();
+    assert!(
+        a > 1e4,
+        "the data no longer drift the fit (a = {a}): pick another seed"
+    );
+    check_files(&out);
 }
 
 #[test]

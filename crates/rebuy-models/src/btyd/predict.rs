@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use super::beta_geo::BetaGeoModel;
-use super::special::sigmoid;
+use super::special::{ln_hyp2f1, sigmoid};
 use super::summary::CustomerSummary;
 use crate::{Error, Result};
 
@@ -109,9 +109,32 @@ impl BetaGeoModel {
         horizon: f64,
     ) -> Result<Vec<f64>> {
         check_horizon(horizon)?;
-        Ok(self.per_customer(summary, |p| {
+        let expected = self.per_customer(summary, |p| {
             p.probability_alive * self.alive_expected_purchases(p, horizon)
-        }))
+        });
+        match expected.iter().position(|e| !e.is_finite()) {
+            None => Ok(expected),
+            Some(i) => Err(self.no_expectation(
+                summary.frequency()[i],
+                summary.recency()[i],
+                summary.t()[i],
+                horizon,
+            )),
+        }
+    }
+
+    /// Why a customer's expected purchases could not be computed (both forms of the
+    /// series failed): an error, never a NaN or a 0 in an output.
+    fn no_expectation(&self, x: f64, recency: f64, t: f64, horizon: f64) -> Error {
+        Error::NotConverged {
+            model: self.variant.name(),
+            detail: format!(
+                "the expected purchases in {horizon} of a customer with frequency {x}, \
+                 recency {recency} and T {t} cannot be computed at r = {}, alpha = {}, a = {}, \
+                 b = {}",
+                self.r, self.alpha, self.a, self.b
+            ),
+        }
     }
 
     /// Expected number of repeat purchases in `(0, horizon]` of a customer who has just made
@@ -119,15 +142,40 @@ impl BetaGeoModel {
     pub fn expected_purchases_new_customer(&self, horizon: f64) -> Result<f64> {
         check_horizon(horizon)?;
         let p = self.posterior(0.0, 0.0, 0.0);
-        Ok(p.probability_alive * self.alive_expected_purchases(p, horizon))
+        let expected = p.probability_alive * self.alive_expected_purchases(p, horizon);
+        if expected.is_finite() {
+            Ok(expected)
+        } else {
+            Err(self.no_expectation(0.0, 0.0, 0.0, horizon))
+        }
     }
 
+    /// The expected purchases of an alive customer; NaN when neither form of the series
+    /// gives a number (the public predictions turn that into an error).
     fn alive_expected_purchases(&self, p: Posterior, horizon: f64) -> f64 {
         let age = p.ln_age.exp();
         let z = horizon / (age + horizon);
         let ln_one_minus_z = p.ln_age - (age + horizon).ln();
         let c_minus_k = p.c - p.r_x;
-        alive_expectation(self.a, p.c, c_minus_k, z, ln_one_minus_z).max(0.0)
+        let mut expected = alive_expectation(self.a, p.c, c_minus_k, z, ln_one_minus_z);
+        if !expected.is_finite() {
+            expected = direct_expectation(self.a, p.c, p.r_x, z, ln_one_minus_z);
+        }
+        // Rounding may leave a tiny negative; a NaN stays a NaN (`f64::max` would make
+        // it 0: a silently wrong number).
+        if expected < 0.0 { 0.0 } else { expected }
+    }
+}
+
+/// The same expectation from FHL's own form, `c/(a-1) [1 - (1-z)^k ₂F₁(k, c-a+1; c; z)]`,
+/// for fits whose drop-out Beta is nearly a point mass (`a` and `b` in the hundreds of
+/// thousands, as a fit drifting to "a fixed drop-out chance" ends): there the terms of
+/// Euler's series grow like `(a z)ⁿ / n!` and overflow, while `c/(a-1)` is moderate and
+/// the subtraction here loses little. NaN when the ₂F₁ itself fails.
+fn direct_expectation(a: f64, c: f64, k: f64, z: f64, ln_one_minus_z: f64) -> f64 {
+    match ln_hyp2f1(k, c - a + 1.0, c, z) {
+        Ok(ln_f) => c / (a - 1.0) * -(k * ln_one_minus_z + ln_f.value).exp_m1(),
+        Err(_) => f64::NAN,
     }
 }
 

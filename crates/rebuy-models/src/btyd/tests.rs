@@ -656,3 +656,39 @@ mod properties {
 mod holdout;
 mod honest_fits;
 mod pareto_nbd;
+
+/// A fit that drifts towards a fixed drop-out chance ends with `a` and `b` in the
+/// hundreds of thousands (seen on generated data: MBG/NBD a = 1.4e5, b = 3.4e6). Euler's
+/// series overflows there; the expected purchases must still be lifetimes' (0.11.3,
+/// `conditional_expected_number_of_purchases_up_to_time(90, x, t_x, T)` with these
+/// parameters), never a NaN turned into 0.
+#[test]
+fn expected_purchases_match_lifetimes_when_the_drop_out_beta_is_nearly_a_point_mass() {
+    let (x, t_x, t) = ([2.0, 0.0, 10.0], [13.0, 0.0, 300.0], [35.0, 100.0, 400.0]);
+    let summary = CustomerSummary::new(&x, &t_x, &t).unwrap();
+    for (variant, lifetimes) in [
+        (
+            BetaGeoVariant::BgNbd,
+            [2.737261326212762, 0.26999332399709647, 1.26925621057297],
+        ),
+        (
+            BetaGeoVariant::MbgNbd,
+            [2.737261470420853, 0.25167127414254853, 1.2692563702116062],
+        ),
+    ] {
+        let mut model = fit(variant, &cdnow());
+        (model.r, model.alpha, model.a, model.b) = (
+            0.39734138081334486,
+            30.000494453597263,
+            139984.26377048498,
+            3443280.124213404,
+        );
+        let expected = model.expected_purchases(&summary, 90.0).unwrap();
+        for (got, want) in expected.iter().zip(lifetimes) {
+            assert!(
+                (got - want).abs() < 1e-6 * want,
+                "{variant:?}: {got} vs {want}"
+            );
+        }
+    }
+}
