@@ -1,6 +1,7 @@
 //! The models' hot paths, timed by criterion: one k-means restart, growing one tree
 //! (binning and the split search), scoring one customer with each classifier, and the
-//! BG/NBD and Pareto/NBD log-likelihoods that their fits evaluate hundreds of times.
+//! BG/NBD and Pareto/NBD log-likelihoods that their fits evaluate hundreds of times, and the
+//! hold-out comparison of the transaction models (fit, check and tracking curve).
 //!
 //! `cargo bench -p rebuy-models --bench hot_paths` (docs/benchmarks.md, "Hot paths").
 //! The data are generated here with fixed seeds, so two runs time the same work.
@@ -14,8 +15,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rebuy_models::boosting::BoostedTreesParams;
 use rebuy_models::btyd::{
-    BetaGeoParams, BetaGeoVariant, CustomerSummary, ParetoNbdModel, ParetoNbdParams,
-    ParetoNbdSimulation, SimulationSettings, simulate_customers, simulate_pareto_nbd,
+    BetaGeoParams, BetaGeoVariant, ComparedModel, CustomerSummary, HoldoutComparison, HoldoutData,
+    ParetoNbdModel, ParetoNbdParams, ParetoNbdSimulation, SimulatedCustomers, SimulationSettings,
+    simulate_customers, simulate_pareto_nbd,
 };
 use rebuy_models::classifier::{Classifier, Fit};
 use rebuy_models::forest::RandomForestParams;
@@ -164,12 +166,92 @@ fn pareto_nbd_likelihood(c: &mut Criterion) {
     group.finish();
 }
 
+/// One model's row of the hold-out comparison on 5,000 simulated customers in weeks, over a
+/// hold-out of 273 days (39 weeks: 39 points on the tracking curve, as the real sheet's).
+fn holdout_comparison(c: &mut Criterion) {
+    const HOLDOUT_DAYS: u32 = 273;
+    let horizon = f64::from(HOLDOUT_DAYS) / 7.0;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let ages: Vec<f64> = (0..5_000)
+        .map(|_| 10.0 + 52.0 * rng.random::<f64>())
+        .collect();
+    let mbg_nbd = SimulationSettings {
+        variant: BetaGeoVariant::MbgNbd,
+        r: 0.24,
+        alpha: 4.4,
+        a: 0.79,
+        b: 2.43,
+        horizon,
+        seed: 3,
+    };
+    // Drop-out rates so low that nobody leaves: the degenerate Pareto/NBD fit of the real
+    // sheet, whose drop-out integrals are the costly ones.
+    let nobody_leaves = ParetoNbdSimulation {
+        r: 0.553,
+        alpha: 10.578,
+        s: 0.5,
+        beta: 1e5,
+        horizon,
+        seed: 3,
+    };
+    let cases = [
+        (
+            "MBG/NBD customers",
+            simulate_customers(&mbg_nbd, &ages).unwrap(),
+            &[
+                ComparedModel::BetaGeo(BetaGeoVariant::BgNbd),
+                ComparedModel::BetaGeo(BetaGeoVariant::MbgNbd),
+                ComparedModel::ParetoNbd,
+            ][..],
+        ),
+        (
+            "nobody leaves",
+            simulate_pareto_nbd(&nobody_leaves, &ages).unwrap(),
+            &[ComparedModel::ParetoNbd][..],
+        ),
+    ];
+    let mut group = c.benchmark_group("hold-out comparison: 5,000 customers");
+    for (name, customers, models) in &cases {
+        let SimulatedCustomers {
+            frequency,
+            recency,
+            t,
+            future_purchases,
+        } = customers;
+        let summary = CustomerSummary::new(frequency, recency, t).unwrap();
+        // Only each customer's total is simulated: put all of them on the last day.
+        let mut per_day = vec![0; HOLDOUT_DAYS as usize];
+        per_day[HOLDOUT_DAYS as usize - 1] = future_purchases.iter().sum::<f64>() as u32;
+        let data = HoldoutData {
+            calibration: &summary,
+            actual: future_purchases,
+            actual_per_day: &per_day,
+            units_per_day: 1.0 / 7.0,
+        };
+        for &model in *models {
+            group.bench_function(format!("{name}, {}", model.name()), |b| {
+                b.iter(|| {
+                    HoldoutComparison::run(
+                        black_box(data),
+                        &[model],
+                        "2026-01-01".into(),
+                        HOLDOUT_DAYS,
+                    )
+                    .unwrap()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group!(
     hot_paths,
     kmeans,
     split_search,
     predict_one_row,
     bg_nbd_likelihood,
-    pareto_nbd_likelihood
+    pareto_nbd_likelihood,
+    holdout_comparison
 );
 criterion_main!(hot_paths);
