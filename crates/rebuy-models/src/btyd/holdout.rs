@@ -12,6 +12,7 @@ use super::beta_geo::{BetaGeoParams, BetaGeoVariant};
 use super::diagnostics::{CalibrationHoldoutRow, HoldoutAccuracy, calibration_vs_holdout};
 use super::fitting::{FitRecord, FitReport};
 use super::pareto_nbd::ParetoNbdParams;
+use super::predict::CumulativePurchases;
 use super::summary::CustomerSummary;
 use crate::{Error, Result};
 
@@ -158,11 +159,12 @@ fn tracking_days(holdout_days: u32) -> Vec<u32> {
     days
 }
 
-/// What the comparison needs of a fitted model: its report and its expected purchases per
-/// customer over a length of time after the calibration period.
+/// What the comparison needs of a fitted model: its report and its expected purchases over
+/// lengths of time after the calibration period, summed over customers at each and per
+/// customer at the last, from one posterior per customer.
 type CalibrationFit<'a> = (
     FitReport,
-    Box<dyn Fn(f64) -> Result<Vec<f64>> + Send + Sync + 'a>,
+    Box<dyn Fn(&[f64]) -> Result<CumulativePurchases> + Send + Sync + 'a>,
 );
 
 /// `model` fitted on the calibration period.
@@ -176,7 +178,7 @@ fn fit<'a>(
             let report = fitted.report.clone();
             Ok((
                 report,
-                Box::new(move |length| fitted.expected_purchases(calibration, length)),
+                Box::new(move |lengths| fitted.expected_cumulative_purchases(calibration, lengths)),
             ))
         }
         ComparedModel::ParetoNbd => {
@@ -184,7 +186,7 @@ fn fit<'a>(
             let report = fitted.report.clone();
             Ok((
                 report,
-                Box::new(move |length| fitted.expected_purchases(calibration, length)),
+                Box::new(move |lengths| fitted.expected_cumulative_purchases(calibration, lengths)),
             ))
         }
     }
@@ -212,23 +214,22 @@ fn check_model(
         calibration_holdout: Vec::new(),
         tracking_expected: Vec::new(),
     };
-    let Ok((_, expected_purchases)) = fitted else {
+    let Ok((_, expected_cumulative_purchases)) = fitted else {
         return Ok(row);
     };
-    let length = f64::from(holdout_days) * data.units_per_day;
-    let expected = expected_purchases(length)?;
+    // The tracking curve: the purchases all customers are expected to make by each day. Its
+    // last day is the hold-out period's, so the per-customer figures at it are the check's.
+    debug_assert_eq!(tracking_days.last(), Some(&holdout_days));
+    let lengths: Vec<f64> = tracking_days
+        .iter()
+        .map(|&day| f64::from(day) * data.units_per_day)
+        .collect();
+    let curve = expected_cumulative_purchases(&lengths)?;
+    let expected = curve.per_customer_at_last;
     row.accuracy = Some(HoldoutAccuracy::of(&expected, data.actual)?);
     row.calibration_holdout =
         calibration_vs_holdout(data.calibration, data.actual, &expected, CALIBRATION_GROUPS)?;
-    // The tracking curve: the purchases all customers are expected to make by each day.
-    row.tracking_expected = tracking_days
-        .iter()
-        .map(|&day| {
-            Ok(expected_purchases(f64::from(day) * data.units_per_day)?
-                .iter()
-                .sum())
-        })
-        .collect::<Result<_>>()?;
+    row.tracking_expected = curve.total;
     Ok(row)
 }
 

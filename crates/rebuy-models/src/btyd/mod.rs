@@ -68,6 +68,7 @@ pub use holdout::{
 pub use pareto_nbd::{
     PARETO_NBD_FORMAT_VERSION, ParetoNbdModel, ParetoNbdParams, ParetoNbdValidParams,
 };
+pub use predict::CumulativePurchases;
 pub use simulate::{
     ParetoNbdSimulation, SimulatedCustomers, SimulationSettings, simulate_customers,
     simulate_pareto_nbd,

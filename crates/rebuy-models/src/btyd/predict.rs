@@ -27,6 +27,23 @@ const MAX_SERIES_TERMS: usize = 200_000;
 /// is below `term / (1 - z)`, so stopping at `term < tolerance (1 - z) |sum|` leaves an error
 /// below `tolerance` relative.
 const SERIES_TOLERANCE: f64 = 1e-13;
+/// Customers whose expected purchases at every horizon are held at once by
+/// [`expected_purchases_summed`]: enough to keep both cores busy, few enough that the block
+/// (this times the horizons, 8 bytes each) stays in cache.
+const CUSTOMERS_PER_BLOCK: usize = 1024;
+
+/// A transaction model's expected purchases at several horizons, each customer's posterior
+/// computed once for all of them (the hold-out tracking curve).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CumulativePurchases {
+    /// Expected purchases of all customers together in `(T, T + horizon]`, one per horizon:
+    /// the sum over customers, in their order, of [`BetaGeoModel::expected_purchases`] or
+    /// [`ParetoNbdModel::expected_purchases`](super::ParetoNbdModel::expected_purchases),
+    /// so equal to it to the last bit.
+    pub total: Vec<f64>,
+    /// Expected purchases per customer at the last horizon.
+    pub per_customer_at_last: Vec<f64>,
+}
 
 /// The per-customer quantities shared by the predictions.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +67,57 @@ pub(super) fn check_horizon(horizon: f64) -> Result<()> {
             reason: format!("must be finite and >= 0, got {horizon}"),
         })
     }
+}
+
+/// [`CumulativePurchases`] of `customers` at `horizons`, `expected_at(i, out)` filling `out`
+/// with customer `i`'s expected purchases at each horizon. A block of customers at a time in
+/// parallel, each block's rows then added in order: the totals are then the sums of the
+/// per-customer vectors exactly, and memory does not grow with customers times horizons.
+pub(super) fn expected_purchases_summed<F>(
+    customers: usize,
+    horizons: &[f64],
+    expected_at: F,
+) -> Result<CumulativePurchases>
+where
+    F: Fn(usize, &mut [f64]) -> Result<()> + Sync,
+{
+    if horizons.is_empty() {
+        return Err(Error::InvalidParameter {
+            name: "horizons",
+            reason: "must not be empty".into(),
+        });
+    }
+    horizons
+        .iter()
+        .try_for_each(|&horizon| check_horizon(horizon))?;
+    let width = horizons.len();
+    // `Sum for f64` starts from -0.0: so does this, to give its result for no customers too.
+    let mut total = vec![-0.0; width];
+    let mut per_customer_at_last = Vec::with_capacity(customers);
+    let mut block = vec![0.0; CUSTOMERS_PER_BLOCK.min(customers) * width];
+    for first in (0..customers).step_by(CUSTOMERS_PER_BLOCK) {
+        let rows = CUSTOMERS_PER_BLOCK.min(customers - first);
+        let block = &mut block[..rows * width];
+        // Every row's outcome kept, then the first error in customer order: the same error
+        // whichever thread fails first.
+        let outcomes: Vec<Result<()>> = block
+            .par_chunks_mut(width)
+            .enumerate()
+            .map(|(row, out)| expected_at(first + row, out))
+            .collect();
+        outcomes.into_iter().collect::<Result<()>>()?;
+        for row in block.chunks(width) {
+            total
+                .iter_mut()
+                .zip(row)
+                .for_each(|(sum, value)| *sum += value);
+            per_customer_at_last.push(row[width - 1]);
+        }
+    }
+    Ok(CumulativePurchases {
+        total,
+        per_customer_at_last,
+    })
 }
 
 impl BetaGeoModel {
@@ -109,9 +177,7 @@ impl BetaGeoModel {
         horizon: f64,
     ) -> Result<Vec<f64>> {
         check_horizon(horizon)?;
-        let expected = self.per_customer(summary, |p| {
-            p.probability_alive * self.alive_expected_purchases(p, horizon)
-        });
+        let expected = self.per_customer(summary, |p| self.expected_purchases_of(p, horizon));
         match expected.iter().position(|e| !e.is_finite()) {
             None => Ok(expected),
             Some(i) => Err(self.no_expectation(
@@ -121,6 +187,28 @@ impl BetaGeoModel {
                 horizon,
             )),
         }
+    }
+
+    /// Expected purchases in `(T, T + horizon]` at each of `horizons`, summed over customers,
+    /// and per customer at the last, from one posterior per customer: what
+    /// [`BetaGeoModel::expected_purchases`] at each horizon gives, for about the cost of one
+    /// such call. A customer whose expectation cannot be computed is an error, as there.
+    pub fn expected_cumulative_purchases(
+        &self,
+        summary: &CustomerSummary<'_>,
+        horizons: &[f64],
+    ) -> Result<CumulativePurchases> {
+        let (x, recency, t) = (summary.frequency(), summary.recency(), summary.t());
+        expected_purchases_summed(summary.len(), horizons, |i, out| {
+            let p = self.posterior(x[i], recency[i], t[i]);
+            for (value, &horizon) in out.iter_mut().zip(horizons) {
+                *value = self.expected_purchases_of(p, horizon);
+                if !value.is_finite() {
+                    return Err(self.no_expectation(x[i], recency[i], t[i], horizon));
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Why a customer's expected purchases could not be computed (both forms of the
@@ -141,13 +229,16 @@ impl BetaGeoModel {
     /// a first purchase (the population curve, FHL 2005 eq. 9).
     pub fn expected_purchases_new_customer(&self, horizon: f64) -> Result<f64> {
         check_horizon(horizon)?;
-        let p = self.posterior(0.0, 0.0, 0.0);
-        let expected = p.probability_alive * self.alive_expected_purchases(p, horizon);
+        let expected = self.expected_purchases_of(self.posterior(0.0, 0.0, 0.0), horizon);
         if expected.is_finite() {
             Ok(expected)
         } else {
             Err(self.no_expectation(0.0, 0.0, 0.0, horizon))
         }
+    }
+
+    fn expected_purchases_of(&self, p: Posterior, horizon: f64) -> f64 {
+        p.probability_alive * self.alive_expected_purchases(p, horizon)
     }
 
     /// The expected purchases of an alive customer; NaN when neither form of the series

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::ParetoNbdModel;
 use super::tail::{Tails, ln_tail_difference};
-use crate::btyd::predict::check_horizon;
+use crate::btyd::predict::{CumulativePurchases, check_horizon, expected_purchases_summed};
 use crate::btyd::special::sigmoid;
 use crate::btyd::summary::CustomerSummary;
 use crate::{Error, Result};
@@ -70,22 +70,28 @@ impl ParetoNbdModel {
         })
     }
 
+    /// `f` of row `i`'s posterior, its drop-out integrals and its age; an error names the row.
+    fn with_posterior<T, F>(&self, summary: &CustomerSummary<'_>, i: usize, f: F) -> Result<T>
+    where
+        F: FnOnce(Posterior, &Tails, f64) -> Result<T>,
+    {
+        let (x, recency, t) = (summary.frequency()[i], summary.recency()[i], summary.t()[i]);
+        let tails = Tails::new(self.theta(), x);
+        self.posterior(&tails, recency, t)
+            .and_then(|p| f(p, &tails, t))
+            .map_err(|e| Error::NotConverged {
+                model: "Pareto/NBD prediction",
+                detail: format!("row {i}: {e}"),
+            })
+    }
+
     fn per_customer<F>(&self, summary: &CustomerSummary<'_>, f: F) -> Result<Vec<f64>>
     where
         F: Fn(Posterior, &Tails, f64) -> Result<f64> + Sync,
     {
-        let (x, recency, t) = (summary.frequency(), summary.recency(), summary.t());
         (0..summary.len())
             .into_par_iter()
-            .map(|i| {
-                let tails = Tails::new(self.theta(), x[i]);
-                self.posterior(&tails, recency[i], t[i])
-                    .and_then(|p| f(p, &tails, t[i]))
-                    .map_err(|e| Error::NotConverged {
-                        model: "Pareto/NBD prediction",
-                        detail: format!("row {i}: {e}"),
-                    })
-            })
+            .map(|i| self.with_posterior(summary, i, &f))
             .collect()
     }
 
@@ -101,8 +107,28 @@ impl ParetoNbdModel {
         horizon: f64,
     ) -> Result<Vec<f64>> {
         check_horizon(horizon)?;
-        self.per_customer(summary, |p, _, _| {
-            Ok(p.probability_alive * self.alive_expected_purchases(p, horizon))
+        self.per_customer(
+            summary,
+            |p, _, _| Ok(self.expected_purchases_of(p, horizon)),
+        )
+    }
+
+    /// Expected purchases in `(T, T + horizon]` at each of `horizons`, summed over customers,
+    /// and per customer at the last, from one posterior (one drop-out integral) per customer:
+    /// what [`ParetoNbdModel::expected_purchases`] at each horizon gives, for about the cost
+    /// of one such call.
+    pub fn expected_cumulative_purchases(
+        &self,
+        summary: &CustomerSummary<'_>,
+        horizons: &[f64],
+    ) -> Result<CumulativePurchases> {
+        expected_purchases_summed(summary.len(), horizons, |i, out| {
+            self.with_posterior(summary, i, |p, _, _| {
+                for (value, &horizon) in out.iter_mut().zip(horizons) {
+                    *value = self.expected_purchases_of(p, horizon);
+                }
+                Ok(())
+            })
         })
     }
 
@@ -112,6 +138,10 @@ impl ParetoNbdModel {
         check_horizon(horizon)?;
         // Alive for sure, so no series: the prior itself.
         Ok(self.expected_while_alive(self.r, self.alpha, self.beta, horizon))
+    }
+
+    fn expected_purchases_of(&self, p: Posterior, horizon: f64) -> f64 {
+        p.probability_alive * self.alive_expected_purchases(p, horizon)
     }
 
     fn alive_expected_purchases(&self, p: Posterior, horizon: f64) -> f64 {
