@@ -12,6 +12,7 @@
 //! workspace's tests would compile a second DataFusion in the shared build folder.
 //! (pyo3's buffer protocol needs the stable ABI of Python 3.11; the wheel is for 3.10.)
 
+mod models;
 mod pipeline;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -25,7 +26,7 @@ use rebuy_models::btyd::{
 /// Bad input or settings are the caller's to fix (`ValueError`); a fit that finds no
 /// optimum is a `RuntimeError`, as lifetimes' `ConvergenceError` is. Either way the
 /// message is the models crate's, which names the row or the parameter.
-fn to_python(error: Error) -> PyErr {
+pub(crate) fn to_python(error: Error) -> PyErr {
     match error {
         Error::NotConverged { .. } | Error::HitBound { .. } => {
             PyRuntimeError::new_err(error.to_string())
@@ -35,7 +36,7 @@ fn to_python(error: Error) -> PyErr {
 }
 
 /// A column from the bytes of a float64 array.
-fn column(name: &str, bytes: &[u8]) -> PyResult<Vec<f64>> {
+pub(crate) fn column(name: &str, bytes: &[u8]) -> PyResult<Vec<f64>> {
     let values = bytes.chunks_exact(8);
     if !values.remainder().is_empty() {
         return Err(PyValueError::new_err(format!(
@@ -50,7 +51,7 @@ fn column(name: &str, bytes: &[u8]) -> PyResult<Vec<f64>> {
 
 /// Per-customer results as a `bytearray`, which `numpy.frombuffer` reads without a copy
 /// into a writable array.
-fn to_numpy_bytes<'py>(py: Python<'py>, values: &[f64]) -> Bound<'py, PyByteArray> {
+pub(crate) fn to_numpy_bytes<'py>(py: Python<'py>, values: &[f64]) -> Bound<'py, PyByteArray> {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     PyByteArray::new(py, &bytes)
 }
@@ -267,6 +268,9 @@ fn _rebuy(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<FitReport>()?;
     module.add_class::<BetaGeoModel>()?;
     module.add_class::<GammaGammaModel>()?;
+    module.add_class::<models::FittedClassifier>()?;
+    module.add_class::<models::FittedKMeans>()?;
+    module.add_function(wrap_pyfunction!(models::default_params, module)?)?;
     module.add_function(wrap_pyfunction!(pipeline::execute, module)?)?;
     module.add_function(wrap_pyfunction!(pipeline::predict, module)?)?;
     Ok(())

@@ -47,7 +47,7 @@ pub const KMEANS_FORMAT_VERSION: u32 = 1;
 ///
 /// Defaults: `n_init` 10 restarts, `max_iter` 300, `tolerance` 1e-4 (relative: multiplied
 /// by the mean variance of the features, as in scikit-learn), `seed` 0.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KMeansParams {
     n_clusters: usize,
     n_init: usize,

@@ -172,14 +172,26 @@ pub fn purchase_stage(
         }
     };
     let unit = scored.btyd_time_unit;
-    let comparison = transaction_comparison(&windows.latest, settings.horizon_days, unit, folder)?;
+    // The transaction models' hold-out comparison (a third of the stage on the real
+    // sheet, Pareto/NBD's fit most of it) beside the classifiers: it prints nothing and
+    // writes nothing until it is reported below, so the output stays in one order.
+    let (compared, candidates) = std::thread::scope(|scope| {
+        let compared = scope
+            .spawn(|| compare_transaction_models(&windows.latest, settings.horizon_days, unit));
+        let candidates = Candidates::evaluate(&windows, settings, unit, Some(folder));
+        (compared.join(), candidates)
+    });
+    let compared = compared.map_err(|_| {
+        anyhow::anyhow!("the hold-out comparison of the transaction models panicked")
+    })?;
+    let comparison = report_comparison(compared?, folder)?;
     let chosen = comparison.as_ref().and_then(|(_, chosen)| *chosen);
     let lifetime = Lifetime::fit(
         scored,
         settings.horizon_days,
         chosen.unwrap_or(btyd::DEFAULT_TRANSACTION_MODEL),
     );
-    let candidates = Candidates::evaluate(&windows, settings, unit, Some(folder))?;
+    let candidates = candidates?;
     let training_window = windows.training_window(settings.horizon_days);
     let probability = refit_and_save(
         &windows,
@@ -208,21 +220,38 @@ pub fn purchase_stage(
     ))
 }
 
+/// The transaction models compared on a hold-out: the comparison and the model chosen to
+/// serve, or why they could not be compared.
+type Compared = rebuy_models::Result<(HoldoutComparison, Option<BetaGeoVariant>)>;
+
 /// The hold-out comparison of the transaction models on `window` (the calibration
-/// period ends at its as-of date, the hold-out is its label horizon) and its tracking
-/// picture; `None`, with the reason printed, when the models cannot be compared.
-fn transaction_comparison(
+/// period ends at its as-of date, the hold-out is its label horizon).
+fn compare_transaction_models(
     window: &Window,
     horizon_days: u32,
     unit: TimeUnit,
-    folder: &RunFolder,
-) -> Result<Option<(HoldoutComparison, Option<BetaGeoVariant>)>> {
+) -> Result<Compared> {
     let calibration = summary_columns(&window.part, unit)?;
     let actual = (
         window.part.purchase_days.as_slice(),
         window.purchases_per_day.as_slice(),
     );
-    match btyd::compare_on_holdout(&calibration, actual, window.as_of, horizon_days, unit) {
+    Ok(btyd::compare_on_holdout(
+        &calibration,
+        actual,
+        window.as_of,
+        horizon_days,
+        unit,
+    ))
+}
+
+/// The comparison's tracking picture, or the reason printed and `None` when the models
+/// could not be compared.
+fn report_comparison(
+    compared: Compared,
+    folder: &RunFolder,
+) -> Result<Option<(HoldoutComparison, Option<BetaGeoVariant>)>> {
+    match compared {
         Ok((comparison, chosen)) => {
             plots::write_tracking(folder, &comparison)?;
             Ok(Some((comparison, chosen)))
