@@ -3,8 +3,9 @@
 round, and medians are reported.
 
 pipeline: rebuy.run from Python, the peer pipeline (pandas, scikit-learn, XGBoost,
-          lifetimes) and the rebuy CLI on one input, plus `import rebuy` alone; one
-          warm-up round, then ROUNDS rounds; wall seconds and max RSS from /usr/bin/time.
+          lifetimes; as is and with OMP_NUM_THREADS=1) and the rebuy CLI on one input,
+          plus `import rebuy` alone; one warm-up round, then ROUNDS rounds; wall seconds
+          and max RSS from /usr/bin/time. Prints which binary and extension were timed.
 
     python python_bench.py pipeline DATA.csv.gz REBUY_BINARY [ROUNDS]
 
@@ -34,6 +35,21 @@ def loadavg():
     return Path("/proc/loadavg").read_text().split()[:3]
 
 
+def sha256(path):
+    """The first 12 hex digits of the file's SHA-256: which build was timed."""
+    import hashlib
+
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()[:12]
+
+
+def extension():
+    """The compiled module of the installed rebuy package, found without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("rebuy._rebuy").origin
+
+
 def timed(command):
     """Runs command in a process of its own: (wall seconds, max RSS MB, its stdout)."""
     done = subprocess.run(TIME + command, capture_output=True, text=True)
@@ -49,9 +65,13 @@ def pipeline(data, binary, rounds):
                                data, "/tmp/x/run"],
         "peer pipeline (pandas, scikit-learn, XGBoost, lifetimes)": [PYTHON, str(HERE / "peer_pipeline.py"), data,
                                                                      "/tmp/peer_customers.csv"],
+        "peer pipeline, OMP_NUM_THREADS=1": ["env", "OMP_NUM_THREADS=1", PYTHON, str(HERE / "peer_pipeline.py"),
+                                             data, "/tmp/peer_customers.csv"],
         "rebuy run (CLI)": [binary, "run", "--input", data, "--out", "/tmp/y/run", "--currency", "GBP"],
         "import rebuy (only)": [PYTHON, "-c", "import rebuy"],
     }
+    print("binary", binary, sha256(binary))
+    print("extension", extension(), sha256(extension()))
     for folder in ("/tmp/x", "/tmp/y"):
         os.makedirs(folder, exist_ok=True)
     print("load average before", *loadavg())
@@ -62,7 +82,7 @@ def pipeline(data, binary, rounds):
             if round_ > 0:  # round 0 is the warm-up
                 results[name].append((wall, rss))
                 print(f"round {round_}: {name}: {wall:.2f} s, {rss:.0f} MB", flush=True)
-            if name.startswith("peer"):
+            if name.startswith("peer pipeline ("):
                 peer_stages = stdout.strip().splitlines()[-1]
     print("load average after", *loadavg())
     print("peer stages (last round):", peer_stages)
@@ -77,10 +97,9 @@ def pipeline(data, binary, rounds):
         medians[name] = statistics.median(walls)
         print(f"| {name} | {medians[name]:.2f} ({min(walls):.2f}-{max(walls):.2f}) "
               f"| {statistics.median(r for _, r in runs):.0f} |")
-    names = list(commands)
-    print(f"peer / rebuy.run {medians[names[1]] / medians[names[0]]:.1f}x; "
-          f"peer / CLI {medians[names[1]] / medians[names[2]]:.1f}x; "
-          f"rebuy.run - import rebuy {medians[names[0]] - medians[names[3]]:.2f} s")
+    run, peer, peer_one, cli, imported = list(medians.values())
+    print(f"peer / rebuy.run {peer / run:.1f}x (OMP_NUM_THREADS=1: {peer_one / run:.1f}x); "
+          f"peer / CLI {peer / cli:.1f}x; rebuy.run - import rebuy {run - imported:.2f} s")
 
 
 def make_summary(cdnow, out, customers=1_000_000, seed=20):
