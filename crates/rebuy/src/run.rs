@@ -178,16 +178,6 @@ impl Stages {
             peak_rss_mb: peak_rss_mb(),
         });
     }
-
-    /// A stage that ran on its own thread beside the next one, `seconds` long; the next
-    /// stage's seconds then cover both.
-    fn end_beside(&mut self, name: &'static str, seconds: f64) {
-        self.done.push(Stage {
-            name,
-            seconds,
-            peak_rss_mb: peak_rss_mb(),
-        });
-    }
 }
 
 /// Peak resident memory of the process so far in MB (`VmHWM`). Not reset per stage:
@@ -321,7 +311,14 @@ fn write_tables(
     stages.end("features_and_rfm");
 
     stages.start();
-    let spinner = progress::spinner("clusters (k sweep) and purchase models");
+    let spinner = progress::spinner("clusters (k sweep)");
+    let clustering =
+        segments::segment_customers(&features, &rfm, args.k, args.max_model_customers, args.seed)?;
+    spinner.finish_and_clear();
+    stages.end("clusters");
+
+    stages.start();
+    let spinner = progress::spinner("purchase models");
     let settings = purchase::PurchaseSettings {
         horizon_days: args.horizon_days,
         evaluation: args.evaluation,
@@ -330,31 +327,8 @@ fn write_tables(
         training_windows: args.training_windows,
         seed: args.seed,
     };
-    // The clusters and the purchase models read the same features and nothing of each
-    // other, and neither keeps both cores busy all the time: the k sweep runs on its own
-    // thread beside the models. It prints and writes nothing, so the output keeps its
-    // order; its stage is timed on its thread.
-    let (clustered, purchased) = std::thread::scope(|scope| {
-        let clusters = scope.spawn(|| {
-            let started = Instant::now();
-            let clustering = segments::segment_customers(
-                &features,
-                &rfm,
-                args.k,
-                args.max_model_customers,
-                args.seed,
-            );
-            (clustering, started.elapsed().as_secs_f64())
-        });
-        let purchased = purchase::purchase_stage(&engine, &features, settings, folder);
-        (clusters.join(), purchased)
-    });
-    let (clustering, cluster_seconds) =
-        clustered.map_err(|_| anyhow::anyhow!("the k sweep of the clusters panicked"))?;
-    let clustering = clustering?;
-    let (purchase, lifetime) = purchased?;
+    let (purchase, lifetime) = purchase::purchase_stage(&engine, &features, settings, folder)?;
     spinner.finish_and_clear();
-    stages.end_beside("clusters", cluster_seconds);
     stages.end("purchase_models");
 
     if args.backtest_cutoffs > 0 && matches!(purchase, Purchase::Scored { .. }) {
