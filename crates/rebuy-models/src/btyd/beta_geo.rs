@@ -108,9 +108,12 @@ impl BetaGeoValidParams {
         let starts: [&[f64]; 2] = [&[1.0; 4], &rate_start(&data, [1.0, 3.0])];
         let Fitted {
             theta, mut report, ..
-        } = fit_with_warm_start(&data, &starts, |data, start| {
-            self.fit_compressed(data, summary.len(), start)
-        })?;
+        } = fit_with_warm_start(
+            &data,
+            &starts,
+            |data, start| self.fit_compressed(data, summary.len(), start),
+            |_| None,
+        )?;
         let [a, b] = [theta[2], theta[3]];
         report.check_leaving(
             a / (a + b),

@@ -504,24 +504,30 @@ pub(crate) fn transaction_data(
 /// The best of the fits from each of `starts` (natural parameters), by log-likelihood:
 /// from the whole `data`, or, on large data, from where the best fit on a stratified
 /// sample of about [`WARM_START_ROWS`] rows ends, its curvature included (if no sample
-/// fit converges, the whole data's fit starts from the first start). The report counts
-/// the starts and warns when two converged starts ended at different optima.
-pub(crate) fn fit_with_warm_start<F>(
+/// fit converges, the whole data's fit starts from the first start). Given the sample's
+/// best fit, `limit` may instead give the whole data's fit of a limit the sample already
+/// ran to (`None`: go on from the sample's end). The report counts the starts and warns
+/// when two converged starts ended at different optima.
+pub(crate) fn fit_with_warm_start<F, L>(
     data: &CompressedSummary,
     starts: &[&[f64]],
     fit: F,
+    limit: L,
 ) -> Result<Fitted>
 where
     F: Fn(&CompressedSummary, &Start) -> Result<Fitted>,
+    L: FnOnce(&Fitted) -> Option<Result<Fitted>>,
 {
     let starts: Vec<Start> = starts.iter().map(|theta| Start::at(theta)).collect();
     let (mut fitted, peaks) = if data.len() >= 2 * WARM_START_ROWS {
         let sample = data.every_nth(data.len() / WARM_START_ROWS);
-        let (start, peaks) = match best_of(&starts, |start| fit(&sample, start)) {
-            Ok((fitted, peaks)) => (fitted.end, peaks),
-            Err(_) => (starts[0].clone(), None),
-        };
-        (fit(data, &start)?, peaks)
+        match best_of(&starts, |start| fit(&sample, start)) {
+            Ok((sampled, peaks)) => {
+                let fitted = limit(&sampled).unwrap_or_else(|| fit(data, &sampled.end))?;
+                (fitted, peaks)
+            }
+            Err(_) => (fit(data, &starts[0])?, None),
+        }
     } else {
         best_of(&starts, |start| fit(data, start))?
     };

@@ -5,14 +5,16 @@
 //! likelihood and the predictions are in `pareto_nbd/`.
 
 mod likelihood;
+mod limit;
 mod predict;
 mod tail;
 
 use serde::{Deserialize, Serialize};
 
 use super::fitting::{
-    FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions, check_saved_model,
-    fit_positive_parameters, fit_with_warm_start, rate_start, significant, transaction_data,
+    FEWEST_LEAVING, FitOptions, FitReport, FitSettings, Fitted, Start, WithFitOptions,
+    check_saved_model, fit_positive_parameters, fit_with_warm_start, rate_start, significant,
+    transaction_data,
 };
 use super::summary::{CompressedSummary, CustomerSummary};
 use crate::{Error, Result};
@@ -53,7 +55,10 @@ impl ParetoNbdParams {
 
 impl ParetoNbdValidParams {
     /// Maximum-likelihood fit of `r, alpha, s, beta` (from all four at 1, as lifetimes) on a
-    /// customer summary, identical rows merged with weights.
+    /// customer summary, identical rows merged with weights. `Degenerate` when fewer than
+    /// 1 % of the customers are gone by the median customer's age. On large data whose
+    /// sample fit (the warm start) is already degenerate, all rows fit the nobody-leaves
+    /// limit (the NBD: `r, alpha`) and `s, beta` are the sample's, which the report says.
     ///
     /// Errors: an empty summary, or one where nobody made a repeat purchase; an optimiser
     /// that does not converge, or a likelihood that cannot be evaluated at the optimum
@@ -61,16 +66,27 @@ impl ParetoNbdValidParams {
     pub fn fit(&self, summary: &CustomerSummary<'_>) -> Result<ParetoNbdModel> {
         let data = transaction_data(MODEL, summary)?;
         let median_age = median(summary.t());
+        // P(a customer is still alive at age t) = (beta / (beta + t))^s, unconditionally.
+        let leaving =
+            |theta: &[f64]| -(theta[2] * (theta[3] / (theta[3] + median_age)).ln()).exp_m1();
         let starts: [&[f64]; 2] = [&[1.0; 4], &rate_start(&data, [1.0, median_age.max(1e-3)])];
         let Fitted {
             theta, mut report, ..
-        } = fit_with_warm_start(&data, &starts, |data, start| {
-            self.fit_compressed(data, summary.len(), start)
-        })?;
+        } = fit_with_warm_start(
+            &data,
+            &starts,
+            |data, start| self.fit_compressed(data, summary.len(), start),
+            // Where the sample says nobody leaves, all rows leave the likelihood flat along
+            // s and beta too: the Pareto/NBD fit would walk that ridge (10 s on 1M rows) to
+            // move r and alpha by a standard error, which the limit's closed form gives.
+            |sample| {
+                (leaving(&sample.theta) < FEWEST_LEAVING)
+                    .then(|| self.fit_nobody_leaves(&data, summary.len(), sample))
+            },
+        )?;
         let [s, beta] = [theta[2], theta[3]];
-        // P(a customer is still alive at age t) = (beta / (beta + t))^s, unconditionally.
         report.check_leaving(
-            -(s * (beta / (beta + median_age)).ln()).exp_m1(),
+            leaving(&theta),
             "the share of customers gone by the median customer's age",
             format!("s = {}, beta = {}", significant(s), significant(beta)),
         );
@@ -98,19 +114,17 @@ impl ParetoNbdValidParams {
             customers,
             distinct_rows: data.len(),
         };
-        let theta = |t: &[f64]| [t[0], t[1], t[2], t[3]];
-        // A trial point where the likelihood cannot be evaluated (a hypergeometric series
-        // that does not converge, for alpha and beta far apart) counts as infinitely bad, so
-        // the line search steps back from it; the optimum itself is checked below.
+        // A trial point where the likelihood cannot be evaluated (its value overflows)
+        // counts as infinitely bad, so the line search steps back from it. The optimiser
+        // accepts finite points only and a converged fit has a finite value, so its optimum
+        // was evaluated and needs no second evaluation (0.7 s on 1M rows).
         let nll = |t: &[f64], gradient: &mut [f64]| {
-            negative_log_likelihood(data, theta(t), gradient).unwrap_or_else(|_| {
+            negative_log_likelihood(data, [t[0], t[1], t[2], t[3]], gradient).unwrap_or_else(|_| {
                 gradient.iter_mut().for_each(|g| *g = 0.0);
                 f64::INFINITY
             })
         };
-        let fitted = fit_positive_parameters(fit_settings, data.total_weight, start, nll)?;
-        negative_log_likelihood(data, theta(&fitted.theta), &mut [0.0; 4])?;
-        Ok(fitted)
+        fit_positive_parameters(fit_settings, data.total_weight, start, nll)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::btyd::summary::CompressedSummary;
 
 /// Rows per parallel task; partial sums are added in chunk order so that the result does not
 /// depend on the number of threads.
-const CHUNK: usize = 8192;
+pub(super) const CHUNK: usize = 8192;
 
 /// Negative log-likelihood of `(r, alpha, s, beta)` on the (weighted) summary; its gradient
 /// is written to `gradient`. An error when the drop-out integral cannot be evaluated (its

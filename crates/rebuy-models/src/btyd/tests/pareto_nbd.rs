@@ -129,6 +129,67 @@ fn a_pareto_nbd_fit_recovers_simulated_parameters() {
     assert_eq!(model, fit_pareto(&summary), "the fit is deterministic");
 }
 
+/// On data large enough for a warm start (100k distinct rows) whose sample fit says nobody
+/// leaves, all rows fit the NBD limit: the purchase side is still the truth's, the
+/// predictions are the simulated customers' future, and the report says what it did.
+#[test]
+fn a_large_pareto_nbd_fit_where_nobody_leaves_fits_the_nbd_limit_on_all_rows() {
+    let truth = ParetoNbdSimulation {
+        r: 0.8,
+        alpha: 8.0,
+        s: 0.5,
+        beta: 1e5,
+        horizon: 26.0,
+        seed: 7,
+    };
+    let t: Vec<f64> = (0..160_000).map(|i| 10.0 + (i % 53) as f64).collect();
+    let sim = simulate_pareto_nbd(&truth, &t).unwrap();
+    let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t).unwrap();
+    let model = fit_pareto(&summary);
+    let report = &model.report;
+    assert!(report.distinct_rows >= 100_000, "{}", report.distinct_rows);
+    assert_eq!(report.status, FitStatus::Degenerate);
+    assert!(
+        report.warnings.iter().any(|w| w.contains("the NBD")),
+        "{:?}",
+        report.warnings
+    );
+    for (estimate, true_value) in report.parameters.iter().zip([truth.r, truth.alpha]) {
+        let error = estimate.standard_error.expect("standard error");
+        assert!(
+            (estimate.value - true_value).abs() < 3.0 * error,
+            "{estimate:?} vs {true_value}"
+        );
+    }
+    assert!(
+        report.parameters[2..]
+            .iter()
+            .all(|p| p.standard_error.is_none())
+    );
+    // The report's log-likelihood is the returned model's.
+    let again = model.log_likelihood(&summary).unwrap();
+    assert!((again - report.log_likelihood).abs() < 1e-6, "{again}");
+    // The sample's s and beta may be either end of the ridge: here s -> 0 at a small beta,
+    // 0.86 % gone at once, the rest never. P(alive) is near 1 for most, lower for a heavy
+    // buyer long silent; the degenerate rule bounds the share gone, hence its mean.
+    let alive = model.probability_alive(&summary).unwrap();
+    assert!(alive.iter().all(|p| (0.0..=1.0).contains(p)));
+    assert!(alive.iter().sum::<f64>() / alive.len() as f64 > 0.98);
+    let expected = model.expected_purchases(&summary, truth.horizon).unwrap();
+    let predicted: f64 = expected.iter().sum();
+    let observed: f64 = sim.future_purchases.iter().sum();
+    let spread = sim
+        .future_purchases
+        .iter()
+        .map(|f| f * f)
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        (predicted - observed).abs() < 4.0 * spread,
+        "{predicted} vs {observed} purchases"
+    );
+}
+
 /// The tower property, as for the BG/NBD: over customers simulated from the model, the mean
 /// predicted probability of buying again (and expected purchases) is the observed share
 /// (count), also within groups defined by the history.
