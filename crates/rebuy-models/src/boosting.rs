@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::builder::setters;
 use crate::classifier::{self, Classifier, Fit, require};
+use crate::explain::{Explanation, MarginSpace};
 use crate::logistic::sigmoid;
 use crate::matrix::Matrix;
 use crate::monotone::{Monotone, MonotoneConstraints};
@@ -461,6 +462,21 @@ impl Classifier for BoostedTrees {
     /// Total split gain per feature (XGBoost's `total_gain`), normalised to sum to 1.
     fn feature_importance(&self) -> Vec<f64> {
         classifier::normalised(&self.feature_gain)
+    }
+
+    /// TreeSHAP in the log-odds ([`BoostedTrees::predict_log_odds`]), XGBoost's
+    /// `pred_contribs`: the base value is `base_log_odds` plus each tree's
+    /// hessian-weighted mean leaf.
+    fn explain(&self, features: &Matrix) -> Result<Explanation> {
+        let (start, space) = (self.base_log_odds, MarginSpace::LogOdds);
+        ensemble::explain(
+            &self.trees,
+            features,
+            &self.feature_names,
+            start,
+            1.0,
+            space,
+        )
     }
 
     fn check_loaded(&self) -> Result<()> {

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::boosting::BoostedTrees;
+use crate::explain::Explanation;
 use crate::forest::RandomForest;
 use crate::logistic::LogisticRegression;
 use crate::matrix::Matrix;
@@ -47,6 +48,10 @@ pub trait Classifier: Serialize + DeserializeOwned {
 
     /// One non-negative importance per feature, summing to 1 (all 0 if nothing was learnt).
     fn feature_importance(&self) -> Vec<f64>;
+
+    /// Exact SHAP values of every row of `features` (same columns as
+    /// [`Classifier::predict_proba`]) in the model's margin ([`crate::explain`]).
+    fn explain(&self, features: &Matrix) -> Result<Explanation>;
 
     /// Checks a freshly loaded model (shapes, indices) so that predicting cannot panic.
     fn check_loaded(&self) -> Result<()>;
@@ -162,6 +167,15 @@ impl AnyClassifier {
             Self::Logistic(model) => model.feature_importance(),
             Self::Forest(model) => model.feature_importance(),
             Self::Boosted(model) => model.feature_importance(),
+        }
+    }
+
+    /// SHAP values of every row, as [`Classifier::explain`].
+    pub fn explain(&self, features: &Matrix) -> Result<Explanation> {
+        match self {
+            Self::Logistic(model) => model.explain(features),
+            Self::Forest(model) => model.explain(features),
+            Self::Boosted(model) => model.explain(features),
         }
     }
 }

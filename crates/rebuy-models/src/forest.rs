@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::Result;
 use crate::builder::setters;
 use crate::classifier::{self, Classifier, Fit, require};
+use crate::explain::{Explanation, MarginSpace};
 use crate::matrix::Matrix;
 use crate::monotone::{Monotone, MonotoneConstraints};
 use crate::tree::grow::{GradPair, GrowParams, GrownTree, TrainingSet, grow};
@@ -244,6 +245,23 @@ impl Classifier for RandomForest {
     /// Mean decrease in impurity (Gini), summed over trees and normalised to sum to 1.
     fn feature_importance(&self) -> Vec<f64> {
         classifier::normalised(&self.feature_gain)
+    }
+
+    /// TreeSHAP in the purchase probability: the forest's score is the mean of its
+    /// trees' leaf shares, so each tree's values count `1 / n_trees` (as `shap` does for
+    /// scikit-learn's forest). The base value is the mean over trees of the training
+    /// share of buyers (bootstrap copies counted).
+    fn explain(&self, features: &Matrix) -> Result<Explanation> {
+        let scale = 1.0 / self.trees.len() as f64;
+        let space = MarginSpace::Probability;
+        ensemble::explain(
+            &self.trees,
+            features,
+            &self.feature_names,
+            0.0,
+            scale,
+            space,
+        )
     }
 
     fn check_loaded(&self) -> Result<()> {

@@ -15,6 +15,7 @@ mod builder;
 pub mod calibration;
 pub mod classifier;
 pub mod error;
+pub mod explain;
 pub mod forest;
 pub mod kmeans;
 pub mod logistic;

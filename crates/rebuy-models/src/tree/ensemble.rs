@@ -1,13 +1,15 @@
 //! What the two tree ensembles, the random forest and the boosted trees, share around
 //! their trees: checking the rows they predict, summing their trees over those rows,
-//! adding up the trees' split gains, and checking a model read back from a file. Each
+//! explaining those sums (TreeSHAP), adding up the trees' split gains, and checking a
+//! model read back from a file. Each
 //! model keeps what is its own: how its trees grow, and how a row's sum of tree outputs
 //! becomes a purchase probability (the forest's mean, the boosting's sigmoid).
 
 use rayon::prelude::*;
 
-use super::{CompleteTrees, Tree};
+use super::{CompleteTrees, Tree, shap};
 use crate::classifier;
+use crate::explain::{Explanation, MarginSpace};
 use crate::matrix::Matrix;
 use crate::{Error, Result};
 
@@ -43,6 +45,33 @@ pub(crate) fn sum_trees(
                 .for_each(|tree| tree.add_block(rows, n_features, sums)),
         });
     sums
+}
+
+/// The TreeSHAP explanation of the margin `start + scale * Σ trees` for every row of
+/// `features` (checked here as by [`check_rows`]): the base value is `start` plus the
+/// scaled trees' expected outputs, each row's contributions the scaled sum of its
+/// trees' SHAP values.
+pub(crate) fn explain(
+    trees: &[Tree],
+    features: &Matrix,
+    feature_names: &[String],
+    start: f64,
+    scale: f64,
+    space: MarginSpace,
+) -> Result<Explanation> {
+    check_rows(features, feature_names)?;
+    shap::check_covers(trees)?;
+    let base_value = trees
+        .iter()
+        .fold(start, |sum, tree| sum + scale * shap::expected_value(tree));
+    let values = shap::contributions(trees, features, scale);
+    let contributions = Matrix::new(features.n_rows(), features.n_cols(), values)?
+        .with_column_names(feature_names.to_vec())?;
+    Ok(Explanation {
+        space,
+        base_value,
+        contributions,
+    })
 }
 
 /// Split gain per feature summed over trees (`per_tree`, one gain per feature each),
@@ -89,9 +118,10 @@ mod tests {
             left: 1,
             right: 2,
             value: 0.0,
+            cover: 0.0,
         };
         Tree {
-            nodes: vec![split, Node::leaf(1, low), Node::leaf(2, high)],
+            nodes: vec![split, Node::leaf(1, low, 0.0), Node::leaf(2, high, 0.0)],
             depth: 1,
         }
     }

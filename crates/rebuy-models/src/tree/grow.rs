@@ -249,7 +249,8 @@ impl Grower<'_> {
         let root = (0, self.rows.len());
         let mut open = Vec::new();
         let (root_weight, _) = self.bounded(total, Bounds::NONE);
-        self.nodes.push(Node::leaf(0, self.leaf_value(root_weight)));
+        self.nodes
+            .push(Node::leaf(0, self.leaf_value(root_weight), total.h));
         let histogram = self
             .can_split(root, 0, total)
             .then(|| self.build_histogram(root));
@@ -303,13 +304,17 @@ impl Grower<'_> {
             left: left as u32,
             right: right as u32,
             value: 0.0,
+            cover: self.nodes[parent.node].cover,
         };
         let (left_weight, _) = self.bounded(split.left, parent.bounds);
         let (right_weight, _) = self.bounded(split.right, parent.bounds);
         self.nodes
-            .push(Node::leaf(left, self.leaf_value(left_weight)));
-        self.nodes
-            .push(Node::leaf(right, self.leaf_value(right_weight)));
+            .push(Node::leaf(left, self.leaf_value(left_weight), split.left.h));
+        self.nodes.push(Node::leaf(
+            right,
+            self.leaf_value(right_weight),
+            split.right.h,
+        ));
         let depth = parent.depth + 1;
         self.depth = self.depth.max(depth);
         let (left_rows, right_rows) = ((parent.start, middle), (middle, parent.end));

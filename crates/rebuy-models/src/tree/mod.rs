@@ -24,6 +24,7 @@
 pub(crate) mod bins;
 pub(crate) mod ensemble;
 pub(crate) mod grow;
+pub(crate) mod shap;
 
 use serde::{Deserialize, Serialize};
 
@@ -43,10 +44,17 @@ pub struct Node {
     pub right: u32,
     /// Leaf output (0 for an inner node).
     pub value: f64,
+    /// The training weight that reached the node: bootstrap copies of rows in the
+    /// forest, the hessian sum in the boosting (XGBoost's `cover`). The children of a
+    /// node split its cover, which is what TreeSHAP (`tree::shap`) weighs the unknown side
+    /// of a split by. Models saved before covers were kept read 0 here: they predict as
+    /// ever but cannot be explained.
+    #[serde(default)]
+    pub cover: f64,
 }
 
 impl Node {
-    pub(crate) fn leaf(index: usize, value: f64) -> Self {
+    pub(crate) fn leaf(index: usize, value: f64, cover: f64) -> Self {
         Self {
             feature: 0,
             threshold: 0.0,
@@ -54,6 +62,7 @@ impl Node {
             left: index as u32,
             right: index as u32,
             value,
+            cover,
         }
     }
 
@@ -363,22 +372,23 @@ mod tests {
             left,
             right,
             value: 0.0,
+            cover: 0.0,
         }
     }
 
     /// A lone leaf, and a tree with one leaf at depth 1 and two at depth 2.
     fn trees() -> Vec<Tree> {
         let stump = Tree {
-            nodes: vec![Node::leaf(0, 0.5)],
+            nodes: vec![Node::leaf(0, 0.5, 0.0)],
             depth: 0,
         };
         let uneven = Tree {
             nodes: vec![
                 split(0, 1.0, false, 1, 2),
-                Node::leaf(1, 1.0),
+                Node::leaf(1, 1.0, 0.0),
                 split(1, 0.0, true, 3, 4),
-                Node::leaf(3, 2.0),
-                Node::leaf(4, 3.0),
+                Node::leaf(3, 2.0, 0.0),
+                Node::leaf(4, 3.0, 0.0),
             ],
             depth: 2,
         };
