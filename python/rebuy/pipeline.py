@@ -26,8 +26,14 @@ from rebuy import _rebuy
 __all__ = ["Run", "generate", "run"]
 
 # Text columns of customers.csv, kept as text when read (a customer id such as 12346
-# is a name, not a number).
+# is a name, not a number); pyarrow ignores those a file does not have.
 _TEXT_COLUMNS = ("customer_id",)
+
+
+def _read_customers_csv(path: Path) -> pa.Table:
+    """A customers.csv-shaped file (a run's, or a scored one) as a pyarrow Table."""
+    types = {name: pa.string() for name in _TEXT_COLUMNS}
+    return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
 
 
 def _flag(name: str) -> str:
@@ -157,10 +163,7 @@ class Run:
     @property
     def customers(self) -> pa.Table:
         if self._customers is None:
-            types = {name: pa.string() for name in _TEXT_COLUMNS}
-            self._customers = pacsv.read_csv(
-                self.path / "customers.csv", convert_options=pacsv.ConvertOptions(column_types=types)
-            )
+            self._customers = _read_customers_csv(self.path / "customers.csv")
         return self._customers
 
     def predict(self, recency_days: float, frequency: float, monetary: float, **features: float) -> dict:
@@ -185,8 +188,7 @@ class Run:
             given, scored = Path(scratch) / "customers.csv", Path(scratch) / "scored.csv"
             pacsv.write_csv(_as_arrow(table), given)
             _rebuy.execute(["score", "--run", os.fspath(self.path), "--input", os.fspath(given), "--out", os.fspath(scored)])
-            types = {name: pa.string() for name in _TEXT_COLUMNS if name in _as_arrow(table).column_names}
-            return pacsv.read_csv(scored, convert_options=pacsv.ConvertOptions(column_types=types))
+            return _read_customers_csv(scored)
 
     def __repr__(self) -> str:
         manifest = self.manifest

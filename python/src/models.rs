@@ -6,11 +6,11 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyByteArray;
-use rebuy_models::boosting::BoostedTreesParams;
+use rebuy_models::boosting::{BoostedTrees, BoostedTreesParams};
 use rebuy_models::classifier::{AnyClassifier, Classifier, Fit};
-use rebuy_models::forest::RandomForestParams;
+use rebuy_models::forest::{RandomForest, RandomForestParams};
 use rebuy_models::kmeans::KMeansParams;
-use rebuy_models::logistic::LogisticRegressionParams;
+use rebuy_models::logistic::{LogisticRegression, LogisticRegressionParams};
 use rebuy_models::matrix::Matrix;
 use rebuy_models::scoring::ModelFile;
 use serde::Serialize;
@@ -33,6 +33,16 @@ fn matrix(values: &[u8], n_cols: usize, names: Vec<String>) -> PyResult<Matrix> 
         .map_err(to_python)
 }
 
+/// The columns of a KMeans matrix, which the Python side gives no names: `x0`, `x1`, ...
+/// (as the estimators name an array's columns).
+fn positional_names(n_cols: usize) -> Vec<String> {
+    (0..n_cols).map(|j| format!("x{j}")).collect()
+}
+
+fn unknown_kind(kind: &str) -> PyErr {
+    PyValueError::new_err(format!("unknown model kind {kind:?}"))
+}
+
 fn params_json(params: &impl Serialize) -> PyResult<String> {
     serde_json::to_string(params).map_err(|e| PyValueError::new_err(e.to_string()))
 }
@@ -48,13 +58,11 @@ fn params_from<P: DeserializeOwned>(kind: &str, json: &str) -> PyResult<P> {
 #[pyfunction]
 pub fn default_params(kind: &str) -> PyResult<String> {
     match kind {
-        "logistic_regression" => params_json(&LogisticRegressionParams::default()),
-        "random_forest" => params_json(&RandomForestParams::default()),
-        "gradient_boosting" => params_json(&BoostedTreesParams::default()),
+        LogisticRegression::KIND => params_json(&LogisticRegressionParams::default()),
+        RandomForest::KIND => params_json(&RandomForestParams::default()),
+        BoostedTrees::KIND => params_json(&BoostedTreesParams::default()),
         "kmeans" => params_json(&KMeansParams::new(8)),
-        other => Err(PyValueError::new_err(format!(
-            "unknown model kind {other:?}"
-        ))),
+        other => Err(unknown_kind(other)),
     }
 }
 
@@ -83,30 +91,24 @@ impl FittedClassifier {
     ) -> PyResult<Self> {
         let x = matrix(x, n_cols, feature_names)?;
         let y: Vec<bool> = y.iter().map(|&label| label != 0).collect();
-        let kind = kind.to_string();
-        let params = params.to_string();
-        py.detach(move || {
-            Ok(Self(match kind.as_str() {
-                "logistic_regression" => AnyClassifier::Logistic(fit_with(
-                    params_from::<LogisticRegressionParams>(&kind, &params)?.validate(),
+        py.detach(|| {
+            Ok(Self(match kind {
+                LogisticRegression::KIND => AnyClassifier::Logistic(fit_with(
+                    params_from::<LogisticRegressionParams>(kind, params)?.validate(),
                     &x,
                     &y,
                 )?),
-                "random_forest" => AnyClassifier::Forest(fit_with(
-                    params_from::<RandomForestParams>(&kind, &params)?.validate(),
+                RandomForest::KIND => AnyClassifier::Forest(fit_with(
+                    params_from::<RandomForestParams>(kind, params)?.validate(),
                     &x,
                     &y,
                 )?),
-                "gradient_boosting" => AnyClassifier::Boosted(fit_with(
-                    params_from::<BoostedTreesParams>(&kind, &params)?.validate(),
+                BoostedTrees::KIND => AnyClassifier::Boosted(fit_with(
+                    params_from::<BoostedTreesParams>(kind, params)?.validate(),
                     &x,
                     &y,
                 )?),
-                other => {
-                    return Err(PyValueError::new_err(format!(
-                        "unknown model kind {other:?}"
-                    )));
-                }
+                other => return Err(unknown_kind(other)),
             }))
         })
     }
@@ -132,11 +134,7 @@ impl FittedClassifier {
 
     #[getter]
     fn kind(&self) -> &'static str {
-        match &self.0 {
-            AnyClassifier::Logistic(_) => rebuy_models::logistic::LogisticRegression::KIND,
-            AnyClassifier::Forest(_) => rebuy_models::forest::RandomForest::KIND,
-            AnyClassifier::Boosted(_) => rebuy_models::boosting::BoostedTrees::KIND,
-        }
+        self.0.kind()
     }
 
     #[getter]
@@ -178,8 +176,7 @@ impl FittedKMeans {
         x: &[u8],
         n_cols: usize,
     ) -> PyResult<(Self, Vec<usize>)> {
-        let names = (0..n_cols).map(|j| format!("x{j}")).collect();
-        let x = matrix(x, n_cols, names)?;
+        let x = matrix(x, n_cols, positional_names(n_cols))?;
         let params: KMeansParams = params_from("kmeans", params)?;
         let (model, labels) = py
             .detach(|| params.validate().and_then(|p| p.fit_assign(&x)))
@@ -209,9 +206,8 @@ impl FittedKMeans {
 
     /// The nearest centroid of every row of `X`.
     fn predict(&self, x: &[u8], n_cols: usize) -> PyResult<Vec<usize>> {
-        let names = (0..n_cols).map(|j| format!("x{j}")).collect();
         self.0
-            .predict_all(&matrix(x, n_cols, names)?)
+            .predict_all(&matrix(x, n_cols, positional_names(n_cols))?)
             .map_err(to_python)
     }
 }

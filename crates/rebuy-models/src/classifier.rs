@@ -152,6 +152,15 @@ impl AnyClassifier {
         }
     }
 
+    /// The model kind's one name, as [`Classifier::KIND`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Logistic(_) => LogisticRegression::KIND,
+            Self::Forest(_) => RandomForest::KIND,
+            Self::Boosted(_) => BoostedTrees::KIND,
+        }
+    }
+
     /// The model's feature names, in the column order it expects.
     pub fn feature_names(&self) -> &[String] {
         match self {

@@ -69,6 +69,23 @@ pub fn simulate_pareto_nbd(
     })
 }
 
+/// The tests' ridge data: 5,000 simulated Pareto/NBD customers of whom nobody leaves (a
+/// mean drop-out rate of 5e-6 a week over at most a year), with the truth.
+#[cfg(test)]
+pub(crate) fn nobody_leaves() -> (ParetoNbdSimulation, SimulatedCustomers) {
+    let truth = ParetoNbdSimulation {
+        r: 0.8,
+        alpha: 8.0,
+        s: 0.5,
+        beta: 1e5,
+        horizon: 0.0,
+        seed: 3,
+    };
+    let t: Vec<f64> = (0..5_000).map(|i| 10.0 + (i % 43) as f64).collect();
+    let customers = simulate_pareto_nbd(&truth, &t).expect("valid settings");
+    (truth, customers)
+}
+
 fn check_positive(parameters: &[(&'static str, f64)]) -> Result<()> {
     for &(name, value) in parameters {
         if !(value.is_finite() && value > 0.0) {

@@ -113,9 +113,10 @@ impl ParetoNbdValidParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::btyd::ParetoNbdParams;
     use crate::btyd::fitting::FitStatus;
+    use crate::btyd::simulate::nobody_leaves;
     use crate::btyd::summary::CustomerSummary;
-    use crate::btyd::{ParetoNbdParams, ParetoNbdSimulation, simulate_pareto_nbd};
 
     fn small_summary() -> CompressedSummary {
         let f = [0.0, 1.0, 3.0, 0.0, 7.0, 200.0, 2.0];
@@ -166,16 +167,7 @@ mod tests {
     /// the Pareto/NBD's own fit on all rows, on customers of whom nobody leaves.
     #[test]
     fn the_limit_predicts_what_the_full_fit_does_where_nobody_leaves() {
-        let truth = ParetoNbdSimulation {
-            r: 0.8,
-            alpha: 8.0,
-            s: 0.5,
-            beta: 1e5,
-            horizon: 0.0,
-            seed: 3,
-        };
-        let t: Vec<f64> = (0..5_000).map(|i| 10.0 + (i % 43) as f64).collect();
-        let sim = simulate_pareto_nbd(&truth, &t).unwrap();
+        let (_, sim) = nobody_leaves();
         let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t).unwrap();
         let params = ParetoNbdParams::new().validate().unwrap();
         let full = params.fit(&summary).unwrap();
@@ -194,7 +186,9 @@ mod tests {
             report: on_half.report,
         };
         let data = CompressedSummary::new(&summary);
-        let fitted = params.fit_nobody_leaves(&data, t.len(), &sample).unwrap();
+        let fitted = params
+            .fit_nobody_leaves(&data, sim.t.len(), &sample)
+            .unwrap();
         let limit = crate::btyd::ParetoNbdModel {
             r: fitted.theta[0],
             alpha: fitted.theta[1],

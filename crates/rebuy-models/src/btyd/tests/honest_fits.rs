@@ -170,17 +170,7 @@ fn saved_models_without_a_status_read_as_converged() {
 /// orders of magnitude apart, where the hypergeometric series needed up to 100k terms.
 #[test]
 fn a_pareto_nbd_fit_in_which_nobody_leaves_ends_fast_and_says_so() {
-    // Mean drop-out rate 5e-6 a week over at most a year: nobody leaves.
-    let truth = ParetoNbdSimulation {
-        r: 0.8,
-        alpha: 8.0,
-        s: 0.5,
-        beta: 1e5,
-        horizon: 0.0,
-        seed: 3,
-    };
-    let t: Vec<f64> = (0..5_000).map(|i| 10.0 + (i % 43) as f64).collect();
-    let sim = simulate_pareto_nbd(&truth, &t).unwrap();
+    let (truth, sim) = crate::btyd::simulate::nobody_leaves();
     let summary = CustomerSummary::new(&sim.frequency, &sim.recency, &sim.t).unwrap();
     let model = ParetoNbdParams::new()
         .validate()
